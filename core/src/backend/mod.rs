@@ -1,0 +1,360 @@
+//! THE dispatch point: which kernel computes AES, GHASH and SHA-256.
+//!
+//! CPU features are detected once; the result is a [`Backend`] value holding, for
+//! each primitive, an implementation tag. Tags of SIMD tiers carry a zero-sized
+//! proof token that only the detection code can create (ring's approach), so a
+//! `#[target_feature]` kernel is unreachable unless detection said yes.
+//! Keys capture the backend they were made with; every MAC call dispatches on it
+//! with one `match` per primitive.
+
+use std::sync::OnceLock;
+
+use crate::error::{Error, Result};
+
+pub(crate) mod soft;
+#[cfg(target_arch = "x86_64")]
+pub(crate) mod x86;
+
+/// Expanded AES-128 key: 11 round keys in FIPS 197 byte order, shared by every tier.
+pub(crate) type RoundKeys = [[u8; 16]; 11];
+
+/// The most GHASH key powers any kernel aggregates over (the zmm tier: 32 blocks).
+pub(crate) const MAX_POWERS: usize = 32;
+
+/// Powers of the POLYVAL-domain hash key, highest first: `0[i] = H^(MAX_POWERS - i)`.
+/// A group of `n` blocks multiplies by the contiguous run `0[MAX_POWERS - n..]`.
+#[derive(Clone)]
+#[repr(C, align(64))]
+pub(crate) struct HPowers(pub(crate) [u128; MAX_POWERS]);
+
+/// A performance tier. Each primitive takes the best kernel the tier allows and
+/// the CPU supports; a tier is available only when its defining features are present.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum Tier {
+    /// Portable constant-time Rust: no SIMD, no table lookups.
+    Portable,
+    /// x86-64 AES-NI + PCLMULQDQ on xmm registers (SHA-NI too when present).
+    AesNi,
+    /// x86-64 VPCLMULQDQ on ymm registers (AVX2) for GHASH, AES-NI for AES.
+    Avx2,
+    /// x86-64 VPCLMULQDQ on zmm registers (AVX-512F/VL/BW) for GHASH.
+    Avx512,
+    /// ARMv8 cryptography extensions (AES, PMULL, SHA2).
+    Armv8,
+}
+
+impl Tier {
+    /// Every tier, slowest first.
+    pub const ALL: [Tier; 5] = [
+        Tier::Portable,
+        Tier::AesNi,
+        Tier::Avx2,
+        Tier::Avx512,
+        Tier::Armv8,
+    ];
+
+    /// The name used by `SMBSIGN_BACKEND` and reported by [`crate::backend_info`].
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Tier::Portable => "portable",
+            Tier::AesNi => "aesni",
+            Tier::Avx2 => "avx2",
+            Tier::Avx512 => "avx512",
+            Tier::Armv8 => "armv8",
+        }
+    }
+
+    /// Parses a tier name (`portable` or `soft`, `aesni`, `avx2`, `avx512`, `armv8`).
+    pub fn from_name(name: &str) -> Result<Tier> {
+        match name.trim().to_ascii_lowercase().as_str() {
+            "portable" | "soft" => Ok(Tier::Portable),
+            "aesni" => Ok(Tier::AesNi),
+            "avx2" => Ok(Tier::Avx2),
+            "avx512" => Ok(Tier::Avx512),
+            "armv8" | "neon" => Ok(Tier::Armv8),
+            _ => Err(Error::UnknownBackend),
+        }
+    }
+}
+
+/// AES-128 block encryption.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Aes {
+    Soft,
+    #[cfg(target_arch = "x86_64")]
+    AesNi(x86::AesNi),
+}
+
+/// GHASH over POLYVAL-domain key powers.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Ghash {
+    Soft,
+    #[cfg(target_arch = "x86_64")]
+    Pclmul(x86::Pclmul),
+    #[cfg(target_arch = "x86_64")]
+    Vpclmul256(x86::Vpclmul256),
+    #[cfg(target_arch = "x86_64")]
+    Vpclmul512(x86::Vpclmul512),
+}
+
+/// SHA-256 block compression.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Sha256 {
+    Soft,
+    #[cfg(target_arch = "x86_64")]
+    ShaNi(x86::ShaNi),
+}
+
+/// A choice of kernel for every primitive. Obtain one from [`Backend::detect`],
+/// [`Backend::with_tier`] or [`Backend::portable`]; the process-wide default is [`active`].
+#[derive(Clone, Copy, Debug)]
+pub struct Backend {
+    tier: Tier,
+    pub(crate) aes: Aes,
+    pub(crate) ghash: Ghash,
+    pub(crate) sha256: Sha256,
+}
+
+impl Backend {
+    /// The portable constant-time tier; available everywhere.
+    #[must_use]
+    pub fn portable() -> Backend {
+        Backend {
+            tier: Tier::Portable,
+            aes: Aes::Soft,
+            ghash: Ghash::Soft,
+            sha256: Sha256::Soft,
+        }
+    }
+
+    /// The tier `tier` on this CPU, or [`Error::BackendUnavailable`] when the CPU
+    /// (or the architecture this was compiled for) lacks its features.
+    pub fn with_tier(tier: Tier) -> Result<Backend> {
+        let unavailable = Error::BackendUnavailable(tier.name());
+        match tier {
+            Tier::Portable => Ok(Backend::portable()),
+            #[cfg(target_arch = "x86_64")]
+            Tier::AesNi | Tier::Avx2 | Tier::Avx512 => x86::backend(tier).ok_or(unavailable),
+            _ => Err(unavailable),
+        }
+    }
+
+    /// The fastest tier this CPU supports, among those detection may pick.
+    ///
+    /// [`Tier::Avx512`] is never picked automatically: its kernel has not yet
+    /// been run on AVX-512 hardware by this project's CI (neither the development
+    /// machines nor qemu's TCG have AVX-512). It is reachable only when forced
+    /// (`SMBSIGN_BACKEND=avx512` or [`Backend::with_tier`]), and the test suites
+    /// exercise it automatically on any machine that has it.
+    #[must_use]
+    pub fn detect() -> Backend {
+        Backend::available()
+            .into_iter()
+            .rfind(|b| b.tier() != Tier::Avx512)
+            .unwrap_or_else(Backend::portable)
+    }
+
+    /// Every tier this CPU supports, slowest first (always starts with the portable one).
+    #[must_use]
+    pub fn available() -> Vec<Backend> {
+        Tier::ALL
+            .iter()
+            .filter_map(|&t| Backend::with_tier(t).ok())
+            .collect()
+    }
+
+    /// The tier this backend was built for.
+    #[must_use]
+    pub fn tier(&self) -> Tier {
+        self.tier
+    }
+
+    /// The kernel that computes HMAC-SHA256.
+    #[must_use]
+    pub fn hmac_sha256_name(&self) -> &'static str {
+        match self.sha256 {
+            Sha256::Soft => "portable",
+            #[cfg(target_arch = "x86_64")]
+            Sha256::ShaNi(_) => "x86_64/sha-ni",
+        }
+    }
+
+    /// The kernel that computes AES-CMAC.
+    #[must_use]
+    pub fn aes_cmac_name(&self) -> &'static str {
+        match self.aes {
+            Aes::Soft => "portable",
+            #[cfg(target_arch = "x86_64")]
+            Aes::AesNi(_) => "x86_64/aes-ni",
+        }
+    }
+
+    /// The kernels that compute AES-GMAC (GHASH, then the one AES block).
+    #[must_use]
+    pub fn aes_gmac_name(&self) -> &'static str {
+        match self.ghash {
+            Ghash::Soft => "portable",
+            #[cfg(target_arch = "x86_64")]
+            Ghash::Pclmul(_) => "x86_64/pclmulqdq+aes-ni",
+            #[cfg(target_arch = "x86_64")]
+            Ghash::Vpclmul256(_) => "x86_64/vpclmulqdq-ymm+aes-ni",
+            #[cfg(target_arch = "x86_64")]
+            Ghash::Vpclmul512(_) => "x86_64/vpclmulqdq-zmm+aes-ni",
+        }
+    }
+
+    // ---- the primitives, one match each ----
+
+    #[inline]
+    pub(crate) fn expand_aes_key(&self, key: &[u8; 16]) -> RoundKeys {
+        // Key expansion runs once per key; the portable one is constant-time and
+        // its output is the same for every tier.
+        soft::aes::expand_key(key)
+    }
+
+    #[inline]
+    pub(crate) fn aes_encrypt(&self, rk: &RoundKeys, block: &mut [u8; 16]) {
+        match self.aes {
+            Aes::Soft => soft::aes::encrypt_block(rk, block),
+            #[cfg(target_arch = "x86_64")]
+            Aes::AesNi(t) => x86::aesni::encrypt_block(t, rk, block),
+        }
+    }
+
+    /// CBC-MAC chaining over whole blocks: `state = E(state ^ block)`.
+    #[inline]
+    pub(crate) fn cbc_mac(&self, rk: &RoundKeys, state: &mut [u8; 16], blocks: &[u8]) {
+        match self.aes {
+            Aes::Soft => soft::aes::cbc_mac_blocks(rk, state, blocks),
+            #[cfg(target_arch = "x86_64")]
+            Aes::AesNi(t) => x86::aesni::cbc_mac_blocks(t, rk, state, blocks),
+        }
+    }
+
+    /// Fills the key powers this backend's GHASH kernel reads.
+    pub(crate) fn ghash_powers(&self, h: u128) -> HPowers {
+        let needed = match self.ghash {
+            Ghash::Soft => 1,
+            #[cfg(target_arch = "x86_64")]
+            Ghash::Pclmul(_) => x86::pclmul::POWERS,
+            #[cfg(target_arch = "x86_64")]
+            Ghash::Vpclmul256(_) => x86::vpclmul256::POWERS,
+            #[cfg(target_arch = "x86_64")]
+            Ghash::Vpclmul512(_) => x86::vpclmul512::POWERS,
+        };
+        let mut p = HPowers([0; MAX_POWERS]);
+        let mut acc = h;
+        for i in 0..needed {
+            p.0[MAX_POWERS - 1 - i] = acc;
+            acc = soft::polyval::mul(acc, h);
+        }
+        p
+    }
+
+    /// GHASH over whole 16-byte blocks into the POLYVAL-domain accumulator.
+    #[inline]
+    pub(crate) fn ghash(&self, powers: &HPowers, acc: &mut u128, blocks: &[u8]) {
+        match self.ghash {
+            Ghash::Soft => soft::polyval::ghash_blocks(powers.0[MAX_POWERS - 1], acc, blocks),
+            #[cfg(target_arch = "x86_64")]
+            Ghash::Pclmul(t) => x86::pclmul::ghash_blocks(t, powers, acc, blocks),
+            #[cfg(target_arch = "x86_64")]
+            Ghash::Vpclmul256(t) => x86::vpclmul256::ghash_blocks(t, powers, acc, blocks),
+            #[cfg(target_arch = "x86_64")]
+            Ghash::Vpclmul512(t) => x86::vpclmul512::ghash_blocks(t, powers, acc, blocks),
+        }
+    }
+
+    /// SHA-256 compression over whole 64-byte blocks.
+    #[inline]
+    pub(crate) fn sha256_compress(&self, state: &mut [u32; 8], blocks: &[u8]) {
+        match self.sha256 {
+            Sha256::Soft => soft::sha256::compress(state, blocks),
+            #[cfg(target_arch = "x86_64")]
+            Sha256::ShaNi(t) => x86::shani::compress(t, state, blocks),
+        }
+    }
+}
+
+/// Why the active backend is what it is.
+struct Active {
+    backend: Backend,
+    /// `SMBSIGN_BACKEND` as given, if set.
+    requested: Option<String>,
+    /// Set when the request could not be honoured and detection was used instead.
+    fallback: Option<Error>,
+}
+
+fn active_state() -> &'static Active {
+    static ACTIVE: OnceLock<Active> = OnceLock::new();
+    ACTIVE.get_or_init(|| {
+        let requested = std::env::var("SMBSIGN_BACKEND")
+            .ok()
+            .filter(|s| !s.is_empty());
+        match requested
+            .as_deref()
+            .map(|r| Tier::from_name(r).and_then(Backend::with_tier))
+        {
+            None => Active {
+                backend: Backend::detect(),
+                requested,
+                fallback: None,
+            },
+            Some(Ok(backend)) => Active {
+                backend,
+                requested,
+                fallback: None,
+            },
+            Some(Err(e)) => {
+                // A forced tier the CPU lacks must never run; say so once and detect.
+                eprintln!(
+                    "smbsign: SMBSIGN_BACKEND={}: {e}; using detected backend",
+                    requested.as_deref().unwrap_or_default()
+                );
+                Active {
+                    backend: Backend::detect(),
+                    requested,
+                    fallback: Some(e),
+                }
+            }
+        }
+    })
+}
+
+/// The process-wide backend: `SMBSIGN_BACKEND` if set and available, else the
+/// fastest detected. Decided on first use, then fixed.
+#[must_use]
+pub fn active() -> Backend {
+    active_state().backend
+}
+
+/// What [`crate::backend_info`] reports.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BackendInfo {
+    /// The active tier.
+    pub tier: Tier,
+    /// Kernel computing HMAC-SHA256.
+    pub hmac_sha256: &'static str,
+    /// Kernel computing AES-CMAC.
+    pub aes_cmac: &'static str,
+    /// Kernels computing AES-GMAC.
+    pub aes_gmac: &'static str,
+    /// `SMBSIGN_BACKEND` as given, if set.
+    pub requested: Option<String>,
+    /// Why the request was not honoured, if it was not.
+    pub fallback: Option<Error>,
+}
+
+pub(crate) fn info() -> BackendInfo {
+    let a = active_state();
+    BackendInfo {
+        tier: a.backend.tier(),
+        hmac_sha256: a.backend.hmac_sha256_name(),
+        aes_cmac: a.backend.aes_cmac_name(),
+        aes_gmac: a.backend.aes_gmac_name(),
+        requested: a.requested.clone(),
+        fallback: a.fallback,
+    }
+}

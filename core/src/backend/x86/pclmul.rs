@@ -1,0 +1,93 @@
+//! GHASH with PCLMULQDQ on xmm: 8 blocks per reduction.
+//!
+//! Works in the POLYVAL domain (RFC 8452 appendix A): blocks are byte-reversed
+//! on load and multiplied by powers of `H' = mulX(H)`, so products need no
+//! bit reflection. Aggregated reduction: `acc = (acc^X1)H^8 + X2 H^7 + ... + X8 H`,
+//! summed unreduced, then one Montgomery reduction (Gueron's two-fold method with
+//! the constant 0xc2 << 56) per group.
+
+use core::arch::x86_64::*;
+
+use super::Pclmul;
+use crate::backend::{HPowers, MAX_POWERS};
+
+/// Key powers this kernel reads.
+pub(crate) const POWERS: usize = 8;
+
+/// Byte-reversal shuffle: GHASH blocks are big-endian 128-bit values.
+#[inline]
+#[target_feature(enable = "sse2")]
+pub(super) unsafe fn bswap_mask() -> __m128i {
+    _mm_set_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+}
+
+/// Unreduced product terms of `x * h`, added into (lo, mid, hi).
+#[inline]
+#[target_feature(enable = "pclmulqdq,sse2")]
+pub(super) unsafe fn mul_acc(x: __m128i, h: __m128i, acc: &mut [__m128i; 3]) {
+    acc[0] = _mm_xor_si128(acc[0], _mm_clmulepi64_si128(x, h, 0x00));
+    acc[2] = _mm_xor_si128(acc[2], _mm_clmulepi64_si128(x, h, 0x11));
+    acc[1] = _mm_xor_si128(
+        acc[1],
+        _mm_xor_si128(
+            _mm_clmulepi64_si128(x, h, 0x01),
+            _mm_clmulepi64_si128(x, h, 0x10),
+        ),
+    );
+}
+
+/// Montgomery-reduces the 256-bit value (lo, mid, hi) to `value * x^-128`.
+#[inline]
+#[target_feature(enable = "pclmulqdq,sse2")]
+pub(super) unsafe fn reduce(t: [__m128i; 3]) -> __m128i {
+    let lo = _mm_xor_si128(t[0], _mm_slli_si128(t[1], 8));
+    let hi = _mm_xor_si128(t[2], _mm_srli_si128(t[1], 8));
+    let poly = _mm_set_epi64x(0xc200_0000_0000_0000_u64 as i64, 1);
+    let f = _mm_clmulepi64_si128(lo, poly, 0x10);
+    let lo = _mm_xor_si128(_mm_shuffle_epi32(lo, 0x4e), f);
+    let f = _mm_clmulepi64_si128(lo, poly, 0x10);
+    let lo = _mm_xor_si128(_mm_shuffle_epi32(lo, 0x4e), f);
+    _mm_xor_si128(lo, hi)
+}
+
+/// Folds up to 8 blocks (`blocks.len() / 16` of them) into `acc` with one reduction.
+/// # Safety
+/// PCLMULQDQ, SSE2 and SSSE3 must be present; `blocks.len()` is a multiple of 16, at most 128.
+#[inline]
+#[target_feature(enable = "pclmulqdq,sse2,ssse3")]
+unsafe fn ghash_group(powers: &HPowers, acc: __m128i, blocks: &[u8]) -> __m128i {
+    let n = blocks.len() / 16;
+    let bswap = bswap_mask();
+    let mut t = [_mm_setzero_si128(); 3];
+    let h = powers.0.as_ptr().add(MAX_POWERS - n);
+    for j in 0..n {
+        let mut x = _mm_shuffle_epi8(_mm_loadu_si128(blocks.as_ptr().add(16 * j).cast()), bswap);
+        if j == 0 {
+            x = _mm_xor_si128(x, acc);
+        }
+        mul_acc(x, _mm_loadu_si128(h.add(j).cast()), &mut t);
+    }
+    reduce(t)
+}
+
+/// # Safety
+/// PCLMULQDQ, SSE2 and SSSE3 must be present; `blocks.len()` must be a multiple of 16;
+/// `powers` must hold at least `POWERS` powers.
+#[target_feature(enable = "pclmulqdq,sse2,ssse3")]
+unsafe fn ghash_pclmul(powers: &HPowers, acc: &mut u128, blocks: &[u8]) {
+    let mut a = _mm_loadu_si128((acc as *const u128).cast());
+    for group in blocks.chunks(16 * POWERS) {
+        a = ghash_group(powers, a, group);
+    }
+    _mm_storeu_si128((acc as *mut u128).cast(), a);
+}
+
+/// GHASH over whole 16-byte blocks.
+#[inline]
+pub(crate) fn ghash_blocks(_: Pclmul, powers: &HPowers, acc: &mut u128, blocks: &[u8]) {
+    assert!(blocks.len().is_multiple_of(16));
+    // SAFETY: the Pclmul token proves PCLMULQDQ, SSE2 and SSSE3; lengths are
+    // whole blocks (checked above) and groups are at most POWERS blocks, the
+    // number of powers the key filled for this tier.
+    unsafe { ghash_pclmul(powers, acc, blocks) }
+}

@@ -1,0 +1,74 @@
+//! SHA-256 compression with the SHA extensions (`sha256rnds2`, `sha256msg1/2`).
+//!
+//! The state lives in two registers in the order the instructions want
+//! (ABEF and CDGH); each loop turn does four rounds and, for the first twelve
+//! turns, computes the message-schedule vector four turns ahead.
+
+use core::arch::x86_64::*;
+
+use super::ShaNi;
+
+const K: [u32; 64] = [
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+];
+
+/// # Safety
+/// The CPU must support SHA, SSE2, SSSE3 and SSE4.1; `blocks.len()` must be a multiple of 64.
+#[target_feature(enable = "sha,sse2,ssse3,sse4.1")]
+unsafe fn compress_shani(state: &mut [u32; 8], blocks: &[u8]) {
+    // Big-endian message words: swap the bytes of each 32-bit lane.
+    let bswap = _mm_set_epi64x(0x0c0d_0e0f_0809_0a0b, 0x0405_0607_0001_0203);
+    let dcba = _mm_loadu_si128(state.as_ptr().cast());
+    let hgfe = _mm_loadu_si128(state.as_ptr().add(4).cast());
+    let cdab = _mm_shuffle_epi32(dcba, 0xB1);
+    let efgh = _mm_shuffle_epi32(hgfe, 0x1B);
+    let mut abef = _mm_alignr_epi8(cdab, efgh, 8);
+    let mut cdgh = _mm_blend_epi16(efgh, cdab, 0xF0);
+
+    for block in blocks.chunks_exact(64) {
+        let (abef_in, cdgh_in) = (abef, cdgh);
+        let p = block.as_ptr();
+        let mut w: [__m128i; 4] = core::array::from_fn(|i| {
+            _mm_shuffle_epi8(_mm_loadu_si128(p.add(16 * i).cast()), bswap)
+        });
+        for g in 0..16 {
+            let m = _mm_add_epi32(w[g % 4], _mm_loadu_si128(K.as_ptr().add(4 * g).cast()));
+            cdgh = _mm_sha256rnds2_epu32(cdgh, abef, m);
+            abef = _mm_sha256rnds2_epu32(abef, cdgh, _mm_shuffle_epi32(m, 0x0E));
+            if g < 12 {
+                // W[g+4] = msg2(msg1(W[g], W[g+1]) + W[4g+9..4g+12], W[g+3]).
+                let t = _mm_add_epi32(
+                    _mm_sha256msg1_epu32(w[g % 4], w[(g + 1) % 4]),
+                    _mm_alignr_epi8(w[(g + 3) % 4], w[(g + 2) % 4], 4),
+                );
+                w[g % 4] = _mm_sha256msg2_epu32(t, w[(g + 3) % 4]);
+            }
+        }
+        abef = _mm_add_epi32(abef, abef_in);
+        cdgh = _mm_add_epi32(cdgh, cdgh_in);
+    }
+
+    let feba = _mm_shuffle_epi32(abef, 0x1B);
+    let dchg = _mm_shuffle_epi32(cdgh, 0xB1);
+    _mm_storeu_si128(state.as_mut_ptr().cast(), _mm_blend_epi16(feba, dchg, 0xF0));
+    _mm_storeu_si128(
+        state.as_mut_ptr().add(4).cast(),
+        _mm_alignr_epi8(dchg, feba, 8),
+    );
+}
+
+/// Compresses whole 64-byte blocks into `state`.
+#[inline]
+pub(crate) fn compress(_: ShaNi, state: &mut [u32; 8], blocks: &[u8]) {
+    assert!(blocks.len().is_multiple_of(64));
+    // SAFETY: the ShaNi token proves SHA, SSE2, SSSE3 and SSE4.1; the length is
+    // checked above and every load stays within `blocks` and `state`.
+    unsafe { compress_shani(state, blocks) }
+}

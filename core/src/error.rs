@@ -1,0 +1,109 @@
+//! The one error type of the crate.
+
+use core::fmt;
+
+/// Why an operation was refused. Nothing is written to a caller's buffer when
+/// any of these is returned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Error {
+    /// A key had the wrong length for its algorithm.
+    KeyLength {
+        /// The length the algorithm requires.
+        expected: usize,
+        /// The length that was given.
+        got: usize,
+    },
+    /// A PDU (or a PDU inside a compound chain) is shorter than the 64-byte SMB2 header.
+    Truncated {
+        /// Offset of the PDU within the buffer.
+        offset: usize,
+        /// Bytes available from that offset.
+        len: usize,
+    },
+    /// A PDU does not start with the SMB2 ProtocolId `FE 'S' 'M' 'B'`.
+    BadProtocolId {
+        /// Offset of the PDU within the buffer.
+        offset: usize,
+    },
+    /// A `NextCommand` field is not 8-byte aligned, is smaller than a header,
+    /// or points past the end of the buffer.
+    BadNextCommand {
+        /// Offset of the PDU holding the field.
+        offset: usize,
+        /// The field's value.
+        next_command: u32,
+    },
+    /// The PDU being verified does not have `SMB2_FLAGS_SIGNED` set.
+    NotSigned {
+        /// Offset of the PDU within the buffer.
+        offset: usize,
+    },
+    /// A signature did not match.
+    BadSignature {
+        /// Offset of the first PDU whose signature did not match.
+        offset: usize,
+    },
+    /// A MAC tag did not match (non-PDU verification).
+    TagMismatch,
+    /// AES-GMAC needs a 12-byte nonce and none was given.
+    MissingNonce,
+    /// A nonce was given to an algorithm that takes none (HMAC-SHA256, AES-CMAC).
+    UnexpectedNonce,
+    /// The dialect is not one SMB signing is defined for (0x0202, 0x0210, 0x0300, 0x0302, 0x0311).
+    UnsupportedDialect(u16),
+    /// The SigningAlgorithmId is not 0 (HMAC-SHA256), 1 (AES-CMAC) or 2 (AES-GMAC).
+    UnknownSigningAlgorithm(u16),
+    /// A requested output length is not supported (KDF output of 0 bytes or over 2^32-1 bits' worth of blocks).
+    OutputLength(usize),
+    /// The requested backend tier cannot run on this CPU or architecture.
+    BackendUnavailable(&'static str),
+    /// A backend name was not recognised.
+    UnknownBackend,
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Error::KeyLength { expected, got } => {
+                write!(f, "key must be {expected} bytes, got {got}")
+            }
+            Error::Truncated { offset, len } => write!(
+                f,
+                "PDU at offset {offset} has {len} bytes, fewer than the 64-byte SMB2 header"
+            ),
+            Error::BadProtocolId { offset } => {
+                write!(f, "PDU at offset {offset} does not start with FE 'SMB'")
+            }
+            Error::BadNextCommand { offset, next_command } => write!(
+                f,
+                "NextCommand {next_command} in PDU at offset {offset} is unaligned, below 64, or out of bounds"
+            ),
+            Error::NotSigned { offset } => {
+                write!(f, "PDU at offset {offset} does not have SMB2_FLAGS_SIGNED set")
+            }
+            Error::BadSignature { offset } => {
+                write!(f, "signature of PDU at offset {offset} does not match")
+            }
+            Error::TagMismatch => f.write_str("MAC tag does not match"),
+            Error::MissingNonce => f.write_str("AES-GMAC needs a 12-byte nonce"),
+            Error::UnexpectedNonce => {
+                f.write_str("a nonce was given to an algorithm that takes none")
+            }
+            Error::UnsupportedDialect(d) => write!(f, "dialect {d:#06x} has no SMB2 signing"),
+            Error::UnknownSigningAlgorithm(a) => {
+                write!(f, "unknown SMB2 SigningAlgorithmId {a}")
+            }
+            Error::OutputLength(n) => write!(f, "unsupported output length {n}"),
+            Error::BackendUnavailable(name) => {
+                write!(f, "backend {name} is not available on this CPU")
+            }
+            Error::UnknownBackend => f.write_str("unknown backend name"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// The crate's result type.
+pub type Result<T, E = Error> = core::result::Result<T, E>;

@@ -1,0 +1,220 @@
+//! AES-128-CMAC (RFC 4493, NIST SP 800-38B): the signature of SMB 3.0, 3.0.2
+//! and, by default, 3.1.1.
+
+use std::borrow::Cow;
+
+use zeroize::Zeroize;
+
+use crate::backend::{self, Backend, RoundKeys};
+use crate::error::{Error, Result};
+
+/// Tag length in bytes.
+pub const TAG_LEN: usize = 16;
+/// Key length in bytes.
+pub const KEY_LEN: usize = 16;
+
+/// An AES-128-CMAC key: round keys and the subkeys K1, K2, computed once.
+/// Zeroized on drop.
+#[derive(Clone)]
+pub struct Key {
+    rk: RoundKeys,
+    k1: [u8; 16],
+    k2: [u8; 16],
+    backend: Backend,
+}
+
+/// Doubling in GF(2^128) with CMAC's big-endian convention (SP 800-38B 6.1).
+fn dbl(b: &[u8; 16]) -> [u8; 16] {
+    let v = u128::from_be_bytes(*b);
+    // The reduction constant is applied by mask, not by branch.
+    let carry = 0u128.wrapping_sub(v >> 127);
+    ((v << 1) ^ (carry & 0x87)).to_be_bytes()
+}
+
+fn xor16(a: &mut [u8; 16], b: &[u8; 16]) {
+    for (x, y) in a.iter_mut().zip(b) {
+        *x ^= y;
+    }
+}
+
+impl Key {
+    /// Expands `key` for the process-wide backend ([`backend::active`]).
+    #[must_use]
+    pub fn new(key: &[u8; KEY_LEN]) -> Key {
+        Key::with_backend(key, backend::active())
+    }
+
+    /// Like [`Key::new`] for a key of unchecked length: [`Error::KeyLength`] unless 16 bytes.
+    pub fn from_slice(key: &[u8]) -> Result<Key> {
+        let k: &[u8; KEY_LEN] = key.try_into().map_err(|_| Error::KeyLength {
+            expected: KEY_LEN,
+            got: key.len(),
+        })?;
+        Ok(Key::new(k))
+    }
+
+    /// Expands `key` for an explicit backend (tests and benchmarks pin tiers this way).
+    #[must_use]
+    pub fn with_backend(key: &[u8; KEY_LEN], backend: Backend) -> Key {
+        let rk = backend.expand_aes_key(key);
+        let mut l = [0u8; 16];
+        backend.aes_encrypt(&rk, &mut l);
+        let k1 = dbl(&l);
+        let k2 = dbl(&k1);
+        l.zeroize();
+        Key {
+            rk,
+            k1,
+            k2,
+            backend,
+        }
+    }
+
+    /// The backend this key computes with.
+    #[must_use]
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The CMAC of `msg`.
+    #[must_use]
+    pub fn mac(&self, msg: &[u8]) -> [u8; TAG_LEN] {
+        // Every block but the last goes straight through the kernel; the last
+        // (complete or padded) gets its subkey.
+        let full = if msg.is_empty() {
+            0
+        } else {
+            (msg.len() - 1) / 16 * 16
+        };
+        let mut state = [0u8; 16];
+        self.backend.cbc_mac(&self.rk, &mut state, &msg[..full]);
+        self.finish(state, &msg[full..])
+    }
+
+    /// The CMAC of the concatenation of `parts`.
+    #[must_use]
+    pub fn mac_vectored<B: core::ops::Deref<Target = [u8]>>(&self, parts: &[B]) -> [u8; TAG_LEN] {
+        let mut st = self.start();
+        for p in parts {
+            st.update(p);
+        }
+        st.finalize()
+    }
+
+    /// Starts an incremental computation borrowing this key.
+    #[must_use]
+    pub fn start(&self) -> State<'_> {
+        State::new(Cow::Borrowed(self))
+    }
+
+    /// Starts an incremental computation that owns this key (for long-lived
+    /// states, such as a language binding's MAC object).
+    #[must_use]
+    pub fn into_state(self) -> State<'static> {
+        State::new(Cow::Owned(self))
+    }
+
+    /// Whether `tag` is the CMAC of `msg`, compared in constant time.
+    pub fn verify(&self, msg: &[u8], tag: &[u8]) -> Result<()> {
+        let mut t = self.mac(msg);
+        let ok = crate::ct::eq(&t, tag);
+        t.zeroize();
+        if ok {
+            Ok(())
+        } else {
+            Err(Error::TagMismatch)
+        }
+    }
+
+    /// Applies the last block (0..=16 bytes) and returns the tag.
+    fn finish(&self, mut state: [u8; 16], last: &[u8]) -> [u8; TAG_LEN] {
+        let mut block = [0u8; 16];
+        block[..last.len()].copy_from_slice(last);
+        if last.len() == 16 {
+            xor16(&mut block, &self.k1);
+        } else {
+            block[last.len()] = 0x80;
+            xor16(&mut block, &self.k2);
+        }
+        self.backend.cbc_mac(&self.rk, &mut state, &block);
+        block.zeroize();
+        state
+    }
+}
+
+impl Drop for Key {
+    fn drop(&mut self) {
+        self.rk.zeroize();
+        self.k1.zeroize();
+        self.k2.zeroize();
+    }
+}
+
+impl core::fmt::Debug for Key {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("cmac::Key").finish_non_exhaustive()
+    }
+}
+
+/// An incremental CMAC computation. The last block is held back until
+/// [`State::finalize`], since it alone is combined with a subkey.
+#[derive(Clone)]
+pub struct State<'k> {
+    key: Cow<'k, Key>,
+    state: [u8; 16],
+    buf: [u8; 16],
+    buf_len: usize,
+}
+
+impl<'k> State<'k> {
+    fn new(key: Cow<'k, Key>) -> Self {
+        State {
+            key,
+            state: [0; 16],
+            buf: [0; 16],
+            buf_len: 0,
+        }
+    }
+
+    /// Absorbs `data`.
+    pub fn update(&mut self, mut data: &[u8]) {
+        if data.is_empty() {
+            return;
+        }
+        if self.buf_len > 0 || data.len() <= 16 {
+            let take = (16 - self.buf_len).min(data.len());
+            self.buf[self.buf_len..self.buf_len + take].copy_from_slice(&data[..take]);
+            self.buf_len += take;
+            data = &data[take..];
+            if data.is_empty() {
+                return;
+            }
+            // More follows, so the buffered block is not the last one.
+            self.key
+                .backend
+                .cbc_mac(&self.key.rk, &mut self.state, &self.buf);
+            self.buf_len = 0;
+        }
+        // Keep the final 1..=16 bytes back; everything before is whole blocks.
+        let keep = (data.len() - 1) % 16 + 1;
+        let (bulk, rest) = data.split_at(data.len() - keep);
+        self.key
+            .backend
+            .cbc_mac(&self.key.rk, &mut self.state, bulk);
+        self.buf[..keep].copy_from_slice(rest);
+        self.buf_len = keep;
+    }
+
+    /// The tag of everything absorbed.
+    #[must_use]
+    pub fn finalize(self) -> [u8; TAG_LEN] {
+        self.key.finish(self.state, &self.buf[..self.buf_len])
+    }
+}
+
+impl Drop for State<'_> {
+    fn drop(&mut self) {
+        self.state.zeroize();
+        self.buf.zeroize();
+    }
+}

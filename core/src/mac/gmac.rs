@@ -1,0 +1,251 @@
+//! AES-128-GMAC: AES-GCM with an empty plaintext and the message as additional
+//! authenticated data (NIST SP 800-38D), the signature of SMB 3.1.1 when
+//! SIGNING_CAPABILITIES negotiates it.
+//!
+//! `tag = GHASH_H(msg || pad || [bitlen(msg)]_64 || 0^64) ^ E_K(nonce || 0^31 || 1)`,
+//! `H = E_K(0^128)`. GHASH runs in the POLYVAL domain (RFC 8452 appendix A).
+
+use std::borrow::Cow;
+
+use zeroize::Zeroize;
+
+use crate::backend::{self, Backend, HPowers, RoundKeys};
+use crate::error::{Error, Result};
+
+/// Tag length in bytes.
+pub const TAG_LEN: usize = 16;
+/// Key length in bytes.
+pub const KEY_LEN: usize = 16;
+/// Nonce length in bytes (96-bit IV).
+pub const NONCE_LEN: usize = 12;
+
+/// Messages up to this length are hashed in one kernel call together with
+/// their padding and length block (one reduction for the whole message).
+const ONE_CALL_MAX: usize = 512;
+
+/// An AES-128-GMAC key: round keys and the powers of the hash key the active
+/// GHASH kernel aggregates over, computed once. Zeroized on drop.
+#[derive(Clone)]
+pub struct Key {
+    rk: RoundKeys,
+    powers: HPowers,
+    backend: Backend,
+}
+
+/// `v * x` in POLYVAL's field; the reduction is applied by mask.
+fn mul_x(v: u128) -> u128 {
+    let mask = 0u128.wrapping_sub(v >> 127);
+    (v << 1) ^ (mask & 0xC200_0000_0000_0000_0000_0000_0000_0001)
+}
+
+fn length_block(len: u64) -> [u8; 16] {
+    let mut b = [0u8; 16];
+    b[..8].copy_from_slice(&len.wrapping_mul(8).to_be_bytes());
+    b
+}
+
+impl Key {
+    /// Expands `key` for the process-wide backend ([`backend::active`]).
+    #[must_use]
+    pub fn new(key: &[u8; KEY_LEN]) -> Key {
+        Key::with_backend(key, backend::active())
+    }
+
+    /// Like [`Key::new`] for a key of unchecked length: [`Error::KeyLength`] unless 16 bytes.
+    pub fn from_slice(key: &[u8]) -> Result<Key> {
+        let k: &[u8; KEY_LEN] = key.try_into().map_err(|_| Error::KeyLength {
+            expected: KEY_LEN,
+            got: key.len(),
+        })?;
+        Ok(Key::new(k))
+    }
+
+    /// Expands `key` for an explicit backend.
+    #[must_use]
+    pub fn with_backend(key: &[u8; KEY_LEN], backend: Backend) -> Key {
+        let rk = backend.expand_aes_key(key);
+        let mut h = [0u8; 16];
+        backend.aes_encrypt(&rk, &mut h);
+        let mut hv = mul_x(u128::from_be_bytes(h));
+        let powers = backend.ghash_powers(hv);
+        h.zeroize();
+        hv.zeroize();
+        Key {
+            rk,
+            powers,
+            backend,
+        }
+    }
+
+    /// The backend this key computes with.
+    #[must_use]
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    fn tag_mask(&self, nonce: &[u8; NONCE_LEN]) -> [u8; 16] {
+        let mut j0 = [0u8; 16];
+        j0[..12].copy_from_slice(nonce);
+        j0[15] = 1;
+        self.backend.aes_encrypt(&self.rk, &mut j0);
+        j0
+    }
+
+    fn finish(&self, acc: u128, mut mask: [u8; 16]) -> [u8; TAG_LEN] {
+        let s = acc.to_be_bytes();
+        for (m, b) in mask.iter_mut().zip(s) {
+            *m ^= b;
+        }
+        mask
+    }
+
+    /// The GMAC of `msg` under `nonce`.
+    #[must_use]
+    pub fn mac(&self, nonce: &[u8; NONCE_LEN], msg: &[u8]) -> [u8; TAG_LEN] {
+        let mask = self.tag_mask(nonce);
+        let mut acc = 0u128;
+        if msg.len() <= ONE_CALL_MAX {
+            let mut buf = [0u8; ONE_CALL_MAX + 32];
+            buf[..msg.len()].copy_from_slice(msg);
+            let padded = msg.len().div_ceil(16) * 16;
+            buf[padded..padded + 16].copy_from_slice(&length_block(msg.len() as u64));
+            self.backend
+                .ghash(&self.powers, &mut acc, &buf[..padded + 16]);
+            buf[..msg.len()].zeroize();
+        } else {
+            let full = msg.len() / 16 * 16;
+            self.backend.ghash(&self.powers, &mut acc, &msg[..full]);
+            let mut tail = [0u8; 32];
+            let rest = msg.len() - full;
+            tail[..rest].copy_from_slice(&msg[full..]);
+            let padded = rest.div_ceil(16) * 16;
+            tail[padded..padded + 16].copy_from_slice(&length_block(msg.len() as u64));
+            self.backend
+                .ghash(&self.powers, &mut acc, &tail[..padded + 16]);
+        }
+        self.finish(acc, mask)
+    }
+
+    /// The GMAC of the concatenation of `parts` under `nonce`.
+    #[must_use]
+    pub fn mac_vectored<B: core::ops::Deref<Target = [u8]>>(
+        &self,
+        nonce: &[u8; NONCE_LEN],
+        parts: &[B],
+    ) -> [u8; TAG_LEN] {
+        let mut st = self.start(nonce);
+        for p in parts {
+            st.update(p);
+        }
+        st.finalize()
+    }
+
+    /// Starts an incremental computation under `nonce`, borrowing this key.
+    #[must_use]
+    pub fn start(&self, nonce: &[u8; NONCE_LEN]) -> State<'_> {
+        State::new(Cow::Borrowed(self), nonce)
+    }
+
+    /// Starts an incremental computation that owns this key.
+    #[must_use]
+    pub fn into_state(self, nonce: &[u8; NONCE_LEN]) -> State<'static> {
+        State::new(Cow::Owned(self), nonce)
+    }
+
+    /// Whether `tag` is the GMAC of `msg` under `nonce`, compared in constant time.
+    pub fn verify(&self, nonce: &[u8; NONCE_LEN], msg: &[u8], tag: &[u8]) -> Result<()> {
+        let mut t = self.mac(nonce, msg);
+        let ok = crate::ct::eq(&t, tag);
+        t.zeroize();
+        if ok {
+            Ok(())
+        } else {
+            Err(Error::TagMismatch)
+        }
+    }
+}
+
+impl Drop for Key {
+    fn drop(&mut self) {
+        self.rk.zeroize();
+        self.powers.0.zeroize();
+    }
+}
+
+impl core::fmt::Debug for Key {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("gmac::Key").finish_non_exhaustive()
+    }
+}
+
+/// An incremental GMAC computation.
+#[derive(Clone)]
+pub struct State<'k> {
+    key: Cow<'k, Key>,
+    mask: [u8; 16],
+    acc: u128,
+    buf: [u8; 16],
+    buf_len: usize,
+    total: u64,
+}
+
+impl<'k> State<'k> {
+    fn new(key: Cow<'k, Key>, nonce: &[u8; NONCE_LEN]) -> Self {
+        let mask = key.tag_mask(nonce);
+        State {
+            key,
+            mask,
+            acc: 0,
+            buf: [0; 16],
+            buf_len: 0,
+            total: 0,
+        }
+    }
+
+    /// Absorbs `data`.
+    pub fn update(&mut self, mut data: &[u8]) {
+        self.total = self.total.wrapping_add(data.len() as u64);
+        if self.buf_len > 0 {
+            let take = (16 - self.buf_len).min(data.len());
+            self.buf[self.buf_len..self.buf_len + take].copy_from_slice(&data[..take]);
+            self.buf_len += take;
+            data = &data[take..];
+            if self.buf_len < 16 {
+                return;
+            }
+            self.key
+                .backend
+                .ghash(&self.key.powers, &mut self.acc, &self.buf);
+            self.buf_len = 0;
+        }
+        let full = data.len() / 16 * 16;
+        self.key
+            .backend
+            .ghash(&self.key.powers, &mut self.acc, &data[..full]);
+        let rest = &data[full..];
+        self.buf[..rest.len()].copy_from_slice(rest);
+        self.buf_len = rest.len();
+    }
+
+    /// The tag of everything absorbed.
+    #[must_use]
+    pub fn finalize(mut self) -> [u8; TAG_LEN] {
+        let mut tail = [0u8; 32];
+        tail[..self.buf_len].copy_from_slice(&self.buf[..self.buf_len]);
+        let padded = self.buf_len.div_ceil(16) * 16;
+        tail[padded..padded + 16].copy_from_slice(&length_block(self.total));
+        self.key
+            .backend
+            .ghash(&self.key.powers, &mut self.acc, &tail[..padded + 16]);
+        tail.zeroize();
+        self.key.finish(self.acc, self.mask)
+    }
+}
+
+impl Drop for State<'_> {
+    fn drop(&mut self) {
+        self.mask.zeroize();
+        self.acc.zeroize();
+        self.buf.zeroize();
+    }
+}

@@ -1,0 +1,246 @@
+//! HMAC-SHA256 (RFC 2104, FIPS 198-1): the signature of SMB 2.0.2 and 2.1
+//! (first 16 bytes of the output) and the PRF of the SP 800-108 KDF.
+
+use std::borrow::Cow;
+
+use zeroize::Zeroize;
+
+use crate::backend::{self, Backend};
+use crate::error::{Error, Result};
+
+/// Full HMAC-SHA256 output length in bytes.
+pub const OUTPUT_LEN: usize = 32;
+/// The SMB2 signature length: the output truncated to its first 16 bytes.
+pub const TAG_LEN: usize = 16;
+
+const BLOCK: usize = 64;
+const IV: [u32; 8] = [
+    0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
+];
+
+/// An HMAC-SHA256 key: the SHA-256 states after the ipad and opad blocks,
+/// computed once, so a message costs its own blocks plus one outer block.
+/// Zeroized on drop.
+#[derive(Clone)]
+pub struct Key {
+    inner: [u32; 8],
+    outer: [u32; 8],
+    backend: Backend,
+}
+
+impl Key {
+    /// Prepares `key` (any length; longer than 64 bytes is hashed first, per RFC 2104)
+    /// for the process-wide backend.
+    #[must_use]
+    pub fn new(key: &[u8]) -> Key {
+        Key::with_backend(key, backend::active())
+    }
+
+    /// Prepares `key` for an explicit backend.
+    #[must_use]
+    pub fn with_backend(key: &[u8], backend: Backend) -> Key {
+        let mut block = [0u8; BLOCK];
+        if key.len() > BLOCK {
+            let mut st = Sha256State::new(IV, 0);
+            st.update(&backend, key);
+            block[..32].copy_from_slice(&st.finish(&backend));
+        } else {
+            block[..key.len()].copy_from_slice(key);
+        }
+        let mut pad = [0u8; BLOCK];
+        let mut state = |byte: u8| {
+            for (p, k) in pad.iter_mut().zip(&block) {
+                *p = k ^ byte;
+            }
+            let mut s = IV;
+            backend.sha256_compress(&mut s, &pad);
+            s
+        };
+        let inner = state(0x36);
+        let outer = state(0x5c);
+        block.zeroize();
+        pad.zeroize();
+        Key {
+            inner,
+            outer,
+            backend,
+        }
+    }
+
+    /// The backend this key computes with.
+    #[must_use]
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The full 32-byte HMAC of `msg`.
+    #[must_use]
+    pub fn mac(&self, msg: &[u8]) -> [u8; OUTPUT_LEN] {
+        let mut st = self.start();
+        st.update(msg);
+        st.finalize()
+    }
+
+    /// The 16-byte SMB2 signature of `msg` (the HMAC truncated).
+    #[must_use]
+    pub fn mac16(&self, msg: &[u8]) -> [u8; TAG_LEN] {
+        let full = self.mac(msg);
+        full[..TAG_LEN].try_into().unwrap()
+    }
+
+    /// The full HMAC of the concatenation of `parts`.
+    #[must_use]
+    pub fn mac_vectored<B: core::ops::Deref<Target = [u8]>>(
+        &self,
+        parts: &[B],
+    ) -> [u8; OUTPUT_LEN] {
+        let mut st = self.start();
+        for p in parts {
+            st.update(p);
+        }
+        st.finalize()
+    }
+
+    /// Starts an incremental computation borrowing this key.
+    #[must_use]
+    pub fn start(&self) -> State<'_> {
+        State::new(Cow::Borrowed(self))
+    }
+
+    /// Starts an incremental computation that owns this key.
+    #[must_use]
+    pub fn into_state(self) -> State<'static> {
+        State::new(Cow::Owned(self))
+    }
+
+    /// Whether `tag` (16 or 32 bytes: the truncated or full output) is the HMAC
+    /// of `msg`, compared in constant time.
+    pub fn verify(&self, msg: &[u8], tag: &[u8]) -> Result<()> {
+        let mut t = self.mac(msg);
+        let ok = (tag.len() == TAG_LEN || tag.len() == OUTPUT_LEN)
+            && crate::ct::eq(&t[..tag.len()], tag);
+        t.zeroize();
+        if ok {
+            Ok(())
+        } else {
+            Err(Error::TagMismatch)
+        }
+    }
+}
+
+impl Drop for Key {
+    fn drop(&mut self) {
+        self.inner.zeroize();
+        self.outer.zeroize();
+    }
+}
+
+impl core::fmt::Debug for Key {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("hmac::Key").finish_non_exhaustive()
+    }
+}
+
+/// A SHA-256 computation resumed from a saved state.
+#[derive(Clone)]
+struct Sha256State {
+    h: [u32; 8],
+    buf: [u8; BLOCK],
+    buf_len: usize,
+    /// Bytes absorbed, including any blocks folded into the starting state.
+    total: u64,
+}
+
+impl Sha256State {
+    fn new(h: [u32; 8], already: u64) -> Self {
+        Sha256State {
+            h,
+            buf: [0; BLOCK],
+            buf_len: 0,
+            total: already,
+        }
+    }
+
+    fn update(&mut self, backend: &Backend, mut data: &[u8]) {
+        self.total = self.total.wrapping_add(data.len() as u64);
+        if self.buf_len > 0 {
+            let take = (BLOCK - self.buf_len).min(data.len());
+            self.buf[self.buf_len..self.buf_len + take].copy_from_slice(&data[..take]);
+            self.buf_len += take;
+            data = &data[take..];
+            if self.buf_len < BLOCK {
+                return;
+            }
+            backend.sha256_compress(&mut self.h, &self.buf);
+            self.buf_len = 0;
+        }
+        let full = data.len() / BLOCK * BLOCK;
+        backend.sha256_compress(&mut self.h, &data[..full]);
+        let rest = &data[full..];
+        self.buf[..rest.len()].copy_from_slice(rest);
+        self.buf_len = rest.len();
+    }
+
+    fn finish(&mut self, backend: &Backend) -> [u8; 32] {
+        // Padding: 0x80, zeros, 64-bit big-endian bit length; one or two blocks.
+        let mut tail = [0u8; 2 * BLOCK];
+        tail[..self.buf_len].copy_from_slice(&self.buf[..self.buf_len]);
+        tail[self.buf_len] = 0x80;
+        let n = if self.buf_len < BLOCK - 8 {
+            BLOCK
+        } else {
+            2 * BLOCK
+        };
+        tail[n - 8..n].copy_from_slice(&self.total.wrapping_mul(8).to_be_bytes());
+        backend.sha256_compress(&mut self.h, &tail[..n]);
+        tail.zeroize();
+        let mut out = [0u8; 32];
+        for (o, w) in out.chunks_exact_mut(4).zip(self.h) {
+            o.copy_from_slice(&w.to_be_bytes());
+        }
+        out
+    }
+}
+
+impl Drop for Sha256State {
+    fn drop(&mut self) {
+        self.h.zeroize();
+        self.buf.zeroize();
+    }
+}
+
+/// An incremental HMAC-SHA256 computation.
+#[derive(Clone)]
+pub struct State<'k> {
+    key: Cow<'k, Key>,
+    sha: Sha256State,
+}
+
+impl<'k> State<'k> {
+    fn new(key: Cow<'k, Key>) -> Self {
+        let sha = Sha256State::new(key.inner, BLOCK as u64);
+        State { key, sha }
+    }
+
+    /// Absorbs `data`.
+    pub fn update(&mut self, data: &[u8]) {
+        self.sha.update(&self.key.backend, data);
+    }
+
+    /// The full 32-byte HMAC of everything absorbed.
+    #[must_use]
+    pub fn finalize(mut self) -> [u8; OUTPUT_LEN] {
+        let backend = self.key.backend;
+        let mut inner = self.sha.finish(&backend);
+        let mut outer = Sha256State::new(self.key.outer, BLOCK as u64);
+        outer.update(&backend, &inner);
+        inner.zeroize();
+        outer.finish(&backend)
+    }
+
+    /// The 16-byte SMB2 signature of everything absorbed.
+    #[must_use]
+    pub fn finalize16(self) -> [u8; TAG_LEN] {
+        self.finalize()[..TAG_LEN].try_into().unwrap()
+    }
+}

@@ -1,0 +1,76 @@
+//! Which MAC a dialect signs with (MS-SMB2 3.1.4.1).
+
+use crate::error::{Error, Result};
+
+/// SMB2 dialect revision numbers that have signing.
+pub mod dialect {
+    /// SMB 2.0.2: HMAC-SHA256.
+    pub const SMB2_0_2: u16 = 0x0202;
+    /// SMB 2.1: HMAC-SHA256.
+    pub const SMB2_1: u16 = 0x0210;
+    /// SMB 3.0: AES-128-CMAC.
+    pub const SMB3_0: u16 = 0x0300;
+    /// SMB 3.0.2: AES-128-CMAC.
+    pub const SMB3_0_2: u16 = 0x0302;
+    /// SMB 3.1.1: the SigningAlgorithmId negotiated in SIGNING_CAPABILITIES, AES-128-CMAC if none.
+    pub const SMB3_1_1: u16 = 0x0311;
+}
+
+/// A signing algorithm, numbered as MS-SMB2's SigningAlgorithmId.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u16)]
+pub enum Algorithm {
+    /// HMAC-SHA256, truncated to 16 bytes (SigningAlgorithmId 0).
+    HmacSha256 = 0,
+    /// AES-128-CMAC (SigningAlgorithmId 1).
+    AesCmac = 1,
+    /// AES-128-GMAC (SigningAlgorithmId 2).
+    AesGmac = 2,
+}
+
+impl Algorithm {
+    /// Every algorithm, in SigningAlgorithmId order.
+    pub const ALL: [Algorithm; 3] = [
+        Algorithm::HmacSha256,
+        Algorithm::AesCmac,
+        Algorithm::AesGmac,
+    ];
+
+    /// The algorithm with this SigningAlgorithmId.
+    pub fn from_id(id: u16) -> Result<Algorithm> {
+        match id {
+            0 => Ok(Algorithm::HmacSha256),
+            1 => Ok(Algorithm::AesCmac),
+            2 => Ok(Algorithm::AesGmac),
+            other => Err(Error::UnknownSigningAlgorithm(other)),
+        }
+    }
+
+    /// The SigningAlgorithmId.
+    #[must_use]
+    pub fn id(self) -> u16 {
+        self as u16
+    }
+
+    /// The algorithm a connection of `dialect` signs with. `negotiated` is the
+    /// SigningAlgorithmId from SIGNING_CAPABILITIES; it is consulted only for
+    /// 3.1.1 (the context does not exist in earlier dialects).
+    pub fn for_dialect(dialect: u16, negotiated: Option<u16>) -> Result<Algorithm> {
+        match dialect {
+            dialect::SMB2_0_2 | dialect::SMB2_1 => Ok(Algorithm::HmacSha256),
+            dialect::SMB3_0 | dialect::SMB3_0_2 => Ok(Algorithm::AesCmac),
+            dialect::SMB3_1_1 => negotiated.map_or(Ok(Algorithm::AesCmac), Algorithm::from_id),
+            other => Err(Error::UnsupportedDialect(other)),
+        }
+    }
+
+    /// A short name: `hmac-sha256`, `aes-cmac` or `aes-gmac`.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Algorithm::HmacSha256 => "hmac-sha256",
+            Algorithm::AesCmac => "aes-cmac",
+            Algorithm::AesGmac => "aes-gmac",
+        }
+    }
+}

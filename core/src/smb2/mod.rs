@@ -1,0 +1,221 @@
+//! SMB2 PDU signing: the header view, the GMAC nonce, compound-chain walking,
+//! and dialect-to-algorithm selection (MS-SMB2 3.1.4.1, 3.1.5.1).
+//!
+//! Signing sets `SMB2_FLAGS_SIGNED`, zeroes the Signature field, MACs the PDU
+//! and writes the signature; in a compound chain each PDU is signed over its own
+//! bytes (up to `NextCommand`, the last to the end of the buffer). The whole
+//! chain is validated first, so a buffer is written only when the operation succeeds.
+//! Verification never modifies the buffer: the header is MACed from a copy.
+
+mod algorithm;
+mod chain;
+mod header;
+
+use core::ops::{Deref, DerefMut};
+
+pub use algorithm::{dialect, Algorithm};
+pub use header::{
+    gmac_nonce, COMMAND_CANCEL, FLAGS_SERVER_TO_REDIR, FLAGS_SIGNED, HEADER_LEN, PROTOCOL_ID,
+    SIGNATURE_LEN, SIGNATURE_OFFSET,
+};
+
+use crate::backend::{self, Backend};
+use crate::error::{Error, Result};
+use crate::mac::{cmac, gmac, hmac};
+use chain::Pdu;
+use header::{nonce_of, u32_at, FLAGS_OFFSET};
+
+/// Length of every SMB2 signing key (MS-SMB2: Session.SigningKey is 16 bytes).
+pub const KEY_LEN: usize = 16;
+
+/// A session's signing key for one algorithm.
+// The GMAC variant carries its GHASH key powers inline (about 700 bytes): keys
+// live as long as a session, and inline state keeps signing free of indirection.
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone, Debug)]
+pub enum SigningKey {
+    /// HMAC-SHA256 (SMB 2.0.2, 2.1, or 3.1.1 with SigningAlgorithmId 0).
+    HmacSha256(hmac::Key),
+    /// AES-128-CMAC (SMB 3.0, 3.0.2, 3.1.1 default).
+    AesCmac(cmac::Key),
+    /// AES-128-GMAC (SMB 3.1.1 with SigningAlgorithmId 2).
+    AesGmac(gmac::Key),
+}
+
+impl SigningKey {
+    /// A key for `algorithm` on the process-wide backend; `key` must be 16 bytes.
+    pub fn new(algorithm: Algorithm, key: &[u8]) -> Result<SigningKey> {
+        SigningKey::with_backend(algorithm, key, backend::active())
+    }
+
+    /// A key for `algorithm` on an explicit backend.
+    pub fn with_backend(algorithm: Algorithm, key: &[u8], backend: Backend) -> Result<SigningKey> {
+        let k: &[u8; KEY_LEN] = key.try_into().map_err(|_| Error::KeyLength {
+            expected: KEY_LEN,
+            got: key.len(),
+        })?;
+        Ok(match algorithm {
+            Algorithm::HmacSha256 => SigningKey::HmacSha256(hmac::Key::with_backend(k, backend)),
+            Algorithm::AesCmac => SigningKey::AesCmac(cmac::Key::with_backend(k, backend)),
+            Algorithm::AesGmac => SigningKey::AesGmac(gmac::Key::with_backend(k, backend)),
+        })
+    }
+
+    /// The algorithm this key signs with.
+    #[must_use]
+    pub fn algorithm(&self) -> Algorithm {
+        match self {
+            SigningKey::HmacSha256(_) => Algorithm::HmacSha256,
+            SigningKey::AesCmac(_) => Algorithm::AesCmac,
+            SigningKey::AesGmac(_) => Algorithm::AesGmac,
+        }
+    }
+
+    /// The 16-byte MAC of the concatenation of `parts`. AES-GMAC requires a
+    /// nonce ([`Error::MissingNonce`]); the others refuse one ([`Error::UnexpectedNonce`]).
+    pub fn mac_vectored<B: Deref<Target = [u8]>>(
+        &self,
+        nonce: Option<&[u8; gmac::NONCE_LEN]>,
+        parts: &[B],
+    ) -> Result<[u8; 16]> {
+        let mut st = self.state(nonce)?;
+        for p in parts {
+            st.update(p);
+        }
+        Ok(st.finalize())
+    }
+
+    /// The 16-byte MAC of `msg` (see [`SigningKey::mac_vectored`] for the nonce rule).
+    pub fn mac(&self, nonce: Option<&[u8; gmac::NONCE_LEN]>, msg: &[u8]) -> Result<[u8; 16]> {
+        match (self, nonce) {
+            (SigningKey::HmacSha256(k), None) => Ok(k.mac16(msg)),
+            (SigningKey::AesCmac(k), None) => Ok(k.mac(msg)),
+            (SigningKey::AesGmac(k), Some(n)) => Ok(k.mac(n, msg)),
+            (SigningKey::AesGmac(_), None) => Err(Error::MissingNonce),
+            (_, Some(_)) => Err(Error::UnexpectedNonce),
+        }
+    }
+
+    fn state(&self, nonce: Option<&[u8; gmac::NONCE_LEN]>) -> Result<MacState<'_>> {
+        match (self, nonce) {
+            (SigningKey::HmacSha256(k), None) => Ok(MacState::Hmac(k.start())),
+            (SigningKey::AesCmac(k), None) => Ok(MacState::Cmac(k.start())),
+            (SigningKey::AesGmac(k), Some(n)) => Ok(MacState::Gmac(k.start(n))),
+            (SigningKey::AesGmac(_), None) => Err(Error::MissingNonce),
+            (_, Some(_)) => Err(Error::UnexpectedNonce),
+        }
+    }
+
+    /// The signature of one validated PDU, with its header as given in `header`.
+    fn pdu_signature<B: Deref<Target = [u8]>>(
+        &self,
+        segs: &[B],
+        pdu: &Pdu,
+        header: &[u8; HEADER_LEN],
+    ) -> [u8; 16] {
+        let nonce = nonce_of(header);
+        let mut st = match self {
+            SigningKey::HmacSha256(k) => MacState::Hmac(k.start()),
+            SigningKey::AesCmac(k) => MacState::Cmac(k.start()),
+            SigningKey::AesGmac(k) => MacState::Gmac(k.start(&nonce)),
+        };
+        st.update(header);
+        chain::for_each_piece(segs, pdu.start + HEADER_LEN, pdu.end, |p| st.update(p));
+        st.finalize()
+    }
+}
+
+// Short-lived and on the stack; sized by the GMAC state's inline key room.
+#[allow(clippy::large_enum_variant)]
+enum MacState<'k> {
+    Hmac(hmac::State<'k>),
+    Cmac(cmac::State<'k>),
+    Gmac(gmac::State<'k>),
+}
+
+impl MacState<'_> {
+    fn update(&mut self, data: &[u8]) {
+        match self {
+            MacState::Hmac(s) => s.update(data),
+            MacState::Cmac(s) => s.update(data),
+            MacState::Gmac(s) => s.update(data),
+        }
+    }
+
+    fn finalize(self) -> [u8; 16] {
+        match self {
+            MacState::Hmac(s) => s.finalize16(),
+            MacState::Cmac(s) => s.finalize(),
+            MacState::Gmac(s) => s.finalize(),
+        }
+    }
+}
+
+/// The header as it is MACed: Signature zeroed and, when signing, SIGNED set.
+fn mac_header(h: &[u8; HEADER_LEN], set_signed: bool) -> [u8; HEADER_LEN] {
+    let mut m = *h;
+    m[SIGNATURE_OFFSET..SIGNATURE_OFFSET + SIGNATURE_LEN].fill(0);
+    if set_signed {
+        let flags = u32_at(h, FLAGS_OFFSET) | FLAGS_SIGNED;
+        m[FLAGS_OFFSET..FLAGS_OFFSET + 4].copy_from_slice(&flags.to_le_bytes());
+    }
+    m
+}
+
+/// Signs a PDU or compound chain in place.
+pub fn sign_pdu(key: &SigningKey, pdu: &mut [u8]) -> Result<()> {
+    sign_pdu_vectored(key, &mut [pdu])
+}
+
+/// Verifies a PDU or compound chain without modifying it: `Ok(())` when every
+/// PDU is signed and its signature matches, compared in constant time.
+pub fn verify_pdu(key: &SigningKey, pdu: &[u8]) -> Result<()> {
+    verify_pdu_vectored(key, &[pdu])
+}
+
+/// Signs a PDU or compound chain spread over `segs` (header, body, payload...),
+/// in place. Headers may straddle segments.
+pub fn sign_pdu_vectored<B: DerefMut<Target = [u8]>>(
+    key: &SigningKey,
+    segs: &mut [B],
+) -> Result<()> {
+    chain::validate(segs)?;
+    let total = chain::total_len(segs);
+    let mut start = 0;
+    while start < total {
+        let pdu = chain::pdu_at(segs, start, total)?;
+        let header = mac_header(&pdu.header, true);
+        let sig = key.pdu_signature(segs, &pdu, &header);
+        chain::write(
+            segs,
+            pdu.start + FLAGS_OFFSET,
+            &header[FLAGS_OFFSET..FLAGS_OFFSET + 4],
+        );
+        chain::write(segs, pdu.start + SIGNATURE_OFFSET, &sig);
+        start = pdu.end;
+    }
+    Ok(())
+}
+
+/// Verifies a PDU or compound chain spread over `segs` without modifying it.
+/// Fails with [`Error::NotSigned`] for a PDU without `SMB2_FLAGS_SIGNED`, and
+/// [`Error::BadSignature`] naming the first PDU whose signature does not match.
+pub fn verify_pdu_vectored<B: Deref<Target = [u8]>>(key: &SigningKey, segs: &[B]) -> Result<()> {
+    chain::validate(segs)?;
+    let total = chain::total_len(segs);
+    let mut start = 0;
+    while start < total {
+        let pdu = chain::pdu_at(segs, start, total)?;
+        if u32_at(&pdu.header, FLAGS_OFFSET) & FLAGS_SIGNED == 0 {
+            return Err(Error::NotSigned { offset: pdu.start });
+        }
+        let header = mac_header(&pdu.header, false);
+        let sig = key.pdu_signature(segs, &pdu, &header);
+        let got = &pdu.header[SIGNATURE_OFFSET..SIGNATURE_OFFSET + SIGNATURE_LEN];
+        if !crate::ct::eq(&sig, got) {
+            return Err(Error::BadSignature { offset: pdu.start });
+        }
+        start = pdu.end;
+    }
+    Ok(())
+}

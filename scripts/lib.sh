@@ -1,0 +1,62 @@
+# Shared helpers for the smbsign scripts (sourced, not run).
+# Everything here is idempotent: safe to run on a fresh Debian machine as root
+# and again on one that already has everything.
+
+SMBSIGN_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export CARGO_TERM_COLOR=never
+
+# Installs Debian packages that are missing (one apt-get update per run, only if needed).
+apt_ensure() {
+    local missing=()
+    for p in "$@"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    echo "installing: ${missing[*]}" >&2
+    if [ -z "${SMBSIGN_APT_UPDATED:-}" ]; then
+        apt-get update -qq >&2 || return 1
+        export SMBSIGN_APT_UPDATED=1
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+}
+
+# Makes sure cargo is on PATH: the rustup toolchain if present, else Debian's rustc-web/cargo-web.
+ensure_toolchain() {
+    [ -d "$HOME/.cargo/bin" ] && export PATH="$HOME/.cargo/bin:$PATH"
+    if ! command -v cargo >/dev/null 2>&1; then
+        apt_ensure rustc-web cargo-web gcc libc6-dev || return 1
+    fi
+    command -v cargo >/dev/null 2>&1
+}
+
+SUITE_PASSED=0
+SUITE_FAILED=0
+SUITE_LOG_DIR="${SMBSIGN_LOG_DIR:-$SMBSIGN_ROOT/target/test-logs}"
+mkdir -p "$SUITE_LOG_DIR"
+
+# suite NAME CMD...: runs CMD, logs to target/test-logs/NAME.log, prints one summary line.
+# Counts come from cargo/pytest result lines, or "N passed, N failed" lines the command prints.
+suite() {
+    local name="$1"; shift
+    local log="$SUITE_LOG_DIR/${name//\//_}.log"
+    local start=$SECONDS
+    "$@" >"$log" 2>&1
+    local rc=$?
+    local passed failed
+    passed=$(grep -hoE '(test result: [a-zA-Z]+\. )?[0-9]+ passed' "$log" | grep -oE '[0-9]+ passed' | awk '{s+=$1} END {print s+0}')
+    failed=$(grep -hoE '[0-9]+ failed' "$log" | awk '{s+=$1} END {print s+0}')
+    if [ $rc -ne 0 ] && [ "$failed" -eq 0 ]; then
+        failed=1
+    fi
+    SUITE_PASSED=$((SUITE_PASSED + passed))
+    SUITE_FAILED=$((SUITE_FAILED + failed))
+    local status=ok
+    [ $rc -ne 0 ] && status=FAILED
+    printf 'suite %-28s %s: %d passed, %d failed (%ds)\n' "$name" "$status" "$passed" "$failed" $((SECONDS - start))
+    if [ $rc -ne 0 ]; then
+        echo "---- last 60 lines of $log ----"
+        tail -n 60 "$log"
+        echo "----"
+    fi
+    return 0
+}

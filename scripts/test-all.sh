@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Runs every smbsign test suite (lint, Rust native, the x86 CPU-tier matrix under
+# qemu) and prints one summary line per suite, then the total. Installs what the
+# suites need (Debian packages) itself, idempotently. Exit status 0 iff all passed.
+set -uo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$SMBSIGN_ROOT"
+ensure_toolchain || { echo "no Rust toolchain"; exit 1; }
+
+lint() {
+    cargo fmt --all -- --check &&
+        cargo clippy --workspace --all-targets -- -D warnings &&
+        RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps &&
+        echo "1 passed, 0 failed"
+}
+suite lint lint
+
+suite rust-native cargo test --workspace
+
+if [ "$(uname -m)" = x86_64 ]; then
+    suite x86-tier-matrix bash scripts/test-x86-matrix.sh
+fi
+
+echo "total: $SUITE_PASSED passed, $SUITE_FAILED failed"
+[ "$SUITE_FAILED" -eq 0 ]
