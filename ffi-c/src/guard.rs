@@ -1,0 +1,145 @@
+//! Result codes, the panic guard, and pointer/length checks.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use smbsign::Error;
+
+/// Result of every smbsign function. 0 is success.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum smbsign_status {
+    /// Success.
+    SMBSIGN_OK = 0,
+    /// A required pointer was NULL (or NULL with a non-zero length).
+    SMBSIGN_ERR_NULL_POINTER = 1,
+    /// A length, count or enum value is out of range, or iovecs overlap.
+    SMBSIGN_ERR_INVALID_ARGUMENT = 2,
+    /// The key has the wrong length for its algorithm (16 bytes for SMB signing keys).
+    SMBSIGN_ERR_KEY_LENGTH = 3,
+    /// The SigningAlgorithmId is not 0, 1 or 2.
+    SMBSIGN_ERR_UNKNOWN_ALGORITHM = 4,
+    /// The dialect has no SMB2 signing.
+    SMBSIGN_ERR_UNSUPPORTED_DIALECT = 5,
+    /// A PDU is shorter than the 64-byte SMB2 header.
+    SMBSIGN_ERR_TRUNCATED = 6,
+    /// A PDU does not start with FE 'S' 'M' 'B'.
+    SMBSIGN_ERR_BAD_PROTOCOL_ID = 7,
+    /// A NextCommand is unaligned, below 64, or out of bounds.
+    SMBSIGN_ERR_BAD_NEXT_COMMAND = 8,
+    /// A PDU being verified does not have SMB2_FLAGS_SIGNED set.
+    SMBSIGN_ERR_NOT_SIGNED = 9,
+    /// A PDU's signature does not match.
+    SMBSIGN_ERR_BAD_SIGNATURE = 10,
+    /// AES-GMAC needs a 12-byte nonce and none was given.
+    SMBSIGN_ERR_MISSING_NONCE = 11,
+    /// A nonce was given to HMAC-SHA256 or AES-CMAC, which take none.
+    SMBSIGN_ERR_UNEXPECTED_NONCE = 12,
+    /// An output length is not supported (e.g. a KDF output of 0 bytes).
+    SMBSIGN_ERR_OUTPUT_LENGTH = 13,
+    /// An internal error (a caught panic); no output was written.
+    SMBSIGN_ERR_INTERNAL = 14,
+}
+
+pub(crate) use smbsign_status::*;
+
+impl From<Error> for smbsign_status {
+    fn from(e: Error) -> Self {
+        match e {
+            Error::KeyLength { .. } => SMBSIGN_ERR_KEY_LENGTH,
+            Error::Truncated { .. } => SMBSIGN_ERR_TRUNCATED,
+            Error::BadProtocolId { .. } => SMBSIGN_ERR_BAD_PROTOCOL_ID,
+            Error::BadNextCommand { .. } => SMBSIGN_ERR_BAD_NEXT_COMMAND,
+            Error::NotSigned { .. } => SMBSIGN_ERR_NOT_SIGNED,
+            Error::BadSignature { .. } | Error::TagMismatch => SMBSIGN_ERR_BAD_SIGNATURE,
+            Error::MissingNonce => SMBSIGN_ERR_MISSING_NONCE,
+            Error::UnexpectedNonce => SMBSIGN_ERR_UNEXPECTED_NONCE,
+            Error::UnsupportedDialect(_) => SMBSIGN_ERR_UNSUPPORTED_DIALECT,
+            Error::UnknownSigningAlgorithm(_) => SMBSIGN_ERR_UNKNOWN_ALGORITHM,
+            Error::OutputLength(_) => SMBSIGN_ERR_OUTPUT_LENGTH,
+            _ => SMBSIGN_ERR_INVALID_ARGUMENT,
+        }
+    }
+}
+
+/// Runs `f`, turning errors into codes and panics into `SMBSIGN_ERR_INTERNAL`.
+pub(crate) fn guard(f: impl FnOnce() -> Result<(), smbsign_status>) -> smbsign_status {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(Ok(())) => SMBSIGN_OK,
+        Ok(Err(s)) => s,
+        Err(_) => SMBSIGN_ERR_INTERNAL,
+    }
+}
+
+/// A byte slice from C: NULL is allowed only with length 0.
+///
+/// # Safety
+/// If non-NULL, `ptr` must be valid for reads of `len` bytes for `'a`.
+pub(crate) unsafe fn bytes<'a>(ptr: *const u8, len: usize) -> Result<&'a [u8], smbsign_status> {
+    if len > isize::MAX as usize {
+        return Err(SMBSIGN_ERR_INVALID_ARGUMENT);
+    }
+    if ptr.is_null() {
+        return if len == 0 {
+            Ok(&[])
+        } else {
+            Err(SMBSIGN_ERR_NULL_POINTER)
+        };
+    }
+    // SAFETY: non-NULL, length bounded by isize::MAX, validity is the caller's contract.
+    Ok(unsafe { std::slice::from_raw_parts(ptr, len) })
+}
+
+/// A mutable byte slice from C: NULL is allowed only with length 0.
+///
+/// # Safety
+/// If non-NULL, `ptr` must be valid for reads and writes of `len` bytes for `'a`
+/// and not aliased by any other live reference.
+pub(crate) unsafe fn bytes_mut<'a>(
+    ptr: *mut u8,
+    len: usize,
+) -> Result<&'a mut [u8], smbsign_status> {
+    if len > isize::MAX as usize {
+        return Err(SMBSIGN_ERR_INVALID_ARGUMENT);
+    }
+    if ptr.is_null() {
+        return if len == 0 {
+            Ok(&mut [])
+        } else {
+            Err(SMBSIGN_ERR_NULL_POINTER)
+        };
+    }
+    // SAFETY: non-NULL, length bounded by isize::MAX, validity and exclusivity are
+    // the caller's contract.
+    Ok(unsafe { std::slice::from_raw_parts_mut(ptr, len) })
+}
+
+/// A fixed-size array from C, which must not be NULL.
+///
+/// # Safety
+/// If non-NULL, `ptr` must be valid for reads of `N` bytes.
+pub(crate) unsafe fn array<'a, const N: usize>(
+    ptr: *const u8,
+) -> Result<&'a [u8; N], smbsign_status> {
+    if ptr.is_null() {
+        return Err(SMBSIGN_ERR_NULL_POINTER);
+    }
+    // SAFETY: non-NULL; the caller guarantees N readable bytes.
+    Ok(unsafe { &*ptr.cast::<[u8; N]>() })
+}
+
+/// Writes `value` to a non-NULL output pointer.
+///
+/// # Safety
+/// `out` must be NULL or valid for a write of `N` bytes.
+pub(crate) unsafe fn write_out<const N: usize>(
+    out: *mut u8,
+    value: &[u8; N],
+) -> Result<(), smbsign_status> {
+    if out.is_null() {
+        return Err(SMBSIGN_ERR_NULL_POINTER);
+    }
+    // SAFETY: non-NULL; the caller guarantees N writable bytes. copy (not
+    // copy_nonoverlapping): the output may alias an input the caller passed.
+    unsafe { std::ptr::copy(value.as_ptr(), out, N) };
+    Ok(())
+}

@@ -1,0 +1,91 @@
+//! Version, backend names and error strings: static NUL-terminated strings.
+
+use core::ffi::c_char;
+
+use crate::guard::smbsign_status::{self, *};
+
+/// The library version, e.g. "0.1.0". Static; do not free.
+#[no_mangle]
+pub extern "C" fn smbsign_version() -> *const c_char {
+    concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
+}
+
+/// Every kernel name the core crate reports, NUL-terminated for C.
+const KERNEL_NAMES: &[&str] = &[
+    "portable\0",
+    "x86_64/aes-ni\0",
+    "x86_64/sha-ni\0",
+    "x86_64/pclmulqdq+aes-ni\0",
+    "x86_64/vpclmulqdq-ymm+aes-ni\0",
+    "x86_64/vpclmulqdq-zmm+aes-ni\0",
+    "aarch64/aes\0",
+    "aarch64/sha2\0",
+    "aarch64/pmull+aes\0",
+];
+
+/// The static C string for a kernel name (no allocation, nothing to free).
+pub(crate) fn c_name(name: &str) -> *const c_char {
+    KERNEL_NAMES
+        .iter()
+        .find(|n| &n[..n.len() - 1] == name)
+        .map_or(c"unknown".as_ptr(), |n| n.as_ptr().cast())
+}
+
+/// The kernel the process-wide backend uses for `algorithm` (a SigningAlgorithmId),
+/// e.g. "x86_64/vpclmulqdq-ymm+aes-ni", or NULL for an unknown algorithm. Static.
+#[no_mangle]
+pub extern "C" fn smbsign_backend_name(algorithm: u16) -> *const c_char {
+    std::panic::catch_unwind(|| {
+        let b = smbsign::backend::active();
+        match algorithm {
+            0 => c_name(b.hmac_sha256_name()),
+            1 => c_name(b.aes_cmac_name()),
+            2 => c_name(b.aes_gmac_name()),
+            _ => core::ptr::null(),
+        }
+    })
+    .unwrap_or(core::ptr::null())
+}
+
+/// A static description of `status`. Never NULL.
+#[no_mangle]
+pub extern "C" fn smbsign_strerror(status: smbsign_status) -> *const c_char {
+    let s: &'static str = match status {
+        SMBSIGN_OK => "success\0",
+        SMBSIGN_ERR_NULL_POINTER => "NULL pointer\0",
+        SMBSIGN_ERR_INVALID_ARGUMENT => {
+            "invalid argument (length, count, enum value or overlapping iovecs)\0"
+        }
+        SMBSIGN_ERR_KEY_LENGTH => "wrong key length (SMB signing keys are 16 bytes)\0",
+        SMBSIGN_ERR_UNKNOWN_ALGORITHM => "unknown signing algorithm id\0",
+        SMBSIGN_ERR_UNSUPPORTED_DIALECT => "dialect has no SMB2 signing\0",
+        SMBSIGN_ERR_TRUNCATED => "PDU shorter than the 64-byte SMB2 header\0",
+        SMBSIGN_ERR_BAD_PROTOCOL_ID => "PDU does not start with FE 'SMB'\0",
+        SMBSIGN_ERR_BAD_NEXT_COMMAND => "NextCommand unaligned, below 64, or out of bounds\0",
+        SMBSIGN_ERR_NOT_SIGNED => "PDU does not have SMB2_FLAGS_SIGNED set\0",
+        SMBSIGN_ERR_BAD_SIGNATURE => "signature does not match\0",
+        SMBSIGN_ERR_MISSING_NONCE => "AES-GMAC needs a 12-byte nonce\0",
+        SMBSIGN_ERR_UNEXPECTED_NONCE => "nonce given to an algorithm that takes none\0",
+        SMBSIGN_ERR_OUTPUT_LENGTH => "unsupported output length\0",
+        SMBSIGN_ERR_INTERNAL => "internal error\0",
+    };
+    s.as_ptr().cast()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::ffi::CStr;
+
+    use smbsign::Backend;
+
+    #[test]
+    fn every_kernel_name_has_a_c_string() {
+        for b in Backend::available() {
+            for name in [b.hmac_sha256_name(), b.aes_cmac_name(), b.aes_gmac_name()] {
+                // SAFETY: c_name returns a pointer into a static NUL-terminated literal.
+                let c = unsafe { CStr::from_ptr(super::c_name(name)) };
+                assert_eq!(c.to_str().unwrap(), name);
+            }
+        }
+    }
+}

@@ -1,0 +1,212 @@
+//! Key derivation, the preauth hash, and full-length HMAC-SHA256.
+
+use core::ffi::c_int;
+
+use smbsign::kdf::{self, CipherKeyLen, SessionKeys};
+use smbsign::{hmac, PreauthHash};
+
+use crate::guard::*;
+use crate::key::iovec;
+
+/// The keys of an SMB 3.x session.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct smbsign_session_keys {
+    /// Session.SigningKey.
+    pub signing: [u8; 16],
+    /// Session.ApplicationKey.
+    pub application: [u8; 16],
+    /// Client-to-server cipher key (client EncryptionKey, server DecryptionKey);
+    /// the first `cipher_key_len` bytes are meaningful.
+    pub client_to_server: [u8; 32],
+    /// Server-to-client cipher key (client DecryptionKey, server EncryptionKey).
+    pub server_to_client: [u8; 32],
+    /// 16 or 32.
+    pub cipher_key_len: u32,
+}
+
+fn export(k: &SessionKeys) -> smbsign_session_keys {
+    smbsign_session_keys {
+        signing: k.signing,
+        application: k.application,
+        client_to_server: k.client_to_server,
+        server_to_client: k.server_to_client,
+        cipher_key_len: k.cipher_key_len as u32,
+    }
+}
+
+/// # Safety
+/// `out` must be NULL or valid for a write of the struct.
+unsafe fn write_keys(
+    out: *mut smbsign_session_keys,
+    k: &SessionKeys,
+) -> Result<(), smbsign_status> {
+    if out.is_null() {
+        return Err(SMBSIGN_ERR_NULL_POINTER);
+    }
+    // SAFETY: non-NULL, writable per the caller's contract.
+    unsafe { out.write(export(k)) };
+    Ok(())
+}
+
+/// Full 32-byte HMAC-SHA256 of `msg` under a key of any length, into `out`.
+///
+/// # Safety
+/// `key`/`msg` readable for their lengths; `out` writable for 32 bytes.
+#[no_mangle]
+pub unsafe extern "C" fn smbsign_hmac_sha256(
+    key: *const u8,
+    key_len: usize,
+    msg: *const u8,
+    len: usize,
+    out: *mut u8,
+) -> smbsign_status {
+    guard(|| {
+        // SAFETY (all): caller contract.
+        let k = unsafe { bytes(key, key_len)? };
+        let m = unsafe { bytes(msg, len)? };
+        let tag = hmac::Key::new(k).mac(m);
+        unsafe { write_out(out, &tag) }
+    })
+}
+
+/// SP 800-108 counter-mode KDF, PRF HMAC-SHA256, 32-bit counter before the
+/// fixed input: fills `out`/`out_len` (OUTPUT_LENGTH if 0).
+///
+/// # Safety
+/// Inputs readable for their lengths; `out` writable for `out_len` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn smbsign_kbkdf_hmac_sha256(
+    key: *const u8,
+    key_len: usize,
+    fixed_input: *const u8,
+    fixed_len: usize,
+    out: *mut u8,
+    out_len: usize,
+) -> smbsign_status {
+    guard(|| {
+        // SAFETY (all): caller contract.
+        let k = unsafe { bytes(key, key_len)? };
+        let f = unsafe { bytes(fixed_input, fixed_len)? };
+        let mut tmp = vec![0u8; out_len];
+        kdf::counter_hmac_sha256(k, &[f], &mut tmp)?;
+        let o = unsafe { bytes_mut(out, out_len)? };
+        o.copy_from_slice(&tmp);
+        Ok(())
+    })
+}
+
+/// The SMB KDF: `KDF(key, label || 0x00 || context || [8*out_len]_32)`. Pass SMB's
+/// labels with their trailing NUL (e.g. "SMBSigningKey" plus 1 byte).
+///
+/// # Safety
+/// Inputs readable for their lengths; `out` writable for `out_len` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn smbsign_kdf(
+    key: *const u8,
+    key_len: usize,
+    label: *const u8,
+    label_len: usize,
+    context: *const u8,
+    context_len: usize,
+    out: *mut u8,
+    out_len: usize,
+) -> smbsign_status {
+    guard(|| {
+        // SAFETY (all): caller contract.
+        let k = unsafe { bytes(key, key_len)? };
+        let l = unsafe { bytes(label, label_len)? };
+        let c = unsafe { bytes(context, context_len)? };
+        let mut tmp = vec![0u8; out_len];
+        kdf::smb_kdf(k, l, c, &mut tmp)?;
+        let o = unsafe { bytes_mut(out, out_len)? };
+        o.copy_from_slice(&tmp);
+        Ok(())
+    })
+}
+
+/// SMB 3.0 / 3.0.2 session keys from the session key.
+///
+/// # Safety
+/// `session_key` readable for `len` bytes; `out` writable.
+#[no_mangle]
+pub unsafe extern "C" fn smbsign_smb30_keys(
+    session_key: *const u8,
+    len: usize,
+    out: *mut smbsign_session_keys,
+) -> smbsign_status {
+    guard(|| {
+        // SAFETY (both): caller contract.
+        let k = unsafe { bytes(session_key, len)? };
+        let keys = kdf::smb30_keys(k)?;
+        unsafe { write_keys(out, &keys) }
+    })
+}
+
+/// SMB 3.1.1 session keys: signing and application keys from `session_key`,
+/// cipher keys of `cipher_key_len` (16 or 32) bytes, from `full_session_key` when 32.
+///
+/// # Safety
+/// Keys readable for their lengths; `preauth_hash` readable for 64 bytes; `out` writable.
+#[no_mangle]
+pub unsafe extern "C" fn smbsign_smb311_keys(
+    session_key: *const u8,
+    len: usize,
+    full_session_key: *const u8,
+    full_len: usize,
+    preauth_hash: *const u8,
+    cipher_key_len: u32,
+    out: *mut smbsign_session_keys,
+) -> smbsign_status {
+    guard(|| {
+        let cipher = match cipher_key_len {
+            16 => CipherKeyLen::Aes128,
+            32 => CipherKeyLen::Aes256,
+            _ => return Err(SMBSIGN_ERR_INVALID_ARGUMENT),
+        };
+        // SAFETY (all): caller contract.
+        let k = unsafe { bytes(session_key, len)? };
+        let full = unsafe { bytes(full_session_key, full_len)? };
+        let h = unsafe { array::<64>(preauth_hash)? };
+        let keys = kdf::smb311_keys(k, full, h, cipher)?;
+        unsafe { write_keys(out, &keys) }
+    })
+}
+
+/// Chains one message into a preauth integrity hash in place:
+/// `hash = SHA-512(hash || msg)`. Start from 64 zero bytes.
+///
+/// # Safety
+/// `hash` readable and writable for 64 bytes; `msg` readable for `len` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn smbsign_preauth_update(
+    hash: *mut u8,
+    msg: *const u8,
+    len: usize,
+) -> smbsign_status {
+    guard(|| {
+        // SAFETY (all): caller contract.
+        let mut h = PreauthHash::from_value(*unsafe { array::<64>(hash)? });
+        h.update(unsafe { bytes(msg, len)? });
+        unsafe { write_out(hash, h.value()) }
+    })
+}
+
+/// `smbsign_preauth_update` with the message given as `iovcnt` segments.
+///
+/// # Safety
+/// `hash` readable and writable for 64 bytes; `iov` points to `iovcnt` readable segments.
+#[no_mangle]
+pub unsafe extern "C" fn smbsign_preauth_update_iov(
+    hash: *mut u8,
+    iov: *const iovec,
+    iovcnt: c_int,
+) -> smbsign_status {
+    guard(|| {
+        // SAFETY (all): caller contract.
+        let mut h = PreauthHash::from_value(*unsafe { array::<64>(hash)? });
+        let segs = unsafe { crate::key::gather(iov, iovcnt)? };
+        h.update_vectored(&segs);
+        unsafe { write_out(hash, h.value()) }
+    })
+}

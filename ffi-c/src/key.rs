@@ -1,0 +1,373 @@
+//! Key handles, raw MACs and in-place PDU signing.
+
+use core::ffi::{c_int, c_void};
+
+use smbsign::smb2::{self, Algorithm, SigningKey};
+
+use crate::guard::*;
+
+/// The C `struct iovec` of `<sys/uio.h>` (POSIX: base pointer, then length).
+#[repr(C)]
+pub struct iovec {
+    /// Start of the segment.
+    pub iov_base: *mut c_void,
+    /// Length of the segment in bytes.
+    pub iov_len: usize,
+}
+
+/// SigningAlgorithmId values of MS-SMB2 (SIGNING_CAPABILITIES).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum smbsign_algorithm {
+    /// HMAC-SHA256, first 16 bytes (SMB 2.0.2, 2.1).
+    SMBSIGN_HMAC_SHA256 = 0,
+    /// AES-128-CMAC (SMB 3.0, 3.0.2, 3.1.1 default).
+    SMBSIGN_AES_CMAC = 1,
+    /// AES-128-GMAC (SMB 3.1.1).
+    SMBSIGN_AES_GMAC = 2,
+}
+
+/// An opaque signing key: algorithm plus precomputed state (AES round keys,
+/// GHASH key powers, HMAC pad states). Immutable; share it between threads freely.
+pub struct smbsign_key(SigningKey);
+
+/// Segments above this count are gathered on the heap instead of the stack.
+const STACK_IOVS: usize = 16;
+
+/// Reads `iovcnt` iovecs as byte slices and calls `f` with them.
+///
+/// # Safety
+/// `iov` must be NULL or point to `iovcnt` iovecs, each NULL-with-length-0 or
+/// valid for reads of `iov_len` bytes.
+unsafe fn with_iov<'a, R>(
+    iov: *const iovec,
+    iovcnt: c_int,
+    f: impl FnOnce(&[&'a [u8]]) -> Result<R, smbsign_status>,
+) -> Result<R, smbsign_status> {
+    let n = usize::try_from(iovcnt).map_err(|_| SMBSIGN_ERR_INVALID_ARGUMENT)?;
+    if n > 0 && iov.is_null() {
+        return Err(SMBSIGN_ERR_NULL_POINTER);
+    }
+    let mut total = 0usize;
+    let mut stack: [&'a [u8]; STACK_IOVS] = [&[]; STACK_IOVS];
+    let mut heap = Vec::new();
+    for i in 0..n {
+        // SAFETY: i < iovcnt and the caller guarantees iovcnt readable entries.
+        let v = unsafe { &*iov.add(i) };
+        total = total
+            .checked_add(v.iov_len)
+            .ok_or(SMBSIGN_ERR_INVALID_ARGUMENT)?;
+        // SAFETY: the caller guarantees each segment is readable for iov_len bytes.
+        let s: &'a [u8] = unsafe { bytes(v.iov_base.cast::<u8>(), v.iov_len)? };
+        match stack.get_mut(i) {
+            Some(slot) if n <= STACK_IOVS => *slot = s,
+            _ => heap.push(s),
+        }
+    }
+    if total > isize::MAX as usize {
+        return Err(SMBSIGN_ERR_INVALID_ARGUMENT);
+    }
+    f(if n <= STACK_IOVS { &stack[..n] } else { &heap })
+}
+
+/// Reads `iovcnt` iovecs into a vector of byte slices.
+///
+/// # Safety
+/// As [`with_iov`].
+pub(crate) unsafe fn gather<'a>(
+    iov: *const iovec,
+    iovcnt: c_int,
+) -> Result<Vec<&'a [u8]>, smbsign_status> {
+    // SAFETY: same contract as with_iov.
+    unsafe { with_iov(iov, iovcnt, |segs| Ok(segs.to_vec())) }
+}
+
+/// Reads `iovcnt` iovecs as mutable byte slices, refusing overlapping segments
+/// (which would alias), and calls `f` with them.
+///
+/// # Safety
+/// As [`with_iov`], and each segment must be writable and not otherwise borrowed.
+unsafe fn with_iov_mut<R>(
+    iov: *const iovec,
+    iovcnt: c_int,
+    f: impl FnOnce(&mut [&mut [u8]]) -> Result<R, smbsign_status>,
+) -> Result<R, smbsign_status> {
+    let n = usize::try_from(iovcnt).map_err(|_| SMBSIGN_ERR_INVALID_ARGUMENT)?;
+    if n > 0 && iov.is_null() {
+        return Err(SMBSIGN_ERR_NULL_POINTER);
+    }
+    // Check bounds and overlap before creating any mutable slice.
+    let mut ranges = Vec::with_capacity(n);
+    let mut total = 0usize;
+    for i in 0..n {
+        // SAFETY: i < iovcnt and the caller guarantees iovcnt readable entries.
+        let v = unsafe { &*iov.add(i) };
+        total = total
+            .checked_add(v.iov_len)
+            .ok_or(SMBSIGN_ERR_INVALID_ARGUMENT)?;
+        if v.iov_len == 0 {
+            continue;
+        }
+        if v.iov_base.is_null() {
+            return Err(SMBSIGN_ERR_NULL_POINTER);
+        }
+        let start = v.iov_base as usize;
+        let end = start
+            .checked_add(v.iov_len)
+            .ok_or(SMBSIGN_ERR_INVALID_ARGUMENT)?;
+        ranges.push((start, end));
+    }
+    if total > isize::MAX as usize {
+        return Err(SMBSIGN_ERR_INVALID_ARGUMENT);
+    }
+    ranges.sort_unstable();
+    if ranges.windows(2).any(|w| w[1].0 < w[0].1) {
+        return Err(SMBSIGN_ERR_INVALID_ARGUMENT);
+    }
+    let mut segs = Vec::with_capacity(n);
+    for i in 0..n {
+        // SAFETY: as above; segments were checked not to overlap, so the mutable
+        // slices do not alias each other.
+        let v = unsafe { &*iov.add(i) };
+        segs.push(unsafe { bytes_mut(v.iov_base.cast::<u8>(), v.iov_len)? });
+    }
+    f(&mut segs)
+}
+
+/// # Safety
+/// `key` must be NULL or a live handle from `smbsign_key_new`.
+unsafe fn key_ref<'a>(key: *const smbsign_key) -> Result<&'a SigningKey, smbsign_status> {
+    if key.is_null() {
+        return Err(SMBSIGN_ERR_NULL_POINTER);
+    }
+    // SAFETY: non-NULL live handle, per the caller's contract.
+    Ok(unsafe { &(*key).0 })
+}
+
+/// # Safety
+/// `nonce` must be NULL or valid for reads of 12 bytes.
+unsafe fn nonce_ref<'a>(nonce: *const u8) -> Result<Option<&'a [u8; 12]>, smbsign_status> {
+    if nonce.is_null() {
+        Ok(None)
+    } else {
+        // SAFETY: non-NULL; the caller guarantees 12 readable bytes.
+        Ok(Some(unsafe { array::<12>(nonce)? }))
+    }
+}
+
+/// Creates a key handle for `algorithm` (an `smbsign_algorithm` value) from the
+/// 16-byte SMB signing key `key`/`key_len`. On success `*out` receives the handle,
+/// owned by the caller and released with `smbsign_key_free`.
+/// Errors: NULL_POINTER, UNKNOWN_ALGORITHM, KEY_LENGTH.
+///
+/// # Safety
+/// `key` must be valid for reads of `key_len` bytes; `out` must be valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn smbsign_key_new(
+    algorithm: u16,
+    key: *const u8,
+    key_len: usize,
+    out: *mut *mut smbsign_key,
+) -> smbsign_status {
+    guard(|| {
+        if out.is_null() {
+            return Err(SMBSIGN_ERR_NULL_POINTER);
+        }
+        let alg = Algorithm::from_id(algorithm)?;
+        // SAFETY: caller contract on key/key_len.
+        let k = unsafe { bytes(key, key_len)? };
+        let handle = Box::new(smbsign_key(SigningKey::new(alg, k)?));
+        // SAFETY: out is non-NULL and writable per the caller's contract.
+        unsafe { *out = Box::into_raw(handle) };
+        Ok(())
+    })
+}
+
+/// Releases a key handle, zeroizing its key material. NULL is ignored.
+///
+/// # Safety
+/// `key` must be NULL or a handle from `smbsign_key_new` not yet freed, and no
+/// other thread may be using it.
+#[no_mangle]
+pub unsafe extern "C" fn smbsign_key_free(key: *mut smbsign_key) {
+    if key.is_null() {
+        return;
+    }
+    let _ = std::panic::catch_unwind(|| {
+        // SAFETY: the handle came from Box::into_raw in smbsign_key_new and is
+        // released once, per the caller's contract. Dropping zeroizes.
+        drop(unsafe { Box::from_raw(key) });
+    });
+}
+
+/// Writes the handle's SigningAlgorithmId to `*out`.
+///
+/// # Safety
+/// `key` must be a live handle; `out` valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn smbsign_key_algorithm(
+    key: *const smbsign_key,
+    out: *mut u16,
+) -> smbsign_status {
+    guard(|| {
+        // SAFETY: caller contract.
+        let k = unsafe { key_ref(key)? };
+        if out.is_null() {
+            return Err(SMBSIGN_ERR_NULL_POINTER);
+        }
+        // SAFETY: non-NULL, writable per the caller's contract.
+        unsafe { *out = k.algorithm().id() };
+        Ok(())
+    })
+}
+
+/// The signing algorithm of `dialect` (0x0202, 0x0210, 0x0300, 0x0302, 0x0311).
+/// `negotiated` is the SIGNING_CAPABILITIES SigningAlgorithmId for 3.1.1, or -1
+/// when none was negotiated. Errors: UNSUPPORTED_DIALECT, UNKNOWN_ALGORITHM, NULL_POINTER.
+///
+/// # Safety
+/// `out` must be valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn smbsign_algorithm_for_dialect(
+    dialect: u16,
+    negotiated: i32,
+    out: *mut u16,
+) -> smbsign_status {
+    guard(|| {
+        if out.is_null() {
+            return Err(SMBSIGN_ERR_NULL_POINTER);
+        }
+        let n = match negotiated {
+            -1 => None,
+            v => Some(u16::try_from(v).map_err(|_| SMBSIGN_ERR_UNKNOWN_ALGORITHM)?),
+        };
+        let alg = Algorithm::for_dialect(dialect, n)?;
+        // SAFETY: non-NULL, writable per the caller's contract.
+        unsafe { *out = alg.id() };
+        Ok(())
+    })
+}
+
+/// The 16-byte MAC of `msg`/`len` into `out`. `nonce` (12 bytes) is required
+/// for AES-GMAC and must be NULL otherwise (MISSING_NONCE / UNEXPECTED_NONCE).
+///
+/// # Safety
+/// `key` a live handle; `msg` readable for `len` bytes; `nonce` NULL or 12
+/// readable bytes; `out` writable for 16 bytes.
+#[no_mangle]
+pub unsafe extern "C" fn smbsign_mac(
+    key: *const smbsign_key,
+    nonce: *const u8,
+    msg: *const u8,
+    len: usize,
+    out: *mut u8,
+) -> smbsign_status {
+    guard(|| {
+        // SAFETY (all three): caller contract.
+        let k = unsafe { key_ref(key)? };
+        let n = unsafe { nonce_ref(nonce)? };
+        let m = unsafe { bytes(msg, len)? };
+        let tag = k.mac(n, m)?;
+        // SAFETY: caller contract on out.
+        unsafe { write_out(out, &tag) }
+    })
+}
+
+/// The 16-byte MAC of the concatenation of `iovcnt` segments (the shape of
+/// Samba's `smb2_signing_sign_pdu`). Nonce rules as `smbsign_mac`.
+/// Errors also: INVALID_ARGUMENT for a negative count or total length overflow.
+///
+/// # Safety
+/// `iov` points to `iovcnt` iovecs whose segments are readable; others as `smbsign_mac`.
+#[no_mangle]
+pub unsafe extern "C" fn smbsign_mac_iov(
+    key: *const smbsign_key,
+    nonce: *const u8,
+    iov: *const iovec,
+    iovcnt: c_int,
+    out: *mut u8,
+) -> smbsign_status {
+    guard(|| {
+        // SAFETY (all): caller contract.
+        let k = unsafe { key_ref(key)? };
+        let n = unsafe { nonce_ref(nonce)? };
+        let tag = unsafe { with_iov(iov, iovcnt, |segs| Ok(k.mac_vectored(n, segs)?))? };
+        unsafe { write_out(out, &tag) }
+    })
+}
+
+/// Signs a PDU or compound chain in place: for each PDU, sets SMB2_FLAGS_SIGNED,
+/// MACs it with the Signature field zeroed (AES-GMAC nonce from its header) and
+/// writes the signature. The whole chain is validated first; on error nothing is
+/// written. Errors: TRUNCATED, BAD_PROTOCOL_ID, BAD_NEXT_COMMAND, NULL_POINTER.
+///
+/// # Safety
+/// `key` a live handle; `pdu` readable and writable for `len` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn smbsign_sign_pdu(
+    key: *const smbsign_key,
+    pdu: *mut u8,
+    len: usize,
+) -> smbsign_status {
+    guard(|| {
+        // SAFETY (both): caller contract.
+        let k = unsafe { key_ref(key)? };
+        let buf = unsafe { bytes_mut(pdu, len)? };
+        Ok(smb2::sign_pdu(k, buf)?)
+    })
+}
+
+/// Verifies a PDU or compound chain without modifying it, comparing signatures
+/// in constant time. Errors: BAD_SIGNATURE, NOT_SIGNED, TRUNCATED,
+/// BAD_PROTOCOL_ID, BAD_NEXT_COMMAND, NULL_POINTER.
+///
+/// # Safety
+/// `key` a live handle; `pdu` readable for `len` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn smbsign_verify_pdu(
+    key: *const smbsign_key,
+    pdu: *const u8,
+    len: usize,
+) -> smbsign_status {
+    guard(|| {
+        // SAFETY (both): caller contract.
+        let k = unsafe { key_ref(key)? };
+        let buf = unsafe { bytes(pdu, len)? };
+        Ok(smb2::verify_pdu(k, buf)?)
+    })
+}
+
+/// `smbsign_sign_pdu` over a PDU or chain spread across `iovcnt` segments
+/// (headers may straddle segments). Overlapping segments are INVALID_ARGUMENT.
+///
+/// # Safety
+/// `iov` points to `iovcnt` iovecs whose segments are readable and writable.
+#[no_mangle]
+pub unsafe extern "C" fn smbsign_sign_pdu_iov(
+    key: *const smbsign_key,
+    iov: *const iovec,
+    iovcnt: c_int,
+) -> smbsign_status {
+    guard(|| {
+        // SAFETY (both): caller contract.
+        let k = unsafe { key_ref(key)? };
+        unsafe { with_iov_mut(iov, iovcnt, |segs| Ok(smb2::sign_pdu_vectored(k, segs)?)) }
+    })
+}
+
+/// `smbsign_verify_pdu` over a PDU or chain spread across `iovcnt` segments.
+///
+/// # Safety
+/// `iov` points to `iovcnt` iovecs whose segments are readable.
+#[no_mangle]
+pub unsafe extern "C" fn smbsign_verify_pdu_iov(
+    key: *const smbsign_key,
+    iov: *const iovec,
+    iovcnt: c_int,
+) -> smbsign_status {
+    guard(|| {
+        // SAFETY (both): caller contract.
+        let k = unsafe { key_ref(key)? };
+        unsafe { with_iov(iov, iovcnt, |segs| Ok(smb2::verify_pdu_vectored(k, segs)?)) }
+    })
+}
