@@ -6,6 +6,7 @@ set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$SMBSIGN_ROOT"
 ensure_toolchain || { echo "no Rust toolchain"; exit 1; }
+apt_ensure fonts-dejavu-core >/dev/null # smbsign-bench's plot test labels its charts with it
 
 lint() {
     cargo fmt --all -- --check &&

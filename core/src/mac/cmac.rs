@@ -1,7 +1,7 @@
 //! AES-128-CMAC (RFC 4493, NIST SP 800-38B): the signature of SMB 3.0, 3.0.2
 //! and, by default, 3.1.1.
 
-use std::borrow::Cow;
+use super::KeyRef;
 
 use zeroize::Zeroize;
 
@@ -104,14 +104,14 @@ impl Key {
     /// Starts an incremental computation borrowing this key.
     #[must_use]
     pub fn start(&self) -> State<'_> {
-        State::new(Cow::Borrowed(self))
+        State::new(KeyRef::Borrowed(self))
     }
 
     /// Starts an incremental computation that owns this key (for long-lived
     /// states, such as a language binding's MAC object).
     #[must_use]
     pub fn into_state(self) -> State<'static> {
-        State::new(Cow::Owned(self))
+        State::new(KeyRef::Owned(Box::new(self)))
     }
 
     /// Whether `tag` is the CMAC of `msg`, compared in constant time.
@@ -160,14 +160,14 @@ impl core::fmt::Debug for Key {
 /// [`State::finalize`], since it alone is combined with a subkey.
 #[derive(Clone)]
 pub struct State<'k> {
-    key: Cow<'k, Key>,
+    key: KeyRef<'k, Key>,
     state: [u8; 16],
     buf: [u8; 16],
     buf_len: usize,
 }
 
 impl<'k> State<'k> {
-    fn new(key: Cow<'k, Key>) -> Self {
+    fn new(key: KeyRef<'k, Key>) -> Self {
         State {
             key,
             state: [0; 16],
@@ -213,8 +213,8 @@ impl<'k> State<'k> {
 }
 
 impl Drop for State<'_> {
+    // The chaining value is key-dependent; the buffer holds only message bytes.
     fn drop(&mut self) {
         self.state.zeroize();
-        self.buf.zeroize();
     }
 }

@@ -5,7 +5,7 @@
 //! `tag = GHASH_H(msg || pad || [bitlen(msg)]_64 || 0^64) ^ E_K(nonce || 0^31 || 1)`,
 //! `H = E_K(0^128)`. GHASH runs in the POLYVAL domain (RFC 8452 appendix A).
 
-use std::borrow::Cow;
+use super::KeyRef;
 
 use zeroize::Zeroize;
 
@@ -38,10 +38,9 @@ fn mul_x(v: u128) -> u128 {
     (v << 1) ^ (mask & 0xC200_0000_0000_0000_0000_0000_0000_0001)
 }
 
+/// `[bitlen(A)]_64 || [bitlen(C) = 0]_64`, big-endian.
 fn length_block(len: u64) -> [u8; 16] {
-    let mut b = [0u8; 16];
-    b[..8].copy_from_slice(&len.wrapping_mul(8).to_be_bytes());
-    b
+    (u128::from(len.wrapping_mul(8)) << 64).to_be_bytes()
 }
 
 impl Key {
@@ -91,12 +90,9 @@ impl Key {
         j0
     }
 
-    fn finish(&self, acc: u128, mut mask: [u8; 16]) -> [u8; TAG_LEN] {
-        let s = acc.to_be_bytes();
-        for (m, b) in mask.iter_mut().zip(s) {
-            *m ^= b;
-        }
-        mask
+    fn finish(&self, acc: u128, mask: [u8; 16]) -> [u8; TAG_LEN] {
+        // tag = ByteReverse(acc) ^ mask, as two 128-bit operations.
+        (acc.swap_bytes() ^ u128::from_le_bytes(mask)).to_le_bytes()
     }
 
     /// The GMAC of `msg` under `nonce`.
@@ -104,7 +100,15 @@ impl Key {
     pub fn mac(&self, nonce: &[u8; NONCE_LEN], msg: &[u8]) -> [u8; TAG_LEN] {
         let mask = self.tag_mask(nonce);
         let mut acc = 0u128;
-        if msg.len() <= ONE_CALL_MAX {
+        if msg.len() <= 48 {
+            // The common SMB header-only case: a small buffer to clear.
+            let mut buf = [0u8; 64];
+            buf[..msg.len()].copy_from_slice(msg);
+            let padded = msg.len().div_ceil(16) * 16;
+            buf[padded..padded + 16].copy_from_slice(&length_block(msg.len() as u64));
+            self.backend
+                .ghash(&self.powers, &mut acc, &buf[..padded + 16]);
+        } else if msg.len() <= ONE_CALL_MAX {
             let mut buf = [0u8; ONE_CALL_MAX + 32];
             buf[..msg.len()].copy_from_slice(msg);
             let padded = msg.len().div_ceil(16) * 16;
@@ -126,6 +130,28 @@ impl Key {
         self.finish(acc, mask)
     }
 
+    /// The GMAC of `a || b` (an SMB header copy and the PDU body): one kernel
+    /// call for short PDUs, as for [`Key::mac`].
+    pub(crate) fn mac2(&self, nonce: &[u8; NONCE_LEN], a: &[u8], b: &[u8]) -> [u8; TAG_LEN] {
+        let len = a.len() + b.len();
+        if len > ONE_CALL_MAX {
+            let mut st = self.start(nonce);
+            st.update(a);
+            st.update(b);
+            return st.finalize();
+        }
+        let mask = self.tag_mask(nonce);
+        let mut acc = 0u128;
+        let mut buf = [0u8; ONE_CALL_MAX + 32];
+        buf[..a.len()].copy_from_slice(a);
+        buf[a.len()..len].copy_from_slice(b);
+        let padded = len.div_ceil(16) * 16;
+        buf[padded..padded + 16].copy_from_slice(&length_block(len as u64));
+        self.backend
+            .ghash(&self.powers, &mut acc, &buf[..padded + 16]);
+        self.finish(acc, mask)
+    }
+
     /// The GMAC of the concatenation of `parts` under `nonce`.
     #[must_use]
     pub fn mac_vectored<B: core::ops::Deref<Target = [u8]>>(
@@ -143,13 +169,13 @@ impl Key {
     /// Starts an incremental computation under `nonce`, borrowing this key.
     #[must_use]
     pub fn start(&self, nonce: &[u8; NONCE_LEN]) -> State<'_> {
-        State::new(Cow::Borrowed(self), nonce)
+        State::new(KeyRef::Borrowed(self), nonce)
     }
 
     /// Starts an incremental computation that owns this key.
     #[must_use]
     pub fn into_state(self, nonce: &[u8; NONCE_LEN]) -> State<'static> {
-        State::new(Cow::Owned(self), nonce)
+        State::new(KeyRef::Owned(Box::new(self)), nonce)
     }
 
     /// Whether `tag` is the GMAC of `msg` under `nonce`, compared in constant time.
@@ -181,7 +207,7 @@ impl core::fmt::Debug for Key {
 /// An incremental GMAC computation.
 #[derive(Clone)]
 pub struct State<'k> {
-    key: Cow<'k, Key>,
+    key: KeyRef<'k, Key>,
     mask: [u8; 16],
     acc: u128,
     buf: [u8; 16],
@@ -190,7 +216,7 @@ pub struct State<'k> {
 }
 
 impl<'k> State<'k> {
-    fn new(key: Cow<'k, Key>, nonce: &[u8; NONCE_LEN]) -> Self {
+    fn new(key: KeyRef<'k, Key>, nonce: &[u8; NONCE_LEN]) -> Self {
         let mask = key.tag_mask(nonce);
         State {
             key,
@@ -237,15 +263,15 @@ impl<'k> State<'k> {
         self.key
             .backend
             .ghash(&self.key.powers, &mut self.acc, &tail[..padded + 16]);
-        tail.zeroize();
         self.key.finish(self.acc, self.mask)
     }
 }
 
 impl Drop for State<'_> {
+    // The accumulator is a polynomial in H over known data and the mask is
+    // E_K(J0): both key-dependent. The buffer holds only message bytes.
     fn drop(&mut self) {
         self.mask.zeroize();
         self.acc.zeroize();
-        self.buf.zeroize();
     }
 }

@@ -1,7 +1,7 @@
 //! HMAC-SHA256 (RFC 2104, FIPS 198-1): the signature of SMB 2.0.2 and 2.1
 //! (first 16 bytes of the output) and the PRF of the SP 800-108 KDF.
 
-use std::borrow::Cow;
+use super::KeyRef;
 
 use zeroize::Zeroize;
 
@@ -104,13 +104,13 @@ impl Key {
     /// Starts an incremental computation borrowing this key.
     #[must_use]
     pub fn start(&self) -> State<'_> {
-        State::new(Cow::Borrowed(self))
+        State::new(KeyRef::Borrowed(self))
     }
 
     /// Starts an incremental computation that owns this key.
     #[must_use]
     pub fn into_state(self) -> State<'static> {
-        State::new(Cow::Owned(self))
+        State::new(KeyRef::Owned(Box::new(self)))
     }
 
     /// Whether `tag` (16 or 32 bytes: the truncated or full output) is the HMAC
@@ -181,43 +181,57 @@ impl Sha256State {
         self.buf_len = rest.len();
     }
 
-    fn finish(&mut self, backend: &Backend) -> [u8; 32] {
-        // Padding: 0x80, zeros, 64-bit big-endian bit length; one or two blocks.
-        let mut tail = [0u8; 2 * BLOCK];
-        tail[..self.buf_len].copy_from_slice(&self.buf[..self.buf_len]);
-        tail[self.buf_len] = 0x80;
-        let n = if self.buf_len < BLOCK - 8 {
-            BLOCK
+    /// Pads and compresses the last one or two blocks; returns the state words.
+    fn finish_words(&mut self, backend: &Backend) -> [u32; 8] {
+        // Padding: 0x80, zeros, 64-bit big-endian bit length. Built in the
+        // buffer itself when it fits, so a short message costs no extra copies.
+        let bits = self.total.wrapping_mul(8).to_be_bytes();
+        let n = self.buf_len;
+        self.buf[n] = 0x80;
+        if n < BLOCK - 8 {
+            self.buf[n + 1..BLOCK - 8].fill(0);
+            self.buf[BLOCK - 8..].copy_from_slice(&bits);
+            backend.sha256_compress(&mut self.h, &self.buf);
         } else {
-            2 * BLOCK
-        };
-        tail[n - 8..n].copy_from_slice(&self.total.wrapping_mul(8).to_be_bytes());
-        backend.sha256_compress(&mut self.h, &tail[..n]);
-        tail.zeroize();
-        let mut out = [0u8; 32];
-        for (o, w) in out.chunks_exact_mut(4).zip(self.h) {
-            o.copy_from_slice(&w.to_be_bytes());
+            self.buf[n + 1..].fill(0);
+            backend.sha256_compress(&mut self.h, &self.buf);
+            let mut last = [0u8; BLOCK];
+            last[BLOCK - 8..].copy_from_slice(&bits);
+            backend.sha256_compress(&mut self.h, &last);
         }
-        out
+        self.h
+    }
+
+    fn finish(&mut self, backend: &Backend) -> [u8; 32] {
+        words_to_bytes(&self.finish_words(backend))
     }
 }
 
+fn words_to_bytes(w: &[u32; 8]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    for (o, w) in out.chunks_exact_mut(4).zip(w) {
+        o.copy_from_slice(&w.to_be_bytes());
+    }
+    out
+}
+
 impl Drop for Sha256State {
+    // The chaining value descends from the key's pad states; the buffer holds
+    // only message bytes.
     fn drop(&mut self) {
         self.h.zeroize();
-        self.buf.zeroize();
     }
 }
 
 /// An incremental HMAC-SHA256 computation.
 #[derive(Clone)]
 pub struct State<'k> {
-    key: Cow<'k, Key>,
+    key: KeyRef<'k, Key>,
     sha: Sha256State,
 }
 
 impl<'k> State<'k> {
-    fn new(key: Cow<'k, Key>) -> Self {
+    fn new(key: KeyRef<'k, Key>) -> Self {
         let sha = Sha256State::new(key.inner, BLOCK as u64);
         State { key, sha }
     }
@@ -231,11 +245,20 @@ impl<'k> State<'k> {
     #[must_use]
     pub fn finalize(mut self) -> [u8; OUTPUT_LEN] {
         let backend = self.key.backend;
-        let mut inner = self.sha.finish(&backend);
-        let mut outer = Sha256State::new(self.key.outer, BLOCK as u64);
-        outer.update(&backend, &inner);
+        let mut inner = self.sha.finish_words(&backend);
+        // The outer hash is one block: the inner digest, 0x80, zeros, and the
+        // bit length of opad block + digest (96 bytes = 768 bits).
+        let mut block = [0u8; BLOCK];
+        block[..32].copy_from_slice(&words_to_bytes(&inner));
+        block[32] = 0x80;
+        block[BLOCK - 8..].copy_from_slice(&768u64.to_be_bytes());
+        let mut h = self.key.outer;
+        backend.sha256_compress(&mut h, &block);
         inner.zeroize();
-        outer.finish(&backend)
+        block[..32].zeroize();
+        let out = words_to_bytes(&h);
+        h.zeroize();
+        out
     }
 
     /// The 16-byte SMB2 signature of everything absorbed.

@@ -38,6 +38,23 @@ pub(crate) fn for_each_piece<B: Deref<Target = [u8]>>(
     }
 }
 
+/// The logical range `start..end` as one slice, if it lies within one segment.
+pub(crate) fn contiguous<B: Deref<Target = [u8]>>(
+    segs: &[B],
+    start: usize,
+    end: usize,
+) -> Option<&[u8]> {
+    let mut base = 0;
+    for s in segs {
+        let hi = base + s.len();
+        if start >= base && end <= hi && (start < hi || start == end) {
+            return Some(&s[start - base..end - base]);
+        }
+        base = hi;
+    }
+    None
+}
+
 /// Copies the logical range `start..start + out.len()` into `out`.
 pub(crate) fn read<B: Deref<Target = [u8]>>(segs: &[B], start: usize, out: &mut [u8]) {
     let mut at = 0;

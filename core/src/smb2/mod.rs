@@ -114,6 +114,24 @@ impl SigningKey {
         header: &[u8; HEADER_LEN],
     ) -> [u8; 16] {
         let nonce = nonce_of(header);
+        // Fast path: the body lies in one segment (always so for contiguous PDUs).
+        if let Some(body) = chain::contiguous(segs, pdu.start + HEADER_LEN, pdu.end) {
+            return match self {
+                SigningKey::HmacSha256(k) => {
+                    let mut st = k.start();
+                    st.update(header);
+                    st.update(body);
+                    st.finalize16()
+                }
+                SigningKey::AesCmac(k) => {
+                    let mut st = k.start();
+                    st.update(header);
+                    st.update(body);
+                    st.finalize()
+                }
+                SigningKey::AesGmac(k) => k.mac2(&nonce, header, body),
+            };
+        }
         let mut st = match self {
             SigningKey::HmacSha256(k) => MacState::Hmac(k.start()),
             SigningKey::AesCmac(k) => MacState::Cmac(k.start()),
@@ -125,8 +143,6 @@ impl SigningKey {
     }
 }
 
-// Short-lived and on the stack; sized by the GMAC state's inline key room.
-#[allow(clippy::large_enum_variant)]
 enum MacState<'k> {
     Hmac(hmac::State<'k>),
     Cmac(cmac::State<'k>),

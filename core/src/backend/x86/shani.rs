@@ -32,25 +32,47 @@ unsafe fn compress_shani(state: &mut [u32; 8], blocks: &[u8]) {
     let mut abef = _mm_alignr_epi8(cdab, efgh, 8);
     let mut cdgh = _mm_blend_epi16(efgh, cdab, 0xF0);
 
+    // Four rounds on message vector $m with round constants K[$k..$k + 4].
+    macro_rules! rounds4 {
+        ($m:ident, $k:expr) => {{
+            let t = _mm_add_epi32($m, _mm_loadu_si128(K.as_ptr().add($k).cast()));
+            cdgh = _mm_sha256rnds2_epu32(cdgh, abef, t);
+            abef = _mm_sha256rnds2_epu32(abef, cdgh, _mm_shuffle_epi32(t, 0x0E));
+        }};
+    }
+    // W[g+4] = msg2(msg1(W[g], W[g+1]) + W[4g+9..4g+12], W[g+3]), into W[g]'s register.
+    macro_rules! schedule {
+        ($m0:ident, $m1:ident, $m2:ident, $m3:ident) => {
+            $m0 = _mm_sha256msg2_epu32(
+                _mm_add_epi32(_mm_sha256msg1_epu32($m0, $m1), _mm_alignr_epi8($m3, $m2, 4)),
+                $m3,
+            );
+        };
+    }
+
     for block in blocks.chunks_exact(64) {
         let (abef_in, cdgh_in) = (abef, cdgh);
         let p = block.as_ptr();
-        let mut w: [__m128i; 4] = core::array::from_fn(|i| {
-            _mm_shuffle_epi8(_mm_loadu_si128(p.add(16 * i).cast()), bswap)
-        });
-        for g in 0..16 {
-            let m = _mm_add_epi32(w[g % 4], _mm_loadu_si128(K.as_ptr().add(4 * g).cast()));
-            cdgh = _mm_sha256rnds2_epu32(cdgh, abef, m);
-            abef = _mm_sha256rnds2_epu32(abef, cdgh, _mm_shuffle_epi32(m, 0x0E));
-            if g < 12 {
-                // W[g+4] = msg2(msg1(W[g], W[g+1]) + W[4g+9..4g+12], W[g+3]).
-                let t = _mm_add_epi32(
-                    _mm_sha256msg1_epu32(w[g % 4], w[(g + 1) % 4]),
-                    _mm_alignr_epi8(w[(g + 3) % 4], w[(g + 2) % 4], 4),
-                );
-                w[g % 4] = _mm_sha256msg2_epu32(t, w[(g + 3) % 4]);
-            }
+        let mut m0 = _mm_shuffle_epi8(_mm_loadu_si128(p.cast()), bswap);
+        let mut m1 = _mm_shuffle_epi8(_mm_loadu_si128(p.add(16).cast()), bswap);
+        let mut m2 = _mm_shuffle_epi8(_mm_loadu_si128(p.add(32).cast()), bswap);
+        let mut m3 = _mm_shuffle_epi8(_mm_loadu_si128(p.add(48).cast()), bswap);
+        // Rounds 0..48, computing the schedule four vectors ahead; fully unrolled
+        // so the message vectors stay in registers.
+        for k in [0, 16, 32] {
+            rounds4!(m0, k);
+            schedule!(m0, m1, m2, m3);
+            rounds4!(m1, k + 4);
+            schedule!(m1, m2, m3, m0);
+            rounds4!(m2, k + 8);
+            schedule!(m2, m3, m0, m1);
+            rounds4!(m3, k + 12);
+            schedule!(m3, m0, m1, m2);
         }
+        rounds4!(m0, 48);
+        rounds4!(m1, 52);
+        rounds4!(m2, 56);
+        rounds4!(m3, 60);
         abef = _mm_add_epi32(abef, abef_in);
         cdgh = _mm_add_epi32(cdgh, cdgh_in);
     }

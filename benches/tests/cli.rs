@@ -1,0 +1,101 @@
+//! Proves smbsign-bench's command line and outputs: the table, the JSON document
+//! and its schema, the SVG/PNG plots (present and non-empty), and clear errors
+//! for bad arguments. No timing is asserted.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn bench(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_smbsign-bench")).args(args).output().expect("run smbsign-bench")
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("smbsign-bench-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+#[test]
+fn quick_run_writes_table_json_and_plots() {
+    let dir = tmp("full");
+    let json = dir.join("out.json");
+    let plots = dir.join("plots");
+    let out = bench(&[
+        "--quick",
+        "--algorithms",
+        "aes-gmac,hmac-sha256",
+        "--sizes",
+        "64,1K",
+        "--threads",
+        "1,2",
+        "--backend",
+        "portable",
+        "--json",
+        json.to_str().unwrap(),
+        "--plot-dir",
+        plots.to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{out:?}");
+    for needle in ["Single core", "aes-gmac", "hmac-sha256", "portable", "1 KiB", "Scaling", "Mixed", "detected backend"] {
+        assert!(stdout.contains(needle), "table lacks {needle:?}:\n{stdout}");
+    }
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert_eq!(doc["schema"], 1);
+    assert!(doc["host"]["cores"].as_u64().unwrap() >= 1);
+    assert!(doc["host"]["detected_tier"].is_string());
+    let cells = doc["single_core"].as_array().unwrap();
+    assert_eq!(cells.len(), 2 * 2); // 2 algorithms x 1 backend x 2 sizes
+    for c in cells {
+        assert_eq!(c["backend"], "portable");
+        assert!([64, 1024].contains(&c["size"].as_u64().unwrap()));
+        for k in ["sign_ns", "sign_gbps", "memcpy_ns", "sign_over_memcpy"] {
+            assert!(c[k].as_f64().unwrap() > 0.0, "{k} in {c}");
+        }
+    }
+    let scaling = doc["scaling"].as_array().unwrap();
+    assert_eq!(scaling.len(), 2 * 2);
+    assert!(scaling.iter().all(|s| s["gbps"].as_f64().unwrap() > 0.0));
+    assert_eq!(doc["mixed"].as_array().unwrap().len(), 2 * 2);
+    for f in ["throughput.svg", "throughput.png", "scaling.svg", "scaling.png"] {
+        let meta = std::fs::metadata(plots.join(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
+        assert!(meta.len() > 1000, "{f} is {} bytes", meta.len());
+    }
+    let svg = std::fs::read_to_string(plots.join("throughput.svg")).unwrap();
+    assert!(svg.contains("<svg") && svg.contains("aes-gmac"));
+    let png = std::fs::read(plots.join("scaling.png")).unwrap();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+}
+
+#[test]
+fn json_to_stdout_replaces_the_table() {
+    let out = bench(&[
+        "--quick", "--algorithms", "aes-cmac", "--sizes", "64", "--backend", "portable", "--single-core-only",
+        "--no-plot", "--json", "-",
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("stdout is JSON");
+    assert_eq!(doc["single_core"][0]["algorithm"], "aes-cmac");
+    assert!(doc["scaling"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn bad_arguments_fail_clearly() {
+    for (args, needle) in [
+        (vec!["--sizes", "10"], "outside 64 B"),
+        (vec!["--sizes", "12Q"], "bad size"),
+        (vec!["--algorithms", "md5"], "unknown algorithm"),
+        (vec!["--backend", "sparc"], "unknown backend"),
+        (vec!["--threads", "0"], "at least 1"),
+    ] {
+        let out = bench(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {out:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(needle), "{args:?}: {err}");
+    }
+    let out = bench(&["--definitely-not-a-flag"]);
+    assert!(!out.status.success());
+    let help = bench(&["--help"]);
+    assert!(String::from_utf8_lossy(&help.stdout).contains("--quick"));
+}
