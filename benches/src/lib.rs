@@ -3,6 +3,8 @@
 
 pub mod host;
 pub mod measure;
+#[cfg(feature = "peers")]
+pub mod peers;
 pub mod plot;
 pub mod report;
 pub mod workload;

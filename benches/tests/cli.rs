@@ -6,7 +6,10 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 
 fn bench(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_smbsign-bench")).args(args).output().expect("run smbsign-bench")
+    Command::new(env!("CARGO_BIN_EXE_smbsign-bench"))
+        .args(args)
+        .output()
+        .expect("run smbsign-bench")
 }
 
 fn tmp(name: &str) -> PathBuf {
@@ -38,7 +41,16 @@ fn quick_run_writes_table_json_and_plots() {
     ]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{out:?}");
-    for needle in ["Single core", "aes-gmac", "hmac-sha256", "portable", "1 KiB", "Scaling", "Mixed", "detected backend"] {
+    for needle in [
+        "Single core",
+        "aes-gmac",
+        "hmac-sha256",
+        "portable",
+        "1 KiB",
+        "Scaling",
+        "Mixed",
+        "detected backend",
+    ] {
         assert!(stdout.contains(needle), "table lacks {needle:?}:\n{stdout}");
     }
     let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
@@ -58,7 +70,12 @@ fn quick_run_writes_table_json_and_plots() {
     assert_eq!(scaling.len(), 2 * 2);
     assert!(scaling.iter().all(|s| s["gbps"].as_f64().unwrap() > 0.0));
     assert_eq!(doc["mixed"].as_array().unwrap().len(), 2 * 2);
-    for f in ["throughput.svg", "throughput.png", "scaling.svg", "scaling.png"] {
+    for f in [
+        "throughput.svg",
+        "throughput.png",
+        "scaling.svg",
+        "scaling.png",
+    ] {
         let meta = std::fs::metadata(plots.join(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
         assert!(meta.len() > 1000, "{f} is {} bytes", meta.len());
     }
@@ -71,8 +88,17 @@ fn quick_run_writes_table_json_and_plots() {
 #[test]
 fn json_to_stdout_replaces_the_table() {
     let out = bench(&[
-        "--quick", "--algorithms", "aes-cmac", "--sizes", "64", "--backend", "portable", "--single-core-only",
-        "--no-plot", "--json", "-",
+        "--quick",
+        "--algorithms",
+        "aes-cmac",
+        "--sizes",
+        "64",
+        "--backend",
+        "portable",
+        "--single-core-only",
+        "--no-plot",
+        "--json",
+        "-",
     ]);
     assert!(out.status.success(), "{out:?}");
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("stdout is JSON");

@@ -96,6 +96,22 @@ impl SigningKey {
         }
     }
 
+    /// Whether `tag` is the 16-byte MAC of `msg`, compared in constant time
+    /// ([`Error::TagMismatch`] if not; nonce rule as [`SigningKey::mac`]).
+    pub fn verify(
+        &self,
+        nonce: Option<&[u8; gmac::NONCE_LEN]>,
+        msg: &[u8],
+        tag: &[u8],
+    ) -> Result<()> {
+        let t = self.mac(nonce, msg)?;
+        if crate::ct::eq(&t, tag) {
+            Ok(())
+        } else {
+            Err(Error::TagMismatch)
+        }
+    }
+
     fn state(&self, nonce: Option<&[u8; gmac::NONCE_LEN]>) -> Result<MacState<'_>> {
         match (self, nonce) {
             (SigningKey::HmacSha256(k), None) => Ok(MacState::Hmac(k.start())),

@@ -1,0 +1,57 @@
+"""smbsign: SMB2/SMB3 message signing (HMAC-SHA256, AES-128-CMAC, AES-128-GMAC).
+
+MAC objects in the style of hashlib (``AesCmac``, ``AesGmac``, ``HmacSha256``),
+one-shot functions, in-place PDU signing (``SigningKey``, ``sign_pdu``,
+``verify_pdu``), the SMB key derivations and ``PreauthHash``. Any bytes-like
+object is accepted without copying; the GIL is released for inputs >= 4 KiB.
+"""
+
+from smbsign._smbsign import (
+    AesCmac,
+    AesGmac,
+    HmacSha256,
+    PreauthHash,
+    SigningKey,
+    __version__,
+    aes_cmac,
+    aes_gmac,
+    algorithm_for_dialect,
+    backend_info,
+    gmac_nonce,
+    hmac_sha256,
+    kbkdf_hmac_sha256,
+    kdf,
+    sign_pdu,
+    smb30_keys,
+    smb311_keys,
+    verify_pdu,
+)
+
+#: SigningAlgorithmId values (MS-SMB2 SIGNING_CAPABILITIES).
+HMAC_SHA256 = 0
+AES_CMAC = 1
+AES_GMAC = 2
+
+__all__ = [
+    "AES_CMAC",
+    "AES_GMAC",
+    "HMAC_SHA256",
+    "AesCmac",
+    "AesGmac",
+    "HmacSha256",
+    "PreauthHash",
+    "SigningKey",
+    "__version__",
+    "aes_cmac",
+    "aes_gmac",
+    "algorithm_for_dialect",
+    "backend_info",
+    "gmac_nonce",
+    "hmac_sha256",
+    "kbkdf_hmac_sha256",
+    "kdf",
+    "sign_pdu",
+    "smb30_keys",
+    "smb311_keys",
+    "verify_pdu",
+]

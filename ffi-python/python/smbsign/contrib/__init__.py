@@ -1,0 +1,1 @@
+"""Integrations of smbsign with other libraries."""

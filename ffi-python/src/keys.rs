@@ -1,0 +1,149 @@
+//! Key derivation, the preauth hash, and backend information.
+
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict};
+use smbsign::kdf::{self as core_kdf, CipherKeyLen, SessionKeys};
+
+use crate::buffers::{fixed, Bytes};
+use crate::pdu::value_error;
+
+/// The SMB KDF (SP 800-108 counter mode, HMAC-SHA256):
+/// `KDF(key, label || 0x00 || context || [8*length]_32)`, `length` bytes.
+#[pyfunction]
+pub fn kdf<'py>(
+    py: Python<'py>,
+    key: &Bound<'_, PyAny>,
+    label: &Bound<'_, PyAny>,
+    context: &Bound<'_, PyAny>,
+    length: usize,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let (k, l, c) = (
+        Bytes::new(key, "key")?,
+        Bytes::new(label, "label")?,
+        Bytes::new(context, "context")?,
+    );
+    let mut out = vec![0u8; length];
+    core_kdf::smb_kdf(k.as_slice(), l.as_slice(), c.as_slice(), &mut out).map_err(value_error)?;
+    Ok(PyBytes::new(py, &out))
+}
+
+/// SP 800-108 counter-mode KDF with HMAC-SHA256 over raw fixed input (counter first).
+#[pyfunction]
+pub fn kbkdf_hmac_sha256<'py>(
+    py: Python<'py>,
+    key: &Bound<'_, PyAny>,
+    fixed_input: &Bound<'_, PyAny>,
+    length: usize,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let (k, f) = (
+        Bytes::new(key, "key")?,
+        Bytes::new(fixed_input, "fixed_input")?,
+    );
+    let mut out = vec![0u8; length];
+    core_kdf::counter_hmac_sha256(k.as_slice(), &[f.as_slice()], &mut out).map_err(value_error)?;
+    Ok(PyBytes::new(py, &out))
+}
+
+fn keys_dict<'py>(py: Python<'py>, k: &SessionKeys) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("signing", PyBytes::new(py, &k.signing))?;
+    d.set_item("application", PyBytes::new(py, &k.application))?;
+    d.set_item(
+        "client_to_server",
+        PyBytes::new(py, k.client_to_server_key()),
+    )?;
+    d.set_item(
+        "server_to_client",
+        PyBytes::new(py, k.server_to_client_key()),
+    )?;
+    Ok(d)
+}
+
+/// SMB 3.0/3.0.2 keys from the session key, as a dict of bytes:
+/// signing, application, client_to_server, server_to_client.
+#[pyfunction]
+pub fn smb30_keys<'py>(
+    py: Python<'py>,
+    session_key: &Bound<'_, PyAny>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let k = core_kdf::smb30_keys(Bytes::new(session_key, "session_key")?.as_slice())
+        .map_err(value_error)?;
+    keys_dict(py, &k)
+}
+
+/// SMB 3.1.1 keys with the 64-byte preauth hash as context; `cipher_key_len`
+/// 16 or 32 (32 derives the cipher keys from `full_session_key`).
+#[pyfunction]
+#[pyo3(signature = (session_key, preauth_hash, cipher_key_len=16, full_session_key=None))]
+pub fn smb311_keys<'py>(
+    py: Python<'py>,
+    session_key: &Bound<'_, PyAny>,
+    preauth_hash: &Bound<'_, PyAny>,
+    cipher_key_len: usize,
+    full_session_key: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let cipher = match cipher_key_len {
+        16 => CipherKeyLen::Aes128,
+        32 => CipherKeyLen::Aes256,
+        n => {
+            return Err(PyValueError::new_err(format!(
+                "cipher_key_len must be 16 or 32, got {n}"
+            )))
+        }
+    };
+    let sk = Bytes::new(session_key, "session_key")?;
+    let full = full_session_key
+        .map(|f| Bytes::new(f, "full_session_key"))
+        .transpose()?;
+    let h = fixed::<64>(preauth_hash, "preauth_hash")?;
+    let full_slice = full.as_ref().map_or(sk.as_slice(), Bytes::as_slice);
+    let k = core_kdf::smb311_keys(sk.as_slice(), full_slice, &h, cipher).map_err(value_error)?;
+    keys_dict(py, &k)
+}
+
+/// The SMB 3.1.1 preauth integrity hash: `PreauthHash(value=None)`;
+/// `update(message)` chains `H = SHA-512(H || message)`; `value` is the current 64 bytes.
+#[pyclass(module = "smbsign._smbsign")]
+#[derive(Clone)]
+pub struct PreauthHash(smbsign::PreauthHash);
+
+#[pymethods]
+impl PreauthHash {
+    #[new]
+    #[pyo3(signature = (value=None))]
+    fn new(value: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
+        Ok(PreauthHash(match value {
+            Some(v) => smbsign::PreauthHash::from_value(fixed::<64>(v, "value")?),
+            None => smbsign::PreauthHash::new(),
+        }))
+    }
+    /// Chains one whole NEGOTIATE or SESSION_SETUP message.
+    fn update(&mut self, message: &Bound<'_, PyAny>) -> PyResult<()> {
+        self.0.update(Bytes::new(message, "message")?.as_slice());
+        Ok(())
+    }
+    /// The current 64-byte value.
+    #[getter]
+    fn value<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
+        PyBytes::new(py, self.0.value())
+    }
+    /// An independent copy (a session forks the connection's hash).
+    fn copy(&self) -> Self {
+        self.clone()
+    }
+}
+
+/// The active backend: tier and the kernel per algorithm, and why.
+#[pyfunction]
+pub fn backend_info(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
+    let i = smbsign::backend_info();
+    let d = PyDict::new(py);
+    d.set_item("tier", i.tier.name())?;
+    d.set_item("hmac-sha256", i.hmac_sha256)?;
+    d.set_item("aes-cmac", i.aes_cmac)?;
+    d.set_item("aes-gmac", i.aes_gmac)?;
+    d.set_item("requested", i.requested)?;
+    d.set_item("fallback", i.fallback.map(|e| e.to_string()))?;
+    Ok(d)
+}

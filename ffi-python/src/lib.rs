@@ -1,0 +1,33 @@
+//! The `smbsign._smbsign` extension module: a thin pyo3 shim over the core
+//! crate. Buffers are taken through the buffer protocol without copying; the
+//! GIL is released for inputs of 4 KiB and more.
+
+mod buffers;
+mod keys;
+mod macs;
+mod pdu;
+
+use pyo3::prelude::*;
+
+#[pymodule]
+fn _smbsign(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_class::<macs::AesCmac>()?;
+    m.add_class::<macs::AesGmac>()?;
+    m.add_class::<macs::HmacSha256>()?;
+    m.add_function(wrap_pyfunction!(macs::aes_cmac, m)?)?;
+    m.add_function(wrap_pyfunction!(macs::aes_gmac, m)?)?;
+    m.add_function(wrap_pyfunction!(macs::hmac_sha256, m)?)?;
+    m.add_class::<pdu::SigningKey>()?;
+    m.add_function(wrap_pyfunction!(pdu::sign_pdu, m)?)?;
+    m.add_function(wrap_pyfunction!(pdu::verify_pdu, m)?)?;
+    m.add_function(wrap_pyfunction!(pdu::algorithm_for_dialect, m)?)?;
+    m.add_function(wrap_pyfunction!(pdu::gmac_nonce, m)?)?;
+    m.add_function(wrap_pyfunction!(keys::kdf, m)?)?;
+    m.add_function(wrap_pyfunction!(keys::kbkdf_hmac_sha256, m)?)?;
+    m.add_function(wrap_pyfunction!(keys::smb30_keys, m)?)?;
+    m.add_function(wrap_pyfunction!(keys::smb311_keys, m)?)?;
+    m.add_class::<keys::PreauthHash>()?;
+    m.add_function(wrap_pyfunction!(keys::backend_info, m)?)?;
+    Ok(())
+}

@@ -1,0 +1,68 @@
+#!/usr/bin/env python3
+"""Prints the criterion suite's results as Markdown tables: GB/s per
+implementation and size, and the ratios smbsign/best peer, smbsign/OpenSSL,
+smbsign/GnuTLS and smbsign/RustCrypto, where "smbsign" is its best tier.
+
+Usage: python3 scripts/bench-ratios.py [target/criterion]
+"""
+import json
+import pathlib
+import sys
+
+root = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else "target/criterion")
+PEERS = ["openssl", "gnutls", "rustcrypto"]
+
+
+def load():
+    """{(group, impl, size): ns} from criterion's estimates.json files."""
+    out = {}
+    for est in root.glob("*/*/*/new/estimates.json"):
+        size_dir, impl_dir, group_dir = est.parents[1], est.parents[2], est.parents[3]
+        bench = json.loads((size_dir / "new" / "benchmark.json").read_text())
+        group = bench["group_id"]
+        impl = bench["function_id"]
+        size = int(bench["value_str"])
+        ns = json.loads(est.read_text())["mean"]["point_estimate"]
+        out[(group, impl, size)] = ns
+    return out
+
+
+def human(n):
+    return f"{n >> 20} MiB" if n >= 1 << 20 else f"{n >> 10} KiB" if n >= 1024 else f"{n} B"
+
+
+def main():
+    data = load()
+    if not data:
+        sys.exit(f"no criterion results under {root}")
+    groups = sorted({g for g, _, _ in data if g.startswith("mac/")})
+    for g in groups:
+        impls = sorted({i for gg, i, _ in data if gg == g})
+        ours = [i for i in impls if i.startswith("smbsign")]
+        sizes = sorted({s for gg, _, s in data if gg == g})
+        print(f"\n### {g.split('/', 1)[1]}: GB/s (10^9 bytes/s), one-shot MAC per message\n")
+        cols = ours + [p for p in PEERS if p in impls]
+        print("| size | " + " | ".join(cols) + " | best smbsign / best peer | / OpenSSL | / GnuTLS | / RustCrypto |")
+        print("|---" * (len(cols) + 5) + "|")
+        for s in sizes:
+            gbps = {i: s / data[(g, i, s)] for i in cols if (g, i, s) in data}
+            best = max((gbps[i] for i in ours if i in gbps), default=None)
+            peers = {p: gbps[p] for p in PEERS if p in gbps}
+            row = [human(s)] + [f"{gbps[i]:.3f}" if i in gbps else "-" for i in cols]
+            bp = max(peers.values()) if peers else None
+            row.append(f"{best / bp:.2f}x" if best and bp else "-")
+            for p in PEERS:
+                row.append(f"{best / peers[p]:.2f}x" if best and p in peers else "-")
+            print("| " + " | ".join(row) + " |")
+    pdus = sorted({g for g, _, _ in data if g.startswith("sign_pdu/")})
+    if pdus:
+        print("\n### sign_pdu (smbsign, detected backend): ns per PDU and GB/s\n")
+        print("| algorithm | size | ns | GB/s |")
+        print("|---|---|---|---|")
+        for g in pdus:
+            for (gg, i, s), ns in sorted(data.items()):
+                if gg == g:
+                    print(f"| {g.split('/', 1)[1]} | {human(s)} | {ns:.1f} | {s / ns:.3f} |")
+
+
+main()

@@ -1,0 +1,241 @@
+"""Proves interop with a real Samba smbd (server signing = mandatory): with
+smbsign.contrib.smbprotocol installed, smbprotocol negotiates, authenticates
+(NTLM), connects a tree, creates, writes, reads back and closes a file for
+2.0.2, 2.1, 3.0.2 and 3.1.1 with AES-GMAC, AES-CMAC and HMAC-SHA256; smbsign
+computes every outgoing signature, verifies every signed response and derives
+every key (counted). A corrupted outgoing signature is refused by smbd with
+STATUS_ACCESS_DENIED; a tampered signed response is refused by smbsign.
+smbd runs in its own session on 127.0.0.1 at a free port and is stopped by PID."""
+
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+
+import pytest
+
+import smbsign
+from smbsign.contrib import smbprotocol as contrib
+
+USER, PASSWORD = "smbsigntest", "Sm8sign-Test!"
+SMBD = shutil.which("smbd") or "/usr/sbin/smbd"
+SMBPASSWD = shutil.which("smbpasswd") or "/usr/bin/smbpasswd"
+REQUIRE = os.environ.get("SMBSIGN_REQUIRE_SAMBA") == "1"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def smbd():
+    if not (os.path.exists(SMBD) and os.path.exists(SMBPASSWD) and os.geteuid() == 0):
+        if REQUIRE:
+            pytest.fail("smbd/smbpasswd missing or not root")
+        pytest.skip("needs root and Debian's samba (scripts/test-all.sh installs it)")
+    tmp = tempfile.mkdtemp(prefix="smbsign-smbd-")
+    dirs = {d: os.path.join(tmp, d) for d in ["lock", "state", "cache", "private", "pid", "ncalrpc", "share", "log"]}
+    for d in dirs.values():
+        os.makedirs(d)
+    os.chmod(tmp, 0o755)  # the share must be reachable by the (non-root) user
+    os.chmod(dirs["share"], 0o777)
+    try:
+        pwd.getpwnam(USER)
+    except KeyError:
+        subprocess.run(["useradd", "-M", "-s", "/usr/sbin/nologin", USER], check=True)
+    port = free_port()
+    conf = os.path.join(tmp, "smb.conf")
+    with open(conf, "w") as f:
+        f.write(f"""[global]
+    server role = standalone server
+    workgroup = SMBSIGN
+    netbios name = SMBSIGNTEST
+    interfaces = 127.0.0.1
+    bind interfaces only = yes
+    smb ports = {port}
+    server signing = mandatory
+    server min protocol = SMB2_02
+    server max protocol = SMB3_11
+    lock directory = {dirs['lock']}
+    state directory = {dirs['state']}
+    cache directory = {dirs['cache']}
+    private dir = {dirs['private']}
+    pid directory = {dirs['pid']}
+    ncalrpc dir = {dirs['ncalrpc']}
+    passdb backend = tdbsam:{dirs['private']}/passdb.tdb
+    log file = {dirs['log']}/log.%m
+    log level = 1
+    load printers = no
+    printing = bsd
+    printcap name = /dev/null
+    disable spoolss = yes
+    disable netbios = yes
+[share]
+    path = {dirs['share']}
+    read only = no
+    valid users = {USER}
+""")
+    subprocess.run([SMBPASSWD, "-c", conf, "-s", "-a", USER], input=f"{PASSWORD}\n{PASSWORD}\n",
+                   text=True, check=True, capture_output=True)
+    log = open(os.path.join(tmp, "smbd.out"), "w")
+    # Own session: smbd signals its whole process group on exit.
+    proc = subprocess.Popen([SMBD, "--foreground", "--no-process-group", "-s", conf],
+                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.time() + 30
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"smbd exited: {open(os.path.join(tmp, 'smbd.out')).read()[-2000:]}")
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.time() > deadline:
+                    raise
+                time.sleep(0.2)
+        yield port
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@pytest.fixture
+def installed():
+    contrib.install()
+    contrib.reset_stats()
+    yield contrib.STATS
+    contrib.uninstall()
+
+
+def session_for(port, dialect, algos):
+    from smbprotocol.connection import Connection
+    from smbprotocol.session import Session
+
+    conn = Connection(uuid.uuid4(), "127.0.0.1", port, require_signing=True)
+    conn.connect(dialect=dialect, preferred_signing_algos=algos)
+    session = Session(conn, USER, PASSWORD, require_encryption=False)
+    session.connect()
+    return conn, session
+
+
+def open_file(session, port, name):
+    from smbprotocol.open import (CreateDisposition, CreateOptions, FileAttributes, FilePipePrinterAccessMask,
+                                  ImpersonationLevel, Open, ShareAccess)
+    from smbprotocol.tree import TreeConnect
+
+    tree = TreeConnect(session, rf"\\127.0.0.1\share")
+    tree.connect()
+    f = Open(tree, name)
+    f.create(ImpersonationLevel.Impersonation,
+             FilePipePrinterAccessMask.GENERIC_READ | FilePipePrinterAccessMask.GENERIC_WRITE,
+             FileAttributes.FILE_ATTRIBUTE_NORMAL, ShareAccess.FILE_SHARE_READ, CreateDisposition.FILE_OVERWRITE_IF,
+             CreateOptions.FILE_NON_DIRECTORY_FILE)
+    return tree, f
+
+
+def cases():
+    from smbprotocol.connection import Dialects, SigningAlgorithms as S
+
+    return [
+        ("2.0.2", Dialects.SMB_2_0_2, None, smbsign.HMAC_SHA256),
+        ("2.1", Dialects.SMB_2_1_0, None, smbsign.HMAC_SHA256),
+        ("3.0.2", Dialects.SMB_3_0_2, None, smbsign.AES_CMAC),
+        ("3.1.1-gmac", Dialects.SMB_3_1_1, [S.AES_GMAC], smbsign.AES_GMAC),
+        ("3.1.1-cmac", Dialects.SMB_3_1_1, [S.AES_CMAC], smbsign.AES_CMAC),
+        ("3.1.1-hmac", Dialects.SMB_3_1_1, [S.HMAC_SHA256], smbsign.HMAC_SHA256),
+    ]
+
+
+@pytest.mark.parametrize("case", range(6), ids=["2.0.2", "2.1", "3.0.2", "3.1.1-gmac", "3.1.1-cmac", "3.1.1-hmac"])
+def test_session_against_smbd(smbd, installed, case):
+    name, dialect, algos, want_alg = cases()[case]
+    conn, session = session_for(smbd, dialect, algos)
+    try:
+        assert conn.dialect == dialect
+        negotiated = conn.signing_algorithm_id if dialect >= 0x0311 else None
+        assert smbsign.algorithm_for_dialect(conn.dialect, negotiated) == want_alg
+        tree, f = open_file(session, smbd, f"file-{name}.bin")
+        data = os.urandom(60_000)  # under 2.0.2's 64 KiB max write
+        f.write(data, 0)
+        assert f.read(0, len(data)) == data
+        f.close()
+        tree.disconnect()
+    finally:
+        session.disconnect()
+        conn.disconnect()
+    # Tree connect, create, write, read, close, tree disconnect, logoff: all signed.
+    assert installed["signed"] >= 6, installed
+    assert installed["verified"] >= 6, installed
+    assert installed["verify_failed"] == 0
+    assert installed["kdf"] == (0 if dialect < 0x0300 else 4), installed
+    print(f"{name}: {installed}")
+
+
+def test_corrupted_request_signature_is_refused_by_smbd(smbd, installed):
+    from smbprotocol.connection import Connection, Dialects, NtStatus, SigningAlgorithms
+    from smbprotocol.exceptions import SMBResponseException
+
+    conn, session = session_for(smbd, Dialects.SMB_3_1_1, [SigningAlgorithms.AES_GMAC])
+    good = Connection._generate_signature
+    state = {"armed": True}
+
+    def corrupting(self, b_header, signing_key, message_id, response, command):
+        sig = good(self, b_header, signing_key, message_id, response, command)
+        if state["armed"] and not response:
+            state["armed"] = False
+            return bytes([sig[0] ^ 0x01]) + sig[1:]
+        return sig
+
+    Connection._generate_signature = corrupting
+    try:
+        from smbprotocol.tree import TreeConnect
+
+        with pytest.raises(SMBResponseException) as exc:
+            TreeConnect(session, rf"\\127.0.0.1\share").connect()
+        assert exc.value.status == NtStatus.STATUS_ACCESS_DENIED
+    finally:
+        Connection._generate_signature = good
+        conn.disconnect()
+
+
+def test_tampered_response_is_refused_by_smbsign(smbd, installed):
+    from smbprotocol.connection import Connection, Dialects, SigningAlgorithms
+    from smbprotocol.exceptions import SMBException
+
+    conn, session = session_for(smbd, Dialects.SMB_3_1_1, [SigningAlgorithms.AES_CMAC])
+    tree, f = open_file(session, smbd, "tamper.bin")
+    f.write(b"x" * 1000, 0)
+    checker = Connection.verify_signature
+    state = {"armed": True}
+
+    def tampering(self, header, session_id, force=False):
+        if state["armed"] and header["flags"].get_value() & 0x8:
+            state["armed"] = False
+            data = header["data"].get_value()
+            header["data"] = data[:-1] + bytes([data[-1] ^ 0x01])
+        return checker(self, header, session_id, force)
+
+    Connection.verify_signature = tampering
+    try:
+        with pytest.raises(SMBException, match="smbsign"):
+            f.read(0, 1000)
+        assert installed["verify_failed"] == 1
+    finally:
+        Connection.verify_signature = checker
+        try:
+            conn.disconnect()
+        except Exception:  # noqa: BLE001 - the connection is deliberately broken
+            pass
