@@ -20,6 +20,24 @@ apt_ensure() {
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 }
 
+# Installs qemu-user, from bookworm-backports when this is Debian 12 (qemu 10's
+# "max" x86 model adds SHA-NI, so the SHA-NI kernel is exercised under emulation
+# too); the distribution's qemu-user otherwise.
+qemu_ensure() {
+    if command -v qemu-x86_64 >/dev/null && qemu-x86_64 --version | grep -qE "version (9|[1-9][0-9])\."; then
+        return 0
+    fi
+    if grep -q "bookworm" /etc/os-release 2>/dev/null; then
+        local list=/etc/apt/sources.list.d/smbsign-backports.list
+        if [ ! -f "$list" ]; then
+            echo "deb http://deb.debian.org/debian bookworm-backports main" >"$list"
+            apt-get update -qq >&2 || true
+        fi
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -t bookworm-backports qemu-user >&2 && return 0
+    fi
+    apt_ensure qemu-user
+}
+
 # Makes sure cargo is on PATH: the rustup toolchain if present, else Debian's rustc-web/cargo-web.
 ensure_toolchain() {
     [ -d "$HOME/.cargo/bin" ] && export PATH="$HOME/.cargo/bin:$PATH"

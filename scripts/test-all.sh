@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every smbsign test suite (lint, Rust native, C ABI, Python with Samba
-# interop, the x86 CPU-tier matrix under qemu) and prints one summary line per suite, then the total. Installs what the
+# interop, the x86 CPU-tier matrix and the aarch64 suite under qemu) and prints one summary line per suite, then the total. Installs what the
 # suites need (Debian packages) itself, idempotently. Exit status 0 iff all passed.
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -24,6 +24,7 @@ suite python bash tests/python/run.sh
 
 if [ "$(uname -m)" = x86_64 ]; then
     suite x86-tier-matrix bash scripts/test-x86-matrix.sh
+    suite aarch64-qemu bash scripts/test-aarch64.sh
 fi
 
 echo "total: $SUITE_PASSED passed, $SUITE_FAILED failed"

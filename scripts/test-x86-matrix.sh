@@ -4,16 +4,20 @@
 # asserting in each which backend detection picked. An illegal instruction
 # (SIGILL) anywhere fails the run.
 #
-#   model      features qemu 7.2 exposes                 expected tier / SHA-256 kernel
-#   qemu64     SSE2 only                                 portable / portable
-#   Westmere   AES-NI, PCLMULQDQ, SSSE3, SSE4.1          aesni    / portable
-#   Haswell    + AVX, AVX2                               aesni    / portable (no VPCLMULQDQ, no SHA)
-#   max        + VAES (TCG has no VPCLMULQDQ, SHA, AVX-512) aesni / portable
-#   native     whatever this CPU has (from /proc/cpuinfo; avx512 is never auto-picked)
+#   model      what qemu's TCG exposes                       tier picked / SHA-256 kernel
+#   qemu64     SSE2 only                                     portable / portable
+#   Westmere   AES-NI, PCLMULQDQ, SSSE3, SSE4.1              aesni    / portable
+#   Haswell    + AVX, AVX2 (no VPCLMULQDQ, no SHA)           aesni    / portable
+#   max        + VAES; qemu >= 8 adds SHA-NI (no VPCLMULQDQ,  aesni    / sha-ni (qemu 10)
+#              no AVX-512 in TCG)
+#   native     whatever this CPU has; avx512 is never auto-picked
+# The expectation for each model comes from tests/x86/cpuprobe.c (raw CPUID),
+# not from smbsign's own detection.
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$SMBSIGN_ROOT"
-apt_ensure qemu-user || exit 1
+qemu_ensure || exit 1
+apt_ensure gcc libc6-dev || exit 1
 
 bins=$(cargo test -p smbsign --tests --no-run --message-format=json 2>/dev/null |
     python3 -c 'import json,sys
@@ -23,16 +27,13 @@ for l in sys.stdin:
         print(m["executable"])')
 [ -n "$bins" ] || { echo "no test binaries"; exit 1; }
 
-# The tier the native CPU should get, from the kernel's view of its flags.
-flags=$(grep -m1 '^flags' /proc/cpuinfo)
-has() { [[ " $flags " == *" $1 "* ]]; }
-native_tier=portable
-if has aes && has pclmulqdq && has ssse3; then
-    native_tier=aesni
-    has avx2 && has vpclmulqdq && native_tier=avx2
-fi
-native_sha=portable
-has sha_ni && has sse4_1 && [ "$native_tier" != portable ] && native_sha=x86_64/sha-ni
+# What detection must pick on each (emulated) CPU comes from an independent
+# CPUID probe, run on that same CPU model.
+probe="$SMBSIGN_ROOT/target/cpuprobe"
+gcc -O1 tests/x86/cpuprobe.c -o "$probe" || exit 1
+expect() { # model -> "tier sha-kernel"
+    if [ "$1" = native ]; then "$probe"; else qemu-x86_64 -cpu "$1" "$probe" 2>/dev/null; fi
+}
 
 status=0
 run_model() { # model tier sha
@@ -50,9 +51,9 @@ run_model() { # model tier sha
         fi
     done
 }
-run_model native "$native_tier" "$native_sha"
-run_model qemu64 portable portable
-run_model Westmere aesni portable
-run_model Haswell aesni portable
-run_model max aesni portable
+for model in native qemu64 Westmere Haswell max; do
+    read -r tier sha _ < <(expect "$model")
+    echo "== $model: expecting tier $tier, SHA-256 kernel $sha"
+    run_model "$model" "$tier" "$sha"
+done
 exit $status

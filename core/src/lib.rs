@@ -7,7 +7,8 @@
 //! and the 3.1.1 preauth integrity hash.
 //!
 //! Kernels are chosen once at run time ([`backend`]): x86-64 AES-NI, PCLMULQDQ,
-//! VPCLMULQDQ (ymm and zmm) and SHA-NI, or a portable constant-time fallback.
+//! VPCLMULQDQ (ymm and zmm) and SHA-NI; ARMv8 AES, PMULL and SHA2; or a
+//! portable constant-time fallback.
 //!
 //! ```
 //! use smbsign::smb2::{self, Algorithm, SigningKey};
@@ -24,7 +25,10 @@
 //! ```
 
 #![warn(missing_docs)]
-#![cfg_attr(not(target_arch = "x86_64"), forbid(unsafe_code))]
+#![cfg_attr(
+    not(any(target_arch = "x86_64", target_arch = "aarch64")),
+    forbid(unsafe_code)
+)]
 
 pub mod backend;
 pub mod ct;

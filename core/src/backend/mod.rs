@@ -1,4 +1,5 @@
-//! THE dispatch point: which kernel computes AES, GHASH and SHA-256.
+//! THE dispatch point: which kernel computes AES, GHASH and SHA-256, on x86-64
+//! (`x86/`), ARMv8 (`aarch64/`) or anywhere (`soft/`).
 //!
 //! CPU features are detected once; the result is a [`Backend`] value holding, for
 //! each primitive, an implementation tag. Tags of SIMD tiers carry a zero-sized
@@ -11,6 +12,8 @@ use std::sync::OnceLock;
 
 use crate::error::{Error, Result};
 
+#[cfg(target_arch = "aarch64")]
+pub(crate) mod aarch64;
 pub(crate) mod soft;
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod x86;
@@ -85,6 +88,8 @@ pub(crate) enum Aes {
     Soft,
     #[cfg(target_arch = "x86_64")]
     AesNi(x86::AesNi),
+    #[cfg(target_arch = "aarch64")]
+    Armv8(aarch64::ArmAes),
 }
 
 /// GHASH over POLYVAL-domain key powers.
@@ -97,6 +102,8 @@ pub(crate) enum Ghash {
     Vpclmul256(x86::Vpclmul256),
     #[cfg(target_arch = "x86_64")]
     Vpclmul512(x86::Vpclmul512),
+    #[cfg(target_arch = "aarch64")]
+    Pmull(aarch64::Pmull),
 }
 
 /// SHA-256 block compression.
@@ -105,6 +112,8 @@ pub(crate) enum Sha256 {
     Soft,
     #[cfg(target_arch = "x86_64")]
     ShaNi(x86::ShaNi),
+    #[cfg(target_arch = "aarch64")]
+    Armv8(aarch64::ArmSha2),
 }
 
 /// A choice of kernel for every primitive. Obtain one from [`Backend::detect`],
@@ -137,6 +146,8 @@ impl Backend {
             Tier::Portable => Ok(Backend::portable()),
             #[cfg(target_arch = "x86_64")]
             Tier::AesNi | Tier::Avx2 | Tier::Avx512 => x86::backend(tier).ok_or(unavailable),
+            #[cfg(target_arch = "aarch64")]
+            Tier::Armv8 => aarch64::backend(tier).ok_or(unavailable),
             _ => Err(unavailable),
         }
     }
@@ -178,6 +189,8 @@ impl Backend {
             Sha256::Soft => "portable",
             #[cfg(target_arch = "x86_64")]
             Sha256::ShaNi(_) => "x86_64/sha-ni",
+            #[cfg(target_arch = "aarch64")]
+            Sha256::Armv8(_) => "aarch64/sha2",
         }
     }
 
@@ -188,6 +201,8 @@ impl Backend {
             Aes::Soft => "portable",
             #[cfg(target_arch = "x86_64")]
             Aes::AesNi(_) => "x86_64/aes-ni",
+            #[cfg(target_arch = "aarch64")]
+            Aes::Armv8(_) => "aarch64/aes",
         }
     }
 
@@ -202,6 +217,8 @@ impl Backend {
             Ghash::Vpclmul256(_) => "x86_64/vpclmulqdq-ymm+aes-ni",
             #[cfg(target_arch = "x86_64")]
             Ghash::Vpclmul512(_) => "x86_64/vpclmulqdq-zmm+aes-ni",
+            #[cfg(target_arch = "aarch64")]
+            Ghash::Pmull(_) => "aarch64/pmull+aes",
         }
     }
 
@@ -220,6 +237,8 @@ impl Backend {
             Aes::Soft => soft::aes::encrypt_block(rk, block),
             #[cfg(target_arch = "x86_64")]
             Aes::AesNi(t) => x86::aesni::encrypt_block(t, rk, block),
+            #[cfg(target_arch = "aarch64")]
+            Aes::Armv8(t) => aarch64::aes::encrypt_block(t, rk, block),
         }
     }
 
@@ -230,6 +249,8 @@ impl Backend {
             Aes::Soft => soft::aes::cbc_mac_blocks(rk, state, blocks),
             #[cfg(target_arch = "x86_64")]
             Aes::AesNi(t) => x86::aesni::cbc_mac_blocks(t, rk, state, blocks),
+            #[cfg(target_arch = "aarch64")]
+            Aes::Armv8(t) => aarch64::aes::cbc_mac_blocks(t, rk, state, blocks),
         }
     }
 
@@ -243,6 +264,8 @@ impl Backend {
             Ghash::Vpclmul256(_) => x86::vpclmul256::POWERS,
             #[cfg(target_arch = "x86_64")]
             Ghash::Vpclmul512(_) => x86::vpclmul512::POWERS,
+            #[cfg(target_arch = "aarch64")]
+            Ghash::Pmull(_) => aarch64::pmull::POWERS,
         };
         let mut p = HPowers([0; MAX_POWERS]);
         let mut acc = h;
@@ -264,6 +287,8 @@ impl Backend {
             Ghash::Vpclmul256(t) => x86::vpclmul256::ghash_blocks(t, powers, acc, blocks),
             #[cfg(target_arch = "x86_64")]
             Ghash::Vpclmul512(t) => x86::vpclmul512::ghash_blocks(t, powers, acc, blocks),
+            #[cfg(target_arch = "aarch64")]
+            Ghash::Pmull(t) => aarch64::pmull::ghash_blocks(t, powers, acc, blocks),
         }
     }
 
@@ -274,6 +299,8 @@ impl Backend {
             Sha256::Soft => soft::sha256::compress(state, blocks),
             #[cfg(target_arch = "x86_64")]
             Sha256::ShaNi(t) => x86::shani::compress(t, state, blocks),
+            #[cfg(target_arch = "aarch64")]
+            Sha256::Armv8(t) => aarch64::sha2::compress(t, state, blocks),
         }
     }
 }

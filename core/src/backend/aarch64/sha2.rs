@@ -1,0 +1,77 @@
+//! SHA-256 compression with the ARMv8 SHA2 instructions.
+//!
+//! The state stays in two registers (ABCD, EFGH); each step does four rounds
+//! with SHA256H/SHA256H2 and, for the first twelve steps, computes the message
+//! schedule four steps ahead with SHA256SU0/SHA256SU1. Fully unrolled.
+
+use core::arch::aarch64::*;
+
+use super::ArmSha2;
+
+const K: [u32; 64] = [
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+];
+
+/// # Safety
+/// The CPU must support SHA2 and NEON; `blocks.len()` must be a multiple of 64.
+#[target_feature(enable = "sha2,neon")]
+unsafe fn compress_armv8(state: &mut [u32; 8], blocks: &[u8]) {
+    let mut abcd = vld1q_u32(state.as_ptr());
+    let mut efgh = vld1q_u32(state.as_ptr().add(4));
+
+    macro_rules! rounds4 {
+        ($m:ident, $k:expr) => {{
+            let t = vaddq_u32($m, vld1q_u32(K.as_ptr().add($k)));
+            let abcd_prev = abcd;
+            abcd = vsha256hq_u32(abcd, efgh, t);
+            efgh = vsha256h2q_u32(efgh, abcd_prev, t);
+        }};
+    }
+    // W[g+4] = su1(su0(W[g], W[g+1]), W[g+2], W[g+3]), into W[g]'s register.
+    macro_rules! schedule {
+        ($m0:ident, $m1:ident, $m2:ident, $m3:ident) => {
+            $m0 = vsha256su1q_u32(vsha256su0q_u32($m0, $m1), $m2, $m3);
+        };
+    }
+
+    for block in blocks.chunks_exact(64) {
+        let (abcd_in, efgh_in) = (abcd, efgh);
+        let p = block.as_ptr();
+        let load = |i: usize| vreinterpretq_u32_u8(vrev32q_u8(vld1q_u8(p.add(16 * i))));
+        let (mut m0, mut m1, mut m2, mut m3) = (load(0), load(1), load(2), load(3));
+        for k in [0, 16, 32] {
+            rounds4!(m0, k);
+            schedule!(m0, m1, m2, m3);
+            rounds4!(m1, k + 4);
+            schedule!(m1, m2, m3, m0);
+            rounds4!(m2, k + 8);
+            schedule!(m2, m3, m0, m1);
+            rounds4!(m3, k + 12);
+            schedule!(m3, m0, m1, m2);
+        }
+        rounds4!(m0, 48);
+        rounds4!(m1, 52);
+        rounds4!(m2, 56);
+        rounds4!(m3, 60);
+        abcd = vaddq_u32(abcd, abcd_in);
+        efgh = vaddq_u32(efgh, efgh_in);
+    }
+    vst1q_u32(state.as_mut_ptr(), abcd);
+    vst1q_u32(state.as_mut_ptr().add(4), efgh);
+}
+
+/// Compresses whole 64-byte blocks into `state`.
+#[inline]
+pub(crate) fn compress(_: ArmSha2, state: &mut [u32; 8], blocks: &[u8]) {
+    assert!(blocks.len().is_multiple_of(64));
+    // SAFETY: the ArmSha2 token proves SHA2 and NEON; whole blocks are checked
+    // above and every load stays within `blocks` and `state`.
+    unsafe { compress_armv8(state, blocks) }
+}
