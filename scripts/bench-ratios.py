@@ -54,6 +54,15 @@ def main():
             for p in PEERS:
                 row.append(f"{best / peers[p]:.2f}x" if best and p in peers else "-")
             print("| " + " | ".join(row) + " |")
+    ffi = sorted({g for g, _, _ in data if g.startswith("ffi_overhead/")})
+    if ffi:
+        print("\n### C ABI per-call cost vs the Rust API, 64-byte message (ns)\n")
+        print("| algorithm | Rust API | C ABI (smbsign_mac) | difference |")
+        print("|---|---|---|---|")
+        for g in ffi:
+            r, c = data.get((g, "rust-api", 64)), data.get((g, "c-abi", 64))
+            if r and c:
+                print(f"| {g.split('/', 1)[1]} | {r:.1f} | {c:.1f} | {c - r:+.1f} |")
     pdus = sorted({g for g, _, _ in data if g.startswith("sign_pdu/")})
     if pdus:
         print("\n### sign_pdu (smbsign, detected backend): ns per PDU and GB/s\n")

@@ -200,6 +200,9 @@ fn run(args: Args) -> Result<(), String> {
         if json_stdout {
             println!("{doc}");
         } else {
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+            }
             std::fs::write(path, doc + "\n").map_err(|e| format!("{}: {e}", path.display()))?;
             eprintln!("wrote {}", path.display());
         }

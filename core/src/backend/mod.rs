@@ -26,9 +26,11 @@ pub(crate) const MAX_POWERS: usize = 32;
 
 /// Powers of the POLYVAL-domain hash key, highest first: `0[i] = H^(MAX_POWERS - i)`.
 /// A group of `n` blocks multiplies by the contiguous run `0[MAX_POWERS - n..]`.
+/// `1[i]` holds `lo64 ^ hi64` of `0[i]` (low half; high half zero): the
+/// Karatsuba middle operand, so wide kernels need three multiplies per block, not four.
 #[derive(Clone)]
 #[repr(C, align(64))]
-pub(crate) struct HPowers(pub(crate) [u128; MAX_POWERS]);
+pub(crate) struct HPowers(pub(crate) [u128; MAX_POWERS], pub(crate) [u128; MAX_POWERS]);
 
 /// A performance tier. Each primitive takes the best kernel the tier allows and
 /// the CPU supports; a tier is available only when its defining features are present.
@@ -224,11 +226,18 @@ impl Backend {
 
     // ---- the primitives, one match each ----
 
+    /// FIPS 197 key expansion (the same round keys for every tier).
     #[inline]
     pub(crate) fn expand_aes_key(&self, key: &[u8; 16]) -> RoundKeys {
-        // Key expansion runs once per key; the portable one is constant-time and
-        // its output is the same for every tier.
-        soft::aes::expand_key(key)
+        match self.aes {
+            Aes::Soft => soft::aes::expand_key(key),
+            #[cfg(target_arch = "x86_64")]
+            Aes::AesNi(t) => x86::aesni::expand_key(t, key),
+            // ARMv8 has no key-schedule instruction; the portable expansion is
+            // constant-time and runs once per key.
+            #[cfg(target_arch = "aarch64")]
+            Aes::Armv8(_) => soft::aes::expand_key(key),
+        }
     }
 
     #[inline]
@@ -267,11 +276,17 @@ impl Backend {
             #[cfg(target_arch = "aarch64")]
             Ghash::Pmull(_) => aarch64::pmull::POWERS,
         };
-        let mut p = HPowers([0; MAX_POWERS]);
+        // H^(i+1) = H^i * H, each product through this backend's own kernel: a
+        // one-block GHASH of a zero block from accumulator H^i multiplies by H.
+        let mut p = HPowers([0; MAX_POWERS], [0; MAX_POWERS]);
+        p.0[MAX_POWERS - 1] = h;
         let mut acc = h;
-        for i in 0..needed {
+        for i in 1..needed {
+            self.ghash(&p, &mut acc, &[0u8; 16]);
             p.0[MAX_POWERS - 1 - i] = acc;
-            acc = soft::polyval::mul(acc, h);
+        }
+        for i in 0..MAX_POWERS {
+            p.1[i] = u128::from((p.0[i] as u64) ^ ((p.0[i] >> 64) as u64));
         }
         p
     }

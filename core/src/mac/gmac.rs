@@ -195,6 +195,7 @@ impl Drop for Key {
     fn drop(&mut self) {
         self.rk.zeroize();
         self.powers.0.zeroize();
+        self.powers.1.zeroize();
     }
 }
 

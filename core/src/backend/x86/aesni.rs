@@ -63,6 +63,53 @@ unsafe fn cbc_mac_aesni(rk: &RoundKeys, state: &mut [u8; 16], blocks: &[u8]) {
     _mm_storeu_si128(state.as_mut_ptr().cast(), x);
 }
 
+/// One step of the AES-128 key schedule: `prev` expanded with the
+/// `aeskeygenassist` word `assist` (SubWord(RotWord(w3)) ^ rcon, in lane 3).
+#[inline]
+#[target_feature(enable = "aes,sse2")]
+unsafe fn expand_step(prev: __m128i, assist: __m128i) -> __m128i {
+    let t = _mm_shuffle_epi32(assist, 0xff);
+    let mut k = prev;
+    k = _mm_xor_si128(k, _mm_slli_si128(k, 4));
+    k = _mm_xor_si128(k, _mm_slli_si128(k, 4));
+    k = _mm_xor_si128(k, _mm_slli_si128(k, 4));
+    _mm_xor_si128(k, t)
+}
+
+/// # Safety
+/// The CPU must support AES-NI and SSE2.
+#[target_feature(enable = "aes,sse2")]
+unsafe fn expand_key_aesni(key: &[u8; 16]) -> RoundKeys {
+    let mut rk = [[0u8; 16]; 11];
+    let mut k = _mm_loadu_si128(key.as_ptr().cast());
+    _mm_storeu_si128(rk[0].as_mut_ptr().cast(), k);
+    // The round constant must be an immediate: one line per round.
+    macro_rules! round {
+        ($i:expr, $rcon:expr) => {
+            k = expand_step(k, _mm_aeskeygenassist_si128(k, $rcon));
+            _mm_storeu_si128(rk[$i].as_mut_ptr().cast(), k);
+        };
+    }
+    round!(1, 0x01);
+    round!(2, 0x02);
+    round!(3, 0x04);
+    round!(4, 0x08);
+    round!(5, 0x10);
+    round!(6, 0x20);
+    round!(7, 0x40);
+    round!(8, 0x80);
+    round!(9, 0x1b);
+    round!(10, 0x36);
+    rk
+}
+
+/// FIPS 197 key expansion with `aeskeygenassist`.
+#[inline]
+pub(crate) fn expand_key(_: AesNi, key: &[u8; 16]) -> RoundKeys {
+    // SAFETY: the AesNi token exists only after detection found AES-NI and SSE2.
+    unsafe { expand_key_aesni(key) }
+}
+
 /// Encrypts one block in place.
 #[inline]
 pub(crate) fn encrypt_block(_: AesNi, rk: &RoundKeys, block: &mut [u8; 16]) {

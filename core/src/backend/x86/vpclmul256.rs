@@ -1,7 +1,10 @@
 //! GHASH with VPCLMULQDQ on ymm (AVX2): 16 blocks per reduction, two per register.
 //!
-//! The same POLYVAL-domain aggregated reduction as the xmm tier; the two lanes
-//! of each accumulator are folded together before the single reduction.
+//! The same POLYVAL-domain aggregated reduction as the xmm tier, with Karatsuba
+//! products (three VPCLMULQDQ per register pair instead of four, using the
+//! key's precomputed `lo ^ hi` halves): VPCLMULQDQ throughput is the bound
+//! here, so a quarter fewer multiplies is a third more speed. The two lanes of
+//! each accumulator are folded together before the single reduction.
 
 use core::arch::x86_64::*;
 
@@ -21,8 +24,9 @@ unsafe fn group(powers: &HPowers, acc: __m128i, blocks: &[u8]) -> __m128i {
     let n = blocks.len() / 16;
     let bswap = _mm256_broadcastsi128_si256(bswap_mask());
     let h = powers.0.as_ptr().add(MAX_POWERS - n);
+    let hk = powers.1.as_ptr().add(MAX_POWERS - n);
     let p = blocks.as_ptr();
-    let (mut lo, mut mid, mut hi) = (
+    let (mut lo, mut midk, mut hi) = (
         _mm256_setzero_si256(),
         _mm256_setzero_si256(),
         _mm256_setzero_si256(),
@@ -35,18 +39,17 @@ unsafe fn group(powers: &HPowers, acc: __m128i, blocks: &[u8]) -> __m128i {
             x = _mm256_xor_si256(x, acc256);
         }
         let k = _mm256_loadu_si256(h.add(j).cast());
+        let kk = _mm256_loadu_si256(hk.add(j).cast());
+        // (x.lo ^ x.hi) in the low qword of each lane.
+        let xk = _mm256_xor_si256(x, _mm256_shuffle_epi32(x, 0x4e));
         lo = _mm256_xor_si256(lo, _mm256_clmulepi64_epi128(x, k, 0x00));
         hi = _mm256_xor_si256(hi, _mm256_clmulepi64_epi128(x, k, 0x11));
-        mid = _mm256_xor_si256(
-            mid,
-            _mm256_xor_si256(
-                _mm256_clmulepi64_epi128(x, k, 0x01),
-                _mm256_clmulepi64_epi128(x, k, 0x10),
-            ),
-        );
+        midk = _mm256_xor_si256(midk, _mm256_clmulepi64_epi128(xk, kk, 0x00));
         j += 2;
     }
-    let mut t = [fold(lo), fold(mid), fold(hi)];
+    let (l, h2) = (fold(lo), fold(hi));
+    // Karatsuba: middle = (xl^xh)(hl^hh) ^ xl*hl ^ xh*hh, summed over the group.
+    let mut t = [l, _mm_xor_si128(fold(midk), _mm_xor_si128(l, h2)), h2];
     if j < n {
         let mut x = _mm_shuffle_epi8(_mm_loadu_si128(p.add(16 * j).cast()), bswap_mask());
         if j == 0 {
