@@ -63,15 +63,16 @@ def main():
             r, c = data.get((g, "rust-api", 64)), data.get((g, "c-abi", 64))
             if r and c:
                 print(f"| {g.split('/', 1)[1]} | {r:.1f} | {c:.1f} | {c - r:+.1f} |")
-    pdus = sorted({g for g, _, _ in data if g.startswith("sign_pdu/")})
+    pdus = sorted({g for g, _, _ in data if g.startswith("pdu/")})
     if pdus:
-        print("\n### sign_pdu (smbsign, detected backend): ns per PDU and GB/s\n")
-        print("| algorithm | size | ns | GB/s |")
-        print("|---|---|---|---|")
+        print("\n### sign_pdu / verify_pdu (smbsign, detected backend): ns per PDU and GB/s\n")
+        print("| algorithm | operation | size | ns | GB/s |")
+        print("|---|---|---|---|---|")
         for g in pdus:
             for (gg, i, s), ns in sorted(data.items()):
                 if gg == g:
-                    print(f"| {g.split('/', 1)[1]} | {human(s)} | {ns:.1f} | {s / ns:.3f} |")
+                    op = i.replace("smbsign-", "")
+                    print(f"| {g.split('/', 1)[1]} | {op} | {human(s)} | {ns:.1f} | {s / ns:.3f} |")
 
 
 main()

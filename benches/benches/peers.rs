@@ -67,21 +67,28 @@ fn ffi_overhead(c: &mut Criterion) {
         let rust = SigningKey::new(alg, &KEY).unwrap();
         let capi = peers::CAbiKey::new(alg, &KEY);
         assert_eq!(rust.mac(nonce, &msg).unwrap(), capi.mac(nonce, &msg));
-        g.bench_function(BenchmarkId::new("rust-api", 64), |b| b.iter(|| rust.mac(nonce, black_box(&msg)).unwrap()));
-        g.bench_function(BenchmarkId::new("c-abi", 64), |b| b.iter(|| capi.mac(nonce, black_box(&msg))));
+        g.bench_function(BenchmarkId::new("rust-api", 64), |b| {
+            b.iter(|| rust.mac(nonce, black_box(&msg)).unwrap())
+        });
+        g.bench_function(BenchmarkId::new("c-abi", 64), |b| {
+            b.iter(|| capi.mac(nonce, black_box(&msg)))
+        });
         g.finish();
     }
 }
 
 fn pdu_groups(c: &mut Criterion) {
     for alg in Algorithm::ALL {
-        let mut g = c.benchmark_group(format!("sign_pdu/{}", alg.name()));
+        let mut g = c.benchmark_group(format!("pdu/{}", alg.name()));
         let key = SigningKey::new(alg, &KEY).unwrap();
         for size in [64usize, 1024, 65536] {
             let mut pdu = smbsign_benches::workload::pdu(size, 1);
             g.throughput(Throughput::Bytes(size as u64));
-            g.bench_function(BenchmarkId::new("smbsign", size), |bch| {
+            g.bench_function(BenchmarkId::new("smbsign-sign", size), |bch| {
                 bch.iter(|| smb2::sign_pdu(&key, black_box(&mut pdu)).unwrap())
+            });
+            g.bench_function(BenchmarkId::new("smbsign-verify", size), |bch| {
+                bch.iter(|| smb2::verify_pdu(&key, black_box(&pdu)).unwrap())
             });
         }
         g.finish();

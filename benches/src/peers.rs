@@ -187,7 +187,9 @@ impl CAbiKey {
         let mut out = [0u8; 16];
         let n = nonce.map_or(core::ptr::null(), |n| n.as_ptr());
         // SAFETY: live handle; msg/out valid for their lengths; nonce NULL or 12 bytes.
-        let st = unsafe { smbsign_ffi::smbsign_mac(self.0, n, msg.as_ptr(), msg.len(), out.as_mut_ptr()) };
+        let st = unsafe {
+            smbsign_ffi::smbsign_mac(self.0, n, msg.as_ptr(), msg.len(), out.as_mut_ptr())
+        };
         assert_eq!(st, smbsign_ffi::smbsign_status::SMBSIGN_OK);
         out
     }

@@ -81,8 +81,30 @@ fn key_setup_agrees_across_tiers() {
         let want_c = cmac::Key::with_backend(&key, portable).mac(&msg);
         let want_g = gmac::Key::with_backend(&key, portable).mac(&[seed; 12], &msg);
         for b in backends() {
-            assert_eq!(cmac::Key::with_backend(&key, b).mac(&msg), want_c, "{:?}", b.tier());
-            assert_eq!(gmac::Key::with_backend(&key, b).mac(&[seed; 12], &msg), want_g, "{:?}", b.tier());
+            assert_eq!(
+                cmac::Key::with_backend(&key, b).mac(&msg),
+                want_c,
+                "{:?}",
+                b.tier()
+            );
+            assert_eq!(
+                gmac::Key::with_backend(&key, b).mac(&[seed; 12], &msg),
+                want_g,
+                "{:?}",
+                b.tier()
+            );
         }
     }
+}
+
+#[test]
+fn key_types_are_send_sync_clone() {
+    // Keys are shared between threads by servers and bindings.
+    fn assert_shareable<T: Send + Sync + Clone>() {}
+    assert_shareable::<cmac::Key>();
+    assert_shareable::<gmac::Key>();
+    assert_shareable::<hmac::Key>();
+    assert_shareable::<smbsign::SigningKey>();
+    assert_shareable::<smbsign::PreauthHash>();
+    assert_shareable::<smbsign::kdf::SessionKeys>();
 }

@@ -6,7 +6,7 @@
 set -uo pipefail
 source "$(dirname "$0")/../../scripts/lib.sh"
 cd "$SMBSIGN_ROOT"
-apt_ensure gcc libc6-dev libssl-dev pkg-config valgrind || exit 1
+apt_ensure gcc g++ libc6-dev libssl-dev pkg-config valgrind || exit 1
 ensure_toolchain || exit 1
 
 prefix="$SMBSIGN_ROOT/target/c-prefix"
@@ -51,6 +51,10 @@ run $vg "$build/test_vectors.vg" "$vec"
 run $vg "$build/test_errors.vg"
 run $vg "$build/test_openssl.vg" 150
 run $vg "$build/test_threads.vg"
+
+echo "== header is C++-includable"
+printf '#include <smbsign.h>\nint main() { smbsign_key *k = nullptr; smbsign_key_free(k); return smbsign_version() ? 0 : 1; }\n' >"$build/cxx.cpp"
+run sh -c "g++ -std=c++11 -Wall -Wextra -Werror $(pkg-config --cflags smbsign) '$build/cxx.cpp' -o '$build/cxx' $(pkg-config --libs smbsign) -Wl,-rpath,'$prefix/lib' && '$build/cxx'"
 
 echo "== example (pkg-config)"
 gcc -std=c99 -Wall -Wextra -Werror examples/c/compound.c -o "$build/compound" $(pkg-config --cflags --libs smbsign) -Wl,-rpath,"$prefix/lib" &&
