@@ -118,6 +118,15 @@ pub(crate) enum Sha256 {
     Armv8(aarch64::ArmSha2),
 }
 
+/// A fused kernel for short GMAC messages (tag-mask AES and GHASH in one pass).
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum ShortGmac {
+    /// None: the generic path (GHASH kernel, then the AES kernel).
+    Generic,
+    #[cfg(target_arch = "x86_64")]
+    Fused(x86::AesNi, x86::Pclmul),
+}
+
 /// A choice of kernel for every primitive. Obtain one from [`Backend::detect`],
 /// [`Backend::with_tier`] or [`Backend::portable`]; the process-wide default is [`active`].
 #[derive(Clone, Copy, Debug)]
@@ -126,6 +135,7 @@ pub struct Backend {
     pub(crate) aes: Aes,
     pub(crate) ghash: Ghash,
     pub(crate) sha256: Sha256,
+    pub(crate) short_gmac: ShortGmac,
 }
 
 impl Backend {
@@ -137,6 +147,7 @@ impl Backend {
             aes: Aes::Soft,
             ghash: Ghash::Soft,
             sha256: Sha256::Soft,
+            short_gmac: ShortGmac::Generic,
         }
     }
 
@@ -304,6 +315,26 @@ impl Backend {
             Ghash::Vpclmul512(t) => x86::vpclmul512::ghash_blocks(t, powers, acc, blocks),
             #[cfg(target_arch = "aarch64")]
             Ghash::Pmull(t) => aarch64::pmull::ghash_blocks(t, powers, acc, blocks),
+        }
+    }
+
+    /// AES-GMAC of a short message in one fused pass, when this backend has a
+    /// fused kernel and the message is short enough; `None` otherwise.
+    #[inline]
+    #[cfg_attr(not(target_arch = "x86_64"), allow(unused_variables))]
+    pub(crate) fn gmac_short(
+        &self,
+        rk: &RoundKeys,
+        powers: &HPowers,
+        nonce: &[u8; 12],
+        msg: &[u8],
+    ) -> Option<[u8; 16]> {
+        match self.short_gmac {
+            #[cfg(target_arch = "x86_64")]
+            ShortGmac::Fused(a, p) if msg.len() <= x86::pclmul::SHORT_MAX => {
+                Some(x86::pclmul::gmac_short((a, p), rk, powers, nonce, msg))
+            }
+            _ => None,
         }
     }
 

@@ -23,6 +23,10 @@ pub const NONCE_LEN: usize = 12;
 /// their padding and length block (one reduction for the whole message).
 const ONE_CALL_MAX: usize = 512;
 
+/// Two-part messages up to this length are joined on the stack for [`Key::mac`]
+/// (the fused short-message kernels take up to 112 bytes).
+const SHORT_COPY: usize = 112;
+
 /// An AES-128-GMAC key: round keys and the powers of the hash key the active
 /// GHASH kernel aggregates over, computed once. Zeroized on drop.
 #[derive(Clone)]
@@ -98,6 +102,9 @@ impl Key {
     /// The GMAC of `msg` under `nonce`.
     #[must_use]
     pub fn mac(&self, nonce: &[u8; NONCE_LEN], msg: &[u8]) -> [u8; TAG_LEN] {
+        if let Some(tag) = self.backend.gmac_short(&self.rk, &self.powers, nonce, msg) {
+            return tag;
+        }
         let mask = self.tag_mask(nonce);
         let mut acc = 0u128;
         if msg.len() <= 48 {
@@ -134,6 +141,13 @@ impl Key {
     /// call for short PDUs, as for [`Key::mac`].
     pub(crate) fn mac2(&self, nonce: &[u8; NONCE_LEN], a: &[u8], b: &[u8]) -> [u8; TAG_LEN] {
         let len = a.len() + b.len();
+        if len <= SHORT_COPY {
+            // Short PDUs: one contiguous copy, then the fused kernel if there is one.
+            let mut buf = [0u8; SHORT_COPY];
+            buf[..a.len()].copy_from_slice(a);
+            buf[a.len()..len].copy_from_slice(b);
+            return self.mac(nonce, &buf[..len]);
+        }
         if len > ONE_CALL_MAX {
             let mut st = self.start(nonce);
             st.update(a);

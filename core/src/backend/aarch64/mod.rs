@@ -1,7 +1,7 @@
 //! ARMv8 kernels (AES, PMULL, SHA2 extensions), one file per primitive, and
 //! the feature checks that unlock them (same token discipline as x86).
 
-use super::{Aes, Backend, Ghash, Sha256, Tier};
+use super::{Aes, Backend, Ghash, Sha256, ShortGmac, Tier};
 
 pub(crate) mod aes;
 pub(crate) mod pmull;
@@ -47,5 +47,6 @@ pub(crate) fn backend(tier: Tier) -> Option<Backend> {
         aes: Aes::Armv8(aes),
         ghash: Ghash::Pmull(pmull),
         sha256: ArmSha2::detect().map_or(Sha256::Soft, Sha256::Armv8),
+        short_gmac: ShortGmac::Generic,
     })
 }

@@ -4,7 +4,7 @@
 //! every feature its kernels are compiled with. Tokens are created only here,
 //! so holding one is the license to call the matching `#[target_feature]` code.
 
-use super::{Aes, Backend, Ghash, Sha256, Tier};
+use super::{Aes, Backend, Ghash, Sha256, ShortGmac, Tier};
 
 pub(crate) mod aesni;
 pub(crate) mod pclmul;
@@ -65,5 +65,6 @@ pub(crate) fn backend(tier: Tier) -> Option<Backend> {
         aes: Aes::AesNi(aes),
         ghash,
         sha256,
+        short_gmac: ShortGmac::Fused(aes, pclmul),
     })
 }

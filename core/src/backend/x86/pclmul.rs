@@ -8,8 +8,8 @@
 
 use core::arch::x86_64::*;
 
-use super::Pclmul;
-use crate::backend::{HPowers, MAX_POWERS};
+use super::{AesNi, Pclmul};
+use crate::backend::{HPowers, RoundKeys, MAX_POWERS};
 
 /// Key powers this kernel reads.
 pub(crate) const POWERS: usize = 8;
@@ -90,4 +90,76 @@ pub(crate) fn ghash_blocks(_: Pclmul, powers: &HPowers, acc: &mut u128, blocks: 
     // whole blocks (checked above) and groups are at most POWERS blocks, the
     // number of powers the key filled for this tier.
     unsafe { ghash_pclmul(powers, acc, blocks) }
+}
+
+/// The longest message [`gmac_short`] takes: 7 blocks, plus the length block, is 8 powers.
+pub(crate) const SHORT_MAX: usize = 16 * (POWERS - 1);
+
+/// # Safety
+/// AES-NI, PCLMULQDQ, SSE2 and SSSE3 must be present; `msg.len() <= SHORT_MAX`;
+/// `powers` must hold at least `POWERS` powers.
+#[target_feature(enable = "aes,pclmulqdq,sse2,ssse3")]
+unsafe fn gmac_short_impl(
+    rk: &RoundKeys,
+    powers: &HPowers,
+    nonce: &[u8; 12],
+    msg: &[u8],
+) -> [u8; 16] {
+    // The tag mask E_K(nonce || 1) first: independent of GHASH, so the CPU
+    // overlaps its ten dependent rounds with the multiplications below.
+    let mut j0 = [0u8; 16];
+    j0[..12].copy_from_slice(nonce);
+    j0[15] = 1;
+    let mut x = _mm_xor_si128(
+        _mm_loadu_si128(j0.as_ptr().cast()),
+        _mm_loadu_si128(rk[0].as_ptr().cast()),
+    );
+    for k in &rk[1..10] {
+        x = _mm_aesenc_si128(x, _mm_loadu_si128(k.as_ptr().cast()));
+    }
+    let mask = _mm_aesenclast_si128(x, _mm_loadu_si128(rk[10].as_ptr().cast()));
+
+    // GHASH of msg || zero padding || length block, one aggregated reduction.
+    let full = msg.len() / 16;
+    let rem = msg.len() % 16;
+    let nb = full + usize::from(rem > 0) + 1;
+    let h = powers.0.as_ptr().add(MAX_POWERS - nb);
+    let bswap = bswap_mask();
+    let mut t = [_mm_setzero_si128(); 3];
+    for j in 0..full {
+        let b = _mm_shuffle_epi8(_mm_loadu_si128(msg.as_ptr().add(16 * j).cast()), bswap);
+        mul_acc(b, _mm_loadu_si128(h.add(j).cast()), &mut t);
+    }
+    if rem > 0 {
+        let mut last = [0u8; 16];
+        last[..rem].copy_from_slice(&msg[16 * full..]);
+        let b = _mm_shuffle_epi8(_mm_loadu_si128(last.as_ptr().cast()), bswap);
+        mul_acc(b, _mm_loadu_si128(h.add(full).cast()), &mut t);
+    }
+    // [bitlen]_64 || 0^64 read big-endian is bitlen in the high half.
+    let lenblock = _mm_set_epi64x((msg.len() as u64 * 8) as i64, 0);
+    mul_acc(lenblock, _mm_loadu_si128(h.add(nb - 1).cast()), &mut t);
+    let acc = reduce(t);
+    let tag = _mm_xor_si128(_mm_shuffle_epi8(acc, bswap), mask);
+    let mut out = [0u8; 16];
+    _mm_storeu_si128(out.as_mut_ptr().cast(), tag);
+    out
+}
+
+/// AES-128-GMAC of a message of at most [`SHORT_MAX`] bytes in one pass: the
+/// tag-mask AES interleaved with an 8-block aggregated GHASH, no buffering.
+/// Serves the short SMB messages (headers, small requests) that dominate traffic.
+#[inline]
+pub(crate) fn gmac_short(
+    _: (AesNi, Pclmul),
+    rk: &RoundKeys,
+    powers: &HPowers,
+    nonce: &[u8; 12],
+    msg: &[u8],
+) -> [u8; 16] {
+    assert!(msg.len() <= SHORT_MAX);
+    // SAFETY: the tokens prove AES-NI, PCLMULQDQ, SSE2 and SSSE3; the length is
+    // checked above (loads stay within `msg`); every x86 tier's key holds at least
+    // POWERS powers.
+    unsafe { gmac_short_impl(rk, powers, nonce, msg) }
 }
