@@ -20,9 +20,7 @@ fn algorithm(obj: &Bound<'_, PyAny>) -> PyResult<Algorithm> {
         return Algorithm::from_id(id).map_err(value_error);
     }
     if let Ok(name) = obj.extract::<String>() {
-        return Algorithm::ALL
-            .into_iter()
-            .find(|a| a.name() == name.to_ascii_lowercase())
+        return Algorithm::from_name(&name)
             .ok_or_else(|| PyValueError::new_err(format!("unknown algorithm {name:?}")));
     }
     Err(pyo3::exceptions::PyTypeError::new_err(

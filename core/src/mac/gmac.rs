@@ -102,68 +102,61 @@ impl Key {
     /// The GMAC of `msg` under `nonce`.
     #[must_use]
     pub fn mac(&self, nonce: &[u8; NONCE_LEN], msg: &[u8]) -> [u8; TAG_LEN] {
-        if let Some(tag) = self.backend.gmac_short(&self.rk, &self.powers, nonce, msg) {
-            return tag;
-        }
-        let mask = self.tag_mask(nonce);
-        let mut acc = 0u128;
-        if msg.len() <= 48 {
-            // The common SMB header-only case: a small buffer to clear.
-            let mut buf = [0u8; 64];
-            buf[..msg.len()].copy_from_slice(msg);
-            let padded = msg.len().div_ceil(16) * 16;
-            buf[padded..padded + 16].copy_from_slice(&length_block(msg.len() as u64));
-            self.backend
-                .ghash(&self.powers, &mut acc, &buf[..padded + 16]);
-        } else if msg.len() <= ONE_CALL_MAX {
-            let mut buf = [0u8; ONE_CALL_MAX + 32];
-            buf[..msg.len()].copy_from_slice(msg);
-            let padded = msg.len().div_ceil(16) * 16;
-            buf[padded..padded + 16].copy_from_slice(&length_block(msg.len() as u64));
-            self.backend
-                .ghash(&self.powers, &mut acc, &buf[..padded + 16]);
-            buf[..msg.len()].zeroize();
-        } else {
-            let full = msg.len() / 16 * 16;
-            self.backend.ghash(&self.powers, &mut acc, &msg[..full]);
-            let mut tail = [0u8; 32];
-            let rest = msg.len() - full;
-            tail[..rest].copy_from_slice(&msg[full..]);
-            let padded = rest.div_ceil(16) * 16;
-            tail[padded..padded + 16].copy_from_slice(&length_block(msg.len() as u64));
-            self.backend
-                .ghash(&self.powers, &mut acc, &tail[..padded + 16]);
-        }
-        self.finish(acc, mask)
+        self.mac2(nonce, msg, &[])
     }
 
-    /// The GMAC of `a || b` (an SMB header copy and the PDU body): one kernel
-    /// call for short PDUs, as for [`Key::mac`].
+    /// The GMAC of `a || b` (an SMB header copy and the PDU body, or a message
+    /// and nothing): the fused kernel for short messages, one kernel call up to
+    /// [`ONE_CALL_MAX`] bytes, streaming beyond.
     pub(crate) fn mac2(&self, nonce: &[u8; NONCE_LEN], a: &[u8], b: &[u8]) -> [u8; TAG_LEN] {
         let len = a.len() + b.len();
-        if len <= SHORT_COPY {
-            // Short PDUs: one contiguous copy, then the fused kernel if there is one.
-            let mut buf = [0u8; SHORT_COPY];
-            buf[..a.len()].copy_from_slice(a);
-            buf[a.len()..len].copy_from_slice(b);
-            return self.mac(nonce, &buf[..len]);
-        }
         if len > ONE_CALL_MAX {
             let mut st = self.start(nonce);
             st.update(a);
             st.update(b);
             return st.finalize();
         }
+        if len <= SHORT_COPY {
+            // The fused kernels read one contiguous message.
+            // (Joined only when there are two parts: one-part callers pay no copy.)
+            let joined: [u8; SHORT_COPY];
+            let msg = if b.is_empty() {
+                a
+            } else {
+                let mut j = [0u8; SHORT_COPY];
+                j[..a.len()].copy_from_slice(a);
+                j[a.len()..len].copy_from_slice(b);
+                joined = j;
+                &joined[..len]
+            };
+            if let Some(tag) = self.backend.gmac_short(&self.rk, &self.powers, nonce, msg) {
+                return tag;
+            }
+        }
         let mask = self.tag_mask(nonce);
-        let mut acc = 0u128;
-        let mut buf = [0u8; ONE_CALL_MAX + 32];
+        // The common SMB header-only case gets a small buffer to clear.
+        let acc = if len <= 48 {
+            self.ghash_joined::<64>(a, b)
+        } else {
+            self.ghash_joined::<{ ONE_CALL_MAX + 32 }>(a, b)
+        };
+        self.finish(acc, mask)
+    }
+
+    /// GHASH of `a || b || zero padding || length block` in one kernel call,
+    /// joined in an `N`-byte stack buffer (`N` >= the padded length + 16). The
+    /// buffer holds only (public) message bytes: it is not zeroized.
+    fn ghash_joined<const N: usize>(&self, a: &[u8], b: &[u8]) -> u128 {
+        let len = a.len() + b.len();
+        let mut buf = [0u8; N];
         buf[..a.len()].copy_from_slice(a);
         buf[a.len()..len].copy_from_slice(b);
         let padded = len.div_ceil(16) * 16;
         buf[padded..padded + 16].copy_from_slice(&length_block(len as u64));
+        let mut acc = 0u128;
         self.backend
             .ghash(&self.powers, &mut acc, &buf[..padded + 16]);
-        self.finish(acc, mask)
+        acc
     }
 
     /// The GMAC of the concatenation of `parts` under `nonce`.

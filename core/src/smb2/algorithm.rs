@@ -64,6 +64,14 @@ impl Algorithm {
         }
     }
 
+    /// The algorithm with this [`Algorithm::name`] (case-insensitive), if any.
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<Algorithm> {
+        Algorithm::ALL
+            .into_iter()
+            .find(|a| a.name().eq_ignore_ascii_case(name))
+    }
+
     /// A short name: `hmac-sha256`, `aes-cmac` or `aes-gmac`.
     #[must_use]
     pub fn name(self) -> &'static str {
