@@ -10,169 +10,90 @@ fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
-/// AES-128-CMAC (RFC 4493), hashlib style: `AesCmac(key, data=None)`.
-#[pyclass(module = "smbsign._smbsign")]
-#[derive(Clone)]
-pub struct AesCmac(cmac::State<'static>);
+/// A hashlib-style MAC class: the constructor (from its own arguments, then an
+/// optional initial `data`) is given; `update`, `digest`, `hexdigest`, `copy`
+/// and the `digest_size` / `block_size` / `name` attributes are the same for all.
+macro_rules! mac_object {
+    (
+        $(#[$doc:meta])*
+        $name:ident($state:ty), name = $pyname:literal, digest_size = $dsize:expr, block_size = $bsize:expr,
+        signature = $sig:tt,
+        new($($arg:ident: $argty:ty),*) => $make:expr
+    ) => {
+        $(#[$doc])*
+        #[pyclass(module = "smbsign._smbsign")]
+        #[derive(Clone)]
+        pub struct $name($state);
 
-#[pymethods]
-impl AesCmac {
-    #[new]
-    #[pyo3(signature = (key, data=None))]
-    fn new(
-        py: Python<'_>,
-        key: &Bound<'_, PyAny>,
-        data: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<Self> {
-        let k = fixed::<16>(key, "key")?;
-        let mut m = AesCmac(cmac::Key::new(&k).into_state());
-        if let Some(d) = data {
-            m.update(py, d)?;
+        #[pymethods]
+        impl $name {
+            #[new]
+            #[pyo3(signature = $sig)]
+            fn new(py: Python<'_>, $($arg: $argty,)* data: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
+                let mut m = $name($make);
+                if let Some(d) = data {
+                    m.update(py, d)?;
+                }
+                Ok(m)
+            }
+            /// Absorbs `data` (any bytes-like object).
+            fn update(&mut self, py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<()> {
+                let b = Bytes::new(data, "data")?;
+                let st = &mut self.0;
+                maybe_detach(py, b.len(), || st.update(b.as_slice()));
+                Ok(())
+            }
+            /// The tag of everything absorbed so far.
+            fn digest<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
+                PyBytes::new(py, &self.0.clone().finalize())
+            }
+            /// The tag as hex.
+            fn hexdigest(&self) -> String {
+                hex(&self.0.clone().finalize())
+            }
+            /// An independent copy of the current state.
+            fn copy(&self) -> Self {
+                self.clone()
+            }
+            #[getter]
+            fn digest_size(&self) -> usize {
+                $dsize
+            }
+            #[getter]
+            fn block_size(&self) -> usize {
+                $bsize
+            }
+            #[getter]
+            fn name(&self) -> &'static str {
+                $pyname
+            }
         }
-        Ok(m)
-    }
-    /// Absorbs `data` (any bytes-like object).
-    fn update(&mut self, py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<()> {
-        let b = Bytes::new(data, "data")?;
-        let st = &mut self.0;
-        maybe_detach(py, b.len(), || st.update(b.as_slice()));
-        Ok(())
-    }
-    /// The 16-byte tag of everything absorbed so far.
-    fn digest<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
-        PyBytes::new(py, &self.0.clone().finalize())
-    }
-    /// The tag as hex.
-    fn hexdigest(&self) -> String {
-        hex(&self.0.clone().finalize())
-    }
-    /// An independent copy of the current state.
-    fn copy(&self) -> Self {
-        self.clone()
-    }
-    #[getter]
-    fn digest_size(&self) -> usize {
-        16
-    }
-    #[getter]
-    fn block_size(&self) -> usize {
-        16
-    }
-    #[getter]
-    fn name(&self) -> &'static str {
-        "aes-cmac"
+    };
+}
+
+mac_object! {
+    /// AES-128-CMAC (RFC 4493), hashlib style: `AesCmac(key, data=None)`.
+    AesCmac(cmac::State<'static>), name = "aes-cmac", digest_size = 16, block_size = 16,
+    signature = (key, data=None),
+    new(key: &Bound<'_, PyAny>) => cmac::Key::new(&fixed::<16>(key, "key")?).into_state()
+}
+
+mac_object! {
+    /// AES-128-GMAC (GCM with empty plaintext), hashlib style: `AesGmac(key, nonce, data=None)`.
+    AesGmac(gmac::State<'static>), name = "aes-gmac", digest_size = 16, block_size = 16,
+    signature = (key, nonce, data=None),
+    new(key: &Bound<'_, PyAny>, nonce: &Bound<'_, PyAny>) => {
+        let k = fixed::<16>(key, "key")?;
+        gmac::Key::new(&k).into_state(&fixed::<12>(nonce, "nonce")?)
     }
 }
 
-/// AES-128-GMAC (GCM with empty plaintext), hashlib style: `AesGmac(key, nonce, data=None)`.
-#[pyclass(module = "smbsign._smbsign")]
-#[derive(Clone)]
-pub struct AesGmac(gmac::State<'static>);
-
-#[pymethods]
-impl AesGmac {
-    #[new]
-    #[pyo3(signature = (key, nonce, data=None))]
-    fn new(
-        py: Python<'_>,
-        key: &Bound<'_, PyAny>,
-        nonce: &Bound<'_, PyAny>,
-        data: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<Self> {
-        let k = fixed::<16>(key, "key")?;
-        let n = fixed::<12>(nonce, "nonce")?;
-        let mut m = AesGmac(gmac::Key::new(&k).into_state(&n));
-        if let Some(d) = data {
-            m.update(py, d)?;
-        }
-        Ok(m)
-    }
-    /// Absorbs `data`.
-    fn update(&mut self, py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<()> {
-        let b = Bytes::new(data, "data")?;
-        let st = &mut self.0;
-        maybe_detach(py, b.len(), || st.update(b.as_slice()));
-        Ok(())
-    }
-    /// The 16-byte tag of everything absorbed so far.
-    fn digest<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
-        PyBytes::new(py, &self.0.clone().finalize())
-    }
-    /// The tag as hex.
-    fn hexdigest(&self) -> String {
-        hex(&self.0.clone().finalize())
-    }
-    /// An independent copy of the current state.
-    fn copy(&self) -> Self {
-        self.clone()
-    }
-    #[getter]
-    fn digest_size(&self) -> usize {
-        16
-    }
-    #[getter]
-    fn block_size(&self) -> usize {
-        16
-    }
-    #[getter]
-    fn name(&self) -> &'static str {
-        "aes-gmac"
-    }
-}
-
-/// HMAC-SHA256, hashlib/hmac style: `HmacSha256(key, data=None)`; `digest()`
-/// is the full 32 bytes (SMB 2.x signatures are its first 16).
-#[pyclass(module = "smbsign._smbsign")]
-#[derive(Clone)]
-pub struct HmacSha256(hmac::State<'static>);
-
-#[pymethods]
-impl HmacSha256 {
-    #[new]
-    #[pyo3(signature = (key, data=None))]
-    fn new(
-        py: Python<'_>,
-        key: &Bound<'_, PyAny>,
-        data: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<Self> {
-        let k = Bytes::new(key, "key")?;
-        let mut m = HmacSha256(hmac::Key::new(k.as_slice()).into_state());
-        if let Some(d) = data {
-            m.update(py, d)?;
-        }
-        Ok(m)
-    }
-    /// Absorbs `data`.
-    fn update(&mut self, py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<()> {
-        let b = Bytes::new(data, "data")?;
-        let st = &mut self.0;
-        maybe_detach(py, b.len(), || st.update(b.as_slice()));
-        Ok(())
-    }
-    /// The 32-byte HMAC of everything absorbed so far.
-    fn digest<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
-        PyBytes::new(py, &self.0.clone().finalize())
-    }
-    /// The HMAC as hex.
-    fn hexdigest(&self) -> String {
-        hex(&self.0.clone().finalize())
-    }
-    /// An independent copy of the current state.
-    fn copy(&self) -> Self {
-        self.clone()
-    }
-    #[getter]
-    fn digest_size(&self) -> usize {
-        32
-    }
-    #[getter]
-    fn block_size(&self) -> usize {
-        64
-    }
-    #[getter]
-    fn name(&self) -> &'static str {
-        "hmac-sha256"
-    }
+mac_object! {
+    /// HMAC-SHA256, hashlib/hmac style: `HmacSha256(key, data=None)`; `digest()`
+    /// is the full 32 bytes (SMB 2.x signatures are its first 16).
+    HmacSha256(hmac::State<'static>), name = "hmac-sha256", digest_size = 32, block_size = 64,
+    signature = (key, data=None),
+    new(key: &Bound<'_, PyAny>) => hmac::Key::new(Bytes::new(key, "key")?.as_slice()).into_state()
 }
 
 /// AES-128-CMAC of `data` under the 16-byte `key`.
