@@ -21,7 +21,8 @@ def load():
         bench = json.loads((size_dir / "new" / "benchmark.json").read_text())
         group = bench["group_id"]
         impl = bench["function_id"]
-        size = int(bench["value_str"])
+        size = bench["value_str"]
+        size = int(size) if size.isdigit() else size
         ns = json.loads(est.read_text())["mean"]["point_estimate"]
         out[(group, impl, size)] = ns
     return out
@@ -31,10 +32,39 @@ def human(n):
     return f"{n >> 20} MiB" if n >= 1 << 20 else f"{n >> 10} KiB" if n >= 1024 else f"{n} B"
 
 
+def batch_bytes(label):
+    """Total bytes of a batch label: "64x256", or the mixed 64 B..64 KiB set."""
+    if label.startswith("mixed"):
+        return sum(min(int(64.0 * 1024 ** (i / 63.0)), 65534) for i in range(64))
+    n, size = label.split("x")
+    return int(n) * int(size)
+
+
+def batch_tables(data):
+    groups = sorted({g for g, _, _ in data if g.startswith("batch/")})
+    if not groups:
+        return
+    impls = ["smbsign-batch", "smbsign-one-shot", "intel-ipsec-mb", "openssl"]
+    print("\n### Batch signing, 64 messages per batch under 8 keys: GB/s (10^9 bytes/s)\n")
+    print("| algorithm | batch | " + " | ".join(impls) + " | batch / intel-ipsec-mb | batch / one-shot | batch / OpenSSL |")
+    print("|---" * (len(impls) + 5) + "|")
+    for g in groups:
+        labels = sorted({s for gg, _, s in data if gg == g}, key=lambda l: (l.startswith("mixed"), batch_bytes(l)))
+        for lab in labels:
+            total = batch_bytes(lab)
+            gbps = {i: total / data[(g, i, lab)] for i in impls if (g, i, lab) in data}
+            row = [g.split("/", 1)[1], lab] + [f"{gbps[i]:.2f}" if i in gbps else "-" for i in impls]
+            b = gbps.get("smbsign-batch")
+            for peer in ["intel-ipsec-mb", "smbsign-one-shot", "openssl"]:
+                row.append(f"{b / gbps[peer]:.2f}x" if b and peer in gbps else "-")
+            print("| " + " | ".join(row) + " |")
+
+
 def main():
     data = load()
     if not data:
         sys.exit(f"no criterion results under {root}")
+    batch_tables(data)
     groups = sorted({g for g, _, _ in data if g.startswith("mac/")})
     for g in groups:
         impls = sorted({i for gg, i, _ in data if gg == g})

@@ -56,6 +56,13 @@ pub enum Error {
     UnknownSigningAlgorithm(u16),
     /// A requested output length is not supported (KDF output of 0 bytes or over 2^32-1 bits' worth of blocks).
     OutputLength(usize),
+    /// A batch call's output slice does not have one entry per job.
+    BatchLength {
+        /// Jobs in the batch.
+        jobs: usize,
+        /// Entries in the output.
+        outputs: usize,
+    },
     /// The requested backend tier cannot run on this CPU or architecture.
     BackendUnavailable(&'static str),
     /// A backend name was not recognised.
@@ -95,6 +102,9 @@ impl fmt::Display for Error {
                 write!(f, "unknown SMB2 SigningAlgorithmId {a}")
             }
             Error::OutputLength(n) => write!(f, "unsupported output length {n}"),
+            Error::BatchLength { jobs, outputs } => {
+                write!(f, "batch of {jobs} jobs given {outputs} output entries")
+            }
             Error::BackendUnavailable(name) => {
                 write!(f, "backend {name} is not available on this CPU")
             }

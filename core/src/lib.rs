@@ -31,12 +31,14 @@
 )]
 
 pub mod backend;
+pub mod batch;
 pub mod ct;
 mod error;
 pub mod kdf;
 pub mod mac;
 pub mod preauth;
 pub mod smb2;
+mod wipe;
 
 pub use backend::{Backend, BackendInfo, Tier};
 pub use error::{Error, Result};

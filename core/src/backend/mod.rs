@@ -127,6 +127,88 @@ pub(crate) enum ShortGmac {
     Fused(x86::AesNi, x86::Pclmul),
 }
 
+/// Multi-buffer AES (CBC-MAC chains of independent messages, one key per lane).
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum AesLanes {
+    /// One lane at a time through the portable AES.
+    Soft,
+    #[cfg(target_arch = "x86_64")]
+    AesNi8(x86::AesNi),
+    #[cfg(target_arch = "x86_64")]
+    Vaes16(x86::Vaes),
+    #[cfg(target_arch = "aarch64")]
+    Armv8x8(aarch64::ArmAes),
+}
+
+/// A kernel computing the GMAC tags of two short messages at once.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum GmacPair {
+    None,
+    #[cfg(target_arch = "x86_64")]
+    Vaes256(x86::Vaes, x86::Vpclmul256),
+}
+
+/// Round keys of the jobs in a multi-buffer kernel's lanes, round-major:
+/// `0[round][lane]`, so the keys of adjacent lanes for one round are contiguous
+/// (a ymm register's pair). Holds key material: owners zeroize it.
+#[repr(C, align(32))]
+pub(crate) struct LaneKeys<const N: usize>(pub(crate) [[[u8; 16]; N]; 11]);
+
+impl<const N: usize> LaneKeys<N> {
+    pub(crate) fn new() -> Self {
+        LaneKeys([[[0; 16]; N]; 11])
+    }
+
+    /// Loads `rk` into lane `lane`.
+    pub(crate) fn set(&mut self, lane: usize, rk: &RoundKeys) {
+        for (round, k) in rk.iter().enumerate() {
+            self.0[round][lane] = *k;
+        }
+    }
+}
+
+impl<const N: usize> Drop for LaneKeys<N> {
+    fn drop(&mut self) {
+        crate::wipe::wipe(self.0.as_flattened_mut().as_flattened_mut());
+    }
+}
+
+/// The start of each lane's data for a multi-buffer kernel call, after
+/// checking that every lane holds at least `bytes` (what the kernel reads).
+pub(crate) fn lane_ptrs<const N: usize>(data: &[&[u8]; N], bytes: usize) -> [*const u8; N] {
+    for d in data {
+        assert!(d.len() >= bytes);
+    }
+    data.map(<[u8]>::as_ptr)
+}
+
+/// Advances every lane's data past the `bytes` a kernel call consumed.
+pub(crate) fn advance_lanes<const N: usize>(data: &mut [&[u8]; N], bytes: usize) {
+    for d in data.iter_mut() {
+        *d = &d[bytes..];
+    }
+}
+
+/// A computation generic over the lane count of the multi-buffer AES kernel
+/// the backend picks; `kernel` advances every lane by `m` blocks.
+pub(crate) trait AesLaneTask {
+    type Output;
+    fn run<const N: usize>(
+        self,
+        kernel: impl for<'a> FnMut(&LaneKeys<N>, &mut [[u8; 16]; N], &mut [&'a [u8]; N], usize),
+    ) -> Self::Output;
+}
+
+/// A computation generic over the lane count of the multi-buffer SHA-256
+/// kernel the backend picks; `kernel` advances every lane by `m` blocks.
+pub(crate) trait ShaLaneTask {
+    type Output;
+    fn run<const N: usize>(
+        self,
+        kernel: impl for<'a> FnMut(&mut [[u32; 8]; N], &mut [&'a [u8]; N], usize),
+    ) -> Self::Output;
+}
+
 /// A choice of kernel for every primitive. Obtain one from [`Backend::detect`],
 /// [`Backend::with_tier`] or [`Backend::portable`]; the process-wide default is [`active`].
 #[derive(Clone, Copy, Debug)]
@@ -136,6 +218,8 @@ pub struct Backend {
     pub(crate) ghash: Ghash,
     pub(crate) sha256: Sha256,
     pub(crate) short_gmac: ShortGmac,
+    pub(crate) aes_lanes: AesLanes,
+    pub(crate) gmac_pair: GmacPair,
 }
 
 impl Backend {
@@ -148,6 +232,8 @@ impl Backend {
             ghash: Ghash::Soft,
             sha256: Sha256::Soft,
             short_gmac: ShortGmac::Generic,
+            aes_lanes: AesLanes::Soft,
+            gmac_pair: GmacPair::None,
         }
     }
 
@@ -232,6 +318,32 @@ impl Backend {
             Ghash::Vpclmul512(_) => "x86_64/vpclmulqdq-zmm+aes-ni",
             #[cfg(target_arch = "aarch64")]
             Ghash::Pmull(_) => "aarch64/pmull+aes",
+        }
+    }
+
+    /// The kernel that computes batches of AES-CMAC.
+    #[must_use]
+    pub fn aes_batch_name(&self) -> &'static str {
+        match self.aes_lanes {
+            AesLanes::Soft => "portable",
+            #[cfg(target_arch = "x86_64")]
+            AesLanes::AesNi8(_) => "x86_64/aes-ni-x8",
+            #[cfg(target_arch = "x86_64")]
+            AesLanes::Vaes16(_) => "x86_64/vaes-ymm-x16",
+            #[cfg(target_arch = "aarch64")]
+            AesLanes::Armv8x8(_) => "aarch64/aes-x8",
+        }
+    }
+
+    /// The kernel that computes batches of HMAC-SHA256.
+    #[must_use]
+    pub fn sha256_batch_name(&self) -> &'static str {
+        match self.sha256 {
+            Sha256::Soft => "portable",
+            #[cfg(target_arch = "x86_64")]
+            Sha256::ShaNi(_) => "x86_64/sha-ni-x2",
+            #[cfg(target_arch = "aarch64")]
+            Sha256::Armv8(_) => "aarch64/sha2-x2",
         }
     }
 
@@ -338,6 +450,48 @@ impl Backend {
         }
     }
 
+    /// The most blocks (data, padding, length block) a message may have for
+    /// [`Backend::gmac_pair`]; 0 when this backend has no paired GMAC kernel.
+    #[inline]
+    pub(crate) fn gmac_pair_blocks(&self) -> usize {
+        match self.gmac_pair {
+            GmacPair::None => 0,
+            #[cfg(target_arch = "x86_64")]
+            GmacPair::Vaes256(..) => x86::gmac_pair::MAX_BLOCKS,
+        }
+    }
+
+    /// The GMAC tags of two messages padded to equal whole blocks (see
+    /// `x86::gmac_pair`), each under its own key, whose powers must come from
+    /// a backend with a nonzero [`Backend::gmac_pair_blocks`].
+    #[inline]
+    #[cfg_attr(not(target_arch = "x86_64"), allow(unused_variables))]
+    pub(crate) fn gmac_pair(
+        &self,
+        rk: [&RoundKeys; 2],
+        powers: [&HPowers; 2],
+        j0: [&[u8; 16]; 2],
+        a: &[u8],
+        b: &[u8],
+        len: [u64; 2],
+    ) -> [[u8; 16]; 2] {
+        match self.gmac_pair {
+            #[cfg(target_arch = "x86_64")]
+            GmacPair::Vaes256(v, p) => x86::gmac_pair::gmac_pair((v, p), rk, powers, j0, a, b, len),
+            GmacPair::None => unreachable!("callers check gmac_pair_blocks"),
+        }
+    }
+
+    /// The kernel that computes batches of short AES-GMAC messages.
+    #[must_use]
+    pub fn gmac_batch_name(&self) -> &'static str {
+        match self.gmac_pair {
+            GmacPair::None => "one-shot",
+            #[cfg(target_arch = "x86_64")]
+            GmacPair::Vaes256(..) => "x86_64/vaes+vpclmulqdq-ymm-x2",
+        }
+    }
+
     /// SHA-256 compression over whole 64-byte blocks.
     #[inline]
     pub(crate) fn sha256_compress(&self, state: &mut [u32; 8], blocks: &[u8]) {
@@ -347,6 +501,50 @@ impl Backend {
             Sha256::ShaNi(t) => x86::shani::compress(t, state, blocks),
             #[cfg(target_arch = "aarch64")]
             Sha256::Armv8(t) => aarch64::sha2::compress(t, state, blocks),
+        }
+    }
+}
+
+impl Backend {
+    /// Runs `task` with this backend's multi-buffer AES kernel.
+    pub(crate) fn aes_lanes<T: AesLaneTask>(&self, task: T) -> T::Output {
+        match self.aes_lanes {
+            AesLanes::Soft => task.run::<1>(|keys, state, data, m| {
+                let mut rk: RoundKeys = core::array::from_fn(|r| keys.0[r][0]);
+                soft::aes::cbc_mac_blocks(&rk, &mut state[0], &data[0][..16 * m]);
+                crate::wipe::wipe(&mut rk);
+                data[0] = &data[0][16 * m..];
+            }),
+            #[cfg(target_arch = "x86_64")]
+            AesLanes::AesNi8(t) => task.run(move |keys, state, data, m| {
+                x86::aesni_mb::cbc_mac_lanes(t, keys, state, data, m);
+            }),
+            #[cfg(target_arch = "x86_64")]
+            AesLanes::Vaes16(t) => task.run(move |keys, state, data, m| {
+                x86::vaes_mb::cbc_mac_lanes(t, keys, state, data, m);
+            }),
+            #[cfg(target_arch = "aarch64")]
+            AesLanes::Armv8x8(t) => task.run(move |keys, state, data, m| {
+                aarch64::aes_mb::cbc_mac_lanes(t, keys, state, data, m);
+            }),
+        }
+    }
+
+    /// Runs `task` with this backend's multi-buffer SHA-256 kernel.
+    pub(crate) fn sha_lanes<T: ShaLaneTask>(&self, task: T) -> T::Output {
+        match self.sha256 {
+            Sha256::Soft => task.run::<1>(|state, data, m| {
+                soft::sha256::compress(&mut state[0], &data[0][..64 * m]);
+                data[0] = &data[0][64 * m..];
+            }),
+            #[cfg(target_arch = "x86_64")]
+            Sha256::ShaNi(t) => task.run(move |state, data, m| {
+                x86::shani::compress_lanes(t, state, data, m);
+            }),
+            #[cfg(target_arch = "aarch64")]
+            Sha256::Armv8(t) => task.run(move |state, data, m| {
+                aarch64::sha2::compress_lanes(t, state, data, m);
+            }),
         }
     }
 }
@@ -414,6 +612,12 @@ pub struct BackendInfo {
     pub aes_cmac: &'static str,
     /// Kernels computing AES-GMAC.
     pub aes_gmac: &'static str,
+    /// Kernel computing batches of AES-CMAC.
+    pub aes_batch: &'static str,
+    /// Kernel computing batches of HMAC-SHA256.
+    pub sha256_batch: &'static str,
+    /// Kernel computing batches of short AES-GMAC messages.
+    pub gmac_batch: &'static str,
     /// `SMBSIGN_BACKEND` as given, if set.
     pub requested: Option<String>,
     /// Why the request was not honoured, if it was not.
@@ -427,6 +631,9 @@ pub(crate) fn info() -> BackendInfo {
         hmac_sha256: a.backend.hmac_sha256_name(),
         aes_cmac: a.backend.aes_cmac_name(),
         aes_gmac: a.backend.aes_gmac_name(),
+        aes_batch: a.backend.aes_batch_name(),
+        sha256_batch: a.backend.sha256_batch_name(),
+        gmac_batch: a.backend.gmac_batch_name(),
         requested: a.requested.clone(),
         fallback: a.fallback,
     }

@@ -17,7 +17,7 @@ pub const KEY_LEN: usize = 16;
 /// Zeroized on drop.
 #[derive(Clone)]
 pub struct Key {
-    rk: RoundKeys,
+    pub(crate) rk: RoundKeys,
     k1: [u8; 16],
     k2: [u8; 16],
     backend: Backend,
@@ -126,8 +126,9 @@ impl Key {
         }
     }
 
-    /// Applies the last block (0..=16 bytes) and returns the tag.
-    fn finish(&self, mut state: [u8; 16], last: &[u8]) -> [u8; TAG_LEN] {
+    /// The last block (0..=16 message bytes) as CBC-MAC'ed: complete and masked
+    /// with K1, or padded with `80 00..` and masked with K2. Key-dependent.
+    pub(crate) fn last_block(&self, last: &[u8]) -> [u8; 16] {
         let mut block = [0u8; 16];
         block[..last.len()].copy_from_slice(last);
         if last.len() == 16 {
@@ -136,6 +137,12 @@ impl Key {
             block[last.len()] = 0x80;
             xor16(&mut block, &self.k2);
         }
+        block
+    }
+
+    /// Applies the last block (0..=16 bytes) and returns the tag.
+    fn finish(&self, mut state: [u8; 16], last: &[u8]) -> [u8; TAG_LEN] {
+        let mut block = self.last_block(last);
         self.backend.cbc_mac(&self.rk, &mut state, &block);
         block.zeroize();
         state

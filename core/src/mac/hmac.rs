@@ -13,7 +13,7 @@ pub const OUTPUT_LEN: usize = 32;
 /// The SMB2 signature length: the output truncated to its first 16 bytes.
 pub const TAG_LEN: usize = 16;
 
-const BLOCK: usize = 64;
+pub(crate) const BLOCK: usize = 64;
 const IV: [u32; 8] = [
     0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
 ];
@@ -23,8 +23,8 @@ const IV: [u32; 8] = [
 /// Zeroized on drop.
 #[derive(Clone)]
 pub struct Key {
-    inner: [u32; 8],
-    outer: [u32; 8],
+    pub(crate) inner: [u32; 8],
+    pub(crate) outer: [u32; 8],
     backend: Backend,
 }
 
@@ -207,7 +207,7 @@ impl Sha256State {
     }
 }
 
-fn words_to_bytes(w: &[u32; 8]) -> [u8; 32] {
+pub(crate) fn words_to_bytes(w: &[u32; 8]) -> [u8; 32] {
     let mut out = [0u8; 32];
     for (o, w) in out.chunks_exact_mut(4).zip(w) {
         o.copy_from_slice(&w.to_be_bytes());

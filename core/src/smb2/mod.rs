@@ -8,8 +8,8 @@
 //! Verification never modifies the buffer: the header is MACed from a copy.
 
 mod algorithm;
-mod chain;
-mod header;
+pub(crate) mod chain;
+pub(crate) mod header;
 
 use core::ops::{Deref, DerefMut};
 
@@ -174,7 +174,7 @@ impl MacState<'_> {
 }
 
 /// The header as it is MACed: Signature zeroed and, when signing, SIGNED set.
-fn mac_header(h: &[u8; HEADER_LEN], set_signed: bool) -> [u8; HEADER_LEN] {
+pub(crate) fn mac_header(h: &[u8; HEADER_LEN], set_signed: bool) -> [u8; HEADER_LEN] {
     let mut m = *h;
     m[SIGNATURE_OFFSET..SIGNATURE_OFFSET + SIGNATURE_LEN].fill(0);
     if set_signed {

@@ -3,52 +3,77 @@
 //! The state lives in two registers in the order the instructions want
 //! (ABEF and CDGH); each loop turn does four rounds and, for the first twelve
 //! turns, computes the message-schedule vector four turns ahead.
+//!
+//! One kernel serves one message (`N = 1`) and the multi-buffer form (`N =
+//! LANES`): one message's rounds are a single dependency chain through
+//! `sha256rnds2`, and independent messages interleaved round by round fill
+//! the gaps in its latency.
+
+// Lanes are indexed explicitly: the loops mirror the interleaving.
+#![allow(clippy::needless_range_loop)]
 
 use core::arch::x86_64::*;
 
 use super::ShaNi;
 use crate::backend::soft::sha256::K;
 
-/// # Safety
-/// The CPU must support SHA, SSE2, SSSE3 and SSE4.1; `blocks.len()` must be a multiple of 64.
-#[target_feature(enable = "sha,sse2,ssse3,sse4.1")]
-unsafe fn compress_shani(state: &mut [u32; 8], blocks: &[u8]) {
-    // Big-endian message words: swap the bytes of each 32-bit lane.
-    let bswap = _mm_set_epi64x(0x0c0d_0e0f_0809_0a0b, 0x0405_0607_0001_0203);
-    let dcba = _mm_loadu_si128(state.as_ptr().cast());
-    let hgfe = _mm_loadu_si128(state.as_ptr().add(4).cast());
-    let cdab = _mm_shuffle_epi32(dcba, 0xB1);
-    let efgh = _mm_shuffle_epi32(hgfe, 0x1B);
-    let mut abef = _mm_alignr_epi8(cdab, efgh, 8);
-    let mut cdgh = _mm_blend_epi16(efgh, cdab, 0xF0);
+/// Lanes per kernel call (two chains hide `sha256rnds2` latency; more spill registers).
+pub(crate) const LANES: usize = 2;
 
-    // Four rounds on message vector $m with round constants K[$k..$k + 4].
+/// # Safety
+/// The CPU must support SHA, SSE2, SSSE3 and SSE4.1; every `p[l]` must be
+/// readable for `64 * m` bytes.
+#[target_feature(enable = "sha,sse2,ssse3,sse4.1")]
+unsafe fn compress_lanes_shani<const N: usize>(
+    state: &mut [[u32; 8]; N],
+    p: &[*const u8; N],
+    m: usize,
+) {
+    let bswap = _mm_set_epi64x(0x0c0d_0e0f_0809_0a0b, 0x0405_0607_0001_0203);
+    let mut abef = [_mm_setzero_si128(); N];
+    let mut cdgh = [_mm_setzero_si128(); N];
+    for l in 0..N {
+        let dcba = _mm_loadu_si128(state[l].as_ptr().cast());
+        let hgfe = _mm_loadu_si128(state[l].as_ptr().add(4).cast());
+        let cdab = _mm_shuffle_epi32(dcba, 0xB1);
+        let efgh = _mm_shuffle_epi32(hgfe, 0x1B);
+        abef[l] = _mm_alignr_epi8(cdab, efgh, 8);
+        cdgh[l] = _mm_blend_epi16(efgh, cdab, 0xF0);
+    }
+
     macro_rules! rounds4 {
         ($m:ident, $k:expr) => {{
-            let t = _mm_add_epi32($m, _mm_loadu_si128(K.as_ptr().add($k).cast()));
-            cdgh = _mm_sha256rnds2_epu32(cdgh, abef, t);
-            abef = _mm_sha256rnds2_epu32(abef, cdgh, _mm_shuffle_epi32(t, 0x0E));
+            let kv = _mm_loadu_si128(K.as_ptr().add($k).cast());
+            for l in 0..N {
+                let t = _mm_add_epi32($m[l], kv);
+                cdgh[l] = _mm_sha256rnds2_epu32(cdgh[l], abef[l], t);
+                abef[l] = _mm_sha256rnds2_epu32(abef[l], cdgh[l], _mm_shuffle_epi32(t, 0x0E));
+            }
         }};
     }
-    // W[g+4] = msg2(msg1(W[g], W[g+1]) + W[4g+9..4g+12], W[g+3]), into W[g]'s register.
     macro_rules! schedule {
         ($m0:ident, $m1:ident, $m2:ident, $m3:ident) => {
-            $m0 = _mm_sha256msg2_epu32(
-                _mm_add_epi32(_mm_sha256msg1_epu32($m0, $m1), _mm_alignr_epi8($m3, $m2, 4)),
-                $m3,
-            );
+            for l in 0..N {
+                $m0[l] = _mm_sha256msg2_epu32(
+                    _mm_add_epi32(
+                        _mm_sha256msg1_epu32($m0[l], $m1[l]),
+                        _mm_alignr_epi8($m3[l], $m2[l], 4),
+                    ),
+                    $m3[l],
+                );
+            }
         };
     }
 
-    for block in blocks.chunks_exact(64) {
+    for j in 0..m {
         let (abef_in, cdgh_in) = (abef, cdgh);
-        let p = block.as_ptr();
-        let mut m0 = _mm_shuffle_epi8(_mm_loadu_si128(p.cast()), bswap);
-        let mut m1 = _mm_shuffle_epi8(_mm_loadu_si128(p.add(16).cast()), bswap);
-        let mut m2 = _mm_shuffle_epi8(_mm_loadu_si128(p.add(32).cast()), bswap);
-        let mut m3 = _mm_shuffle_epi8(_mm_loadu_si128(p.add(48).cast()), bswap);
-        // Rounds 0..48, computing the schedule four vectors ahead; fully unrolled
-        // so the message vectors stay in registers.
+        let load = |l: usize, i: usize| {
+            _mm_shuffle_epi8(_mm_loadu_si128(p[l].add(64 * j + 16 * i).cast()), bswap)
+        };
+        let mut m0: [__m128i; N] = core::array::from_fn(|l| load(l, 0));
+        let mut m1: [__m128i; N] = core::array::from_fn(|l| load(l, 1));
+        let mut m2: [__m128i; N] = core::array::from_fn(|l| load(l, 2));
+        let mut m3: [__m128i; N] = core::array::from_fn(|l| load(l, 3));
         for k in [0, 16, 32] {
             rounds4!(m0, k);
             schedule!(m0, m1, m2, m3);
@@ -63,17 +88,40 @@ unsafe fn compress_shani(state: &mut [u32; 8], blocks: &[u8]) {
         rounds4!(m1, 52);
         rounds4!(m2, 56);
         rounds4!(m3, 60);
-        abef = _mm_add_epi32(abef, abef_in);
-        cdgh = _mm_add_epi32(cdgh, cdgh_in);
+        for l in 0..N {
+            abef[l] = _mm_add_epi32(abef[l], abef_in[l]);
+            cdgh[l] = _mm_add_epi32(cdgh[l], cdgh_in[l]);
+        }
     }
 
-    let feba = _mm_shuffle_epi32(abef, 0x1B);
-    let dchg = _mm_shuffle_epi32(cdgh, 0xB1);
-    _mm_storeu_si128(state.as_mut_ptr().cast(), _mm_blend_epi16(feba, dchg, 0xF0));
-    _mm_storeu_si128(
-        state.as_mut_ptr().add(4).cast(),
-        _mm_alignr_epi8(dchg, feba, 8),
-    );
+    for l in 0..N {
+        let feba = _mm_shuffle_epi32(abef[l], 0x1B);
+        let dchg = _mm_shuffle_epi32(cdgh[l], 0xB1);
+        _mm_storeu_si128(
+            state[l].as_mut_ptr().cast(),
+            _mm_blend_epi16(feba, dchg, 0xF0),
+        );
+        _mm_storeu_si128(
+            state[l].as_mut_ptr().add(4).cast(),
+            _mm_alignr_epi8(dchg, feba, 8),
+        );
+    }
+}
+
+/// Compresses the next `m` 64-byte blocks of each lane's data into its state,
+/// advancing the data past them.
+#[inline]
+pub(crate) fn compress_lanes(
+    _: ShaNi,
+    state: &mut [[u32; 8]; LANES],
+    data: &mut [&[u8]; LANES],
+    m: usize,
+) {
+    let p = crate::backend::lane_ptrs(data, 64 * m);
+    // SAFETY: the ShaNi token proves SHA, SSE2, SSSE3 and SSE4.1; lane_ptrs
+    // checked each lane's length, so every load stays within its slice.
+    unsafe { compress_lanes_shani(state, &p, m) }
+    crate::backend::advance_lanes(data, 64 * m);
 }
 
 /// Compresses whole 64-byte blocks into `state`.
@@ -82,5 +130,11 @@ pub(crate) fn compress(_: ShaNi, state: &mut [u32; 8], blocks: &[u8]) {
     assert!(blocks.len().is_multiple_of(64));
     // SAFETY: the ShaNi token proves SHA, SSE2, SSSE3 and SSE4.1; the length is
     // checked above and every load stays within `blocks` and `state`.
-    unsafe { compress_shani(state, blocks) }
+    unsafe {
+        compress_lanes_shani(
+            core::array::from_mut(state),
+            &[blocks.as_ptr()],
+            blocks.len() / 64,
+        )
+    }
 }

@@ -1,0 +1,163 @@
+//! Batch signing: many independent messages or PDUs per call, computed
+//! together in the SIMD lanes of multi-buffer kernels.
+//!
+//! A single CMAC or HMAC message is a chain of dependent AES or SHA-256 steps,
+//! so its speed is the instructions' latency. Independent messages fill the
+//! pipelines instead: AES-CMAC runs 8 (AES-NI, ARMv8) or 16 (VAES ymm) chains
+//! at once, HMAC-SHA256 two SHA-NI / ARMv8 SHA2 chains, and AES-GMAC computes
+//! its tag masks in the AES lanes. A lane is refilled as soon as its message
+//! ends (the scheduler in `batch/lanes.rs`), and the longest messages start
+//! first, so mixed lengths do not wait for the longest.
+//!
+//! Every job has its own key (jobs may mix algorithms and sessions); every
+//! result equals the one-shot result ([`SigningKey::mac`], [`crate::sign_pdu`]).
+//! A batch runs on the backend of each algorithm group's first key.
+//!
+//! ```
+//! use smbsign::batch::{self, Job};
+//! use smbsign::smb2::{Algorithm, SigningKey};
+//!
+//! let cmac = SigningKey::new(Algorithm::AesCmac, &[1; 16])?;
+//! let gmac = SigningKey::new(Algorithm::AesGmac, &[2; 16])?;
+//! let jobs = [
+//!     Job::new(&cmac, None, b"first message")?,
+//!     Job::new(&gmac, Some(&[7; 12]), b"second message")?,
+//! ];
+//! let mut tags = [[0u8; 16]; 2];
+//! batch::sign(&jobs, &mut tags)?;
+//! assert_eq!(tags[0], cmac.mac(None, b"first message")?);
+//! let mut ok = [false; 2];
+//! assert!(batch::verify(&jobs, &tags, &mut ok)?);
+//! # Ok::<(), smbsign::Error>(())
+//! ```
+
+mod cmac;
+mod gmac;
+mod hmac;
+pub(crate) mod lanes;
+mod pdu;
+
+pub use pdu::{sign_pdus, verify_pdus, PduJob};
+
+use crate::error::{Error, Result};
+use crate::mac::gmac::NONCE_LEN;
+use crate::smb2::{Algorithm, SigningKey};
+
+/// One message of a batch: a key, the message, and for AES-GMAC its nonce.
+#[derive(Clone, Copy, Debug)]
+pub struct Job<'a> {
+    key: &'a SigningKey,
+    nonce: [u8; NONCE_LEN],
+    msg: &'a [u8],
+}
+
+impl<'a> Job<'a> {
+    /// A job MACing `msg` with `key`. AES-GMAC requires a nonce
+    /// ([`Error::MissingNonce`]); the others refuse one ([`Error::UnexpectedNonce`]).
+    pub fn new(
+        key: &'a SigningKey,
+        nonce: Option<&[u8; NONCE_LEN]>,
+        msg: &'a [u8],
+    ) -> Result<Job<'a>> {
+        let nonce = match (key.algorithm(), nonce) {
+            (Algorithm::AesGmac, Some(n)) => *n,
+            (Algorithm::AesGmac, None) => return Err(Error::MissingNonce),
+            (_, None) => [0; NONCE_LEN],
+            (_, Some(_)) => return Err(Error::UnexpectedNonce),
+        };
+        Ok(Job { key, nonce, msg })
+    }
+
+    /// The job's key.
+    #[must_use]
+    pub fn key(&self) -> &'a SigningKey {
+        self.key
+    }
+
+    /// The job's message.
+    #[must_use]
+    pub fn message(&self) -> &'a [u8] {
+        self.msg
+    }
+}
+
+/// The 16-byte tag of every job, `tags[i]` for `jobs[i]`.
+/// [`Error::BatchLength`] (and nothing written) unless `tags.len() == jobs.len()`.
+pub fn sign(jobs: &[Job<'_>], tags: &mut [[u8; 16]]) -> Result<()> {
+    if tags.len() != jobs.len() {
+        return Err(Error::BatchLength {
+            jobs: jobs.len(),
+            outputs: tags.len(),
+        });
+    }
+    let items: Vec<Item<'_>> = jobs
+        .iter()
+        .map(|j| Item {
+            key: j.key,
+            nonce: j.nonce,
+            head: &[],
+            body: j.msg,
+        })
+        .collect();
+    compute(&items, tags);
+    Ok(())
+}
+
+/// Checks every job's tag: `valid[i]` says whether `tags[i]` is the MAC of
+/// `jobs[i]` (compared in constant time); returns whether all are.
+/// [`Error::BatchLength`] unless `tags` and `valid` have one entry per job.
+pub fn verify(jobs: &[Job<'_>], tags: &[[u8; 16]], valid: &mut [bool]) -> Result<bool> {
+    for outputs in [tags.len(), valid.len()] {
+        if outputs != jobs.len() {
+            return Err(Error::BatchLength {
+                jobs: jobs.len(),
+                outputs,
+            });
+        }
+    }
+    let mut computed = vec![[0u8; 16]; jobs.len()];
+    sign(jobs, &mut computed)?;
+    let mut all = true;
+    for ((c, t), v) in computed.iter().zip(tags).zip(valid.iter_mut()) {
+        *v = crate::ct::eq(c, t);
+        all &= *v;
+    }
+    crate::wipe::wipe(&mut computed);
+    Ok(all)
+}
+
+/// One MAC computation inside the engine: `head || body`, where `head` is
+/// empty or a 64-byte SMB2 header copy (a whole number of AES and SHA-256
+/// blocks, so lanes can take it as a run of its own).
+pub(crate) struct Item<'a> {
+    pub(crate) key: &'a SigningKey,
+    pub(crate) nonce: [u8; NONCE_LEN],
+    pub(crate) head: &'a [u8],
+    pub(crate) body: &'a [u8],
+}
+
+/// `idx` ordered by decreasing message length (stable), so the lanes start
+/// the longest messages first and fill in with the short ones.
+fn longest_first(items: &[Item<'_>], idx: &[usize]) -> Vec<usize> {
+    let mut order = idx.to_vec();
+    order.sort_by_key(|&i| core::cmp::Reverse(items[i].head.len() + items[i].body.len()));
+    order
+}
+
+/// Computes `out[i]` for `items[i]`, grouped by algorithm.
+pub(crate) fn compute(items: &[Item<'_>], out: &mut [[u8; 16]]) {
+    debug_assert_eq!(items.len(), out.len());
+    debug_assert!(items.iter().all(|it| it.head.len() % 64 == 0));
+    let mut groups: [Vec<usize>; 3] = Default::default();
+    for (i, it) in items.iter().enumerate() {
+        let g = match it.key {
+            SigningKey::HmacSha256(_) => 0,
+            SigningKey::AesCmac(_) => 1,
+            SigningKey::AesGmac(_) => 2,
+        };
+        groups[g].push(i);
+    }
+    hmac::compute(items, &groups[0], out);
+    cmac::compute(items, &groups[1], out);
+    gmac::compute(items, &groups[2], out);
+}

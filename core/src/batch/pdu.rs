@@ -1,0 +1,118 @@
+//! Batches of PDUs: every PDU of every compound chain becomes one job of the
+//! batch engine (its header copy as a run of its own, then its body), so a
+//! list of chains is signed or verified in one pass through the lanes.
+
+use core::ops::{Deref, DerefMut};
+
+use super::{compute, Item};
+use crate::error::{Error, Result};
+use crate::smb2::chain::{self, Pdu};
+use crate::smb2::header::{nonce_of, u32_at, FLAGS_OFFSET};
+use crate::smb2::{mac_header, SigningKey, FLAGS_SIGNED, SIGNATURE_LEN, SIGNATURE_OFFSET};
+
+/// One PDU or compound chain of a batch, with the key that signs it.
+#[derive(Debug)]
+pub struct PduJob<'k, B> {
+    /// The session's signing key.
+    pub key: &'k SigningKey,
+    /// The PDU or compound chain: `&mut [u8]` to sign, `&[u8]` to verify.
+    pub pdu: B,
+}
+
+/// The PDUs of each job's chain, or why the chain is malformed.
+fn parse(buf: &[u8]) -> Result<Vec<Pdu>> {
+    chain::validate(&[buf])?;
+    let mut pdus = Vec::new();
+    let mut start = 0;
+    while start < buf.len() {
+        let pdu = chain::pdu_at(&[buf], start, buf.len())?;
+        start = pdu.end;
+        pdus.push(pdu);
+    }
+    Ok(pdus)
+}
+
+/// The signature of every PDU of every well-formed chain, in order.
+fn signatures(
+    key_bufs: &[(&SigningKey, &[u8])],
+    chains: &[Result<Vec<Pdu>>],
+    sign: bool,
+) -> Vec<[u8; 16]> {
+    let headers: Vec<[u8; 64]> = chains
+        .iter()
+        .flat_map(|c| c.iter().flatten())
+        .map(|p| mac_header(&p.header, sign))
+        .collect();
+    let mut items = Vec::with_capacity(headers.len());
+    let mut h = headers.iter();
+    for ((key, buf), chain) in key_bufs.iter().zip(chains) {
+        for p in chain.iter().flatten() {
+            let head = h.next().expect("one header per PDU");
+            items.push(Item {
+                key,
+                nonce: nonce_of(head),
+                head,
+                body: &buf[p.start + 64..p.end],
+            });
+        }
+    }
+    let mut sigs = vec![[0u8; 16]; items.len()];
+    compute(&items, &mut sigs);
+    sigs
+}
+
+/// Signs every job's PDU or compound chain in place, as [`crate::sign_pdu`]
+/// would: `result[i]` is `jobs[i]`'s outcome. A malformed chain is reported
+/// and left untouched; the others are signed.
+pub fn sign_pdus<B: DerefMut<Target = [u8]>>(jobs: &mut [PduJob<'_, B>]) -> Vec<Result<()>> {
+    let chains: Vec<Result<Vec<Pdu>>> = jobs.iter().map(|j| parse(&j.pdu)).collect();
+    let sigs = {
+        let key_bufs: Vec<(&SigningKey, &[u8])> = jobs.iter().map(|j| (j.key, &*j.pdu)).collect();
+        signatures(&key_bufs, &chains, true)
+    };
+    let mut sig = sigs.iter();
+    jobs.iter_mut()
+        .zip(chains)
+        .map(|(job, chain)| {
+            for p in chain? {
+                let flags = u32_at(&p.header, FLAGS_OFFSET) | FLAGS_SIGNED;
+                job.pdu[p.start + FLAGS_OFFSET..p.start + FLAGS_OFFSET + 4]
+                    .copy_from_slice(&flags.to_le_bytes());
+                job.pdu[p.start + SIGNATURE_OFFSET..p.start + SIGNATURE_OFFSET + SIGNATURE_LEN]
+                    .copy_from_slice(sig.next().expect("one signature per PDU"));
+            }
+            Ok(())
+        })
+        .collect()
+}
+
+/// Verifies every job's PDU or compound chain without modifying it, as
+/// [`crate::verify_pdu`] would: `result[i]` is `jobs[i]`'s outcome (the
+/// first unsigned or mismatching PDU of the chain, compared in constant time).
+pub fn verify_pdus<B: Deref<Target = [u8]>>(jobs: &[PduJob<'_, B>]) -> Vec<Result<()>> {
+    let chains: Vec<Result<Vec<Pdu>>> = jobs.iter().map(|j| parse(&j.pdu)).collect();
+    let key_bufs: Vec<(&SigningKey, &[u8])> = jobs.iter().map(|j| (j.key, &*j.pdu)).collect();
+    let sigs = signatures(&key_bufs, &chains, false);
+    let mut sig = sigs.iter();
+    chains
+        .into_iter()
+        .map(|chain| {
+            let mut verdict = Ok(());
+            for p in chain? {
+                let s = sig.next().expect("one signature per PDU");
+                if verdict.is_err() {
+                    continue;
+                }
+                if u32_at(&p.header, FLAGS_OFFSET) & FLAGS_SIGNED == 0 {
+                    verdict = Err(Error::NotSigned { offset: p.start });
+                } else if !crate::ct::eq(
+                    s,
+                    &p.header[SIGNATURE_OFFSET..SIGNATURE_OFFSET + SIGNATURE_LEN],
+                ) {
+                    verdict = Err(Error::BadSignature { offset: p.start });
+                }
+            }
+            verdict
+        })
+        .collect()
+}
