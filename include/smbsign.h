@@ -69,6 +69,34 @@ typedef enum smbsign_algorithm {
 // GHASH key powers, HMAC pad states). Immutable; share it between threads freely.
 typedef struct smbsign_key smbsign_key;
 
+// One message of `smbsign_sign_batch` / `smbsign_verify_batch`.
+typedef struct smbsign_job {
+  // The key (any algorithm; jobs may mix algorithms and keys).
+  const struct smbsign_key *key;
+  // 12-byte nonce for AES-GMAC; NULL for the others.
+  const uint8_t *nonce;
+  // The message.
+  const uint8_t *msg;
+  // Its length in bytes.
+  size_t len;
+  // Out (sign): the 16-byte MAC. In (verify): the tag to check.
+  uint8_t tag[16];
+  // Out: this job's result.
+  enum smbsign_status status;
+} smbsign_job;
+
+// One PDU or compound chain of `smbsign_sign_pdu_batch` / `smbsign_verify_pdu_batch`.
+typedef struct smbsign_pdu_job {
+  // The session's key.
+  const struct smbsign_key *key;
+  // The PDU or chain (written in place when signing).
+  uint8_t *pdu;
+  // Its length in bytes.
+  size_t len;
+  // Out: this job's result.
+  enum smbsign_status status;
+} smbsign_pdu_job;
+
 // The keys of an SMB 3.x session.
 typedef struct smbsign_session_keys {
   // Session.SigningKey.
@@ -87,6 +115,43 @@ typedef struct smbsign_session_keys {
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+// Computes the 16-byte MAC of every job into its `tag`, computed together in
+// the multi-buffer kernels. Per job: OK, or NULL_POINTER, INVALID_ARGUMENT,
+// MISSING_NONCE or UNEXPECTED_NONCE (its tag untouched). Returns OK when every
+// job succeeded, else the first failing job's status; NULL_POINTER (nothing
+// written) for NULL `jobs` with a non-zero count.
+//
+// # Safety
+// `jobs` valid for `count` jobs, each with pointers as `smbsign_mac` requires.
+enum smbsign_status smbsign_sign_batch(struct smbsign_job *jobs, size_t count);
+
+// Checks every job's `tag` (compared in constant time). Per job: OK,
+// BAD_SIGNATURE, or an argument error as `smbsign_sign_batch`. Returns OK
+// when every job verified, else the first failing job's status.
+//
+// # Safety
+// As `smbsign_sign_batch`.
+enum smbsign_status smbsign_verify_batch(struct smbsign_job *jobs, size_t count);
+
+// Signs every job's PDU or compound chain in place, as `smbsign_sign_pdu`
+// would, computed together. Per job: OK, or the chain's error (its buffer
+// untouched). Returns OK when every job succeeded, else the first failing
+// job's status; INVALID_ARGUMENT (nothing written) when two buffers overlap.
+//
+// # Safety
+// `jobs` valid for `count` jobs; each `key` a live handle, each `pdu`
+// readable and writable for `len` bytes.
+enum smbsign_status smbsign_sign_pdu_batch(struct smbsign_pdu_job *jobs, size_t count);
+
+// Verifies every job's PDU or compound chain without modifying it, as
+// `smbsign_verify_pdu` would. Per job: OK, BAD_SIGNATURE, NOT_SIGNED, or
+// the chain's error. Returns OK when every job verified, else the first
+// failing job's status.
+//
+// # Safety
+// As `smbsign_sign_pdu_batch` (buffers are only read).
+enum smbsign_status smbsign_verify_pdu_batch(struct smbsign_pdu_job *jobs, size_t count);
 
 // The library version, e.g. "0.1.0". Static; do not free.
 const char *smbsign_version(void);

@@ -136,7 +136,9 @@ unsafe fn with_iov_mut<R>(
 
 /// # Safety
 /// `key` must be NULL or a live handle from `smbsign_key_new`.
-unsafe fn key_ref<'a>(key: *const smbsign_key) -> Result<&'a SigningKey, smbsign_status> {
+pub(crate) unsafe fn key_ref<'a>(
+    key: *const smbsign_key,
+) -> Result<&'a SigningKey, smbsign_status> {
     if key.is_null() {
         return Err(SMBSIGN_ERR_NULL_POINTER);
     }
@@ -146,7 +148,9 @@ unsafe fn key_ref<'a>(key: *const smbsign_key) -> Result<&'a SigningKey, smbsign
 
 /// # Safety
 /// `nonce` must be NULL or valid for reads of 12 bytes.
-unsafe fn nonce_ref<'a>(nonce: *const u8) -> Result<Option<&'a [u8; 12]>, smbsign_status> {
+pub(crate) unsafe fn nonce_ref<'a>(
+    nonce: *const u8,
+) -> Result<Option<&'a [u8; 12]>, smbsign_status> {
     if nonce.is_null() {
         Ok(None)
     } else {

@@ -7,11 +7,16 @@
 
 #![allow(non_camel_case_types)]
 
+mod batch;
 mod guard;
 mod info;
 mod kdf;
 mod key;
 
+pub use batch::{
+    smbsign_job, smbsign_pdu_job, smbsign_sign_batch, smbsign_sign_pdu_batch, smbsign_verify_batch,
+    smbsign_verify_pdu_batch,
+};
 pub use guard::smbsign_status;
 pub use info::{smbsign_backend_name, smbsign_strerror, smbsign_version};
 pub use kdf::{
