@@ -218,7 +218,11 @@ pub unsafe extern "C" fn smbsign_sign_pdu_batch(
     count: usize,
 ) -> smbsign_status {
     // SAFETY: the caller's contract, passed on.
-    unsafe { pdu_batch(jobs, count, batch::sign_pdus) }
+    // (A closure: the function item is not general over the buffer lifetime.)
+    #[allow(clippy::redundant_closure)]
+    unsafe {
+        pdu_batch(jobs, count, |j| batch::sign_pdus(j))
+    }
 }
 
 /// Verifies every job's PDU or compound chain without modifying it, as
