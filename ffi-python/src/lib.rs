@@ -2,6 +2,7 @@
 //! crate. Buffers are taken through the buffer protocol without copying; the
 //! GIL is released for inputs of 4 KiB and more.
 
+mod batch;
 mod buffers;
 mod keys;
 mod macs;
@@ -23,6 +24,10 @@ fn _smbsign(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(pdu::verify_pdu, m)?)?;
     m.add_function(wrap_pyfunction!(pdu::algorithm_for_dialect, m)?)?;
     m.add_function(wrap_pyfunction!(pdu::gmac_nonce, m)?)?;
+    m.add_function(wrap_pyfunction!(batch::sign_batch, m)?)?;
+    m.add_function(wrap_pyfunction!(batch::verify_batch, m)?)?;
+    m.add_function(wrap_pyfunction!(batch::sign_pdus, m)?)?;
+    m.add_function(wrap_pyfunction!(batch::verify_pdus, m)?)?;
     m.add_function(wrap_pyfunction!(keys::kdf, m)?)?;
     m.add_function(wrap_pyfunction!(keys::kbkdf_hmac_sha256, m)?)?;
     m.add_function(wrap_pyfunction!(keys::smb30_keys, m)?)?;

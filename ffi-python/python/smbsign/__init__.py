@@ -2,7 +2,8 @@
 
 MAC objects in the style of hashlib (``AesCmac``, ``AesGmac``, ``HmacSha256``),
 one-shot functions, in-place PDU signing (``SigningKey``, ``sign_pdu``,
-``verify_pdu``), the SMB key derivations and ``PreauthHash``. Any bytes-like
+``verify_pdu``), batch signing computed together in multi-buffer kernels
+(``sign_batch``, ``verify_batch``, ``sign_pdus``, ``verify_pdus``), the SMB key derivations and ``PreauthHash``. Any bytes-like
 object is accepted without copying; the GIL is released for inputs >= 4 KiB.
 """
 
@@ -21,10 +22,14 @@ from smbsign._smbsign import (
     hmac_sha256,
     kbkdf_hmac_sha256,
     kdf,
+    sign_batch,
     sign_pdu,
+    sign_pdus,
     smb30_keys,
     smb311_keys,
+    verify_batch,
     verify_pdu,
+    verify_pdus,
 )
 
 #: SigningAlgorithmId values (MS-SMB2 SIGNING_CAPABILITIES).
@@ -50,8 +55,12 @@ __all__ = [
     "hmac_sha256",
     "kbkdf_hmac_sha256",
     "kdf",
+    "sign_batch",
     "sign_pdu",
+    "sign_pdus",
     "smb30_keys",
     "smb311_keys",
+    "verify_batch",
     "verify_pdu",
+    "verify_pdus",
 ]
