@@ -158,8 +158,7 @@ unsafe fn pdu_buffers<'a>(
         .filter(|j| !j.pdu.is_null() && j.len > 0)
         .map(|j| (j.pdu as usize, (j.pdu as usize).saturating_add(j.len)))
         .collect();
-    ranges.sort_unstable();
-    if ranges.windows(2).any(|w| w[1].0 < w[0].1) {
+    if any_overlap(&mut ranges) {
         return Err(SMBSIGN_ERR_INVALID_ARGUMENT);
     }
     // SAFETY: the caller's contract per job; no two buffers overlap (checked).

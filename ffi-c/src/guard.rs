@@ -70,6 +70,13 @@ pub(crate) fn guard(f: impl FnOnce() -> Result<(), smbsign_status>) -> smbsign_s
     }
 }
 
+/// Whether any two of the `(start, end)` address ranges overlap (mutable
+/// slices over them would alias). Sorts `ranges`.
+pub(crate) fn any_overlap(ranges: &mut [(usize, usize)]) -> bool {
+    ranges.sort_unstable();
+    ranges.windows(2).any(|w| w[1].0 < w[0].1)
+}
+
 /// A byte slice from C: NULL is allowed only with length 0.
 ///
 /// # Safety

@@ -120,8 +120,7 @@ unsafe fn with_iov_mut<R>(
     if total > isize::MAX as usize {
         return Err(SMBSIGN_ERR_INVALID_ARGUMENT);
     }
-    ranges.sort_unstable();
-    if ranges.windows(2).any(|w| w[1].0 < w[0].1) {
+    if any_overlap(&mut ranges) {
         return Err(SMBSIGN_ERR_INVALID_ARGUMENT);
     }
     let mut segs = Vec::with_capacity(n);

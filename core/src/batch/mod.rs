@@ -4,8 +4,9 @@
 //! A single CMAC or HMAC message is a chain of dependent AES or SHA-256 steps,
 //! so its speed is the instructions' latency. Independent messages fill the
 //! pipelines instead: AES-CMAC runs 8 (AES-NI, ARMv8) or 16 (VAES ymm) chains
-//! at once, HMAC-SHA256 two SHA-NI / ARMv8 SHA2 chains, and AES-GMAC computes
-//! its tag masks in the AES lanes. A lane is refilled as soon as its message
+//! at once, HMAC-SHA256 two SHA-NI / ARMv8 SHA2 chains, and short AES-GMAC
+//! messages go two per VAES+VPCLMULQDQ pass (longer ones, and GMAC on other
+//! backends, one-shot). A lane is refilled as soon as its message
 //! ends (the scheduler in `batch/lanes.rs`), and the longest messages start
 //! first, so mixed lengths do not wait for the longest.
 //!

@@ -100,13 +100,13 @@ impl Key {
         (u128::from(lo) | (u128::from(hi) << 64) | (1u128 << 120)).to_le_bytes()
     }
 
-    pub(crate) fn tag_mask(&self, nonce: &[u8; NONCE_LEN]) -> [u8; 16] {
+    fn tag_mask(&self, nonce: &[u8; NONCE_LEN]) -> [u8; 16] {
         let mut j0 = Key::j0(nonce);
         self.backend.aes_encrypt(&self.rk, &mut j0);
         j0
     }
 
-    pub(crate) fn finish(&self, acc: u128, mask: [u8; 16]) -> [u8; TAG_LEN] {
+    fn finish(&self, acc: u128, mask: [u8; 16]) -> [u8; TAG_LEN] {
         // tag = ByteReverse(acc) ^ mask, as two 128-bit operations.
         (acc.swap_bytes() ^ u128::from_le_bytes(mask)).to_le_bytes()
     }
@@ -146,33 +146,13 @@ impl Key {
             }
         }
         let mask = self.tag_mask(nonce);
-        self.finish(self.ghash2(a, b), mask)
-    }
-
-    /// GHASH of `a || b` with padding and length block: one kernel call up to
-    /// [`ONE_CALL_MAX`] bytes; beyond, `a` must be a whole number of blocks.
-    pub(crate) fn ghash2(&self, a: &[u8], b: &[u8]) -> u128 {
-        let len = a.len() + b.len();
         // The common SMB header-only case gets a small buffer to clear.
-        if len <= 48 {
-            return self.ghash_joined::<64>(a, b);
-        }
-        if len <= ONE_CALL_MAX {
-            return self.ghash_joined::<{ ONE_CALL_MAX + 32 }>(a, b);
-        }
-        assert!(a.len().is_multiple_of(16));
-        let mut acc = 0u128;
-        self.backend.ghash(&self.powers, &mut acc, a);
-        let full = b.len() / 16 * 16;
-        self.backend.ghash(&self.powers, &mut acc, &b[..full]);
-        let rest = &b[full..];
-        let mut tail = [0u8; 32];
-        tail[..rest.len()].copy_from_slice(rest);
-        let padded = rest.len().div_ceil(16) * 16;
-        tail[padded..padded + 16].copy_from_slice(&length_block(len as u64));
-        self.backend
-            .ghash(&self.powers, &mut acc, &tail[..padded + 16]);
-        acc
+        let acc = if len <= 48 {
+            self.ghash_joined::<64>(a, b)
+        } else {
+            self.ghash_joined::<{ ONE_CALL_MAX + 32 }>(a, b)
+        };
+        self.finish(acc, mask)
     }
 
     /// GHASH of `a || b || zero padding || length block` in one kernel call,
