@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The fuzz suite: builds the cargo-fuzz targets in fuzz/ (nightly, AddressSanitizer,
+# debug assertions), then runs each one for SMBSIGN_FUZZ_SECONDS (default 30)
+# starting from the committed seeds (fuzz/seeds/TARGET: real SMB2 PDUs and
+# compound chains captured from Samba) and crash regressions
+# (fuzz/regressions/TARGET), which libFuzzer replays first. Prints executions
+# per target. Installs cargo-fuzz (and g++, which libFuzzer's build needs) when
+# missing. New corpus entries go to target/fuzz-corpus/, crashes to fuzz/artifacts/.
+set -uo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$SMBSIGN_ROOT"
+ensure_toolchain || exit 1
+apt_ensure g++ || exit 1
+secs="${SMBSIGN_FUZZ_SECONDS:-30}"
+
+source "$(dirname "$0")/nightly.sh" # cargo-fuzz needs -Zsanitizer and -Cpasses=sancov-module
+if ! cargo fuzz --version >/dev/null 2>&1; then
+    cargo install cargo-fuzz --locked || exit 1
+fi
+
+cargo "${NIGHTLY[@]}" fuzz build || exit 1
+passed=0
+failed=0
+for t in $(cargo fuzz list); do
+    corpus="target/fuzz-corpus/$t"
+    mkdir -p "$corpus"
+    dirs=("$corpus")
+    for d in "fuzz/seeds/$t" "fuzz/regressions/$t"; do
+        [ -d "$d" ] && dirs+=("$d")
+    done
+    log="target/fuzz-$t.log"
+    cargo "${NIGHTLY[@]}" fuzz run "$t" "${dirs[@]}" -- \
+        -max_total_time="$secs" -max_len=16384 -rss_limit_mb=4096 -print_final_stats=1 >"$log" 2>&1
+    rc=$?
+    execs=$(grep -oE '^Done [0-9]+ runs' "$log" | grep -oE '[0-9]+' | tail -1)
+    seeds=0
+    [ ${#dirs[@]} -gt 1 ] && seeds=$(find "${dirs[@]:1}" -type f | wc -l)
+    if [ $rc -eq 0 ] && [ -n "$execs" ]; then
+        passed=$((passed + 1))
+        echo "fuzz $t: ${execs} executions in ${secs}s, ${seeds} seeds/regressions replayed, corpus $(ls "$corpus" | wc -l), no crash"
+    else
+        failed=$((failed + 1))
+        echo "fuzz $t: FAILED (exit $rc); last lines of $log:"
+        tail -n 40 "$log"
+        ls fuzz/artifacts/"$t" 2>/dev/null
+    fi
+done
+echo "fuzz: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
