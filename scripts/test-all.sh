@@ -1,17 +1,23 @@
 #!/usr/bin/env bash
 # Runs every smbsign test suite (lint, Rust native, C ABI, Python with Samba
-# interop, the x86 CPU-tier matrix and the aarch64 suite under qemu) and prints one summary line per suite, then the total. Installs what the
-# suites need (Debian packages) itself, idempotently. Exit status 0 iff all passed.
+# interop, the x86 CPU-tier matrix, the aarch64 suite under qemu, the fuzz
+# targets, the sanitizer runs with the concurrency soak, and the dudect
+# constant-time report) and prints one summary line per suite, then the total.
+# Installs what the suites need (Debian packages, cargo-fuzz) itself,
+# idempotently. Exit status 0 iff all passed.
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$SMBSIGN_ROOT"
 ensure_toolchain || { echo "no Rust toolchain"; exit 1; }
 apt_ensure fonts-dejavu-core >/dev/null # smbsign-bench's plot test labels its charts with it
+apt_ensure g++ >/dev/null               # libfuzzer-sys (fuzz/) builds libFuzzer from C++
 
 lint() {
     cargo fmt --all -- --check &&
         cargo clippy --workspace --all-targets -- -D warnings &&
         RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps &&
+        cargo fmt --manifest-path fuzz/Cargo.toml -- --check &&
+        cargo clippy --manifest-path fuzz/Cargo.toml --all-targets -- -D warnings &&
         echo "1 passed, 0 failed"
 }
 suite lint lint
@@ -26,6 +32,12 @@ if [ "$(uname -m)" = x86_64 ]; then
     suite x86-tier-matrix bash scripts/test-x86-matrix.sh
     suite aarch64-qemu bash scripts/test-aarch64.sh
 fi
+
+suite fuzz bash scripts/test-fuzz.sh
+
+suite sanitizers-soak bash scripts/test-sanitizers.sh
+
+suite constant-time bash scripts/test-ct.sh
 
 echo "total: $SUITE_PASSED passed, $SUITE_FAILED failed"
 [ "$SUITE_FAILED" -eq 0 ]
