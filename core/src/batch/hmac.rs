@@ -5,7 +5,7 @@
 use super::lanes::{self, Start};
 use super::Item;
 use crate::backend::ShaLaneTask;
-use crate::mac::hmac::{words_to_bytes, Key, BLOCK};
+use crate::mac::hmac::{outer_block, words_to_bytes, Key, BLOCK};
 use crate::smb2::SigningKey;
 
 fn key<'a>(it: &Item<'a>) -> &'a Key {
@@ -50,12 +50,7 @@ impl ShaLaneTask for Inner<'_, '_> {
                 }
             },
             |(), s, d, m| kernel(s, d, m),
-            |j, s| {
-                let b = &mut outer[j];
-                b[..32].copy_from_slice(&words_to_bytes(s));
-                b[32] = 0x80;
-                b[BLOCK - 8..].copy_from_slice(&768u64.to_be_bytes());
-            },
+            |j, s| outer[j] = outer_block(s),
         );
     }
 }
@@ -116,7 +111,7 @@ pub(super) fn compute(items: &[Item<'_>], idx: &[usize], out: &mut [[u8; 16]]) {
             (t, len)
         })
         .collect();
-    // The outer blocks: inner digest, 0x80, zeros, 768 bits. Key-dependent.
+    // The outer blocks (`hmac::outer_block`). Key-dependent.
     let mut outer = vec![[0u8; BLOCK]; idx.len()];
     backend.sha_lanes(Inner {
         items,

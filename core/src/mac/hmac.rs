@@ -207,6 +207,17 @@ impl Sha256State {
     }
 }
 
+/// The one block of HMAC-SHA256's outer hash after the opad block: the inner
+/// digest, 0x80, zeros, and the bit length of opad block + digest (96 bytes =
+/// 768 bits). Key-dependent: callers erase it.
+pub(crate) fn outer_block(inner: &[u32; 8]) -> [u8; BLOCK] {
+    let mut block = [0u8; BLOCK];
+    block[..32].copy_from_slice(&words_to_bytes(inner));
+    block[32] = 0x80;
+    block[BLOCK - 8..].copy_from_slice(&768u64.to_be_bytes());
+    block
+}
+
 pub(crate) fn words_to_bytes(w: &[u32; 8]) -> [u8; 32] {
     let mut out = [0u8; 32];
     for (o, w) in out.chunks_exact_mut(4).zip(w) {
@@ -246,12 +257,7 @@ impl<'k> State<'k> {
     pub fn finalize(mut self) -> [u8; OUTPUT_LEN] {
         let backend = self.key.backend;
         let mut inner = self.sha.finish_words(&backend);
-        // The outer hash is one block: the inner digest, 0x80, zeros, and the
-        // bit length of opad block + digest (96 bytes = 768 bits).
-        let mut block = [0u8; BLOCK];
-        block[..32].copy_from_slice(&words_to_bytes(&inner));
-        block[32] = 0x80;
-        block[BLOCK - 8..].copy_from_slice(&768u64.to_be_bytes());
+        let mut block = outer_block(&inner);
         let mut h = self.key.outer;
         backend.sha256_compress(&mut h, &block);
         inner.zeroize();
