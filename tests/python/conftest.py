@@ -28,3 +28,12 @@ def records(name):
 @pytest.fixture
 def vectors():
     return records
+
+
+@pytest.fixture(scope="module")
+def smbd():
+    """The port of a running Debian smbd with mandatory signing (see smbd_server.py)."""
+    from smbd_server import running_smbd
+
+    with running_smbd() as (port, _share):
+        yield port

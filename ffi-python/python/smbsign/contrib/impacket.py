@@ -1,0 +1,379 @@
+"""Make impacket (0.12/0.13) sign, derive keys and, on request, verify through smbsign.
+
+``install()`` replaces ``impacket.smb3.SMB3.signSMB`` (client signing),
+``impacket.crypto.KDF_CounterMode`` (and every binding of it made by
+``from impacket.crypto import KDF_CounterMode``) and
+``impacket.smbserver.SMBSERVER.signSMBv2`` (its SMB server's signing) with
+functions that give byte-for-byte the same results, side effects and
+exceptions, only faster; ``uninstall()`` restores them. Inputs smbsign does
+not take (an AES-256 "CMAC" key, a key that is not bytes, a KDF length that
+impacket truncates oddly) are handed to impacket's own function unchanged and
+counted in ``STATS["fallback"]``.
+
+``install(verify=True)`` also checks every response ``SMB3.recvSMB`` returns
+(MS-SMB2 3.2.5.1.3): a signed response must verify; on a session that signs, an
+unsigned one is refused too (clearing the flag would otherwise strip the
+signature), except oplock breaks (MessageId 0xFFFFFFFFFFFFFFFF), STATUS_PENDING
+interim responses and the session-gone errors a server cannot sign. The final
+SESSION_SETUP response is signed with the key derived after it arrives (from
+the preauth hash in 3.1.1), so it is checked when ``login``/``kerberosLogin``
+returns. A failure raises ``SignatureError``, an ``impacket.smb3.SessionError``
+with STATUS_INVALID_SIGNATURE (``SMBConnection`` re-raises it as its own
+``SessionError`` with that code).
+
+``STATS`` counts what smbsign did, so a test can prove that every signature
+went through it.
+"""
+
+import hmac
+import threading
+from typing import Any, Callable, Dict, Optional, Tuple
+
+import smbsign
+
+STATS: Dict[str, int] = {
+    "signed": 0,
+    "server_signed": 0,
+    "verified": 0,
+    "verify_failed": 0,
+    "kdf": 0,
+    "fallback": 0,
+    "encrypted_skipped": 0,
+}
+_LOCK = threading.Lock()
+_ORIGINALS: Dict[str, Any] = {}
+# Modules (other than impacket.crypto) that bound KDF_CounterMode by name.
+_KDF_BINDINGS: list = []
+# Per (algorithm, key): a smbsign.SigningKey (16-byte keys) or, for HMAC keys of
+# another length, a keyed smbsign.HmacSha256 to copy. Built once per session key.
+_KEYS: Dict[Tuple[int, bytes], Any] = {}
+_MAX_KEYS = 1024  # a long-running server sees many sessions: bound the cache
+_Signer = Callable[[bytes], bytes]
+
+_BYTES = (bytes, bytearray)
+_SMB2_FLAGS_SIGNED = 0x00000008
+_SMB2_NEGOTIATE = 0x0000
+_SMB2_SESSION_SETUP = 0x0001
+_OPLOCK_BREAK_MESSAGE_ID = 0xFFFFFFFFFFFFFFFF
+_STATUS_SUCCESS = 0x00000000
+_STATUS_PENDING = 0x00000103
+# Responses to a request whose session the server no longer has: it cannot sign them.
+_UNSIGNABLE_STATUSES = frozenset({0xC0000203, 0xC000035C})  # USER_SESSION_DELETED, NETWORK_SESSION_EXPIRED
+_STATUS_INVALID_SIGNATURE = 0xC000A000
+_MAX_PLAIN_FRAMES = 256
+
+
+def _count(name: str) -> None:
+    with _LOCK:
+        STATS[name] += 1
+
+
+def reset_stats() -> None:
+    with _LOCK:
+        for k in STATS:
+            STATS[k] = 0
+
+
+def _key(algorithm: int, key: Any) -> Any:
+    cache_key = (algorithm, bytes(key))
+    k = _KEYS.get(cache_key)
+    if k is None:
+        # impacket keeps a Kerberos session key whole (32 bytes with AES): smbsign's
+        # HMAC object takes any key length, its SigningKey 16 bytes.
+        k = smbsign.SigningKey(algorithm, key) if len(key) == 16 else smbsign.HmacSha256(key)
+        with _LOCK:
+            if len(_KEYS) >= _MAX_KEYS:
+                _KEYS.pop(next(iter(_KEYS)), None)
+            _KEYS[cache_key] = k
+    return k
+
+
+def _signer(algorithm: int, key: Any) -> _Signer:
+    """The MAC function of (algorithm, key); key is 16 bytes unless algorithm is HMAC."""
+    k = _key(algorithm, key)
+    if isinstance(k, smbsign.SigningKey):
+        return k.mac
+
+    def hmac_truncated(data: bytes) -> bytes:
+        h = k.copy()
+        h.update(data)
+        return h.digest()[:16]
+
+    return hmac_truncated
+
+
+def _client_signer(smb3: Any) -> Optional[_Signer]:
+    """The signer impacket's SMB3.signSMB would use on this connection, or None
+    where smbsign does not take the key (then impacket's own code runs)."""
+    try:
+        algorithm = smbsign.algorithm_for_dialect(smb3._Connection["Dialect"])
+    except (ValueError, TypeError, OverflowError):
+        return None  # a dialect smbsign does not sign: impacket's own rule decides
+    if algorithm == smbsign.HMAC_SHA256:
+        key = smb3._Session["SessionKey"]
+        ok = type(key) in _BYTES
+    else:
+        key = smb3._Session["SigningKey"]
+        ok = type(key) in _BYTES and len(key) == 16  # AES.new also takes 24/32-byte keys
+    return _signer(algorithm, key) if ok else None
+
+
+# ---- client signing ---------------------------------------------------------
+
+
+def _sign_smb(self: Any, packet: Any) -> None:
+    session_key = self._Session["SessionKey"]
+    if type(session_key) not in _BYTES:
+        _count("fallback")
+        return _ORIGINALS["signSMB"](self, packet)
+    if len(session_key) == 0:
+        packet["Signature"] = "\x00" * 16  # what impacket leaves: no key, no signature
+        return None
+    signer = _client_signer(self)
+    if signer is None:
+        _count("fallback")
+        return _ORIGINALS["signSMB"](self, packet)
+    packet["Signature"] = "\x00" * 16
+    packet["Signature"] = signer(packet.getData())
+    _count("signed")
+    return None
+
+
+# ---- key derivation -----------------------------------------------------------
+
+
+def _kdf_counter_mode(KI: Any, Label: Any, Context: Any, L: Any) -> bytes:  # noqa: N803 - impacket's names
+    # impacket derives floor(L/256) blocks (at least one) and cuts to L/8 bytes;
+    # for these L that is exactly SP 800-108 with [L]2 = L, which smbsign.kdf computes.
+    if (
+        type(KI) in _BYTES
+        and type(Label) in _BYTES
+        and type(Context) in _BYTES
+        and type(L) is int
+        and 0 < L < 2**32
+        and L % 8 == 0
+        and (L <= 256 or L % 256 == 0)
+    ):
+        # impacket's Label carries its own NUL; smbsign.kdf adds the separator NUL as impacket does.
+        out = smbsign.kdf(KI, Label, Context, L // 8)
+        _count("kdf")
+        return out
+    _count("fallback")
+    return _ORIGINALS["kdf"](KI, Label, Context, L)
+
+
+# ---- server signing -------------------------------------------------------------
+
+
+def _sign_smb_v2(self: Any, packet: Any, signingSessionKey: Any, padLength: int = 0) -> None:  # noqa: N803
+    if type(signingSessionKey) not in _BYTES:
+        _count("fallback")
+        return _ORIGINALS["signSMBv2"](self, packet, signingSessionKey, padLength)
+    from impacket import smb3structs
+
+    packet["Signature"] = b"\x00" * 16
+    packet["Flags"] |= smb3structs.SMB2_FLAGS_SIGNED
+    packet_data = packet.getData() + b"\x00" * padLength
+    packet["Signature"] = _signer(smbsign.HMAC_SHA256, signingSessionKey)(packet_data)
+    _count("server_signed")
+    return None
+
+
+# ---- response verification (install(verify=True)) -----------------------------
+
+
+def _signature_error() -> type:
+    from impacket import smb3
+
+    class SignatureError(smb3.SessionError):
+        """A response whose signature smbsign could not verify (or that should
+        have been signed and was not)."""
+
+        def __init__(self, reason: str, packet: Any) -> None:
+            super().__init__(_STATUS_INVALID_SIGNATURE, packet)
+            self.reason = reason
+
+        def __str__(self) -> str:
+            return f"SMB SessionError: STATUS_INVALID_SIGNATURE: {self.reason}"
+
+    return SignatureError
+
+
+SignatureError: Any = None  # set by install(): the class needs impacket
+
+
+def _refuse(reason: str, packet: Any) -> None:
+    _count("verify_failed")
+    raise SignatureError(
+        f"{reason} (command {packet['Command']:#06x}, message id {packet['MessageID']}, "
+        f"status {packet['Status']:#010x}); checked by smbsign",
+        packet,
+    )
+
+
+def _verify(smb3: Any, packet: Any) -> None:
+    """Checks one signed response against the key impacket signs with."""
+    try:
+        algorithm = smbsign.algorithm_for_dialect(smb3._Connection["Dialect"])
+    except (ValueError, TypeError, OverflowError):
+        _refuse("signed response on a dialect smbsign does not sign", packet)
+    key = smb3._Session["SessionKey" if algorithm == smbsign.HMAC_SHA256 else "SigningKey"]
+    raw = packet.rawData
+    if type(key) in _BYTES and len(key) == 16:
+        try:
+            ok = smbsign.verify_pdu(_key(algorithm, key), raw)
+        except ValueError as e:
+            _refuse(f"malformed signed response ({e})", packet)
+    elif algorithm == smbsign.HMAC_SHA256 and type(key) in _BYTES and len(raw) >= 64:
+        # An HMAC key of another length: SigningKey takes 16 bytes, so the MAC of
+        # the PDU with its Signature zeroed, as impacket's signSMB computes it.
+        covered = bytearray(raw)
+        covered[48:64] = bytes(16)
+        ok = hmac.compare_digest(_signer(algorithm, key)(covered), bytes(raw[48:64]))
+    else:
+        _refuse("signed response, and no key smbsign can verify it with", packet)
+    if not ok:
+        _refuse("response signature does not verify", packet)
+    _count("verified")
+
+
+def _recv_packet(self: Any, timeout: Any = None) -> Any:
+    frame = _ORIGINALS["recv_packet"](self, timeout)
+    trailer = frame.get_trailer()
+    if trailer[:4] == b"\xfeSMB":
+        # Remember the frames that came in the clear: recvSMB parses this very
+        # object, while it parses a new one (the plaintext) for an encrypted frame.
+        plain = self.__dict__.setdefault("_smbsign_plain", {})
+        if len(plain) >= _MAX_PLAIN_FRAMES:
+            plain.pop(next(iter(plain)), None)
+        plain[id(trailer)] = trailer
+    return frame
+
+
+def _was_encrypted(smb3: Any, packet: Any) -> bool:
+    plain = getattr(smb3._NetBIOSSession, "__dict__", {}).get("_smbsign_plain")
+    if plain is None:
+        return False  # a transport that is not watched: check everything
+    raw = packet.rawData
+    return plain.pop(id(raw), None) is not raw
+
+
+def _check_response(smb3: Any, packet: Any) -> None:
+    if getattr(packet, "_smbsign_checked", False):
+        return  # recvSMB recursed: this packet was checked on the way out already
+    packet._smbsign_checked = True
+    if _was_encrypted(smb3, packet):
+        # MS-SMB2 3.2.5.1.3: a decrypted message is not checked for a signature
+        # (impacket does not check the AES-CCM tag either: see the module doc).
+        _count("encrypted_skipped")
+        return
+    command, status = packet["Command"], packet["Status"]
+    if command == _SMB2_NEGOTIATE or packet["MessageID"] == _OPLOCK_BREAK_MESSAGE_ID or status == _STATUS_PENDING:
+        return
+    if command == _SMB2_SESSION_SETUP:
+        if status == _STATUS_SUCCESS:
+            smb3.__dict__["_smbsign_final_setup"] = packet  # its key is derived after it arrives
+        return
+    session = smb3._Session
+    if len(session["SessionKey"]) == 0:
+        return  # no session key (anonymous/guest, or not yet authenticated): nothing signs
+    if packet["Flags"] & _SMB2_FLAGS_SIGNED:
+        _verify(smb3, packet)
+    elif session["SigningActivated"] is True and status not in _UNSIGNABLE_STATUSES:
+        _refuse("unsigned response on a session that signs", packet)
+
+
+def _recv_smb(self: Any, packetID: Any = None) -> Any:  # noqa: N803
+    packet = _ORIGINALS["recvSMB"](self, packetID)
+    _check_response(self, packet)
+    return packet
+
+
+def _check_final_setup(smb3: Any) -> None:
+    packet = smb3.__dict__.pop("_smbsign_final_setup", None)
+    session = smb3._Session
+    if packet is None or type(session["SessionKey"]) not in _BYTES or len(session["SessionKey"]) == 0:
+        return
+    if packet["Flags"] & _SMB2_FLAGS_SIGNED:
+        _verify(smb3, packet)
+    elif session["SigningActivated"] is True:
+        _refuse("unsigned final SESSION_SETUP response on a session that signs", packet)
+
+
+def _login_wrapper(name: str) -> Callable[..., Any]:
+    def login(self: Any, *args: Any, **kwargs: Any) -> Any:
+        self.__dict__.pop("_smbsign_final_setup", None)
+        result = _ORIGINALS[name](self, *args, **kwargs)
+        _check_final_setup(self)
+        return result
+
+    login.__name__ = name
+    return login
+
+
+# ---- install / uninstall ------------------------------------------------------------
+
+
+def install(verify: bool = False) -> None:
+    """Route impacket's SMB2/3 signing and key derivation through smbsign; with
+    ``verify=True`` also verify every signed response the client receives."""
+    global SignatureError
+    import sys
+
+    from impacket import crypto, nmb, smb3, smbserver
+
+    if _ORIGINALS:
+        if bool(verify) != ("recvSMB" in _ORIGINALS):
+            uninstall()
+        else:
+            return
+    SignatureError = _signature_error()
+    _ORIGINALS["signSMB"] = smb3.SMB3.signSMB
+    _ORIGINALS["kdf"] = crypto.KDF_CounterMode
+    _ORIGINALS["signSMBv2"] = smbserver.SMBSERVER.signSMBv2
+    smb3.SMB3.signSMB = _sign_smb
+    smbserver.SMBSERVER.signSMBv2 = _sign_smb_v2
+    crypto.KDF_CounterMode = _kdf_counter_mode
+    # `from impacket.crypto import KDF_CounterMode` binds the function at import time.
+    for name, module in list(sys.modules.items()):
+        if (name == "impacket" or name.startswith("impacket.")) and module is not crypto:
+            if getattr(module, "KDF_CounterMode", None) is _ORIGINALS["kdf"]:
+                module.KDF_CounterMode = _kdf_counter_mode
+                _KDF_BINDINGS.append(module)
+    if verify:
+        _ORIGINALS["recvSMB"] = smb3.SMB3.recvSMB
+        _ORIGINALS["login"] = smb3.SMB3.login
+        _ORIGINALS["kerberosLogin"] = smb3.SMB3.kerberosLogin
+        smb3.SMB3.recvSMB = _recv_smb
+        smb3.SMB3.login = _login_wrapper("login")
+        smb3.SMB3.kerberosLogin = _login_wrapper("kerberosLogin")
+        _ORIGINALS["recv_packet"] = nmb.NetBIOSTCPSession.recv_packet
+        nmb.NetBIOSTCPSession.recv_packet = _recv_packet
+
+
+def uninstall() -> None:
+    """Restore impacket's own implementations."""
+    from impacket import crypto, nmb, smb3, smbserver
+
+    if not _ORIGINALS:
+        return
+    smb3.SMB3.signSMB = _ORIGINALS.pop("signSMB")
+    smbserver.SMBSERVER.signSMBv2 = _ORIGINALS.pop("signSMBv2")
+    kdf = _ORIGINALS.pop("kdf")
+    crypto.KDF_CounterMode = kdf
+    while _KDF_BINDINGS:
+        _KDF_BINDINGS.pop().KDF_CounterMode = kdf
+    for name in ("recvSMB", "login", "kerberosLogin"):
+        if name in _ORIGINALS:
+            setattr(smb3.SMB3, name, _ORIGINALS.pop(name))
+    if "recv_packet" in _ORIGINALS:
+        nmb.NetBIOSTCPSession.recv_packet = _ORIGINALS.pop("recv_packet")
+    _KEYS.clear()
+
+
+def installed() -> bool:
+    return bool(_ORIGINALS)
+
+
+def verifying() -> bool:
+    return "recvSMB" in _ORIGINALS
