@@ -237,19 +237,24 @@ def test_altered_response_goes_unnoticed_without_verification(signing_smbd):
 
 
 def test_install_binds_every_kdf_import():
-    """A module that did `from impacket.crypto import KDF_CounterMode` before install() is patched and restored."""
-    binder = types.ModuleType("impacket._smbsign_kdf_binding")
-    binder.KDF_CounterMode = crypto.KDF_CounterMode
-    sys.modules[binder.__name__] = binder
+    """Modules that did `from impacket.crypto import KDF_CounterMode` before install() (impacket's or a
+    caller's) are rebound, and restored by uninstall(); impacket's SMB3 derives its keys through it."""
+    binders = [types.ModuleType("impacket._smbsign_kdf_binding"), types.ModuleType("smbsign_test_harness")]
+    for binder in binders:
+        binder.KDF_CounterMode = crypto.KDF_CounterMode
+        sys.modules[binder.__name__] = binder
     try:
         adapter.install()
-        assert binder.KDF_CounterMode is crypto.KDF_CounterMode is not ORIGINAL_KDF
+        for binder in binders:
+            assert binder.KDF_CounterMode is crypto.KDF_CounterMode is not ORIGINAL_KDF
         assert smb3.crypto.KDF_CounterMode is crypto.KDF_CounterMode
         adapter.uninstall()
-        assert binder.KDF_CounterMode is crypto.KDF_CounterMode is ORIGINAL_KDF
+        for binder in binders:
+            assert binder.KDF_CounterMode is crypto.KDF_CounterMode is ORIGINAL_KDF
         assert smb3.SMB3.signSMB is ORIGINAL_SIGN and smbserver.SMBSERVER.signSMBv2 is ORIGINAL_SIGN_V2
     finally:
-        del sys.modules[binder.__name__]
+        for binder in binders:
+            del sys.modules[binder.__name__]
         adapter.uninstall()
 
 

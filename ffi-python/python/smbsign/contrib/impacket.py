@@ -327,18 +327,22 @@ def install(verify: bool = False) -> None:
             uninstall()
         else:
             return
-    SignatureError = _signature_error()
+    if SignatureError is None:
+        SignatureError = _signature_error()  # one class for the life of the process
     _ORIGINALS["signSMB"] = smb3.SMB3.signSMB
     _ORIGINALS["kdf"] = crypto.KDF_CounterMode
     _ORIGINALS["signSMBv2"] = smbserver.SMBSERVER.signSMBv2
     smb3.SMB3.signSMB = _sign_smb
     smbserver.SMBSERVER.signSMBv2 = _sign_smb_v2
     crypto.KDF_CounterMode = _kdf_counter_mode
-    # `from impacket.crypto import KDF_CounterMode` binds the function at import time.
-    for name, module in list(sys.modules.items()):
-        if (name == "impacket" or name.startswith("impacket.")) and module is not crypto:
-            if getattr(module, "KDF_CounterMode", None) is _ORIGINALS["kdf"]:
-                module.KDF_CounterMode = _kdf_counter_mode
+    # `from impacket.crypto import KDF_CounterMode` binds the function at import
+    # time: rebind it in every module loaded so far (impacket's or a caller's).
+    # Modules imported later bind the replacement from impacket.crypto.
+    for module in list(sys.modules.values()):
+        namespace = getattr(module, "__dict__", None)
+        if module is not crypto and isinstance(namespace, dict):
+            if namespace.get("KDF_CounterMode") is _ORIGINALS["kdf"]:
+                namespace["KDF_CounterMode"] = _kdf_counter_mode
                 _KDF_BINDINGS.append(module)
     if verify:
         _ORIGINALS["recvSMB"] = smb3.SMB3.recvSMB
@@ -362,7 +366,9 @@ def uninstall() -> None:
     kdf = _ORIGINALS.pop("kdf")
     crypto.KDF_CounterMode = kdf
     while _KDF_BINDINGS:
-        _KDF_BINDINGS.pop().KDF_CounterMode = kdf
+        module = _KDF_BINDINGS.pop()
+        if module.__dict__.get("KDF_CounterMode") is _kdf_counter_mode:
+            module.__dict__["KDF_CounterMode"] = kdf
     for name in ("recvSMB", "login", "kerberosLogin"):
         if name in _ORIGINALS:
             setattr(smb3.SMB3, name, _ORIGINALS.pop(name))
