@@ -1,4 +1,4 @@
-"""Make impacket (0.12/0.13) sign, derive keys and, on request, verify through smbsign.
+"""Make impacket (tested with 0.13.1) sign, derive keys and, on request, verify through smbsign.
 
 ``install()`` replaces ``impacket.smb3.SMB3.signSMB`` (client signing),
 ``impacket.crypto.KDF_CounterMode`` (and every binding of it made by
@@ -169,10 +169,8 @@ def _sign_smb_v2(self: Any, packet: Any, signingSessionKey: Any, padLength: int 
     if type(signingSessionKey) not in _BYTES:
         _count("fallback")
         return _ORIGINALS["signSMBv2"](self, packet, signingSessionKey, padLength)
-    from impacket import smb3structs
-
     packet["Signature"] = b"\x00" * 16
-    packet["Flags"] |= smb3structs.SMB2_FLAGS_SIGNED
+    packet["Flags"] |= _SMB2_FLAGS_SIGNED
     packet_data = packet.getData() + b"\x00" * padLength
     packet["Signature"] = _signer(smbsign.HMAC_SHA256, signingSessionKey)(packet_data)
     _count("server_signed")
