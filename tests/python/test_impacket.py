@@ -31,7 +31,7 @@ from impacket import smb3structs as s  # noqa: E402
 from impacket.smbconnection import SMBConnection, SessionError  # noqa: E402
 
 import smbsign  # noqa: E402
-from smbd_server import PASSWORD, REQUIRE, USER, free_port, running_smbd, stop, wait_for_port  # noqa: E402
+from smbd_server import PASSWORD, REQUIRE, USER, free_port, running_smbd, wait_for_port  # noqa: E402
 from smbsign.contrib import impacket as adapter  # noqa: E402
 
 DIALECTS = {"2.0.2": s.SMB2_DIALECT_002, "2.1": s.SMB2_DIALECT_21, "3.0": s.SMB2_DIALECT_30,

@@ -250,10 +250,12 @@ def _recv_packet(self: Any, timeout: Any = None) -> Any:
 
 def _was_encrypted(smb3: Any, packet: Any) -> bool:
     plain = getattr(smb3._NetBIOSSession, "__dict__", {}).get("_smbsign_plain")
-    if plain is None:
-        return False  # a transport that is not watched: check everything
     raw = packet.rawData
-    return plain.pop(id(raw), None) is not raw
+    came_in_clear = plain is not None and plain.pop(id(raw), None) is raw
+    if came_in_clear or plain is None:
+        return False  # in the clear, or a transport that is not watched: check it
+    # Without a decryption key impacket cannot have decrypted it: check it.
+    return bool(smb3._Session.get("DecryptionKey"))
 
 
 def _check_response(smb3: Any, packet: Any) -> None:
