@@ -145,8 +145,8 @@ def test_encrypted_session_is_signed_by_smbsign(smbd, verifying):
 
 class TamperingProxy:
     """A loopback TCP proxy in front of smbd that, once armed, alters the next
-    signed SMB2 response: `flip` inverts its last byte, `strip` clears its
-    SIGNED flag and zeroes its signature."""
+    signed SMB2 READ response: `flip` inverts its last byte (the last byte of
+    the data read), `strip` clears its SIGNED flag and zeroes its signature."""
 
     def __init__(self, target_port):
         self.target = target_port
@@ -183,6 +183,8 @@ class TamperingProxy:
     def _alter(self, frame):
         smb = memoryview(frame)[4:]
         if self.mode is None or smb[:4] != b"\xfeSMB" or not smb[16] & s.SMB2_FLAGS_SIGNED:
+            return
+        if int.from_bytes(smb[12:14], "little") != s.SMB2_READ:
             return
         if self.mode == "flip":
             smb[-1] ^= 0x01
@@ -226,10 +228,9 @@ def test_altered_response_goes_unnoticed_without_verification(signing_smbd):
         conn = connect(proxy.port, s.SMB2_DIALECT_311)
         got = io.BytesIO()
         proxy.mode = "flip"
-        # The first signed response after arming is the CREATE one: its last
-        # byte is in the create contexts or padding, so the read still succeeds.
         conn.getFile("share", "control.bin", got.write)
-        assert proxy.altered == 1 and got.getvalue() == body
+        # The altered byte reaches the caller.
+        assert proxy.altered == 1 and got.getvalue() == body[:-1] + bytes([body[-1] ^ 0x01])
         conn.close()
     finally:
         proxy.close()

@@ -19,7 +19,11 @@ SESSION_SETUP response is signed with the key derived after it arrives (from
 the preauth hash in 3.1.1), so it is checked when ``login``/``kerberosLogin``
 returns. A failure raises ``SignatureError``, an ``impacket.smb3.SessionError``
 with STATUS_INVALID_SIGNATURE (``SMBConnection`` re-raises it as its own
-``SessionError`` with that code).
+``SessionError`` with that code). Responses that arrive encrypted are not
+checked for a signature (MS-SMB2 3.2.5.1.3; Samba's signature inside them is not
+one): their integrity rests on the AES-CCM tag, which impacket does not check, so
+against a server that encrypts (impacket encrypts 3.x sessions whenever the
+server offers it) ``verify=True`` does not protect the session.
 
 ``STATS`` counts what smbsign did, so a test can prove that every signature
 went through it.
