@@ -28,6 +28,8 @@ suite c-abi bash tests/c/run.sh
 
 suite python bash tests/python/run.sh
 
+suite gnutls-preload bash tests/gnutls/run.sh
+
 if [ "$(uname -m)" = x86_64 ]; then
     suite x86-tier-matrix bash scripts/test-x86-matrix.sh
     suite aarch64-qemu bash scripts/test-aarch64.sh

@@ -1,0 +1,140 @@
+"""A throwaway Debian smbd for interop tests (shared by tests/python and
+tests/gnutls): standalone, bound to 127.0.0.1 at a free port, signing
+mandatory, its own lock/state/private/cache dirs under a temp dir, run in its
+own session with stdin from /dev/null and stopped by PID."""
+
+import contextlib
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+from types import SimpleNamespace
+
+import pytest
+
+USER, PASSWORD = "smbsigntest", "Sm8sign-Test!"
+SMBD = shutil.which("smbd") or "/usr/sbin/smbd"
+SMBPASSWD = shutil.which("smbpasswd") or "/usr/bin/smbpasswd"
+REQUIRE = os.environ.get("SMBSIGN_REQUIRE_SAMBA") == "1"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def run_smbd(extra_global="", env=None, share_path=None):
+    """Yields a namespace with port, tmp (the temp dir), share (the share's
+    directory) and proc. `extra_global` lines go into [global]; `env` is
+    smbd's whole environment (default: inherited); `share_path` replaces the
+    share's directory (e.g. a tmpfs)."""
+    if not (os.path.exists(SMBD) and os.path.exists(SMBPASSWD) and os.geteuid() == 0):
+        if REQUIRE:
+            pytest.fail("smbd/smbpasswd missing or not root")
+        pytest.skip("needs root and Debian's samba (scripts/test-all.sh installs it)")
+    tmp = tempfile.mkdtemp(prefix="smbsign-smbd-")
+    dirs = {d: os.path.join(tmp, d) for d in ["lock", "state", "cache", "private", "pid", "ncalrpc", "share", "log"]}
+    for d in dirs.values():
+        os.makedirs(d)
+    if share_path:
+        dirs["share"] = share_path
+    os.chmod(tmp, 0o755)  # the share must be reachable by the (non-root) user
+    os.chmod(dirs["share"], 0o777)
+    try:
+        pwd.getpwnam(USER)
+    except KeyError:
+        subprocess.run(["useradd", "-M", "-s", "/usr/sbin/nologin", USER], check=True)
+    port = free_port()
+    conf = os.path.join(tmp, "smb.conf")
+    with open(conf, "w") as f:
+        f.write(f"""[global]
+    server role = standalone server
+    workgroup = SMBSIGN
+    netbios name = SMBSIGNTEST
+    interfaces = 127.0.0.1
+    bind interfaces only = yes
+    smb ports = {port}
+    server signing = mandatory
+    server min protocol = SMB2_02
+    server max protocol = SMB3_11
+    lock directory = {dirs['lock']}
+    state directory = {dirs['state']}
+    cache directory = {dirs['cache']}
+    private dir = {dirs['private']}
+    pid directory = {dirs['pid']}
+    ncalrpc dir = {dirs['ncalrpc']}
+    passdb backend = tdbsam:{dirs['private']}/passdb.tdb
+    log file = {dirs['log']}/log.%m
+    log level = 1
+    load printers = no
+    printing = bsd
+    printcap name = /dev/null
+    disable spoolss = yes
+    disable netbios = yes
+{extra_global}
+[share]
+    path = {dirs['share']}
+    read only = no
+    valid users = {USER}
+""")
+    subprocess.run([SMBPASSWD, "-c", conf, "-s", "-a", USER], input=f"{PASSWORD}\n{PASSWORD}\n",
+                   text=True, check=True, capture_output=True)
+    log = open(os.path.join(tmp, "smbd.out"), "w")
+    # Own session: smbd signals its whole process group on exit.
+    proc = subprocess.Popen([SMBD, "--foreground", "--no-process-group", "-s", conf],
+                            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True, env=env)
+    try:
+        deadline = time.time() + 30
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"smbd exited: {open(os.path.join(tmp, 'smbd.out')).read()[-2000:]}")
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.time() > deadline:
+                    raise
+                time.sleep(0.2)
+        yield SimpleNamespace(port=port, tmp=tmp, share=dirs["share"], proc=proc, conf=conf)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def session_for(port, dialect, algos):
+    from smbprotocol.connection import Connection
+    from smbprotocol.session import Session
+
+    conn = Connection(uuid.uuid4(), "127.0.0.1", port, require_signing=True)
+    conn.connect(dialect=dialect, preferred_signing_algos=algos)
+    session = Session(conn, USER, PASSWORD, require_encryption=False)
+    session.connect()
+    return conn, session
+
+
+def open_file(session, port, name):
+    from smbprotocol.open import (CreateDisposition, CreateOptions, FileAttributes, FilePipePrinterAccessMask,
+                                  ImpersonationLevel, Open, ShareAccess)
+    from smbprotocol.tree import TreeConnect
+
+    tree = TreeConnect(session, rf"\\127.0.0.1\share")
+    tree.connect()
+    f = Open(tree, name)
+    f.create(ImpersonationLevel.Impersonation,
+             FilePipePrinterAccessMask.GENERIC_READ | FilePipePrinterAccessMask.GENERIC_WRITE,
+             FileAttributes.FILE_ATTRIBUTE_NORMAL, ShareAccess.FILE_SHARE_READ, CreateDisposition.FILE_OVERWRITE_IF,
+             CreateOptions.FILE_NON_DIRECTORY_FILE)
+    return tree, f
