@@ -135,3 +135,57 @@ impl<T> Slots<T> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The slot table hands out distinct handles until full, tells own from
+    //! foreign and stale handles, reuses freed slots, and stays consistent
+    //! under concurrent insert/remove.
+    use super::*;
+
+    #[test]
+    fn insert_get_remove_reuse_and_full() {
+        let t: Box<Slots<u64>> = Box::new(Slots::new());
+        let foreign = Box::into_raw(Box::new(7u64)) as *const core::ffi::c_void;
+        assert!(!t.owns(foreign) && t.get(foreign).is_none());
+        let mut hs = Vec::new();
+        for i in 0..SLOT_COUNT as u64 {
+            hs.push(t.insert(Box::new(i)).ok().unwrap());
+        }
+        assert_eq!(*t.insert(Box::new(99)).unwrap_err(), 99); // full
+                                                              // SAFETY: a live handle's state, read while no one else uses it.
+        assert_eq!(unsafe { *t.get(hs[5]).unwrap() }, 5);
+        assert_eq!(*t.remove(hs[5]).unwrap(), 5);
+        assert!(t.owns(hs[5]) && t.get(hs[5]).is_none()); // stale
+        assert!(t.remove(hs[5]).is_none()); // double remove
+        let again = t.insert(Box::new(1234)).ok().unwrap();
+        assert_eq!(again, hs[5]); // the freed slot is reused
+                                  // Misaligned pointers into the table are not handles.
+        assert!(!t.owns((hs[0] as usize + 1) as *const _));
+        // SAFETY: from Box::into_raw above.
+        drop(unsafe { Box::from_raw(foreign as *mut u64) });
+    }
+
+    #[test]
+    fn concurrent_insert_remove() {
+        let t: &'static Slots<usize> = Box::leak(Box::new(Slots::new()));
+        let threads: Vec<_> = (0..4)
+            .map(|k| {
+                std::thread::spawn(move || {
+                    for i in 0..20_000 {
+                        let v = k * 1_000_000 + i;
+                        let h = t.insert(Box::new(v)).ok().unwrap();
+                        // SAFETY: this thread's own live handle.
+                        assert_eq!(unsafe { *t.get(h).unwrap() }, v);
+                        assert_eq!(*t.remove(h).unwrap(), v);
+                    }
+                })
+            })
+            .collect();
+        for th in threads {
+            th.join().unwrap();
+        }
+        // At most one fresh slot per thread was ever needed at a time.
+        assert!(t.next_unused.load(Ordering::Relaxed) <= 4);
+    }
+}

@@ -29,11 +29,11 @@ def free_port():
 
 
 @contextlib.contextmanager
-def run_smbd(extra_global="", env=None, share_path=None):
+def run_smbd(extra_global="", env=None, share_path=None, signing="mandatory"):
     """Yields a namespace with port, tmp (the temp dir), share (the share's
     directory) and proc. `extra_global` lines go into [global]; `env` is
     smbd's whole environment (default: inherited); `share_path` replaces the
-    share's directory (e.g. a tmpfs)."""
+    share's directory (e.g. a tmpfs); `signing` is `server signing`."""
     if not (os.path.exists(SMBD) and os.path.exists(SMBPASSWD) and os.geteuid() == 0):
         if REQUIRE:
             pytest.fail("smbd/smbpasswd missing or not root")
@@ -60,7 +60,7 @@ def run_smbd(extra_global="", env=None, share_path=None):
     interfaces = 127.0.0.1
     bind interfaces only = yes
     smb ports = {port}
-    server signing = mandatory
+    server signing = {signing}
     server min protocol = SMB2_02
     server max protocol = SMB3_11
     lock directory = {dirs['lock']}
