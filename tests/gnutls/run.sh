@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Tests libsmbsign_gnutls.so (the GnuTLS LD_PRELOAD drop-in): the C differential
 # program run without and with the preload (and with SMBSIGN_GNUTLS=off) must
-# print identical transcripts, and the stats files must show which path ran;
+# print identical transcripts (also under valgrind, and with GnuTLS "in FIPS
+# mode"), and the stats files must show which path ran;
 # then Debian's smbd/smbclient/smbtorture with the preload (test_samba_preload.py).
 # Prints "N passed, N failed" lines.
 set -uo pipefail
 source "$(dirname "$0")/../../scripts/lib.sh"
 cd "$SMBSIGN_ROOT"
-apt_ensure gcc libc6-dev libgnutls28-dev || exit 1
+apt_ensure gcc libc6-dev libgnutls28-dev valgrind || exit 1
 ensure_toolchain || exit 1
 cargo build --release -q -p smbsign-gnutls || exit 1
 so="${CARGO_TARGET_DIR:-$SMBSIGN_ROOT/target}/release/libsmbsign_gnutls.so"
@@ -29,6 +30,8 @@ gcc -std=gnu99 -O1 -g -Wall -Wextra -Werror tests/gnutls/gnutls_diff.c -o "$work
 "$work/gnutls_diff" >"$work/stock.txt" || { echo "stock run failed"; exit 1; }
 SMBSIGN_GNUTLS_STATS="$work/active.json" LD_PRELOAD="$so" "$work/gnutls_diff" >"$work/preload.txt"
 SMBSIGN_GNUTLS=off SMBSIGN_GNUTLS_STATS="$work/off.json" LD_PRELOAD="$so" "$work/gnutls_diff" >"$work/off.txt"
+gcc -shared -fPIC -O1 tests/gnutls/fake_fips.c -o "$work/fake_fips.so" || exit 1
+SMBSIGN_GNUTLS_STATS="$work/fips.json" LD_PRELOAD="$so:$work/fake_fips.so" "$work/gnutls_diff" >"$work/fips.txt"
 check "transcript: preload = stock" cmp "$work/stock.txt" "$work/preload.txt"
 check "transcript: SMBSIGN_GNUTLS=off = stock" cmp "$work/stock.txt" "$work/off.txt"
 check "transcript: complete" grep -qx done "$work/stock.txt"
@@ -36,6 +39,13 @@ check "stats: active computes all three, forwards the rest" python3 tests/gnutls
     hmac-sha256=computed aes-cmac-128=computed aes-128-gcm=computed aes-128-gcm=forwarded mac-other=forwarded aead-other=forwarded
 check "stats: forked child reports its own line" test "$(wc -l <"$work/active.json")" -eq 2
 check "stats: off computes nothing" python3 tests/gnutls/check_stats.py "$work/off.json" off
+check "transcript: FIPS mode = stock" cmp "$work/stock.txt" "$work/fips.txt"
+# Under valgrind memcheck (valgrind's CPUID hides AVX-512, so another tier runs).
+valgrind -q --trace-children=yes --error-exitcode=9 env LD_PRELOAD="$so" SMBSIGN_GNUTLS_STATS="$work/vg.json" \
+    "$work/gnutls_diff" >"$work/valgrind.txt" 2>"$work/valgrind.err"
+check "valgrind: clean" test "$?" -eq 0 -a ! -s "$work/valgrind.err"
+check "transcript: preload under valgrind = stock" cmp "$work/stock.txt" "$work/valgrind.txt"
+check "stats: FIPS mode computes nothing" python3 tests/gnutls/check_stats.py "$work/fips.json" fips
 echo "$passes passed, $fails failed (differential)"
 
 if [ "${SMBSIGN_GNUTLS_SKIP_SAMBA:-}" != 1 ]; then
