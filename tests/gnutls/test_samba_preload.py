@@ -129,6 +129,17 @@ def test_smbclient_copy_preloaded_smbd(preloaded_smbd, tmp_path, case):
     assert_signed_by_smbsign(line, want, 2 * n)
 
 
+@pytest.mark.parametrize("alg", [GMAC, CMAC, HMAC])
+def test_server_smb3_signing_algorithms_preloaded_smbd(tmp_path, alg):
+    """The 3.1.1 algorithm chosen by smbd's `server smb3 signing algorithms`
+    (smbclient offers all three) is the one smbsign computes."""
+    stats = Stats(str(tmp_path / "smbd.json"))
+    env = dict(stock_env(), LD_PRELOAD=SO, SMBSIGN_GNUTLS_STATS=stats.path)
+    with run_smbd(env=env, extra_global=f"    server smb3 signing algorithms = {alg}") as server:
+        n = copy_both_ways(server.port, "SMB3_11", None, tmp_path)
+        assert_signed_by_smbsign(stats.next_line("smbd"), alg, 2 * n)
+
+
 def smbprotocol_cases():
     from smbprotocol.connection import Dialects, SigningAlgorithms as S
 
@@ -213,10 +224,16 @@ def test_smbtorture_signing_preloaded_smbd(preloaded_smbd, test):
                        env=stock_env(), capture_output=True, text=True, timeout=120)
     out = r.stdout + r.stderr
     assert r.returncode == 0 and "failure:" not in out and "success:" in out, out[-3000:]
-    # smbtorture's connections were served by smbsign-signing smbd children.
+    # smbtorture's connections were served by smbsign-signing smbd children:
+    # take every line they write (until none has come for 1.5 s).
     lines = [preloaded_smbd.stats.next_line("smbd")]
-    time.sleep(0.5)
-    lines += [x for x in preloaded_smbd.stats.lines()[preloaded_smbd.stats.seen:] if x["exe"].endswith("smbd")]
-    preloaded_smbd.stats.seen = len(preloaded_smbd.stats.lines())
+    quiet_since = time.time()
+    while time.time() - quiet_since < 1.5:
+        more = preloaded_smbd.stats.lines()[preloaded_smbd.stats.seen:]
+        if more:
+            lines += more
+            preloaded_smbd.stats.seen += len(more)
+            quiet_since = time.time()
+        time.sleep(0.1)
     assert sum(x[BUCKET[{"hmac-sha-256": HMAC, "aes-128-cmac": CMAC, "aes-128-gmac": GMAC}[test]]]["computed_calls"]
                for x in lines) > 0, lines
