@@ -103,10 +103,15 @@ static void test_hmac(FILE *f) {
             gnutls_hmac(h, "orig", 4);
             gnutls_hmac_output(h, out);
             hex(f, "  orig out", 0, out, olen);
-            /* Deinit with a digest of a partly fed message. */
+            /* Deinit with a digest of a partly fed message, or (every other
+             * key) without one. */
             feed(h, msg, len);
-            gnutls_hmac_deinit(h, out);
-            hex(f, "  deinit", 0, out, olen);
+            if (k % 2) {
+                gnutls_hmac_deinit(h, NULL);
+            } else {
+                gnutls_hmac_deinit(h, out);
+                hex(f, "  deinit", 0, out, olen);
+            }
         }
     }
     /* Deinit without digest; unknown and refused algorithms. */
@@ -115,8 +120,12 @@ static void test_hmac(FILE *f) {
     hex(f, "init sha256 for NULL deinit", gnutls_hmac_init(&h, GNUTLS_MAC_SHA256, key, 16), NULL, 0);
     gnutls_hmac(h, "x", 1);
     gnutls_hmac_deinit(h, NULL);
-    hex(f, "init unknown alg", gnutls_hmac_init(&h, 9999, key, 16), NULL, 0);
-    hex(f, "init alg 0", gnutls_hmac_init(&h, 0, key, 16), NULL, 0);
+    /* GnuTLS 3.7.9 leaks its handle when init fails (valgrind sees it without
+     * the preload too): left out of the leak-checked run. */
+    if (!getenv("GNUTLS_DIFF_NO_FAILED_INIT")) {
+        hex(f, "init unknown alg", gnutls_hmac_init(&h, 9999, key, 16), NULL, 0);
+        hex(f, "init alg 0", gnutls_hmac_init(&h, 0, key, 16), NULL, 0);
+    }
     hex(f, "fast unknown alg", gnutls_hmac_fast(9999, key, 16, "m", 1, out), NULL, 0);
     hex(f, "fast sha256 empty key", gnutls_hmac_fast(GNUTLS_MAC_SHA256, key, 0, "m", 1, out), out, 32);
 }

@@ -41,10 +41,13 @@ check "stats: forked child reports its own line" test "$(wc -l <"$work/active.js
 check "stats: off computes nothing" python3 tests/gnutls/check_stats.py "$work/off.json" off
 check "transcript: FIPS mode = stock" cmp "$work/stock.txt" "$work/fips.txt"
 # Under valgrind memcheck (valgrind's CPUID hides AVX-512, so another tier runs).
-valgrind -q --trace-children=yes --error-exitcode=9 env LD_PRELOAD="$so" SMBSIGN_GNUTLS_STATS="$work/vg.json" \
-    "$work/gnutls_diff" >"$work/valgrind.txt" 2>"$work/valgrind.err"
-check "valgrind: clean" test "$?" -eq 0 -a ! -s "$work/valgrind.err"
-check "transcript: preload under valgrind = stock" cmp "$work/stock.txt" "$work/valgrind.txt"
+# Definite leaks count as errors (so a GnuTLS handle the drop-in forgot to free
+# fails); failing inits are left out here, as GnuTLS itself leaks on them.
+GNUTLS_DIFF_NO_FAILED_INIT=1 valgrind -q --trace-children=yes --leak-check=full --errors-for-leak-kinds=definite \
+    --error-exitcode=9 env LD_PRELOAD="$so" "$work/gnutls_diff" >"$work/valgrind.txt" 2>"$work/valgrind.err"
+check "valgrind: no errors, no definite leaks" test "$?" -eq 0 -a ! -s "$work/valgrind.err"
+grep -v -e '^init unknown alg ' -e '^init alg 0 ' "$work/stock.txt" >"$work/stock-no-failed-init.txt"
+check "transcript: preload under valgrind = stock" cmp "$work/stock-no-failed-init.txt" "$work/valgrind.txt"
 check "stats: FIPS mode computes nothing" python3 tests/gnutls/check_stats.py "$work/fips.json" fips
 echo "$passes passed, $fails failed (differential)"
 
