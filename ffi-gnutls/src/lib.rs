@@ -291,7 +291,8 @@ pub unsafe extern "C" fn gnutls_hmac(
 }
 
 /// Writes the MAC of everything absorbed to `digest` and restarts the state,
-/// as GnuTLS's output does; a NULL digest leaves the state as it is.
+/// as GnuTLS's output does; a NULL digest leaves the state as it is. Returns
+/// false, having done nothing, for a wrapped GnuTLS handle: the caller forwards.
 ///
 /// # Safety
 /// `digest` NULL or writable for the algorithm's output length.
