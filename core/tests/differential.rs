@@ -175,3 +175,32 @@ proptest! {
         }
     }
 }
+
+/// `finalize_reset` gives each message's reference tag and leaves the state
+/// fresh for the next one (the handle-reuse pattern of GnuTLS's HMAC API).
+#[test]
+fn finalize_reset_reuses_state_across_messages() {
+    let key: [u8; 16] = bytes(7, 16).try_into().unwrap();
+    let long_key = bytes(8, 100);
+    let mut c = cmac::Key::new(&key).into_state();
+    let mut h = hmac::Key::new(&key).into_state();
+    let mut hl = hmac::Key::new(&long_key).into_state();
+    for (i, len) in [0usize, 1, 15, 16, 17, 64, 65, 1000]
+        .into_iter()
+        .enumerate()
+    {
+        let msg = bytes(20 + i as u64, len);
+        for part in msg.chunks(7) {
+            c.update(part);
+            h.update(part);
+            hl.update(part);
+        }
+        assert_eq!(c.finalize_reset(), ref_cmac(&key, &msg), "cmac len {len}");
+        assert_eq!(h.finalize_reset(), ref_hmac(&key, &msg), "hmac len {len}");
+        assert_eq!(
+            hl.finalize_reset(),
+            ref_hmac(&long_key, &msg),
+            "hmac long key len {len}"
+        );
+    }
+}

@@ -1,8 +1,9 @@
-"""A throwaway Samba smbd for the interop tests (shared by test_samba.py and
-test_impacket.py through the `smbd` fixture in conftest.py): 127.0.0.1 at a
-free port, `server signing = mandatory`, one share writable by one user, its
-own lock/state/private/cache dirs under a temp dir, its own session, stopped
-by PID."""
+"""A throwaway Debian smbd for the interop tests and benchmarks (tests/python,
+tests/gnutls, scripts/bench-samba.py, benches/python): standalone, bound to
+127.0.0.1 at a free port, signing mandatory unless asked otherwise, one share
+writable by one user, its own lock/state/private/cache dirs under a temp dir,
+run in its own session with stdin from /dev/null and stopped by PID; plus the
+smbprotocol session helpers those tests share."""
 
 import contextlib
 import os
@@ -12,6 +13,8 @@ import socket
 import subprocess
 import tempfile
 import time
+import uuid
+from types import SimpleNamespace
 
 import pytest
 
@@ -60,14 +63,18 @@ def stop(proc):
 
 
 @contextlib.contextmanager
-def running_smbd(extra_global=""):
-    """Yields (port, share directory) of a running smbd; `extra_global` adds
-    lines to its [global] section."""
+def run_smbd(extra_global="", env=None, share_path=None, signing="mandatory"):
+    """Yields a namespace with port, tmp (the temp dir), share (the share's
+    directory) and proc. `extra_global` lines go into [global]; `env` is
+    smbd's whole environment (default: inherited); `share_path` replaces the
+    share's directory (e.g. a tmpfs); `signing` is `server signing`."""
     require_samba()
     tmp = tempfile.mkdtemp(prefix="smbsign-smbd-")
     dirs = {d: os.path.join(tmp, d) for d in ["lock", "state", "cache", "private", "pid", "ncalrpc", "share", "log"]}
     for d in dirs.values():
         os.makedirs(d)
+    if share_path:
+        dirs["share"] = share_path
     os.chmod(tmp, 0o755)  # the share must be reachable by the (non-root) user
     os.chmod(dirs["share"], 0o777)
     try:
@@ -84,7 +91,7 @@ def running_smbd(extra_global=""):
     interfaces = 127.0.0.1
     bind interfaces only = yes
     smb ports = {port}
-    server signing = mandatory
+    server signing = {signing}
     server min protocol = SMB2_02
     server max protocol = SMB3_11
     lock directory = {dirs['lock']}
@@ -112,12 +119,47 @@ def running_smbd(extra_global=""):
     out = os.path.join(tmp, "smbd.out")
     log = open(out, "w")
     # Own session: smbd signals its whole process group on exit.
-    proc = subprocess.Popen([SMBD, "--foreground", "--no-process-group", "-s", conf], stdin=subprocess.DEVNULL,
-                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen([SMBD, "--foreground", "--no-process-group", "-s", conf],
+                            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True, env=env)
     try:
         wait_for_port(port, proc, lambda: open(out).read()[-2000:])
-        yield port, dirs["share"]
+        yield SimpleNamespace(port=port, tmp=tmp, share=dirs["share"], proc=proc, conf=conf)
     finally:
         stop(proc)
         log.close()
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def running_smbd(extra_global=""):
+    """Yields (port, share directory) of a running smbd; `extra_global` adds
+    lines to its [global] section."""
+    with run_smbd(extra_global) as server:
+        yield server.port, server.share
+
+
+def session_for(port, dialect, algos):
+    from smbprotocol.connection import Connection
+    from smbprotocol.session import Session
+
+    conn = Connection(uuid.uuid4(), "127.0.0.1", port, require_signing=True)
+    conn.connect(dialect=dialect, preferred_signing_algos=algos)
+    session = Session(conn, USER, PASSWORD, require_encryption=False)
+    session.connect()
+    return conn, session
+
+
+def open_file(session, port, name):
+    from smbprotocol.open import (CreateDisposition, CreateOptions, FileAttributes, FilePipePrinterAccessMask,
+                                  ImpersonationLevel, Open, ShareAccess)
+    from smbprotocol.tree import TreeConnect
+
+    tree = TreeConnect(session, rf"\\127.0.0.1\share")
+    tree.connect()
+    f = Open(tree, name)
+    f.create(ImpersonationLevel.Impersonation,
+             FilePipePrinterAccessMask.GENERIC_READ | FilePipePrinterAccessMask.GENERIC_WRITE,
+             FileAttributes.FILE_ATTRIBUTE_NORMAL, ShareAccess.FILE_SHARE_READ, CreateDisposition.FILE_OVERWRITE_IF,
+             CreateOptions.FILE_NON_DIRECTORY_FILE)
+    return tree, f

@@ -14,13 +14,12 @@ received on the wire, compound chains whole) are written there as fuzz seeds
 (scripts/capture-fuzz-seeds.sh fills fuzz/seeds/ this way)."""
 
 import os
-import uuid
 
 import pytest
 
 import smbsign
 from smbsign.contrib import smbprotocol as contrib
-from smbd_server import PASSWORD, USER
+from smbd_server import open_file, session_for
 
 CAPTURE = os.environ.get("SMBSIGN_CAPTURE_DIR")
 
@@ -96,32 +95,6 @@ def write_seeds(root, name, algorithm, key, chain):
         os.makedirs(os.path.join(root, target), exist_ok=True)
         with open(os.path.join(root, target, f"samba-{name}{suffix}"), "wb") as f:
             f.write(data)
-
-
-def session_for(port, dialect, algos):
-    from smbprotocol.connection import Connection
-    from smbprotocol.session import Session
-
-    conn = Connection(uuid.uuid4(), "127.0.0.1", port, require_signing=True)
-    conn.connect(dialect=dialect, preferred_signing_algos=algos)
-    session = Session(conn, USER, PASSWORD, require_encryption=False)
-    session.connect()
-    return conn, session
-
-
-def open_file(session, port, name):
-    from smbprotocol.open import (CreateDisposition, CreateOptions, FileAttributes, FilePipePrinterAccessMask,
-                                  ImpersonationLevel, Open, ShareAccess)
-    from smbprotocol.tree import TreeConnect
-
-    tree = TreeConnect(session, rf"\\127.0.0.1\share")
-    tree.connect()
-    f = Open(tree, name)
-    f.create(ImpersonationLevel.Impersonation,
-             FilePipePrinterAccessMask.GENERIC_READ | FilePipePrinterAccessMask.GENERIC_WRITE,
-             FileAttributes.FILE_ATTRIBUTE_NORMAL, ShareAccess.FILE_SHARE_READ, CreateDisposition.FILE_OVERWRITE_IF,
-             CreateOptions.FILE_NON_DIRECTORY_FILE)
-    return tree, f
 
 
 def cases():

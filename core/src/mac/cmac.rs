@@ -217,6 +217,17 @@ impl<'k> State<'k> {
     pub fn finalize(self) -> [u8; TAG_LEN] {
         self.key.finish(self.state, &self.buf[..self.buf_len])
     }
+
+    /// The tag of everything absorbed, leaving the state as if just started
+    /// with the same key (for APIs whose handle outlives one message, like
+    /// GnuTLS's `gnutls_hmac_output`), without copying the key.
+    #[must_use]
+    pub fn finalize_reset(&mut self) -> [u8; TAG_LEN] {
+        let tag = self.key.finish(self.state, &self.buf[..self.buf_len]);
+        self.state.zeroize();
+        self.buf_len = 0;
+        tag
+    }
 }
 
 impl Drop for State<'_> {

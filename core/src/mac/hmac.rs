@@ -272,4 +272,18 @@ impl<'k> State<'k> {
     pub fn finalize16(self) -> [u8; TAG_LEN] {
         self.finalize()[..TAG_LEN].try_into().unwrap()
     }
+
+    /// The full 32-byte HMAC of everything absorbed, leaving the state as if
+    /// just started with the same key (for APIs whose handle outlives one
+    /// message, like GnuTLS's `gnutls_hmac_output`), without copying the key.
+    #[must_use]
+    pub fn finalize_reset(&mut self) -> [u8; OUTPUT_LEN] {
+        let fresh = Sha256State::new(self.key.inner, BLOCK as u64);
+        let sha = core::mem::replace(&mut self.sha, fresh);
+        State {
+            key: KeyRef::Borrowed(&self.key),
+            sha,
+        }
+        .finalize()
+    }
 }

@@ -1,0 +1,89 @@
+//! Per-process counters of what was computed here and what was forwarded to
+//! GnuTLS, appended as one JSON line to `$SMBSIGN_GNUTLS_STATS` at exit.
+
+use core::sync::atomic::{AtomicU64, Ordering};
+
+/// What a call is counted under.
+#[derive(Clone, Copy)]
+pub enum Bucket {
+    HmacSha256 = 0,
+    AesCmac128 = 1,
+    /// AES-128-GCM handles: computed = GMAC (no plaintext), forwarded = the rest.
+    Aes128Gcm = 2,
+    MacOther = 3,
+    AeadOther = 4,
+    /// Handles that are GnuTLS's own (stepped aside, slots full, or made
+    /// where this library was not bound): forwarded, algorithm unknown.
+    Unwrapped = 5,
+}
+
+const NAMES: [&str; 6] = [
+    "hmac-sha256",
+    "aes-cmac-128",
+    "aes-128-gcm",
+    "mac-other",
+    "aead-other",
+    "unwrapped",
+];
+
+/// [bucket][computed calls, computed bytes, forwarded calls, forwarded bytes]
+static COUNTS: [[AtomicU64; 4]; 6] = [const { [const { AtomicU64::new(0) }; 4] }; 6];
+
+#[inline]
+pub fn computed(b: Bucket, calls: u64, bytes: u64) {
+    COUNTS[b as usize][0].fetch_add(calls, Ordering::Relaxed);
+    COUNTS[b as usize][1].fetch_add(bytes, Ordering::Relaxed);
+}
+
+#[inline]
+pub fn forwarded(b: Bucket, calls: u64, bytes: u64) {
+    COUNTS[b as usize][2].fetch_add(calls, Ordering::Relaxed);
+    COUNTS[b as usize][3].fetch_add(bytes, Ordering::Relaxed);
+}
+
+/// A forked child reports only its own work.
+pub extern "C" fn reset_in_child() {
+    for row in &COUNTS {
+        for c in row {
+            c.store(0, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Appends this process's line, if it did anything and a file is named.
+pub fn write_at_exit(mode: &str) {
+    let snapshot: Vec<[u64; 4]> = COUNTS
+        .iter()
+        .map(|row| core::array::from_fn(|i| row[i].load(Ordering::Relaxed)))
+        .collect();
+    if snapshot.iter().all(|r| r.iter().all(|&v| v == 0)) {
+        return;
+    }
+    let Some(path) = std::env::var_os("SMBSIGN_GNUTLS_STATS") else {
+        return;
+    };
+    let exe = std::env::current_exe()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    let mut line = format!(
+        "{{\"pid\":{},\"exe\":\"{}\",\"mode\":\"{mode}\"",
+        std::process::id(),
+        exe.escape_default()
+    );
+    for (name, r) in NAMES.iter().zip(&snapshot) {
+        line += &format!(
+            ",\"{name}\":{{\"computed_calls\":{},\"computed_bytes\":{},\"forwarded_calls\":{},\"forwarded_bytes\":{}}}",
+            r[0], r[1], r[2], r[3]
+        );
+    }
+    line += "}\n";
+    // One append-mode write per process keeps concurrent writers' lines whole.
+    use std::io::Write;
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(path)
+    {
+        let _ = f.write_all(line.as_bytes());
+    }
+}

@@ -1,0 +1,231 @@
+"""Real SMB copies through Debian's smbd and smbclient on loopback (share and
+files on tmpfs): put and get of one file per run, unsigned, signed by stock
+GnuTLS, and signed with libsmbsign_gnutls.so preloaded into smbd only and into
+both ends. Reports MB/s each way and smbd CPU seconds per GiB (utime+stime of
+smbd and all its descendants, reaped children included, from /proc), and the
+signing share (signed minus unsigned). Run by scripts/bench-samba.sh."""
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "python"))
+from smbd_server import PASSWORD, USER, run_smbd  # noqa: E402
+
+TICK = os.sysconf("SC_CLK_TCK")
+GIB = 1 << 30
+# (name, smbclient protocol, 3.1.1 signing algorithm)
+SIGNED = [
+    ("2.0.2 HMAC", "SMB2_02", None),
+    ("2.1 HMAC", "SMB2_10", None),
+    ("3.0.2 CMAC", "SMB3_02", None),
+    ("3.1.1 GMAC", "SMB3_11", "AES-128-GMAC"),
+    ("3.1.1 CMAC", "SMB3_11", "AES-128-CMAC"),
+    ("3.1.1 HMAC", "SMB3_11", "HMAC-SHA256"),
+]
+UNSIGNED = {"SMB2_02": "2.0.2", "SMB2_10": "2.1", "SMB3_02": "3.0.2", "SMB3_11": "3.1.1"}
+
+
+def tree_cpu(root):
+    """CPU seconds of root and all its descendants (live ones' own time plus
+    every process's reaped children)."""
+    ppid, cpu = {}, {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid = int(d)
+        ppid[pid] = int(fields[1])
+        cpu[pid] = sum(int(x) for x in fields[11:15])  # utime stime cutime cstime
+    total, todo = 0, [root]
+    while todo:
+        p = todo.pop()
+        total += cpu.get(p, 0)
+        todo += [c for c, pp in ppid.items() if pp == p]
+    return total / TICK
+
+
+def smbclient(port, proto, alg, signed, command, env):
+    args = ["smbclient", "//127.0.0.1/share", "-p", str(port), "-U", f"{USER}%{PASSWORD}",
+            "-m", proto, f"--option=client min protocol={proto}",
+            f"--client-protection={'sign' if signed else 'off'}", "-c", command]
+    if alg:
+        args.append(f"--option=client smb3 signing algorithms={alg}")
+    t0 = time.perf_counter()
+    r = subprocess.run(args, env=env, capture_output=True, text=True, timeout=600)
+    dt = time.perf_counter() - t0
+    if r.returncode != 0:
+        raise RuntimeError(f"{' '.join(args)}: {r.stdout}{r.stderr}")
+    return dt
+
+
+def one_copy(server, proto, alg, signed, src, dst, size, env):
+    """(put MB/s, put smbd CPU s, get MB/s, get smbd CPU s)."""
+    out = []
+    for command in [f"put {src} bench.bin", f"get bench.bin {dst}"]:
+        time.sleep(0.3)
+        c0 = tree_cpu(server.proc.pid)
+        dt = smbclient(server.port, proto, alg, signed, command, env)
+        time.sleep(0.5)  # the serving child exits and is reaped
+        c1 = tree_cpu(server.proc.pid)
+        out += [size / dt / 1e6, c1 - c0]
+    if os.path.getsize(dst) != size:
+        raise RuntimeError("short copy")
+    os.unlink(dst)
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--so", required=True)
+    ap.add_argument("--size-mib", type=int, default=1024)
+    ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--out", default="target/bench-samba")
+    ap.add_argument("--only", help="comma-separated config names (e.g. '3.1.1 CMAC,3.1.1 GMAC')")
+    a = ap.parse_args()
+    os.makedirs(a.out, exist_ok=True)
+    size = a.size_mib << 20
+    base_env = {k: v for k, v in os.environ.items() if not k.startswith(("LD_PRELOAD", "SMBSIGN_GNUTLS"))}
+    pre_env = dict(base_env, LD_PRELOAD=os.path.abspath(a.so))
+    signed = [c for c in SIGNED if not a.only or c[0] in a.only.split(",")]
+    protos = sorted({c[1] for c in signed})
+    work = tempfile.mkdtemp(prefix="smbsign-bench-", dir="/dev/shm")
+    os.chmod(work, 0o755)  # the share inside must be reachable by the (non-root) user
+    share = os.path.join(work, "share")
+    os.makedirs(share)
+    src, dst = os.path.join(work, "src.bin"), os.path.join(work, "dst.bin")
+    with open(src, "wb") as f:
+        for _ in range(a.size_mib):
+            f.write(os.urandom(1 << 20))
+    load_before = open("/proc/loadavg").read().split()[:3]
+    rows = {}  # (config, variant) -> list of [put MB/s, put CPU, get MB/s, get CPU]
+    t_start = time.time()
+    try:
+        with run_smbd(env=base_env, share_path=share, signing="auto") as unsigned_srv, \
+                run_smbd(env=base_env, share_path=share) as stock_srv, \
+                run_smbd(env=pre_env, share_path=share) as pre_srv:
+            for rep in range(a.repeat):
+                for proto in protos:
+                    r = one_copy(unsigned_srv, proto, None, False, src, dst, size, base_env)
+                    rows.setdefault((f"{UNSIGNED[proto]} unsigned", "stock"), []).append(r)
+                for name, proto, alg in signed:
+                    for variant, srv, cenv in [("stock", stock_srv, base_env), ("smbsign server", pre_srv, base_env),
+                                               ("smbsign both", pre_srv, pre_env)]:
+                        r = one_copy(srv, proto, alg, True, src, dst, size, cenv)
+                        rows.setdefault((name, variant), []).append(r)
+                print(f"repeat {rep + 1}/{a.repeat} done ({time.time() - t_start:.0f} s)", file=sys.stderr)
+    finally:
+        for p in [src, dst]:
+            if os.path.exists(p):
+                os.unlink(p)
+        subprocess.run(["rm", "-rf", work])
+    load_after = open("/proc/loadavg").read().split()[:3]
+    med = {k: [statistics.median(r[i] for r in v) for i in range(4)] for k, v in rows.items()}
+    gib = size / GIB
+    cpu = platform.processor() or ""
+    with open("/proc/cpuinfo") as f:
+        info = dict(line.split(":", 1) for line in f.read().split("\n\n")[0].splitlines() if ":" in line)
+    info = {k.strip(): v.strip() for k, v in info.items()}
+    cpu = f"{info.get('model name', cpu)} (family {info.get('cpu family')} model {info.get('model')})"
+    meta = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "cpu": cpu, "cores": os.cpu_count(),
+            "size_mib": a.size_mib, "repeat": a.repeat, "loadavg_before": load_before, "loadavg_after": load_after,
+            "samba": subprocess.run(["smbd", "--version"], capture_output=True, text=True).stdout.strip()}
+    lines = [f"{meta['date']}, {cpu}, {os.cpu_count()} cores, {a.size_mib} MiB put + {a.size_mib} MiB get per run, "
+             f"median of {a.repeat}, loadavg before {' '.join(load_before)} after {' '.join(load_after)}, {meta['samba']}",
+             "",
+             "| config | smbd signs with | put MB/s | get MB/s | smbd CPU s/GiB (put+get)/2 | signing CPU s/GiB | signing share vs stock, put vs stock |",
+             "|---|---|---:|---:|---:|---:|---:|"]
+    table = []
+    for proto in protos:
+        k = (f"{UNSIGNED[proto]} unsigned", "stock")
+        pm, pc, gm, gc = med[k]
+        lines.append(f"| {k[0]} | - | {pm:.0f} | {gm:.0f} | {(pc + gc) / 2 / gib:.2f} | - | - |")
+    for name, proto, _ in signed:
+        base = med[(f"{UNSIGNED[proto]} unsigned", "stock")]
+        base_cpu = (base[1] + base[3]) / 2 / gib
+        stock_share = None
+        for variant in ["stock", "smbsign server", "smbsign both"]:
+            pm, pc, gm, gc = med[(name, variant)]
+            c = (pc + gc) / 2 / gib
+            share = c - base_cpu
+            if variant == "stock":
+                stock_share = share
+                vs = "-"
+            else:
+                if stock_share <= 0:
+                    vs = "n/a (stock share <= 0)"
+                else:
+                    red = (1 - share / stock_share) * 100
+                    vs = f"{red:.0f}% lower" if red >= 0 else f"{-red:.0f}% higher"
+                vs += f", put {pm / med[(name, 'stock')][0]:.2f}x"
+            lines.append(f"| {name} | {'GnuTLS' if variant == 'stock' else variant} | {pm:.0f} | {gm:.0f} | "
+                         f"{c:.2f} | {share:.2f} | {vs} |")
+            table.append({"config": name, "variant": variant, "put_mb_s": pm, "get_mb_s": gm,
+                          "smbd_cpu_s_per_gib": c, "signing_cpu_s_per_gib": share,
+                          "unsigned_cpu_s_per_gib": base_cpu})
+    text = "\n".join(lines)
+    print(text)
+    with open(os.path.join(a.out, "samba.md"), "w") as f:
+        f.write(text + "\n")
+    with open(os.path.join(a.out, "samba.json"), "w") as f:
+        json.dump({"meta": meta, "rows": table, "raw": {f"{k[0]}|{k[1]}": v for k, v in rows.items()}}, f, indent=1)
+    write_svg(os.path.join(a.out, "samba.svg"), table, meta)
+
+
+def redraw(json_path, svg_path):
+    """Redraws the plot from a saved samba.json."""
+    with open(json_path) as f:
+        d = json.load(f)
+    write_svg(svg_path, d["rows"], d["meta"])
+
+
+def write_svg(path, table, meta):
+    """Bars of smbd CPU s/GiB per config: stock GnuTLS, smbsign server, both."""
+    colors = {"stock": "#888888", "smbsign server": "#2a7fd4", "smbsign both": "#7fb8ea"}
+    configs = list(dict.fromkeys(r["config"] for r in table))
+    vmax = max(r["smbd_cpu_s_per_gib"] for r in table) * 1.1 or 1
+    w, h, left, bottom, group = 760, 360, 60, 60, (760 - 80) / max(1, len(configs))
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="DejaVu Sans" font-size="11">',
+           f'<text x="{w / 2}" y="16" text-anchor="middle" font-size="13">smbd CPU seconds per GiB copied '
+           f'(put+get)/2, {meta["size_mib"]} MiB each way, {meta["cpu"]}</text>']
+    for i in range(5):
+        v = vmax * i / 4
+        y = h - bottom - (h - bottom - 30) * i / 4
+        out.append(f'<line x1="{left}" x2="{w - 10}" y1="{y:.0f}" y2="{y:.0f}" stroke="#ddd"/>'
+                   f'<text x="{left - 5}" y="{y + 4:.0f}" text-anchor="end">{v:.2f}</text>')
+    for gi, cfg in enumerate(configs):
+        for vi, variant in enumerate(colors):
+            r = next((r for r in table if r["config"] == cfg and r["variant"] == variant), None)
+            if not r:
+                continue
+            bh = (h - bottom - 30) * r["smbd_cpu_s_per_gib"] / vmax
+            x = left + gi * group + 8 + vi * (group - 16) / 3
+            out.append(f'<rect x="{x:.0f}" y="{h - bottom - bh:.0f}" width="{(group - 16) / 3 - 2:.0f}" '
+                       f'height="{bh:.0f}" fill="{colors[variant]}"/>')
+        base = next(r["unsigned_cpu_s_per_gib"] for r in table if r["config"] == cfg)
+        y = h - bottom - (h - bottom - 30) * base / vmax
+        out.append(f'<line x1="{left + gi * group + 4:.0f}" x2="{left + (gi + 1) * group - 4:.0f}" y1="{y:.0f}" '
+                   f'y2="{y:.0f}" stroke="#000" stroke-dasharray="4 3"/>')
+        out.append(f'<text x="{left + gi * group + group / 2:.0f}" y="{h - bottom + 16}" text-anchor="middle">{cfg}</text>')
+    for vi, (variant, col) in enumerate(colors.items()):
+        out.append(f'<rect x="{left + vi * 180}" y="{h - 24}" width="12" height="12" fill="{col}"/>'
+                   f'<text x="{left + vi * 180 + 16}" y="{h - 14}">{"stock GnuTLS" if variant == "stock" else variant}</text>')
+    out.append(f'<line x1="{left + 600}" x2="{left + 630}" y1="{h - 18}" y2="{h - 18}" stroke="#000" '
+               f'stroke-dasharray="4 3"/><text x="{left + 634}" y="{h - 14}">unsigned</text>')
+    out.append("</svg>")
+    with open(path, "w") as f:
+        f.write("\n".join(out) + "\n")
+
+
+if __name__ == "__main__":
+    main()

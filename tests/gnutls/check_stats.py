@@ -1,0 +1,51 @@
+"""Checks a SMBSIGN_GNUTLS_STATS file: every line is one process's JSON counts.
+
+usage: check_stats.py FILE MODE [BUCKET=computed|forwarded ...]
+Exits 1 unless every line has mode MODE and, summed over lines, each named
+bucket has computed (or forwarded) calls > 0; with MODE other than "active",
+also requires that nothing at all was computed.
+"""
+
+import json
+import sys
+
+
+def load(path):
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def totals(lines):
+    out = {}
+    for rec in lines:
+        for k, v in rec.items():
+            if isinstance(v, dict):
+                t = out.setdefault(k, dict.fromkeys(v, 0))
+                for n, x in v.items():
+                    t[n] += x
+    return out
+
+
+def main():
+    path, mode, *wants = sys.argv[1:]
+    lines = load(path)
+    ok = bool(lines)
+    for rec in lines:
+        if rec["mode"] != mode:
+            print(f"pid {rec['pid']}: mode {rec['mode']}, expected {mode}")
+            ok = False
+    tot = totals(lines)
+    for w in wants:
+        bucket, path_ = w.split("=")
+        if tot.get(bucket, {}).get(f"{path_}_calls", 0) <= 0:
+            print(f"{bucket}: no {path_} calls: {tot.get(bucket)}")
+            ok = False
+    if mode != "active" and any(v["computed_calls"] or v["computed_bytes"] for v in tot.values()):
+        print(f"computed in mode {mode}: {tot}")
+        ok = False
+    print(("ok " if ok else "BAD ") + json.dumps(tot))
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()
