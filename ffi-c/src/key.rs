@@ -42,8 +42,8 @@ const STACK_IOVS: usize = 16;
 unsafe fn with_iov<'a, R>(
     iov: *const iovec,
     iovcnt: c_int,
-    f: impl FnOnce(&[&'a [u8]]) -> Result<R, smbsign_status>,
-) -> Result<R, smbsign_status> {
+    f: impl FnOnce(&[&'a [u8]]) -> Result<R, smbsign_status_code>,
+) -> Result<R, smbsign_status_code> {
     let n = usize::try_from(iovcnt).map_err(|_| SMBSIGN_ERR_INVALID_ARGUMENT)?;
     if n > 0 && iov.is_null() {
         return Err(SMBSIGN_ERR_NULL_POINTER);
@@ -77,7 +77,7 @@ unsafe fn with_iov<'a, R>(
 pub(crate) unsafe fn gather<'a>(
     iov: *const iovec,
     iovcnt: c_int,
-) -> Result<Vec<&'a [u8]>, smbsign_status> {
+) -> Result<Vec<&'a [u8]>, smbsign_status_code> {
     // SAFETY: same contract as with_iov.
     unsafe { with_iov(iov, iovcnt, |segs| Ok(segs.to_vec())) }
 }
@@ -90,8 +90,8 @@ pub(crate) unsafe fn gather<'a>(
 unsafe fn with_iov_mut<R>(
     iov: *const iovec,
     iovcnt: c_int,
-    f: impl FnOnce(&mut [&mut [u8]]) -> Result<R, smbsign_status>,
-) -> Result<R, smbsign_status> {
+    f: impl FnOnce(&mut [&mut [u8]]) -> Result<R, smbsign_status_code>,
+) -> Result<R, smbsign_status_code> {
     let n = usize::try_from(iovcnt).map_err(|_| SMBSIGN_ERR_INVALID_ARGUMENT)?;
     if n > 0 && iov.is_null() {
         return Err(SMBSIGN_ERR_NULL_POINTER);
@@ -137,7 +137,7 @@ unsafe fn with_iov_mut<R>(
 /// `key` must be NULL or a live handle from `smbsign_key_new`.
 pub(crate) unsafe fn key_ref<'a>(
     key: *const smbsign_key,
-) -> Result<&'a SigningKey, smbsign_status> {
+) -> Result<&'a SigningKey, smbsign_status_code> {
     if key.is_null() {
         return Err(SMBSIGN_ERR_NULL_POINTER);
     }
@@ -149,7 +149,7 @@ pub(crate) unsafe fn key_ref<'a>(
 /// `nonce` must be NULL or valid for reads of 12 bytes.
 pub(crate) unsafe fn nonce_ref<'a>(
     nonce: *const u8,
-) -> Result<Option<&'a [u8; 12]>, smbsign_status> {
+) -> Result<Option<&'a [u8; 12]>, smbsign_status_code> {
     if nonce.is_null() {
         Ok(None)
     } else {

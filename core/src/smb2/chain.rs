@@ -131,15 +131,19 @@ pub(crate) fn pdu_at<B: Deref<Target = [u8]>>(
     Ok(Pdu { start, end, header })
 }
 
-/// Checks a whole chain before anything is computed or written.
-pub(crate) fn validate<B: Deref<Target = [u8]>>(segs: &[B]) -> Result<()> {
+/// Walks a whole chain once, calling `f` on each PDU as it is read and
+/// checked (its header copied once: callers compute from that copy and the
+/// walked layout, never from a second read). The first malformed PDU ends the
+/// walk with its error.
+pub(crate) fn walk<B: Deref<Target = [u8]>>(segs: &[B], mut f: impl FnMut(Pdu)) -> Result<()> {
     let total = total_len(segs);
     let mut start = 0;
     loop {
         let pdu = pdu_at(segs, start, total)?;
-        if pdu.end == total {
+        start = pdu.end;
+        f(pdu);
+        if start == total {
             return Ok(());
         }
-        start = pdu.end;
     }
 }
