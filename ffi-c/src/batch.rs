@@ -192,12 +192,17 @@ pub unsafe extern "C" fn smbsign_verify_batch(
     })
 }
 
-/// Whether each job's buffer overlaps another job's buffer.
+/// Whether each job's buffer overlaps another job's buffer. Only jobs that
+/// would otherwise become slices count (a key, a non-NULL buffer of a valid
+/// non-zero length): a job refused for its own reason aliases nothing, and
+/// must not get an innocent neighbour refused.
 fn overlapping(jobs: &[smbsign_pdu_job]) -> Vec<bool> {
     let mut ranges: Vec<(usize, usize, usize)> = jobs
         .iter()
         .enumerate()
-        .filter(|(_, j)| !j.pdu.is_null() && j.len > 0)
+        .filter(|(_, j)| {
+            !j.key.is_null() && !j.pdu.is_null() && j.len > 0 && j.len <= isize::MAX as usize
+        })
         .map(|(i, j)| (j.pdu as usize, (j.pdu as usize).saturating_add(j.len), i))
         .collect();
     ranges.sort_unstable();

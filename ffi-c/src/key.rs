@@ -224,6 +224,9 @@ pub unsafe extern "C" fn smbsign_key_algorithm(
     })
 }
 
+/// A SigningAlgorithmId MS-SMB2 does not define, standing in for ints outside u16.
+const UNKNOWN_ID: u16 = u16::MAX;
+
 /// The signing algorithm of `dialect` (0x0202, 0x0210, 0x0300, 0x0302, 0x0311).
 /// `negotiated` is the SIGNING_CAPABILITIES SigningAlgorithmId for 3.1.1, or -1
 /// when none was negotiated. Errors: UNSUPPORTED_DIALECT, UNKNOWN_ALGORITHM, NULL_POINTER.
@@ -240,9 +243,11 @@ pub unsafe extern "C" fn smbsign_algorithm_for_dialect(
         if out.is_null() {
             return Err(SMBSIGN_ERR_NULL_POINTER);
         }
+        // An int outside u16 is an unknown id like any other: the core refuses
+        // it exactly when the dialect reads the negotiated id (3.1.1).
         let n = match negotiated {
             -1 => None,
-            v => Some(u16::try_from(v).map_err(|_| SMBSIGN_ERR_UNKNOWN_ALGORITHM)?),
+            v => Some(u16::try_from(v).unwrap_or(UNKNOWN_ID)),
         };
         let alg = Algorithm::for_dialect(dialect, n)?;
         // SAFETY: non-NULL, writable per the caller's contract.
