@@ -196,6 +196,14 @@ pub(crate) unsafe fn write_out<const N: usize>(
     Ok(())
 }
 
+/// Rust callers (tests, fuzz targets, benches) compare the returned int with
+/// the named codes directly.
+impl PartialEq<smbsign_status_code> for smbsign_status {
+    fn eq(&self, other: &smbsign_status_code) -> bool {
+        *self == other.int()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -209,13 +217,5 @@ mod tests {
         for v in [-1, 15, 99, 255, 256, c_int::MAX, c_int::MIN] {
             assert_eq!(smbsign_status_code::from_int(v), None);
         }
-    }
-}
-
-/// Rust callers (tests, fuzz targets, benches) compare the returned int with
-/// the named codes directly.
-impl PartialEq<smbsign_status_code> for smbsign_status {
-    fn eq(&self, other: &smbsign_status_code) -> bool {
-        *self == other.int()
     }
 }

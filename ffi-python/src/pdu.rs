@@ -154,19 +154,21 @@ pub fn algorithm_for_dialect(
     // the message then names the value given.
     let negotiated = match signing_algorithm_id {
         None => None,
-        Some(obj) => match int_arg(obj, "signing_algorithm_id")?.and_then(|v| u16::try_from(v).ok()) {
-            Some(id) => Some(id),
-            None => {
-                return Algorithm::for_dialect(d, Some(u16::MAX))
-                    .map(Algorithm::id)
-                    .map_err(|e| match e {
-                        Error::UnknownSigningAlgorithm(_) => {
-                            PyValueError::new_err(format!("unknown SMB2 SigningAlgorithmId {obj}"))
-                        }
-                        e => value_error(e),
-                    })
+        Some(obj) => {
+            match int_arg(obj, "signing_algorithm_id")?.and_then(|v| u16::try_from(v).ok()) {
+                Some(id) => Some(id),
+                None => {
+                    return Algorithm::for_dialect(d, Some(u16::MAX))
+                        .map(Algorithm::id)
+                        .map_err(|e| match e {
+                            Error::UnknownSigningAlgorithm(_) => PyValueError::new_err(format!(
+                                "unknown SMB2 SigningAlgorithmId {obj}"
+                            )),
+                            e => value_error(e),
+                        })
+                }
             }
-        },
+        }
     };
     Algorithm::for_dialect(d, negotiated)
         .map(Algorithm::id)
