@@ -299,7 +299,8 @@ smbsign_status smbsign_mac(const struct smbsign_key *key,
 
 // The 16-byte MAC of the concatenation of `iovcnt` segments (the shape of
 // Samba's `smb2_signing_sign_pdu`). Nonce rules as `smbsign_mac`.
-// Errors also: INVALID_ARGUMENT for a negative count or total length overflow.
+// Errors also: INVALID_ARGUMENT for a negative count, a count too large to
+// gather in memory, or total length overflow.
 //
 // # Safety
 // `iov` points to `iovcnt` iovecs whose segments are readable; others as `smbsign_mac`.

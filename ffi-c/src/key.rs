@@ -34,6 +34,15 @@ pub struct smbsign_key(SigningKey);
 /// Segments above this count are gathered on the heap instead of the stack.
 const STACK_IOVS: usize = 16;
 
+/// An empty vector with room for `n` items, or INVALID_ARGUMENT when that
+/// much memory cannot be had: a count from the caller never aborts the process.
+fn fallible_vec<T>(n: usize) -> Result<Vec<T>, smbsign_status_code> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(n)
+        .map_err(|_| SMBSIGN_ERR_INVALID_ARGUMENT)?;
+    Ok(v)
+}
+
 /// Reads `iovcnt` iovecs as byte slices and calls `f` with them.
 ///
 /// # Safety
@@ -51,6 +60,9 @@ unsafe fn with_iov<'a, R>(
     let mut total = 0usize;
     let mut stack: [&'a [u8]; STACK_IOVS] = [&[]; STACK_IOVS];
     let mut heap = Vec::new();
+    if n > STACK_IOVS {
+        heap = fallible_vec(n)?;
+    }
     for i in 0..n {
         // SAFETY: i < iovcnt and the caller guarantees iovcnt readable entries.
         let v = unsafe { &*iov.add(i) };
@@ -79,7 +91,13 @@ pub(crate) unsafe fn gather<'a>(
     iovcnt: c_int,
 ) -> Result<Vec<&'a [u8]>, smbsign_status_code> {
     // SAFETY: same contract as with_iov.
-    unsafe { with_iov(iov, iovcnt, |segs| Ok(segs.to_vec())) }
+    unsafe {
+        with_iov(iov, iovcnt, |segs| {
+            let mut v = fallible_vec(segs.len())?;
+            v.extend_from_slice(segs);
+            Ok(v)
+        })
+    }
 }
 
 /// Reads `iovcnt` iovecs as mutable byte slices, refusing overlapping segments
@@ -97,7 +115,7 @@ unsafe fn with_iov_mut<R>(
         return Err(SMBSIGN_ERR_NULL_POINTER);
     }
     // Check bounds and overlap before creating any mutable slice.
-    let mut ranges = Vec::with_capacity(n);
+    let mut ranges = fallible_vec(n)?;
     let mut total = 0usize;
     for i in 0..n {
         // SAFETY: i < iovcnt and the caller guarantees iovcnt readable entries.
@@ -123,7 +141,7 @@ unsafe fn with_iov_mut<R>(
     if any_overlap(&mut ranges) {
         return Err(SMBSIGN_ERR_INVALID_ARGUMENT);
     }
-    let mut segs = Vec::with_capacity(n);
+    let mut segs = fallible_vec(n)?;
     for i in 0..n {
         // SAFETY: as above; segments were checked not to overlap, so the mutable
         // slices do not alias each other.
@@ -283,7 +301,8 @@ pub unsafe extern "C" fn smbsign_mac(
 
 /// The 16-byte MAC of the concatenation of `iovcnt` segments (the shape of
 /// Samba's `smb2_signing_sign_pdu`). Nonce rules as `smbsign_mac`.
-/// Errors also: INVALID_ARGUMENT for a negative count or total length overflow.
+/// Errors also: INVALID_ARGUMENT for a negative count, a count too large to
+/// gather in memory, or total length overflow.
 ///
 /// # Safety
 /// `iov` points to `iovcnt` iovecs whose segments are readable; others as `smbsign_mac`.

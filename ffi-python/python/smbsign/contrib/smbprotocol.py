@@ -16,6 +16,7 @@ STATS: Dict[str, int] = {"signed": 0, "verified": 0, "verify_failed": 0, "kdf": 
 _LOCK = threading.Lock()
 _ORIGINALS: Dict[str, Any] = {}
 _KEYS: Dict[Tuple[int, bytes], smbsign.SigningKey] = {}
+_TLS = threading.local()
 
 def _count(name: str) -> None:
     with _LOCK:
@@ -45,7 +46,17 @@ def _key(algorithm: int, key: bytes) -> smbsign.SigningKey:
 
 
 def _generate_signature(self, b_header, signing_key, message_id, response, command):
-    """smbprotocol's ``Connection._generate_signature`` with smbsign computing the MAC.
+    """smbprotocol's ``Connection._generate_signature`` with smbsign computing the MAC
+    (see ``_compute``); counts the signatures smbsign made."""
+    signature, by_smbsign = _compute(self, b_header, signing_key, message_id, response, command)
+    _TLS.by_smbsign = by_smbsign
+    if by_smbsign and not getattr(_TLS, "verifying", False):
+        _count("signed")
+    return signature
+
+
+def _compute(self, b_header, signing_key, message_id, response, command):
+    """The signature smbprotocol's ``_generate_signature`` returns, and whether smbsign made it.
 
     Transparency rule: the algorithm choice, the GMAC nonce (from the
     ``message_id``/``response``/``command`` arguments, as smbprotocol does, not
@@ -59,9 +70,11 @@ def _generate_signature(self, b_header, signing_key, message_id, response, comma
     from smbprotocol import Dialects
     from smbprotocol.connection import Commands, SigningAlgorithms
 
-    original = _ORIGINALS.get("gen")
+    def original():
+        return _ORIGINALS["gen"](self, b_header, signing_key, message_id, response, command), False
+
     if type(b_header) is not bytes or type(signing_key) is not bytes:  # noqa: E721
-        return original(self, b_header, signing_key, message_id, response, command)
+        return original()
     data = b_header[:48] + (b"\x00" * 16) + b_header[64:]
 
     if self.dialect >= Dialects.SMB_3_1_1 and self.signing_algorithm_id is not None:
@@ -73,7 +86,7 @@ def _generate_signature(self, b_header, signing_key, message_id, response, comma
 
     if sign_id == SigningAlgorithms.AES_GMAC:
         if len(signing_key) != 16:
-            return original(self, b_header, signing_key, message_id, response, command)
+            return original()
         message_info = 0
         if response:
             message_info |= 1
@@ -88,7 +101,7 @@ def _generate_signature(self, b_header, signing_key, message_id, response, comma
         signature = _key(smbsign.AES_GMAC, signing_key).mac(data, nonce)
     elif sign_id == SigningAlgorithms.AES_CMAC:
         if len(signing_key) != 16:
-            return original(self, b_header, signing_key, message_id, response, command)
+            return original()
         signature = _key(smbsign.AES_CMAC, signing_key).mac(data)
     elif len(signing_key) == 16:
         # Any other id is HMAC-SHA256 in smbprotocol.
@@ -97,14 +110,14 @@ def _generate_signature(self, b_header, signing_key, message_id, response, comma
         # HMAC takes a key of any length (MS-SMB2 zero-pads a short session
         # key to 16 bytes, and HMAC's own zero padding makes both agree).
         signature = smbsign.hmac_sha256(signing_key, data)[:16]
-    _count("signed")
-    return signature
+    return signature, True
 
 
 def _verify_signature(self, header, session_id, force=False):
     """smbprotocol's ``Connection.verify_signature``, line for line (same
-    checks, same exceptions and messages), with the signature computed by
-    ``_generate_signature`` above and compared in constant time."""
+    checks, same exceptions and messages), with the expected signature computed
+    by ``self._generate_signature`` and compared in constant time. Counts the
+    verifications smbsign made (not those handed to smbprotocol's code)."""
     import binascii
 
     from smbprotocol.connection import Commands, NtStatus, Smb2Flags
@@ -127,22 +140,32 @@ def _verify_signature(self, header, session_id, force=False):
     if session is None:
         raise SMBException(f"Failed to find session {session_id} for message verification")
 
-    expected = self._generate_signature(
-        header.pack(),
-        session.signing_key,
-        message_id,
-        flags.has_flag(Smb2Flags.SMB2_FLAGS_SERVER_TO_REDIR),
-        command,
-    )
+    # Through self._generate_signature, as smbprotocol does (an override of it
+    # is honoured); the thread-local says whether smbsign computed it, and keeps
+    # this computation out of the "signed" count.
+    _TLS.verifying, _TLS.by_smbsign = True, False
+    try:
+        expected = self._generate_signature(
+            header.pack(),
+            session.signing_key,
+            message_id,
+            flags.has_flag(Smb2Flags.SMB2_FLAGS_SERVER_TO_REDIR),
+            command,
+        )
+    finally:
+        _TLS.verifying = False
+    by_smbsign = _TLS.by_smbsign
     actual = header["signature"].get_value()
     if not _equal(actual, expected):
-        _count("verify_failed")
+        if by_smbsign:
+            _count("verify_failed")
         actual_signature = binascii.hexlify(actual).decode()
         expected_signature = binascii.hexlify(expected).decode()
         raise SMBException(
             f"Server message signature could not be verified: {actual_signature} != {expected_signature}",
         )
-    _count("verified")
+    if by_smbsign:
+        _count("verified")
 
 
 def _equal(actual: Any, expected: Any) -> bool:
