@@ -223,20 +223,23 @@ pub fn sign_pdu_vectored<B: DerefMut<Target = [u8]>>(
     key: &SigningKey,
     segs: &mut [B],
 ) -> Result<()> {
-    // (start of the PDU, its Flags word with SIGNED set, its signature); a lone
-    // PDU (the common case) needs no heap.
-    let mut first: Option<(usize, [u8; 4], [u8; 16])> = None;
-    let mut rest = Vec::new();
+    // (start of the PDU, its Flags word with SIGNED set, its signature). The
+    // first few live on the stack (compound chains are short); more spill.
+    const INLINE: usize = 4;
+    let mut inline = [(0usize, [0u8; 4], [0u8; 16]); INLINE];
+    let mut count = 0;
+    let mut spill = Vec::new();
     chain::walk(&*segs, |pdu| {
         let header = mac_header(&pdu.header, true);
         let sig = key.pdu_signature(&*segs, &pdu, &header);
         let flags: [u8; 4] = header[FLAGS_OFFSET..FLAGS_OFFSET + 4].try_into().unwrap();
-        match first {
-            None => first = Some((pdu.start, flags, sig)),
-            Some(_) => rest.push((pdu.start, flags, sig)),
+        match inline.get_mut(count) {
+            Some(slot) => *slot = (pdu.start, flags, sig),
+            None => spill.push((pdu.start, flags, sig)),
         }
+        count += 1;
     })?;
-    for (start, flags, sig) in first.into_iter().chain(rest) {
+    for &(start, flags, sig) in inline[..count.min(INLINE)].iter().chain(&spill) {
         chain::write(segs, start + FLAGS_OFFSET, &flags);
         chain::write(segs, start + SIGNATURE_OFFSET, &sig);
     }
