@@ -3,8 +3,11 @@
  *
  * Conventions for every function below:
  *  - Returns SMBSIGN_OK (0) or an smbsign_status error; smbsign_strerror() names it.
+ *    smbsign_status is a plain int (values: enum smbsign_status_code); the library
+ *    never reads a caller's int as an enum, and smbsign_strerror() takes any int.
  *  - Output parameters are written only when SMBSIGN_OK is returned; on error no
- *    caller buffer is modified.
+ *    caller buffer is modified. (Batch calls are per job: every job's status is
+ *    written, and a failing job's buffers are untouched.)
  *  - A NULL pointer with a non-zero length is SMBSIGN_ERR_NULL_POINTER; NULL with
  *    length 0 is an empty input.
  *  - Key handles are immutable after smbsign_key_new() and may be shared by any
@@ -64,9 +67,11 @@ typedef enum smbsign_status_code {
   SMBSIGN_ERR_MISSING_NONCE = 11,
   // A nonce was given to HMAC-SHA256 or AES-CMAC, which take none.
   SMBSIGN_ERR_UNEXPECTED_NONCE = 12,
-  // An output length is not supported (e.g. a KDF output of 0 bytes).
+  // An output length is not supported: a KDF output of 0 bytes or more than
+  // SMBSIGN_KDF_MAX_OUTPUT (checked before anything is allocated or written).
   SMBSIGN_ERR_OUTPUT_LENGTH = 13,
-  // An internal error (a caught panic); no output was written.
+  // An internal error (a caught panic, or no memory for copying KDF inputs
+  // that overlap its output); no output was written.
   SMBSIGN_ERR_INTERNAL = 14,
 } smbsign_status_code;
 

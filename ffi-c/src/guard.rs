@@ -41,9 +41,11 @@ pub enum smbsign_status_code {
     SMBSIGN_ERR_MISSING_NONCE = 11,
     /// A nonce was given to HMAC-SHA256 or AES-CMAC, which take none.
     SMBSIGN_ERR_UNEXPECTED_NONCE = 12,
-    /// An output length is not supported (e.g. a KDF output of 0 bytes).
+    /// An output length is not supported: a KDF output of 0 bytes or more than
+    /// SMBSIGN_KDF_MAX_OUTPUT (checked before anything is allocated or written).
     SMBSIGN_ERR_OUTPUT_LENGTH = 13,
-    /// An internal error (a caught panic); no output was written.
+    /// An internal error (a caught panic, or no memory for copying KDF inputs
+    /// that overlap its output); no output was written.
     SMBSIGN_ERR_INTERNAL = 14,
 }
 
