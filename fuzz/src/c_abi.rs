@@ -572,12 +572,11 @@ fn dialect(inp: &mut Input<'_>, null_out: bool) {
     let op: *mut u16 = if null_out { ptr::null_mut() } else { &mut out };
     // SAFETY: out writable or NULL.
     let s = st(unsafe { smbsign_algorithm_for_dialect(d, n, op) });
+    // An id outside u16 is an unknown id like 0xFFFF: refused exactly when the
+    // dialect reads it (3.1.1).
     let want = match n {
         -1 => Algorithm::for_dialect(d, None),
-        v => match u16::try_from(v) {
-            Ok(v) => Algorithm::for_dialect(d, Some(v)),
-            Err(_) => Err(Error::UnknownSigningAlgorithm(0)),
-        },
+        v => Algorithm::for_dialect(d, Some(u16::try_from(v).unwrap_or(u16::MAX))),
     };
     if null_out {
         assert_eq!(s, SMBSIGN_ERR_NULL_POINTER);
@@ -732,9 +731,16 @@ fn pdu_batch(inp: &mut Input<'_>, key: &[u8; 16], flags: u8) {
             status: SMBSIGN_ERR_INTERNAL.int(),
         })
         .collect();
-    let alias = flags & 1 != 0 && jobs.iter().any(|j| !j.pdu.is_null() && j.len > 0);
-    if alias {
-        let j = jobs.iter().find(|j| !j.pdu.is_null() && j.len > 0).unwrap();
+    // A twin of one job over the same buffer: signing refuses exactly the two
+    // (when they have a key: a job refused for its own reason aliases nothing),
+    // leaving that buffer untouched, and signs the others.
+    let twin_of = if flags & 1 != 0 {
+        jobs.iter().position(|j| !j.pdu.is_null() && j.len > 0)
+    } else {
+        None
+    };
+    if let Some(i) = twin_of {
+        let j = &jobs[i];
         let twin = smbsign_pdu_job {
             key: j.key,
             pdu: j.pdu,
@@ -745,16 +751,19 @@ fn pdu_batch(inp: &mut Input<'_>, key: &[u8; 16], flags: u8) {
     }
     // SAFETY: jobs valid for their count; buffers as built.
     let s = st(unsafe { smbsign_sign_pdu_batch(jobs.as_mut_ptr(), jobs.len()) });
-    if alias {
-        assert_eq!(s, SMBSIGN_ERR_INVALID_ARGUMENT);
-        assert_eq!(bufs, original);
-        return;
-    }
     let mut first = SMBSIGN_OK;
-    for ((j, (b, o)), &sl) in jobs.iter().zip(bufs.iter().zip(&original)).zip(&sel) {
+    for (i, ((j, (b, o)), &sl)) in jobs
+        .iter()
+        .zip(bufs.iter().zip(&original))
+        .zip(&sel)
+        .enumerate()
+    {
         let want = if j.key.is_null() || (j.pdu.is_null() && !o.is_empty()) {
             assert_eq!(b, o);
             SMBSIGN_ERR_NULL_POINTER
+        } else if twin_of == Some(i) {
+            assert_eq!(b, o);
+            SMBSIGN_ERR_INVALID_ARGUMENT
         } else {
             let mut w = o.clone();
             let r = status(&smb2::sign_pdu(&handles[usize::from(sl % 3)].key, &mut w));
@@ -766,11 +775,29 @@ fn pdu_batch(inp: &mut Input<'_>, key: &[u8; 16], flags: u8) {
             first = want;
         }
     }
+    if let Some(i) = twin_of {
+        let twin = jobs.last().unwrap();
+        let want = if twin.key.is_null() {
+            SMBSIGN_ERR_NULL_POINTER
+        } else {
+            SMBSIGN_ERR_INVALID_ARGUMENT
+        };
+        assert_eq!(twin.status, want);
+        assert_eq!(jobs[i].status, want);
+    }
     assert_eq!(s, first);
+    // Verify only reads, so the twin (sharing its original's buffer) is
+    // verified like any other job.
     // SAFETY: as above (buffers only read).
     let v = st(unsafe { smbsign_verify_pdu_batch(jobs.as_mut_ptr(), jobs.len()) });
     let mut first = SMBSIGN_OK;
-    for ((j, b), &sl) in jobs.iter().zip(&bufs).zip(&sel) {
+    let twin_sel = twin_of.map(|i| (i, sel[i]));
+    let views: Vec<(&Vec<u8>, u8)> = bufs
+        .iter()
+        .zip(sel.iter().copied())
+        .chain(twin_sel.map(|(i, b)| (&bufs[i], b)))
+        .collect();
+    for (j, &(b, sl)) in jobs.iter().zip(&views) {
         let want = if j.key.is_null() || (j.pdu.is_null() && !b.is_empty()) {
             SMBSIGN_ERR_NULL_POINTER
         } else {
