@@ -135,15 +135,25 @@ pub(crate) fn pdu_at<B: Deref<Target = [u8]>>(
 /// checked (its header copied once: callers compute from that copy and the
 /// walked layout, never from a second read). The first malformed PDU ends the
 /// walk with its error.
-pub(crate) fn walk<B: Deref<Target = [u8]>>(segs: &[B], mut f: impl FnMut(Pdu)) -> Result<()> {
+pub(crate) fn walk<B: Deref<Target = [u8]>>(segs: &[B], f: impl FnMut(Pdu)) -> Result<()> {
+    let first = pdu_at(segs, 0, total_len(segs))?;
+    walk_from(segs, first, f)
+}
+
+/// [`walk`] from an already read and checked first PDU.
+pub(crate) fn walk_from<B: Deref<Target = [u8]>>(
+    segs: &[B],
+    first: Pdu,
+    mut f: impl FnMut(Pdu),
+) -> Result<()> {
     let total = total_len(segs);
-    let mut start = 0;
+    let mut pdu = first;
     loop {
-        let pdu = pdu_at(segs, start, total)?;
-        start = pdu.end;
+        let end = pdu.end;
         f(pdu);
-        if start == total {
+        if end == total {
             return Ok(());
         }
+        pdu = pdu_at(segs, end, total)?;
     }
 }

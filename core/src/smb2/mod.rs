@@ -153,6 +153,19 @@ impl SigningKey {
 }
 
 impl SigningKey {
+    /// The Flags word (SIGNED set) and signature to write into one walked PDU,
+    /// computed from its header copy.
+    fn pdu_flags_and_signature<B: Deref<Target = [u8]>>(
+        &self,
+        segs: &[B],
+        pdu: &Pdu,
+    ) -> ([u8; 4], [u8; 16]) {
+        let header = mac_header(&pdu.header, true);
+        let sig = self.pdu_signature(segs, pdu, &header);
+        let flags = header[FLAGS_OFFSET..FLAGS_OFFSET + 4].try_into().unwrap();
+        (flags, sig)
+    }
+
     /// Whether one walked PDU is signed and its signature matches (constant time).
     fn check_pdu<B: Deref<Target = [u8]>>(&self, segs: &[B], pdu: &Pdu) -> Result<()> {
         if u32_at(&pdu.header, FLAGS_OFFSET) & FLAGS_SIGNED == 0 {
@@ -223,16 +236,23 @@ pub fn sign_pdu_vectored<B: DerefMut<Target = [u8]>>(
     key: &SigningKey,
     segs: &mut [B],
 ) -> Result<()> {
-    // (start of the PDU, its Flags word with SIGNED set, its signature). The
-    // first few live on the stack (compound chains are short); more spill.
+    // A lone PDU (the common case): checked, then signed and written.
+    let total = chain::total_len(&*segs);
+    let first = chain::pdu_at(&*segs, 0, total)?;
+    if first.end == total {
+        let (flags, sig) = key.pdu_flags_and_signature(&*segs, &first);
+        chain::write(segs, FLAGS_OFFSET, &flags);
+        chain::write(segs, SIGNATURE_OFFSET, &sig);
+        return Ok(());
+    }
+    // A chain: (start of the PDU, its Flags word with SIGNED set, its
+    // signature) for each; the first few on the stack, more spill.
     const INLINE: usize = 4;
     let mut inline = [(0usize, [0u8; 4], [0u8; 16]); INLINE];
     let mut count = 0;
     let mut spill = Vec::new();
-    chain::walk(&*segs, |pdu| {
-        let header = mac_header(&pdu.header, true);
-        let sig = key.pdu_signature(&*segs, &pdu, &header);
-        let flags: [u8; 4] = header[FLAGS_OFFSET..FLAGS_OFFSET + 4].try_into().unwrap();
+    chain::walk_from(&*segs, first, |pdu| {
+        let (flags, sig) = key.pdu_flags_and_signature(&*segs, &pdu);
         match inline.get_mut(count) {
             Some(slot) => *slot = (pdu.start, flags, sig),
             None => spill.push((pdu.start, flags, sig)),
