@@ -3,8 +3,11 @@
  *
  * Conventions for every function below:
  *  - Returns SMBSIGN_OK (0) or an smbsign_status error; smbsign_strerror() names it.
+ *    smbsign_status is a plain int (values: enum smbsign_status_code); the library
+ *    never reads a caller's int as an enum, and smbsign_strerror() takes any int.
  *  - Output parameters are written only when SMBSIGN_OK is returned; on error no
- *    caller buffer is modified.
+ *    caller buffer is modified. (Batch calls are per job: every job's status is
+ *    written, and a failing job's buffers are untouched.)
  *  - A NULL pointer with a non-zero length is SMBSIGN_ERR_NULL_POINTER; NULL with
  *    length 0 is an empty input.
  *  - Key handles are immutable after smbsign_key_new() and may be shared by any
@@ -21,8 +24,23 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
-// Result of every smbsign function. 0 is success.
-typedef enum smbsign_status {
+// The longest KDF output, in bytes: SP 800-108's `[L]_32` field counts the
+// output in bits, so at most 2^32 - 1 bits (536,870,911 bytes). Longer
+// requests fail with SMBSIGN_ERR_OUTPUT_LENGTH before anything is allocated.
+#define SMBSIGN_KDF_MAX_OUTPUT 536870911
+
+// SigningAlgorithmId values of MS-SMB2 (SIGNING_CAPABILITIES).
+typedef enum smbsign_algorithm {
+  // HMAC-SHA256, first 16 bytes (SMB 2.0.2, 2.1).
+  SMBSIGN_HMAC_SHA256 = 0,
+  // AES-128-CMAC (SMB 3.0, 3.0.2, 3.1.1 default).
+  SMBSIGN_AES_CMAC = 1,
+  // AES-128-GMAC (SMB 3.1.1).
+  SMBSIGN_AES_GMAC = 2,
+} smbsign_algorithm;
+
+// The values of `smbsign_status`.
+typedef enum smbsign_status_code {
   // Success.
   SMBSIGN_OK = 0,
   // A required pointer was NULL (or NULL with a non-zero length).
@@ -49,25 +67,23 @@ typedef enum smbsign_status {
   SMBSIGN_ERR_MISSING_NONCE = 11,
   // A nonce was given to HMAC-SHA256 or AES-CMAC, which take none.
   SMBSIGN_ERR_UNEXPECTED_NONCE = 12,
-  // An output length is not supported (e.g. a KDF output of 0 bytes).
+  // An output length is not supported: a KDF output of 0 bytes or more than
+  // SMBSIGN_KDF_MAX_OUTPUT (checked before anything is allocated or written).
   SMBSIGN_ERR_OUTPUT_LENGTH = 13,
-  // An internal error (a caught panic); no output was written.
+  // An internal error (a caught panic, or no memory for copying KDF inputs
+  // that overlap its output); no output was written.
   SMBSIGN_ERR_INTERNAL = 14,
-} smbsign_status;
-
-// SigningAlgorithmId values of MS-SMB2 (SIGNING_CAPABILITIES).
-typedef enum smbsign_algorithm {
-  // HMAC-SHA256, first 16 bytes (SMB 2.0.2, 2.1).
-  SMBSIGN_HMAC_SHA256 = 0,
-  // AES-128-CMAC (SMB 3.0, 3.0.2, 3.1.1 default).
-  SMBSIGN_AES_CMAC = 1,
-  // AES-128-GMAC (SMB 3.1.1).
-  SMBSIGN_AES_GMAC = 2,
-} smbsign_algorithm;
+} smbsign_status_code;
 
 // An opaque signing key: algorithm plus precomputed state (AES round keys,
 // GHASH key powers, HMAC pad states). Immutable; share it between threads freely.
 typedef struct smbsign_key smbsign_key;
+
+// Result of every smbsign function: one of the `smbsign_status_code` values,
+// 0 is success. A plain `int` at the ABI (not a C enum), so that a value the
+// library reads back from a caller (`smbsign_strerror`'s argument, the
+// `status` field of a job) may be any int without undefined behaviour.
+typedef int smbsign_status;
 
 // One message of `smbsign_sign_batch` / `smbsign_verify_batch`.
 typedef struct smbsign_job {
@@ -81,8 +97,8 @@ typedef struct smbsign_job {
   size_t len;
   // Out (sign): the 16-byte MAC. In (verify): the tag to check.
   uint8_t tag[16];
-  // Out: this job's result.
-  enum smbsign_status status;
+  // Out: this job's result (an `smbsign_status_code` value; never read).
+  smbsign_status status;
 } smbsign_job;
 
 // One PDU or compound chain of `smbsign_sign_pdu_batch` / `smbsign_verify_pdu_batch`.
@@ -93,8 +109,8 @@ typedef struct smbsign_pdu_job {
   uint8_t *pdu;
   // Its length in bytes.
   size_t len;
-  // Out: this job's result.
-  enum smbsign_status status;
+  // Out: this job's result (an `smbsign_status_code` value; never read).
+  smbsign_status status;
 } smbsign_pdu_job;
 
 // The keys of an SMB 3.x session.
@@ -124,7 +140,7 @@ extern "C" {
 //
 // # Safety
 // `jobs` valid for `count` jobs, each with pointers as `smbsign_mac` requires.
-enum smbsign_status smbsign_sign_batch(struct smbsign_job *jobs, size_t count);
+smbsign_status smbsign_sign_batch(struct smbsign_job *jobs, size_t count);
 
 // Checks every job's `tag` (compared in constant time). Per job: OK,
 // BAD_SIGNATURE, or an argument error as `smbsign_sign_batch`. Returns OK
@@ -132,26 +148,31 @@ enum smbsign_status smbsign_sign_batch(struct smbsign_job *jobs, size_t count);
 //
 // # Safety
 // As `smbsign_sign_batch`.
-enum smbsign_status smbsign_verify_batch(struct smbsign_job *jobs, size_t count);
+smbsign_status smbsign_verify_batch(struct smbsign_job *jobs, size_t count);
 
 // Signs every job's PDU or compound chain in place, as `smbsign_sign_pdu`
 // would, computed together. Per job: OK, or the chain's error (its buffer
-// untouched). Returns OK when every job succeeded, else the first failing
-// job's status; INVALID_ARGUMENT (nothing written) when two buffers overlap.
+// untouched); INVALID_ARGUMENT (buffer untouched) for each job whose buffer
+// overlaps another job's, since signing one would change the other's input.
+// The other jobs are signed. Returns OK when every job succeeded, else the
+// first failing job's status. Every job's status is written whenever `jobs`
+// is usable (not NULL with a non-zero count).
 //
 // # Safety
 // `jobs` valid for `count` jobs; each `key` a live handle, each `pdu`
 // readable and writable for `len` bytes.
-enum smbsign_status smbsign_sign_pdu_batch(struct smbsign_pdu_job *jobs, size_t count);
+smbsign_status smbsign_sign_pdu_batch(struct smbsign_pdu_job *jobs, size_t count);
 
 // Verifies every job's PDU or compound chain without modifying it, as
 // `smbsign_verify_pdu` would. Per job: OK, BAD_SIGNATURE, NOT_SIGNED, or
-// the chain's error. Returns OK when every job verified, else the first
-// failing job's status.
+// the chain's error. Buffers are only read, so jobs may share or overlap
+// buffers (each is verified on its own). Returns OK when every job verified,
+// else the first failing job's status; every job's status is written.
 //
 // # Safety
-// As `smbsign_sign_pdu_batch` (buffers are only read).
-enum smbsign_status smbsign_verify_pdu_batch(struct smbsign_pdu_job *jobs, size_t count);
+// `jobs` valid for `count` jobs; each `key` a live handle, each `pdu`
+// readable for `len` bytes.
+smbsign_status smbsign_verify_pdu_batch(struct smbsign_pdu_job *jobs, size_t count);
 
 // The library version, e.g. "0.1.0". Static; do not free.
 const char *smbsign_version(void);
@@ -160,78 +181,81 @@ const char *smbsign_version(void);
 // e.g. "x86_64/vpclmulqdq-ymm+aes-ni", or NULL for an unknown algorithm. Static.
 const char *smbsign_backend_name(uint16_t algorithm);
 
-// A static description of `status`. Never NULL.
-const char *smbsign_strerror(enum smbsign_status status);
+// A static description of `status`. Never NULL: any int is accepted, and a
+// value that is not an `smbsign_status_code` gives "unknown status".
+const char *smbsign_strerror(smbsign_status status);
 
 // Full 32-byte HMAC-SHA256 of `msg` under a key of any length, into `out`.
 //
 // # Safety
 // `key`/`msg` readable for their lengths; `out` writable for 32 bytes.
-enum smbsign_status smbsign_hmac_sha256(const uint8_t *key,
-                                        size_t key_len,
-                                        const uint8_t *msg,
-                                        size_t len,
-                                        uint8_t *out);
+smbsign_status smbsign_hmac_sha256(const uint8_t *key,
+                                   size_t key_len,
+                                   const uint8_t *msg,
+                                   size_t len,
+                                   uint8_t *out);
 
 // SP 800-108 counter-mode KDF, PRF HMAC-SHA256, 32-bit counter before the
-// fixed input: fills `out`/`out_len` (OUTPUT_LENGTH if 0).
+// fixed input: fills `out`/`out_len` (OUTPUT_LENGTH if 0 or over
+// SMBSIGN_KDF_MAX_OUTPUT; NULL_POINTER for NULL `out`, checked first).
 //
 // # Safety
 // Inputs readable for their lengths; `out` writable for `out_len` bytes.
-enum smbsign_status smbsign_kbkdf_hmac_sha256(const uint8_t *key,
-                                              size_t key_len,
-                                              const uint8_t *fixed_input,
-                                              size_t fixed_len,
-                                              uint8_t *out,
-                                              size_t out_len);
+smbsign_status smbsign_kbkdf_hmac_sha256(const uint8_t *key,
+                                         size_t key_len,
+                                         const uint8_t *fixed_input,
+                                         size_t fixed_len,
+                                         uint8_t *out,
+                                         size_t out_len);
 
 // The SMB KDF: `KDF(key, label || 0x00 || context || [8*out_len]_32)`. Pass SMB's
-// labels with their trailing NUL (e.g. "SMBSigningKey" plus 1 byte).
+// labels with their trailing NUL (e.g. "SMBSigningKey" plus 1 byte). Errors as
+// `smbsign_kbkdf_hmac_sha256`.
 //
 // # Safety
 // Inputs readable for their lengths; `out` writable for `out_len` bytes.
-enum smbsign_status smbsign_kdf(const uint8_t *key,
-                                size_t key_len,
-                                const uint8_t *label,
-                                size_t label_len,
-                                const uint8_t *context,
-                                size_t context_len,
-                                uint8_t *out,
-                                size_t out_len);
+smbsign_status smbsign_kdf(const uint8_t *key,
+                           size_t key_len,
+                           const uint8_t *label,
+                           size_t label_len,
+                           const uint8_t *context,
+                           size_t context_len,
+                           uint8_t *out,
+                           size_t out_len);
 
 // SMB 3.0 / 3.0.2 session keys from the session key.
 //
 // # Safety
 // `session_key` readable for `len` bytes; `out` writable.
-enum smbsign_status smbsign_smb30_keys(const uint8_t *session_key,
-                                       size_t len,
-                                       struct smbsign_session_keys *out);
+smbsign_status smbsign_smb30_keys(const uint8_t *session_key,
+                                  size_t len,
+                                  struct smbsign_session_keys *out);
 
 // SMB 3.1.1 session keys: signing and application keys from `session_key`,
 // cipher keys of `cipher_key_len` (16 or 32) bytes, from `full_session_key` when 32.
 //
 // # Safety
 // Keys readable for their lengths; `preauth_hash` readable for 64 bytes; `out` writable.
-enum smbsign_status smbsign_smb311_keys(const uint8_t *session_key,
-                                        size_t len,
-                                        const uint8_t *full_session_key,
-                                        size_t full_len,
-                                        const uint8_t *preauth_hash,
-                                        uint32_t cipher_key_len,
-                                        struct smbsign_session_keys *out);
+smbsign_status smbsign_smb311_keys(const uint8_t *session_key,
+                                   size_t len,
+                                   const uint8_t *full_session_key,
+                                   size_t full_len,
+                                   const uint8_t *preauth_hash,
+                                   uint32_t cipher_key_len,
+                                   struct smbsign_session_keys *out);
 
 // Chains one message into a preauth integrity hash in place:
 // `hash = SHA-512(hash || msg)`. Start from 64 zero bytes.
 //
 // # Safety
 // `hash` readable and writable for 64 bytes; `msg` readable for `len` bytes.
-enum smbsign_status smbsign_preauth_update(uint8_t *hash, const uint8_t *msg, size_t len);
+smbsign_status smbsign_preauth_update(uint8_t *hash, const uint8_t *msg, size_t len);
 
 // `smbsign_preauth_update` with the message given as `iovcnt` segments.
 //
 // # Safety
 // `hash` readable and writable for 64 bytes; `iov` points to `iovcnt` readable segments.
-enum smbsign_status smbsign_preauth_update_iov(uint8_t *hash, const struct iovec *iov, int iovcnt);
+smbsign_status smbsign_preauth_update_iov(uint8_t *hash, const struct iovec *iov, int iovcnt);
 
 // Creates a key handle for `algorithm` (an `smbsign_algorithm` value) from the
 // 16-byte SMB signing key `key`/`key_len`. On success `*out` receives the handle,
@@ -240,10 +264,10 @@ enum smbsign_status smbsign_preauth_update_iov(uint8_t *hash, const struct iovec
 //
 // # Safety
 // `key` must be valid for reads of `key_len` bytes; `out` must be valid for a write.
-enum smbsign_status smbsign_key_new(uint16_t algorithm,
-                                    const uint8_t *key,
-                                    size_t key_len,
-                                    struct smbsign_key **out);
+smbsign_status smbsign_key_new(uint16_t algorithm,
+                               const uint8_t *key,
+                               size_t key_len,
+                               struct smbsign_key **out);
 
 // Releases a key handle, zeroizing its key material. NULL is ignored.
 //
@@ -256,7 +280,7 @@ void smbsign_key_free(struct smbsign_key *key);
 //
 // # Safety
 // `key` must be a live handle; `out` valid for a write.
-enum smbsign_status smbsign_key_algorithm(const struct smbsign_key *key, uint16_t *out);
+smbsign_status smbsign_key_algorithm(const struct smbsign_key *key, uint16_t *out);
 
 // The signing algorithm of `dialect` (0x0202, 0x0210, 0x0300, 0x0302, 0x0311).
 // `negotiated` is the SIGNING_CAPABILITIES SigningAlgorithmId for 3.1.1, or -1
@@ -264,9 +288,7 @@ enum smbsign_status smbsign_key_algorithm(const struct smbsign_key *key, uint16_
 //
 // # Safety
 // `out` must be valid for a write.
-enum smbsign_status smbsign_algorithm_for_dialect(uint16_t dialect,
-                                                  int32_t negotiated,
-                                                  uint16_t *out);
+smbsign_status smbsign_algorithm_for_dialect(uint16_t dialect, int32_t negotiated, uint16_t *out);
 
 // The 16-byte MAC of `msg`/`len` into `out`. `nonce` (12 bytes) is required
 // for AES-GMAC and must be NULL otherwise (MISSING_NONCE / UNEXPECTED_NONCE).
@@ -274,23 +296,24 @@ enum smbsign_status smbsign_algorithm_for_dialect(uint16_t dialect,
 // # Safety
 // `key` a live handle; `msg` readable for `len` bytes; `nonce` NULL or 12
 // readable bytes; `out` writable for 16 bytes.
-enum smbsign_status smbsign_mac(const struct smbsign_key *key,
-                                const uint8_t *nonce,
-                                const uint8_t *msg,
-                                size_t len,
-                                uint8_t *out);
+smbsign_status smbsign_mac(const struct smbsign_key *key,
+                           const uint8_t *nonce,
+                           const uint8_t *msg,
+                           size_t len,
+                           uint8_t *out);
 
 // The 16-byte MAC of the concatenation of `iovcnt` segments (the shape of
 // Samba's `smb2_signing_sign_pdu`). Nonce rules as `smbsign_mac`.
-// Errors also: INVALID_ARGUMENT for a negative count or total length overflow.
+// Errors also: INVALID_ARGUMENT for a negative count, a count too large to
+// gather in memory, or total length overflow.
 //
 // # Safety
 // `iov` points to `iovcnt` iovecs whose segments are readable; others as `smbsign_mac`.
-enum smbsign_status smbsign_mac_iov(const struct smbsign_key *key,
-                                    const uint8_t *nonce,
-                                    const struct iovec *iov,
-                                    int iovcnt,
-                                    uint8_t *out);
+smbsign_status smbsign_mac_iov(const struct smbsign_key *key,
+                               const uint8_t *nonce,
+                               const struct iovec *iov,
+                               int iovcnt,
+                               uint8_t *out);
 
 // Signs a PDU or compound chain in place: for each PDU, sets SMB2_FLAGS_SIGNED,
 // MACs it with the Signature field zeroed (AES-GMAC nonce from its header) and
@@ -299,7 +322,7 @@ enum smbsign_status smbsign_mac_iov(const struct smbsign_key *key,
 //
 // # Safety
 // `key` a live handle; `pdu` readable and writable for `len` bytes.
-enum smbsign_status smbsign_sign_pdu(const struct smbsign_key *key, uint8_t *pdu, size_t len);
+smbsign_status smbsign_sign_pdu(const struct smbsign_key *key, uint8_t *pdu, size_t len);
 
 // Verifies a PDU or compound chain without modifying it, comparing signatures
 // in constant time. Errors: BAD_SIGNATURE, NOT_SIGNED, TRUNCATED,
@@ -307,26 +330,24 @@ enum smbsign_status smbsign_sign_pdu(const struct smbsign_key *key, uint8_t *pdu
 //
 // # Safety
 // `key` a live handle; `pdu` readable for `len` bytes.
-enum smbsign_status smbsign_verify_pdu(const struct smbsign_key *key,
-                                       const uint8_t *pdu,
-                                       size_t len);
+smbsign_status smbsign_verify_pdu(const struct smbsign_key *key, const uint8_t *pdu, size_t len);
 
 // `smbsign_sign_pdu` over a PDU or chain spread across `iovcnt` segments
 // (headers may straddle segments). Overlapping segments are INVALID_ARGUMENT.
 //
 // # Safety
 // `iov` points to `iovcnt` iovecs whose segments are readable and writable.
-enum smbsign_status smbsign_sign_pdu_iov(const struct smbsign_key *key,
-                                         const struct iovec *iov,
-                                         int iovcnt);
+smbsign_status smbsign_sign_pdu_iov(const struct smbsign_key *key,
+                                    const struct iovec *iov,
+                                    int iovcnt);
 
 // `smbsign_verify_pdu` over a PDU or chain spread across `iovcnt` segments.
 //
 // # Safety
 // `iov` points to `iovcnt` iovecs whose segments are readable.
-enum smbsign_status smbsign_verify_pdu_iov(const struct smbsign_key *key,
-                                           const struct iovec *iov,
-                                           int iovcnt);
+smbsign_status smbsign_verify_pdu_iov(const struct smbsign_key *key,
+                                      const struct iovec *iov,
+                                      int iovcnt);
 
 #ifdef __cplusplus
 }  // extern "C"

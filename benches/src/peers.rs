@@ -178,7 +178,7 @@ impl CAbiKey {
         let mut h = core::ptr::null_mut();
         // SAFETY: key is 16 readable bytes; h is a valid out-pointer.
         let st = unsafe { smbsign_ffi::smbsign_key_new(alg.id(), key.as_ptr(), 16, &mut h) };
-        assert_eq!(st, smbsign_ffi::smbsign_status::SMBSIGN_OK);
+        assert_eq!(st, smbsign_ffi::smbsign_status_code::SMBSIGN_OK);
         CAbiKey(h)
     }
 
@@ -190,7 +190,7 @@ impl CAbiKey {
         let st = unsafe {
             smbsign_ffi::smbsign_mac(self.0, n, msg.as_ptr(), msg.len(), out.as_mut_ptr())
         };
-        assert_eq!(st, smbsign_ffi::smbsign_status::SMBSIGN_OK);
+        assert_eq!(st, smbsign_ffi::smbsign_status_code::SMBSIGN_OK);
         out
     }
 }

@@ -11,9 +11,25 @@ use crate::backend::{self, Backend};
 use crate::error::{Error, Result};
 use crate::mac::hmac;
 
+/// The longest output the KDFs produce: SP 800-108's `[L]_32` field counts
+/// output *bits* in 32 bits, so `L <= 2^32 - 1` bits, i.e. 536,870,911 bytes.
+/// (The 32-bit counter alone would allow `(2^32 - 1) * 32` bytes; the SMB KDF
+/// encodes L, so the bit bound is the binding one and both functions use it.)
+pub const MAX_OUTPUT_LEN: usize = (u32::MAX / 8) as usize;
+
+/// Whether `len` is an output length the KDFs accept (1..=[`MAX_OUTPUT_LEN`]);
+/// [`Error::OutputLength`] if not. Faces that allocate the output check this
+/// first, so a caller's length never sizes an allocation before it is validated.
+pub fn check_output_len(len: usize) -> Result<()> {
+    if len == 0 || len > MAX_OUTPUT_LEN {
+        return Err(Error::OutputLength(len));
+    }
+    Ok(())
+}
+
 /// SP 800-108 counter mode, PRF HMAC-SHA256, 32-bit big-endian counter placed
 /// before the fixed input (given as pieces to concatenate). Fills `out`.
-/// [`Error::OutputLength`] for an empty `out`.
+/// [`Error::OutputLength`] for an empty `out` or one over [`MAX_OUTPUT_LEN`].
 pub fn counter_hmac_sha256(key: &[u8], fixed_input: &[&[u8]], out: &mut [u8]) -> Result<()> {
     counter_hmac_sha256_with(backend::active(), key, fixed_input, out)
 }
@@ -24,10 +40,7 @@ fn counter_hmac_sha256_with(
     fixed_input: &[&[u8]],
     out: &mut [u8],
 ) -> Result<()> {
-    let blocks = out.len().div_ceil(hmac::OUTPUT_LEN);
-    if out.is_empty() || u32::try_from(blocks).is_err() || u32::try_from(out.len() * 8).is_err() {
-        return Err(Error::OutputLength(out.len()));
-    }
+    check_output_len(out.len())?;
     let prf = hmac::Key::with_backend(key, backend);
     for (i, chunk) in out.chunks_mut(hmac::OUTPUT_LEN).enumerate() {
         let mut st = prf.start();
@@ -46,7 +59,9 @@ fn counter_hmac_sha256_with(
 /// `L = 8 * out.len()`. `label` and `context` are passed as SMB defines them,
 /// including their trailing NUL where MS-SMB2 has one.
 pub fn smb_kdf(key: &[u8], label: &[u8], context: &[u8], out: &mut [u8]) -> Result<()> {
-    let l = u32::try_from(out.len() * 8).map_err(|_| Error::OutputLength(out.len()))?;
+    check_output_len(out.len())?;
+    // Cannot truncate: MAX_OUTPUT_LEN * 8 fits in 32 bits.
+    let l = (out.len() * 8) as u32;
     counter_hmac_sha256(key, &[label, &[0], context, &l.to_be_bytes()], out)
 }
 

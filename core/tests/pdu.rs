@@ -318,3 +318,32 @@ fn dialect_table() {
         assert_eq!(Algorithm::from_id(a.id()), Ok(a));
     }
 }
+
+/// Issue 16: the chain is walked once and nothing is written until every PDU
+/// has been checked and signed, so a malformed PDU anywhere (after 0..=7 good
+/// ones: the stack-held and the spilled signatures alike) leaves the whole
+/// buffer untouched; and a malformed chain's error takes precedence over an
+/// earlier PDU's bad signature when verifying.
+#[test]
+fn malformed_tail_leaves_every_earlier_pdu_unsigned() {
+    for alg in Algorithm::ALL {
+        let k = SigningKey::new(alg, &[3; 16]).unwrap();
+        for n in 1..=8usize {
+            let lens: Vec<usize> = (0..n).map(|i| 16 + i * 8).collect();
+            let (mut buf, ranges) = chain(70 + n as u64, &lens);
+            let last = ranges[n - 1].0;
+            buf[last] = 0; // the last PDU's ProtocolId
+            assert_rejected(&k, &buf, Error::BadProtocolId { offset: last });
+            // Signed with a good tail, then the first signature broken and the
+            // tail's ProtocolId broken: the chain error wins.
+            buf[last] = 0xFE;
+            smb2::sign_pdu(&k, &mut buf).unwrap();
+            buf[50] ^= 1;
+            buf[last] = 0;
+            assert_eq!(
+                smb2::verify_pdu(&k, &buf),
+                Err(Error::BadProtocolId { offset: last })
+            );
+        }
+    }
+}

@@ -1,6 +1,11 @@
 //! Batch signing: arrays of jobs, each with its own key, computed together in
 //! the multi-buffer kernels. Every job gets its own status; the call returns
 //! SMBSIGN_OK when every job succeeded, else the first failing job's status.
+//!
+//! Status rule: once the job array itself is usable (non-NULL, sane count),
+//! every job's `status` is written on every path. It is first set to
+//! SMBSIGN_ERR_INTERNAL, so that no early return (or caught panic) can leave a
+//! caller's stale or zero-initialised SMBSIGN_OK in place.
 
 use smbsign::batch::{self, Job, PduJob};
 
@@ -20,7 +25,7 @@ pub struct smbsign_job {
     pub len: usize,
     /// Out (sign): the 16-byte MAC. In (verify): the tag to check.
     pub tag: [u8; 16],
-    /// Out: this job's result.
+    /// Out: this job's result (an `smbsign_status_code` value; never read).
     pub status: smbsign_status,
 }
 
@@ -33,7 +38,7 @@ pub struct smbsign_pdu_job {
     pub pdu: *mut u8,
     /// Its length in bytes.
     pub len: usize,
-    /// Out: this job's result.
+    /// Out: this job's result (an `smbsign_status_code` value; never read).
     pub status: smbsign_status,
 }
 
@@ -41,7 +46,7 @@ pub struct smbsign_pdu_job {
 ///
 /// # Safety
 /// `jobs` NULL with `count` 0, or valid for reads and writes of `count` jobs.
-unsafe fn job_slice<'a, T>(jobs: *mut T, count: usize) -> Result<&'a mut [T], smbsign_status> {
+unsafe fn job_slice<'a, T>(jobs: *mut T, count: usize) -> Result<&'a mut [T], smbsign_status_code> {
     if count == 0 {
         return Ok(&mut []);
     }
@@ -55,10 +60,46 @@ unsafe fn job_slice<'a, T>(jobs: *mut T, count: usize) -> Result<&'a mut [T], sm
     Ok(unsafe { std::slice::from_raw_parts_mut(jobs, count) })
 }
 
-/// The first failing status, or OK.
-fn overall(statuses: impl Iterator<Item = smbsign_status>) -> Result<(), smbsign_status> {
-    match statuses.into_iter().find(|&s| s != SMBSIGN_OK) {
-        Some(s) => Err(s),
+/// A job array whose every status has been set to INTERNAL (see the module doc).
+trait Statuses {
+    fn status_mut(&mut self) -> &mut smbsign_status;
+}
+impl Statuses for smbsign_job {
+    fn status_mut(&mut self) -> &mut smbsign_status {
+        &mut self.status
+    }
+}
+impl Statuses for smbsign_pdu_job {
+    fn status_mut(&mut self) -> &mut smbsign_status {
+        &mut self.status
+    }
+}
+
+/// The job array from C with every status preset to INTERNAL.
+///
+/// # Safety
+/// As [`job_slice`].
+unsafe fn jobs_preset<'a, T: Statuses>(
+    jobs: *mut T,
+    count: usize,
+) -> Result<&'a mut [T], smbsign_status_code> {
+    // SAFETY: the caller's contract, passed on.
+    let jobs = unsafe { job_slice(jobs, count)? };
+    for j in jobs.iter_mut() {
+        *j.status_mut() = SMBSIGN_ERR_INTERNAL.int();
+    }
+    Ok(jobs)
+}
+
+/// The first failing status, or OK. Statuses here were all written by this
+/// library, but the check is a checked conversion anyway.
+fn overall<T: Statuses>(jobs: &mut [T]) -> Result<(), smbsign_status_code> {
+    match jobs
+        .iter_mut()
+        .map(|j| *j.status_mut())
+        .find(|&s| s != SMBSIGN_OK.int())
+    {
+        Some(s) => Err(smbsign_status_code::from_int(s).unwrap_or(SMBSIGN_ERR_INTERNAL)),
         None => Ok(()),
     }
 }
@@ -82,7 +123,7 @@ unsafe fn core_jobs<'a>(jobs: &mut [smbsign_job]) -> (Vec<usize>, Vec<Job<'a>>) 
                 idx.push(i);
                 out.push(job);
             }
-            Err(s) => j.status = s,
+            Err(s) => j.status = s.int(),
         }
     }
     (idx, out)
@@ -103,16 +144,21 @@ pub unsafe extern "C" fn smbsign_sign_batch(
 ) -> smbsign_status {
     guard(|| {
         // SAFETY: caller contract.
-        let jobs = unsafe { job_slice(jobs, count)? };
+        let jobs = unsafe { jobs_preset(jobs, count)? };
         // SAFETY: caller contract for each job.
         let (idx, core) = unsafe { core_jobs(jobs) };
         let mut tags = vec![[0u8; 16]; core.len()];
-        batch::sign(&core, &mut tags)?;
+        let done = batch::sign(&core, &mut tags).map_err(smbsign_status_code::from);
         for (&i, t) in idx.iter().zip(&tags) {
-            jobs[i].tag = *t;
-            jobs[i].status = SMBSIGN_OK;
+            match done {
+                Ok(()) => {
+                    jobs[i].tag = *t;
+                    jobs[i].status = SMBSIGN_OK.int();
+                }
+                Err(s) => jobs[i].status = s.int(),
+            }
         }
-        overall(jobs.iter().map(|j| j.status))
+        overall(jobs)
     })
 }
 
@@ -129,84 +175,123 @@ pub unsafe extern "C" fn smbsign_verify_batch(
 ) -> smbsign_status {
     guard(|| {
         // SAFETY: caller contract.
-        let jobs = unsafe { job_slice(jobs, count)? };
+        let jobs = unsafe { jobs_preset(jobs, count)? };
         // SAFETY: caller contract for each job.
         let (idx, core) = unsafe { core_jobs(jobs) };
         let tags: Vec<[u8; 16]> = idx.iter().map(|&i| jobs[i].tag).collect();
         let mut valid = vec![false; core.len()];
-        batch::verify(&core, &tags, &mut valid)?;
+        let done = batch::verify(&core, &tags, &mut valid).map_err(smbsign_status_code::from);
         for (&i, &v) in idx.iter().zip(&valid) {
-            jobs[i].status = if v {
-                SMBSIGN_OK
-            } else {
-                SMBSIGN_ERR_BAD_SIGNATURE
+            jobs[i].status = match done {
+                Ok(_) if v => SMBSIGN_OK.int(),
+                Ok(_) => SMBSIGN_ERR_BAD_SIGNATURE.int(),
+                Err(s) => s.int(),
             };
         }
-        overall(jobs.iter().map(|j| j.status))
+        overall(jobs)
     })
 }
 
-/// The PDU buffers of the jobs; INVALID_ARGUMENT if two overlap (they would alias).
-///
-/// # Safety
-/// Each job's `pdu` NULL with `len` 0, or valid for reads and writes of `len` bytes.
-unsafe fn pdu_buffers<'a>(
-    jobs: &[smbsign_pdu_job],
-) -> Result<Vec<Result<&'a mut [u8], smbsign_status>>, smbsign_status> {
-    let mut ranges: Vec<(usize, usize)> = jobs
+/// Whether each job's buffer overlaps another job's buffer. Only jobs that
+/// would otherwise become slices count (a key, a non-NULL buffer of a valid
+/// non-zero length): a job refused for its own reason aliases nothing, and
+/// must not get an innocent neighbour refused.
+fn overlapping(jobs: &[smbsign_pdu_job]) -> Vec<bool> {
+    let mut ranges: Vec<(usize, usize, usize)> = jobs
         .iter()
-        .filter(|j| !j.pdu.is_null() && j.len > 0)
-        .map(|j| (j.pdu as usize, (j.pdu as usize).saturating_add(j.len)))
+        .enumerate()
+        .filter(|(_, j)| {
+            !j.key.is_null() && !j.pdu.is_null() && j.len > 0 && j.len <= isize::MAX as usize
+        })
+        .map(|(i, j)| (j.pdu as usize, (j.pdu as usize).saturating_add(j.len), i))
         .collect();
-    if any_overlap(&mut ranges) {
-        return Err(SMBSIGN_ERR_INVALID_ARGUMENT);
+    ranges.sort_unstable();
+    let mut hit = vec![false; jobs.len()];
+    // Sorted by start: a range overlaps an earlier one iff it starts before the
+    // furthest end seen so far (that range's owner is marked too).
+    let mut reach: Option<(usize, usize)> = None; // (furthest end, its job)
+    for &(start, end, i) in &ranges {
+        if let Some((far, owner)) = reach {
+            if start < far {
+                hit[i] = true;
+                hit[owner] = true;
+            }
+        }
+        if reach.is_none_or(|(far, _)| end > far) {
+            reach = Some((end, i));
+        }
     }
-    // SAFETY: the caller's contract per job; no two buffers overlap (checked).
-    Ok(jobs
-        .iter()
-        .map(|j| unsafe { bytes_mut(j.pdu, j.len) })
-        .collect())
+    hit
 }
 
-/// Runs `f` over the jobs whose key and buffer are valid, storing each result.
+/// A read-only PDU buffer (shared slices may overlap).
 ///
 /// # Safety
-/// As `smbsign_sign_pdu_batch`.
-unsafe fn pdu_batch(
+/// As [`bytes`].
+unsafe fn shared<'a>(pdu: *mut u8, len: usize) -> Result<&'a [u8], smbsign_status_code> {
+    // SAFETY: the caller's contract, passed on.
+    unsafe { bytes(pdu, len) }
+}
+
+/// Runs `f` over the jobs whose key and buffer are valid (and, when
+/// `exclusive`, whose buffer overlaps no other job's: it would alias a mutable
+/// slice), storing each job's result.
+///
+/// # Safety
+/// `jobs` valid for `count` jobs; each `key` NULL or a live handle, each `pdu`
+/// NULL with `len` 0 or valid for `len` bytes (reads, and writes when `exclusive`).
+unsafe fn pdu_batch<'a, B: 'a>(
     jobs: *mut smbsign_pdu_job,
     count: usize,
-    f: impl FnOnce(&mut [PduJob<'_, &mut [u8]>]) -> Vec<smbsign::Result<()>>,
+    exclusive: bool,
+    make: unsafe fn(*mut u8, usize) -> Result<B, smbsign_status_code>,
+    f: impl FnOnce(&mut [PduJob<'_, B>]) -> Vec<smbsign::Result<()>>,
 ) -> smbsign_status {
     guard(|| {
         // SAFETY: caller contract.
-        let jobs = unsafe { job_slice(jobs, count)? };
-        // SAFETY: caller contract per job.
-        let bufs = unsafe { pdu_buffers(jobs)? };
+        let jobs = unsafe { jobs_preset(jobs, count)? };
+        let refused = if exclusive {
+            overlapping(jobs)
+        } else {
+            vec![false; jobs.len()]
+        };
         let mut idx = Vec::with_capacity(jobs.len());
         let mut core = Vec::with_capacity(jobs.len());
-        for (i, (j, b)) in jobs.iter_mut().zip(bufs).enumerate() {
+        for (i, j) in jobs.iter_mut().enumerate() {
             // SAFETY: caller contract on the key.
-            match unsafe { key_ref(j.key) }.and_then(|k| Ok((k, b?))) {
-                Ok((key, pdu)) => {
-                    idx.push(i);
-                    core.push(PduJob { key, pdu });
+            let made = unsafe { key_ref(j.key) }.and_then(|key| {
+                if refused[i] {
+                    return Err(SMBSIGN_ERR_INVALID_ARGUMENT);
                 }
-                Err(s) => j.status = s,
+                // SAFETY: the caller's contract on the buffer; when
+                // `exclusive`, it overlaps no other job's (checked above).
+                let pdu = unsafe { make(j.pdu, j.len)? };
+                Ok(PduJob { key, pdu })
+            });
+            match made {
+                Ok(job) => {
+                    idx.push(i);
+                    core.push(job);
+                }
+                Err(s) => j.status = s.int(),
             }
         }
         let results = f(&mut core);
         drop(core);
         for (&i, r) in idx.iter().zip(results) {
-            jobs[i].status = r.map_or_else(smbsign_status::from, |()| SMBSIGN_OK);
+            jobs[i].status = r.map_or_else(|e| smbsign_status_code::from(e).int(), |()| 0);
         }
-        overall(jobs.iter().map(|j| j.status))
+        overall(jobs)
     })
 }
 
 /// Signs every job's PDU or compound chain in place, as `smbsign_sign_pdu`
 /// would, computed together. Per job: OK, or the chain's error (its buffer
-/// untouched). Returns OK when every job succeeded, else the first failing
-/// job's status; INVALID_ARGUMENT (nothing written) when two buffers overlap.
+/// untouched); INVALID_ARGUMENT (buffer untouched) for each job whose buffer
+/// overlaps another job's, since signing one would change the other's input.
+/// The other jobs are signed. Returns OK when every job succeeded, else the
+/// first failing job's status. Every job's status is written whenever `jobs`
+/// is usable (not NULL with a non-zero count).
 ///
 /// # Safety
 /// `jobs` valid for `count` jobs; each `key` a live handle, each `pdu`
@@ -220,33 +305,24 @@ pub unsafe extern "C" fn smbsign_sign_pdu_batch(
     // (A closure: the function item is not general over the buffer lifetime.)
     #[allow(clippy::redundant_closure)]
     unsafe {
-        pdu_batch(jobs, count, |j| batch::sign_pdus(j))
+        pdu_batch(jobs, count, true, bytes_mut, |j| batch::sign_pdus(j))
     }
 }
 
 /// Verifies every job's PDU or compound chain without modifying it, as
 /// `smbsign_verify_pdu` would. Per job: OK, BAD_SIGNATURE, NOT_SIGNED, or
-/// the chain's error. Returns OK when every job verified, else the first
-/// failing job's status.
+/// the chain's error. Buffers are only read, so jobs may share or overlap
+/// buffers (each is verified on its own). Returns OK when every job verified,
+/// else the first failing job's status; every job's status is written.
 ///
 /// # Safety
-/// As `smbsign_sign_pdu_batch` (buffers are only read).
+/// `jobs` valid for `count` jobs; each `key` a live handle, each `pdu`
+/// readable for `len` bytes.
 #[no_mangle]
 pub unsafe extern "C" fn smbsign_verify_pdu_batch(
     jobs: *mut smbsign_pdu_job,
     count: usize,
 ) -> smbsign_status {
     // SAFETY: the caller's contract, passed on.
-    unsafe {
-        pdu_batch(jobs, count, |j| {
-            let shared: Vec<PduJob<'_, &[u8]>> = j
-                .iter()
-                .map(|p| PduJob {
-                    key: p.key,
-                    pdu: &*p.pdu,
-                })
-                .collect();
-            batch::verify_pdus(&shared)
-        })
-    }
+    unsafe { pdu_batch(jobs, count, false, shared, |j| batch::verify_pdus(j)) }
 }

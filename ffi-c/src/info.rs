@@ -2,7 +2,8 @@
 
 use core::ffi::c_char;
 
-use crate::guard::smbsign_status::{self, *};
+use crate::guard::smbsign_status;
+use crate::guard::smbsign_status_code::{self, *};
 
 /// The library version, e.g. "0.1.0". Static; do not free.
 #[no_mangle]
@@ -47,10 +48,14 @@ pub extern "C" fn smbsign_backend_name(algorithm: u16) -> *const c_char {
     .unwrap_or(core::ptr::null())
 }
 
-/// A static description of `status`. Never NULL.
+/// A static description of `status`. Never NULL: any int is accepted, and a
+/// value that is not an `smbsign_status_code` gives "unknown status".
 #[no_mangle]
 pub extern "C" fn smbsign_strerror(status: smbsign_status) -> *const c_char {
-    let s: &'static str = match status {
+    let Some(code) = smbsign_status_code::from_int(status) else {
+        return c"unknown status".as_ptr();
+    };
+    let s: &'static str = match code {
         SMBSIGN_OK => "success\0",
         SMBSIGN_ERR_NULL_POINTER => "NULL pointer\0",
         SMBSIGN_ERR_INVALID_ARGUMENT => {

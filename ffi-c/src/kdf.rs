@@ -40,7 +40,7 @@ fn export(k: &SessionKeys) -> smbsign_session_keys {
 unsafe fn write_keys(
     out: *mut smbsign_session_keys,
     k: &SessionKeys,
-) -> Result<(), smbsign_status> {
+) -> Result<(), smbsign_status_code> {
     if out.is_null() {
         return Err(SMBSIGN_ERR_NULL_POINTER);
     }
@@ -70,8 +70,65 @@ pub unsafe extern "C" fn smbsign_hmac_sha256(
     })
 }
 
+/// The longest KDF output, in bytes: SP 800-108's `[L]_32` field counts the
+/// output in bits, so at most 2^32 - 1 bits (536,870,911 bytes). Longer
+/// requests fail with SMBSIGN_ERR_OUTPUT_LENGTH before anything is allocated.
+// A literal, for cbindgen; the assertion ties it to the core's bound.
+pub const SMBSIGN_KDF_MAX_OUTPUT: usize = 536_870_911;
+const _: () = assert!(SMBSIGN_KDF_MAX_OUTPUT == kdf::MAX_OUTPUT_LEN);
+
+/// Validates a KDF output argument, then runs `derive` into it. Order: `out`
+/// NULL with a non-zero `out_len` is NULL_POINTER; `out_len` 0 or over
+/// [`SMBSIGN_KDF_MAX_OUTPUT`] is OUTPUT_LENGTH. Nothing sized by the caller is
+/// allocated: the output is derived straight into `out`, unless `out`
+/// overlaps an input (`inputs`), in which case the inputs (not the output)
+/// are copied first, with a fallible allocation (INTERNAL if it fails).
+///
+/// # Safety
+/// `out` NULL or writable for `out_len` bytes; `inputs` readable.
+unsafe fn kdf_into(
+    out: *mut u8,
+    out_len: usize,
+    inputs: &[&[u8]],
+    derive: impl FnOnce(&[&[u8]], &mut [u8]) -> smbsign::Result<()>,
+) -> Result<(), smbsign_status_code> {
+    if out.is_null() && out_len != 0 {
+        return Err(SMBSIGN_ERR_NULL_POINTER);
+    }
+    kdf::check_output_len(out_len)?;
+    let (lo, hi) = (out as usize, out as usize + out_len);
+    let aliased = inputs
+        .iter()
+        .any(|i| !i.is_empty() && (i.as_ptr() as usize) < hi && lo < i.as_ptr() as usize + i.len());
+    let mut owned: Vec<Vec<u8>> = Vec::new();
+    if aliased {
+        for i in inputs {
+            let mut v = Vec::new();
+            v.try_reserve_exact(i.len())
+                .map_err(|_| SMBSIGN_ERR_INTERNAL)?;
+            v.extend_from_slice(i);
+            owned.push(v);
+        }
+    }
+    // SAFETY: non-NULL, 1..=SMBSIGN_KDF_MAX_OUTPUT bytes, writable per the caller's
+    // contract. When it overlaps an input, the inputs were copied above and
+    // the caller's input slices are not used again.
+    let o = unsafe { bytes_mut(out, out_len)? };
+    let r = if aliased {
+        let copies: Vec<&[u8]> = owned.iter().map(Vec::as_slice).collect();
+        derive(&copies, o)
+    } else {
+        derive(inputs, o)
+    };
+    for v in &mut owned {
+        zeroize::Zeroize::zeroize(v.as_mut_slice());
+    }
+    Ok(r?)
+}
+
 /// SP 800-108 counter-mode KDF, PRF HMAC-SHA256, 32-bit counter before the
-/// fixed input: fills `out`/`out_len` (OUTPUT_LENGTH if 0).
+/// fixed input: fills `out`/`out_len` (OUTPUT_LENGTH if 0 or over
+/// SMBSIGN_KDF_MAX_OUTPUT; NULL_POINTER for NULL `out`, checked first).
 ///
 /// # Safety
 /// Inputs readable for their lengths; `out` writable for `out_len` bytes.
@@ -88,16 +145,17 @@ pub unsafe extern "C" fn smbsign_kbkdf_hmac_sha256(
         // SAFETY (all): caller contract.
         let k = unsafe { bytes(key, key_len)? };
         let f = unsafe { bytes(fixed_input, fixed_len)? };
-        let mut tmp = vec![0u8; out_len];
-        kdf::counter_hmac_sha256(k, &[f], &mut tmp)?;
-        let o = unsafe { bytes_mut(out, out_len)? };
-        o.copy_from_slice(&tmp);
-        Ok(())
+        unsafe {
+            kdf_into(out, out_len, &[k, f], |i, o| {
+                kdf::counter_hmac_sha256(i[0], &[i[1]], o)
+            })
+        }
     })
 }
 
 /// The SMB KDF: `KDF(key, label || 0x00 || context || [8*out_len]_32)`. Pass SMB's
-/// labels with their trailing NUL (e.g. "SMBSigningKey" plus 1 byte).
+/// labels with their trailing NUL (e.g. "SMBSigningKey" plus 1 byte). Errors as
+/// `smbsign_kbkdf_hmac_sha256`.
 ///
 /// # Safety
 /// Inputs readable for their lengths; `out` writable for `out_len` bytes.
@@ -117,11 +175,11 @@ pub unsafe extern "C" fn smbsign_kdf(
         let k = unsafe { bytes(key, key_len)? };
         let l = unsafe { bytes(label, label_len)? };
         let c = unsafe { bytes(context, context_len)? };
-        let mut tmp = vec![0u8; out_len];
-        kdf::smb_kdf(k, l, c, &mut tmp)?;
-        let o = unsafe { bytes_mut(out, out_len)? };
-        o.copy_from_slice(&tmp);
-        Ok(())
+        unsafe {
+            kdf_into(out, out_len, &[k, l, c], |i, o| {
+                kdf::smb_kdf(i[0], i[1], i[2], o)
+            })
+        }
     })
 }
 

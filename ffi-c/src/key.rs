@@ -34,6 +34,15 @@ pub struct smbsign_key(SigningKey);
 /// Segments above this count are gathered on the heap instead of the stack.
 const STACK_IOVS: usize = 16;
 
+/// An empty vector with room for `n` items, or INVALID_ARGUMENT when that
+/// much memory cannot be had: a count from the caller never aborts the process.
+fn fallible_vec<T>(n: usize) -> Result<Vec<T>, smbsign_status_code> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(n)
+        .map_err(|_| SMBSIGN_ERR_INVALID_ARGUMENT)?;
+    Ok(v)
+}
+
 /// Reads `iovcnt` iovecs as byte slices and calls `f` with them.
 ///
 /// # Safety
@@ -42,8 +51,8 @@ const STACK_IOVS: usize = 16;
 unsafe fn with_iov<'a, R>(
     iov: *const iovec,
     iovcnt: c_int,
-    f: impl FnOnce(&[&'a [u8]]) -> Result<R, smbsign_status>,
-) -> Result<R, smbsign_status> {
+    f: impl FnOnce(&[&'a [u8]]) -> Result<R, smbsign_status_code>,
+) -> Result<R, smbsign_status_code> {
     let n = usize::try_from(iovcnt).map_err(|_| SMBSIGN_ERR_INVALID_ARGUMENT)?;
     if n > 0 && iov.is_null() {
         return Err(SMBSIGN_ERR_NULL_POINTER);
@@ -51,6 +60,9 @@ unsafe fn with_iov<'a, R>(
     let mut total = 0usize;
     let mut stack: [&'a [u8]; STACK_IOVS] = [&[]; STACK_IOVS];
     let mut heap = Vec::new();
+    if n > STACK_IOVS {
+        heap = fallible_vec(n)?;
+    }
     for i in 0..n {
         // SAFETY: i < iovcnt and the caller guarantees iovcnt readable entries.
         let v = unsafe { &*iov.add(i) };
@@ -77,9 +89,15 @@ unsafe fn with_iov<'a, R>(
 pub(crate) unsafe fn gather<'a>(
     iov: *const iovec,
     iovcnt: c_int,
-) -> Result<Vec<&'a [u8]>, smbsign_status> {
+) -> Result<Vec<&'a [u8]>, smbsign_status_code> {
     // SAFETY: same contract as with_iov.
-    unsafe { with_iov(iov, iovcnt, |segs| Ok(segs.to_vec())) }
+    unsafe {
+        with_iov(iov, iovcnt, |segs| {
+            let mut v = fallible_vec(segs.len())?;
+            v.extend_from_slice(segs);
+            Ok(v)
+        })
+    }
 }
 
 /// Reads `iovcnt` iovecs as mutable byte slices, refusing overlapping segments
@@ -90,14 +108,14 @@ pub(crate) unsafe fn gather<'a>(
 unsafe fn with_iov_mut<R>(
     iov: *const iovec,
     iovcnt: c_int,
-    f: impl FnOnce(&mut [&mut [u8]]) -> Result<R, smbsign_status>,
-) -> Result<R, smbsign_status> {
+    f: impl FnOnce(&mut [&mut [u8]]) -> Result<R, smbsign_status_code>,
+) -> Result<R, smbsign_status_code> {
     let n = usize::try_from(iovcnt).map_err(|_| SMBSIGN_ERR_INVALID_ARGUMENT)?;
     if n > 0 && iov.is_null() {
         return Err(SMBSIGN_ERR_NULL_POINTER);
     }
     // Check bounds and overlap before creating any mutable slice.
-    let mut ranges = Vec::with_capacity(n);
+    let mut ranges = fallible_vec(n)?;
     let mut total = 0usize;
     for i in 0..n {
         // SAFETY: i < iovcnt and the caller guarantees iovcnt readable entries.
@@ -123,7 +141,7 @@ unsafe fn with_iov_mut<R>(
     if any_overlap(&mut ranges) {
         return Err(SMBSIGN_ERR_INVALID_ARGUMENT);
     }
-    let mut segs = Vec::with_capacity(n);
+    let mut segs = fallible_vec(n)?;
     for i in 0..n {
         // SAFETY: as above; segments were checked not to overlap, so the mutable
         // slices do not alias each other.
@@ -137,7 +155,7 @@ unsafe fn with_iov_mut<R>(
 /// `key` must be NULL or a live handle from `smbsign_key_new`.
 pub(crate) unsafe fn key_ref<'a>(
     key: *const smbsign_key,
-) -> Result<&'a SigningKey, smbsign_status> {
+) -> Result<&'a SigningKey, smbsign_status_code> {
     if key.is_null() {
         return Err(SMBSIGN_ERR_NULL_POINTER);
     }
@@ -149,7 +167,7 @@ pub(crate) unsafe fn key_ref<'a>(
 /// `nonce` must be NULL or valid for reads of 12 bytes.
 pub(crate) unsafe fn nonce_ref<'a>(
     nonce: *const u8,
-) -> Result<Option<&'a [u8; 12]>, smbsign_status> {
+) -> Result<Option<&'a [u8; 12]>, smbsign_status_code> {
     if nonce.is_null() {
         Ok(None)
     } else {
@@ -224,6 +242,9 @@ pub unsafe extern "C" fn smbsign_key_algorithm(
     })
 }
 
+/// A SigningAlgorithmId MS-SMB2 does not define, standing in for ints outside u16.
+const UNKNOWN_ID: u16 = u16::MAX;
+
 /// The signing algorithm of `dialect` (0x0202, 0x0210, 0x0300, 0x0302, 0x0311).
 /// `negotiated` is the SIGNING_CAPABILITIES SigningAlgorithmId for 3.1.1, or -1
 /// when none was negotiated. Errors: UNSUPPORTED_DIALECT, UNKNOWN_ALGORITHM, NULL_POINTER.
@@ -240,9 +261,11 @@ pub unsafe extern "C" fn smbsign_algorithm_for_dialect(
         if out.is_null() {
             return Err(SMBSIGN_ERR_NULL_POINTER);
         }
+        // An int outside u16 is an unknown id like any other: the core refuses
+        // it exactly when the dialect reads the negotiated id (3.1.1).
         let n = match negotiated {
             -1 => None,
-            v => Some(u16::try_from(v).map_err(|_| SMBSIGN_ERR_UNKNOWN_ALGORITHM)?),
+            v => Some(u16::try_from(v).unwrap_or(UNKNOWN_ID)),
         };
         let alg = Algorithm::for_dialect(dialect, n)?;
         // SAFETY: non-NULL, writable per the caller's contract.
@@ -278,7 +301,8 @@ pub unsafe extern "C" fn smbsign_mac(
 
 /// The 16-byte MAC of the concatenation of `iovcnt` segments (the shape of
 /// Samba's `smb2_signing_sign_pdu`). Nonce rules as `smbsign_mac`.
-/// Errors also: INVALID_ARGUMENT for a negative count or total length overflow.
+/// Errors also: INVALID_ARGUMENT for a negative count, a count too large to
+/// gather in memory, or total length overflow.
 ///
 /// # Safety
 /// `iov` points to `iovcnt` iovecs whose segments are readable; others as `smbsign_mac`.

@@ -17,11 +17,12 @@ pub use batch::{
     smbsign_job, smbsign_pdu_job, smbsign_sign_batch, smbsign_sign_pdu_batch, smbsign_verify_batch,
     smbsign_verify_pdu_batch,
 };
-pub use guard::smbsign_status;
+pub use guard::{smbsign_status, smbsign_status_code};
 pub use info::{smbsign_backend_name, smbsign_strerror, smbsign_version};
 pub use kdf::{
     smbsign_hmac_sha256, smbsign_kbkdf_hmac_sha256, smbsign_kdf, smbsign_preauth_update,
     smbsign_preauth_update_iov, smbsign_session_keys, smbsign_smb30_keys, smbsign_smb311_keys,
+    SMBSIGN_KDF_MAX_OUTPUT,
 };
 pub use key::{
     iovec, smbsign_algorithm, smbsign_algorithm_for_dialect, smbsign_key, smbsign_key_algorithm,

@@ -81,10 +81,13 @@ pub fn verify_batch(
 ) -> PyResult<Vec<bool>> {
     let parsed = parse_all(jobs)?;
     let core = core_jobs(&parsed)?;
-    let tags: Vec<[u8; 16]> = tags
+    // A tag of the wrong length is not the MAC: that job is False (as
+    // `SigningKey.verify`), compared against a zero tag so it still runs.
+    let given: Vec<Option<[u8; 16]>> = tags
         .try_iter()?
-        .map(|t| fixed::<16>(&t?, "tag"))
+        .map(|t| Ok(Bytes::new(&t?, "tag")?.as_slice().try_into().ok()))
         .collect::<PyResult<_>>()?;
+    let tags: Vec<[u8; 16]> = given.iter().map(|t| t.unwrap_or([0; 16])).collect();
     if tags.len() != core.len() {
         return Err(PyValueError::new_err(format!(
             "{} jobs but {} tags",
@@ -95,7 +98,11 @@ pub fn verify_batch(
     let total = parsed.iter().map(|j| j.data.len()).sum();
     let mut valid = vec![false; core.len()];
     maybe_detach(py, total, || batch::verify(&core, &tags, &mut valid)).map_err(value_error)?;
-    Ok(valid)
+    Ok(valid
+        .iter()
+        .zip(&given)
+        .map(|(&v, t)| v && t.is_some())
+        .collect())
 }
 
 /// `(key, pdu)` pairs with their buffer exports held (writable when signing).

@@ -1,9 +1,29 @@
 //! Bytes from Python without copying: any C-contiguous buffer-protocol object.
 //! Wrong types raise TypeError; read-only buffers where writing is needed raise TypeError.
+//! Int arguments: TypeError for a non-int (bool included), ValueError for any
+//! int out of range, however large or negative (never OverflowError).
 
 use pyo3::buffer::PyUntypedBuffer;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyInt};
+
+/// An int argument: `Some(v)` for an int in `0..2^64`, `None` for any other
+/// int (negative or huge: the caller raises its ValueError naming the value);
+/// TypeError for a non-int, and for bool (True is not an id or a length).
+pub fn int_arg(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Option<u64>> {
+    if obj.is_instance_of::<PyBool>() || !obj.is_instance_of::<PyInt>() {
+        let ty = obj
+            .get_type()
+            .name()
+            .map(|n| n.to_string())
+            .unwrap_or_default();
+        return Err(PyTypeError::new_err(format!(
+            "{what} must be an int, not {ty}"
+        )));
+    }
+    Ok(obj.extract::<u64>().ok())
+}
 
 /// Inputs at least this long are processed with the GIL released.
 pub const DETACH_MIN: usize = 4096;
@@ -21,14 +41,23 @@ unsafe impl Sync for Bytes {}
 
 impl Bytes {
     /// Takes a buffer export of `obj`, which must be C-contiguous.
+    /// An object that is no buffer at all raises TypeError naming `what`
+    /// (the original error as its `__cause__`); a buffer whose export fails
+    /// (a released memoryview, a closed mmap...) raises that original error.
     pub fn new(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Bytes> {
-        let buf = PyUntypedBuffer::get(obj).map_err(|_| {
+        let py = obj.py();
+        let buf = PyUntypedBuffer::get(obj).map_err(|e| {
+            if !e.is_instance_of::<PyTypeError>(py) {
+                return e;
+            }
             let ty = obj
                 .get_type()
                 .name()
                 .map(|n| n.to_string())
                 .unwrap_or_default();
-            PyTypeError::new_err(format!("{what}: expected a bytes-like object, got {ty}"))
+            let t = PyTypeError::new_err(format!("{what}: expected a bytes-like object, got {ty}"));
+            t.set_cause(py, Some(e));
+            t
         })?;
         if !buf.is_c_contiguous() {
             return Err(PyValueError::new_err(format!(

@@ -5,27 +5,55 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 use smbsign::kdf::{self as core_kdf, CipherKeyLen, SessionKeys};
 
-use crate::buffers::{fixed, Bytes};
+use crate::buffers::{fixed, int_arg, maybe_detach, Bytes};
 use crate::pdu::value_error;
 
+/// A KDF output length, validated before anything is sized by it: ValueError
+/// for 0, for anything over `MAX_OUTPUT_LEN` (the `[L]_32` bit count), and for
+/// any negative or huge int; TypeError for a non-int.
+fn output_len(length: &Bound<'_, PyAny>) -> PyResult<usize> {
+    match int_arg(length, "length")?.and_then(|v| usize::try_from(v).ok()) {
+        Some(n) => core_kdf::check_output_len(n)
+            .map(|()| n)
+            .map_err(value_error),
+        None => Err(PyValueError::new_err(format!(
+            "unsupported output length {length}"
+        ))),
+    }
+}
+
+/// `length` bytes of KDF output, derived straight into a new bytes object
+/// (Python's allocator: MemoryError, not an abort, if it cannot be had).
+fn derive<'py>(
+    py: Python<'py>,
+    length: &Bound<'_, PyAny>,
+    f: impl FnOnce(&mut [u8]) -> smbsign::Result<()> + Send,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let n = output_len(length)?;
+    PyBytes::new_with(py, n, |out| {
+        maybe_detach(py, n, || f(out)).map_err(value_error)
+    })
+}
+
 /// The SMB KDF (SP 800-108 counter mode, HMAC-SHA256):
-/// `KDF(key, label || 0x00 || context || [8*length]_32)`, `length` bytes.
+/// `KDF(key, label || 0x00 || context || [8*length]_32)`, `length` bytes
+/// (1 to 536,870,911: L counts bits in 32 bits).
 #[pyfunction]
 pub fn kdf<'py>(
     py: Python<'py>,
     key: &Bound<'_, PyAny>,
     label: &Bound<'_, PyAny>,
     context: &Bound<'_, PyAny>,
-    length: usize,
+    length: &Bound<'_, PyAny>,
 ) -> PyResult<Bound<'py, PyBytes>> {
     let (k, l, c) = (
         Bytes::new(key, "key")?,
         Bytes::new(label, "label")?,
         Bytes::new(context, "context")?,
     );
-    let mut out = vec![0u8; length];
-    core_kdf::smb_kdf(k.as_slice(), l.as_slice(), c.as_slice(), &mut out).map_err(value_error)?;
-    Ok(PyBytes::new(py, &out))
+    derive(py, length, |out| {
+        core_kdf::smb_kdf(k.as_slice(), l.as_slice(), c.as_slice(), out)
+    })
 }
 
 /// SP 800-108 counter-mode KDF with HMAC-SHA256 over raw fixed input (counter first).
@@ -34,15 +62,15 @@ pub fn kbkdf_hmac_sha256<'py>(
     py: Python<'py>,
     key: &Bound<'_, PyAny>,
     fixed_input: &Bound<'_, PyAny>,
-    length: usize,
+    length: &Bound<'_, PyAny>,
 ) -> PyResult<Bound<'py, PyBytes>> {
     let (k, f) = (
         Bytes::new(key, "key")?,
         Bytes::new(fixed_input, "fixed_input")?,
     );
-    let mut out = vec![0u8; length];
-    core_kdf::counter_hmac_sha256(k.as_slice(), &[f.as_slice()], &mut out).map_err(value_error)?;
-    Ok(PyBytes::new(py, &out))
+    derive(py, length, |out| {
+        core_kdf::counter_hmac_sha256(k.as_slice(), &[f.as_slice()], out)
+    })
 }
 
 fn keys_dict<'py>(py: Python<'py>, k: &SessionKeys) -> PyResult<Bound<'py, PyDict>> {
@@ -75,22 +103,26 @@ pub fn smb30_keys<'py>(
 /// SMB 3.1.1 keys with the 64-byte preauth hash as context; `cipher_key_len`
 /// 16 or 32 (32 derives the cipher keys from `full_session_key`).
 #[pyfunction]
-#[pyo3(signature = (session_key, preauth_hash, cipher_key_len=16, full_session_key=None))]
+#[pyo3(signature = (session_key, preauth_hash, cipher_key_len=None, full_session_key=None))]
 pub fn smb311_keys<'py>(
     py: Python<'py>,
     session_key: &Bound<'_, PyAny>,
     preauth_hash: &Bound<'_, PyAny>,
-    cipher_key_len: usize,
+    cipher_key_len: Option<&Bound<'_, PyAny>>,
     full_session_key: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
+    // None (the default) is 16.
     let cipher = match cipher_key_len {
-        16 => CipherKeyLen::Aes128,
-        32 => CipherKeyLen::Aes256,
-        n => {
-            return Err(PyValueError::new_err(format!(
-                "cipher_key_len must be 16 or 32, got {n}"
-            )))
-        }
+        None => CipherKeyLen::Aes128,
+        Some(n) => match int_arg(n, "cipher_key_len")? {
+            Some(16) => CipherKeyLen::Aes128,
+            Some(32) => CipherKeyLen::Aes256,
+            _ => {
+                return Err(PyValueError::new_err(format!(
+                    "cipher_key_len must be 16 or 32, got {n}"
+                )))
+            }
+        },
     };
     let sk = Bytes::new(session_key, "session_key")?;
     let full = full_session_key

@@ -6,7 +6,7 @@ use pyo3::types::PyBytes;
 use smbsign::smb2::{self, Algorithm};
 use smbsign::Error;
 
-use crate::buffers::{fixed, maybe_detach, Bytes};
+use crate::buffers::{fixed, int_arg, maybe_detach, Bytes};
 
 /// smbsign errors become ValueError with the library's message.
 pub fn value_error(e: Error) -> PyErr {
@@ -14,18 +14,24 @@ pub fn value_error(e: Error) -> PyErr {
 }
 
 /// An algorithm from a SigningAlgorithmId (0, 1, 2) or a name
-/// ("hmac-sha256", "aes-cmac", "aes-gmac").
+/// ("hmac-sha256", "aes-cmac", "aes-gmac"). Any other int, however large or
+/// negative, is the same ValueError; bool and other types are TypeError.
 fn algorithm(obj: &Bound<'_, PyAny>) -> PyResult<Algorithm> {
-    if let Ok(id) = obj.extract::<u16>() {
-        return Algorithm::from_id(id).map_err(value_error);
-    }
     if let Ok(name) = obj.extract::<String>() {
         return Algorithm::from_name(&name)
             .ok_or_else(|| PyValueError::new_err(format!("unknown algorithm {name:?}")));
     }
-    Err(pyo3::exceptions::PyTypeError::new_err(
-        "algorithm must be an int id or a name",
-    ))
+    algorithm_id(obj, "algorithm")
+}
+
+/// An algorithm from an int SigningAlgorithmId (ValueError for any other int).
+fn algorithm_id(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Algorithm> {
+    match int_arg(obj, what)?.and_then(|v| u16::try_from(v).ok()) {
+        Some(id) => Algorithm::from_id(id).map_err(value_error),
+        None => Err(PyValueError::new_err(format!(
+            "unknown SMB2 SigningAlgorithmId {obj}"
+        ))),
+    }
 }
 
 /// A session's SMB2 signing key: `SigningKey(algorithm, key)` with algorithm a
@@ -80,6 +86,8 @@ impl SigningKey {
         let n = nonce.map(|n| fixed::<12>(n, "nonce")).transpose()?;
         let b = Bytes::new(data, "data")?;
         let t = Bytes::new(tag, "tag")?;
+        // A tag of the wrong length is not the MAC: False (as `verify_batch`),
+        // after the nonce rule has been checked as for any other tag.
         match maybe_detach(py, b.len(), || {
             self.0.verify(n.as_ref(), b.as_slice(), t.as_slice())
         }) {
@@ -127,11 +135,42 @@ pub fn verify_pdu(py: Python<'_>, key: &SigningKey, pdu: &Bound<'_, PyAny>) -> P
 }
 
 /// The SigningAlgorithmId a connection of `dialect` signs with; for 3.1.1,
-/// `signing_algorithm_id` is the negotiated one (None: AES-CMAC).
+/// `signing_algorithm_id` is the negotiated one (None: AES-CMAC). Any int
+/// out of range is the same ValueError as an unsupported dialect or id.
 #[pyfunction]
 #[pyo3(signature = (dialect, signing_algorithm_id=None))]
-pub fn algorithm_for_dialect(dialect: u16, signing_algorithm_id: Option<u16>) -> PyResult<u16> {
-    Algorithm::for_dialect(dialect, signing_algorithm_id)
+pub fn algorithm_for_dialect(
+    dialect: &Bound<'_, PyAny>,
+    signing_algorithm_id: Option<&Bound<'_, PyAny>>,
+) -> PyResult<u16> {
+    let Some(d) = int_arg(dialect, "dialect")?.and_then(|v| u16::try_from(v).ok()) else {
+        let hex = dialect.call_method1("__format__", ("#06x",))?;
+        return Err(PyValueError::new_err(format!(
+            "dialect {hex} has no SMB2 signing"
+        )));
+    };
+    // An id outside u16 stands in as 0xFFFF (no such SigningAlgorithmId):
+    // the core refuses it exactly when the dialect reads the id (3.1.1), and
+    // the message then names the value given.
+    let negotiated = match signing_algorithm_id {
+        None => None,
+        Some(obj) => {
+            match int_arg(obj, "signing_algorithm_id")?.and_then(|v| u16::try_from(v).ok()) {
+                Some(id) => Some(id),
+                None => {
+                    return Algorithm::for_dialect(d, Some(u16::MAX))
+                        .map(Algorithm::id)
+                        .map_err(|e| match e {
+                            Error::UnknownSigningAlgorithm(_) => PyValueError::new_err(format!(
+                                "unknown SMB2 SigningAlgorithmId {obj}"
+                            )),
+                            e => value_error(e),
+                        })
+                }
+            }
+        }
+    };
+    Algorithm::for_dialect(d, negotiated)
         .map(Algorithm::id)
         .map_err(value_error)
 }

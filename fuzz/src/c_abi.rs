@@ -16,7 +16,14 @@ use core::ptr;
 use smbsign::kdf::{self, CipherKeyLen};
 use smbsign::smb2::{self, Algorithm, SigningKey};
 use smbsign::{Error, PreauthHash};
-use smbsign_ffi::smbsign_status::{self, *};
+use smbsign_ffi::smbsign_status_code::*;
+// The ABI returns a plain int; the checks here work with the named codes.
+use smbsign_ffi::smbsign_status_code as smbsign_status;
+
+/// The code an ABI status int names; anything else is a finding.
+fn st(s: smbsign_ffi::smbsign_status) -> smbsign_status {
+    smbsign_status::from_int(s).unwrap_or_else(|| panic!("status {s} is not a code"))
+}
 use smbsign_ffi::*;
 
 use crate::{algorithm, cuts, Input};
@@ -48,7 +55,7 @@ impl Handle {
     fn new(alg: Algorithm, key: &[u8; 16]) -> Handle {
         let mut raw = ptr::null_mut();
         // SAFETY: key readable for 16 bytes; raw writable.
-        let s = unsafe { smbsign_key_new(alg.id(), key.as_ptr(), 16, &mut raw) };
+        let s = st(unsafe { smbsign_key_new(alg.id(), key.as_ptr(), 16, &mut raw) });
         assert_eq!(s, SMBSIGN_OK);
         let mut id = 0u16;
         // SAFETY: raw is a live handle; id writable.
@@ -132,7 +139,7 @@ fn key_new(inp: &mut Input<'_>, null_key: bool, null_out: bool, raw_id: bool) {
     let mut out = sentinel;
     let out_ptr: *mut *mut smbsign_key = if null_out { ptr::null_mut() } else { &mut out };
     // SAFETY: k readable for its length (or NULL), out_ptr writable or NULL.
-    let s = unsafe { smbsign_key_new(id, ptr_or_null(&k, null_key), k.len(), out_ptr) };
+    let s = st(unsafe { smbsign_key_new(id, ptr_or_null(&k, null_key), k.len(), out_ptr) });
     let expected = if null_out {
         SMBSIGN_ERR_NULL_POINTER
     } else {
@@ -170,7 +177,7 @@ fn mac(
     let msg = inp.rest().to_vec();
     let mut out = vec![0xEEu8; 16];
     // SAFETY: every pointer is NULL or an allocation of the length passed.
-    let s = unsafe {
+    let s = st(unsafe {
         smbsign_mac(
             if null_key { ptr::null() } else { h.raw },
             ptr_or_null(&nonce, !with_nonce),
@@ -182,7 +189,7 @@ fn mac(
                 out.as_mut_ptr()
             },
         )
-    };
+    });
     let n: Option<&[u8; 12]> = with_nonce.then(|| nonce[..].try_into().unwrap());
     let r = h.key.mac(n, &msg);
     let expected = if null_key || (null_msg && !msg.is_empty()) || (r.is_ok() && null_out) {
@@ -231,7 +238,7 @@ fn mac_iov(
     let mut out = [0xEEu8; 16];
     let n = with_nonce.then_some(&nonce);
     // SAFETY: iov holds iovs.count() >= count entries over live segments (or is NULL).
-    let s = unsafe {
+    let s = st(unsafe {
         smbsign_mac_iov(
             h.raw,
             n.map_or(ptr::null(), |n| n.as_ptr()),
@@ -239,7 +246,7 @@ fn mac_iov(
             count,
             out.as_mut_ptr(),
         )
-    };
+    });
     let want = if count == 0 {
         h.key.mac(n, &[])
     } else {
@@ -271,8 +278,8 @@ fn pdu(inp: &mut Input<'_>, alg: Algorithm, key: &[u8; 16], null_buf: bool) {
         buf.as_mut_ptr()
     };
     // SAFETY: buf is exactly buf.len() bytes (or NULL).
-    let v = unsafe { smbsign_verify_pdu(h.raw, p, buf.len()) };
-    let s = unsafe { smbsign_sign_pdu(h.raw, p, buf.len()) };
+    let v = st(unsafe { smbsign_verify_pdu(h.raw, p, buf.len()) });
+    let s = st(unsafe { smbsign_sign_pdu(h.raw, p, buf.len()) });
     if null_buf && !chain.is_empty() {
         assert_eq!((v, s), (SMBSIGN_ERR_NULL_POINTER, SMBSIGN_ERR_NULL_POINTER));
     } else {
@@ -311,8 +318,8 @@ fn pdu_iov(
     }
     let count = if negative { -1 } else { iovs.count() };
     // SAFETY: iov holds `count` entries over live segments.
-    let v = unsafe { smbsign_verify_pdu_iov(h.raw, iovs.iov.as_ptr(), count) };
-    let s = unsafe { smbsign_sign_pdu_iov(h.raw, iovs.iov.as_ptr(), count) };
+    let v = st(unsafe { smbsign_verify_pdu_iov(h.raw, iovs.iov.as_ptr(), count) });
+    let s = st(unsafe { smbsign_sign_pdu_iov(h.raw, iovs.iov.as_ptr(), count) });
     if negative {
         assert_eq!(
             (v, s),
@@ -348,7 +355,7 @@ fn kdfs(inp: &mut Input<'_>, null_key: bool, null_out: bool, null_label: bool) {
         out.as_mut_ptr()
     };
     // SAFETY: every pointer is NULL or an allocation of the length passed.
-    let s = unsafe {
+    let s = st(unsafe {
         smbsign_kdf(
             kp,
             k.len(),
@@ -359,7 +366,7 @@ fn kdfs(inp: &mut Input<'_>, null_key: bool, null_out: bool, null_label: bool) {
             op,
             out_len,
         )
-    };
+    });
     let mut want = vec![0xEEu8; out_len];
     let nulls = (null_key && !k.is_empty())
         || (null_label && !label.is_empty())
@@ -382,7 +389,7 @@ fn kdfs(inp: &mut Input<'_>, null_key: bool, null_out: bool, null_label: bool) {
     let fixed = [&label[..], &[0u8], &context[..]].concat();
     let mut out2 = vec![0xEEu8; out_len];
     // SAFETY: as above.
-    let s2 = unsafe {
+    let s2 = st(unsafe {
         smbsign_kbkdf_hmac_sha256(
             kp,
             k.len(),
@@ -391,7 +398,7 @@ fn kdfs(inp: &mut Input<'_>, null_key: bool, null_out: bool, null_label: bool) {
             out2.as_mut_ptr(),
             out_len,
         )
-    };
+    });
     let mut want2 = vec![0xEEu8; out_len];
     let r2 = kdf::counter_hmac_sha256(&k, &[&fixed], &mut want2);
     let null2 = null_key && !k.is_empty();
@@ -416,7 +423,7 @@ fn kdfs(inp: &mut Input<'_>, null_key: bool, null_out: bool, null_label: bool) {
         mac.as_mut_ptr()
     };
     // SAFETY: as above; mac is 32 bytes.
-    let s3 = unsafe { smbsign_hmac_sha256(kp, k.len(), context.as_ptr(), context.len(), mp) };
+    let s3 = st(unsafe { smbsign_hmac_sha256(kp, k.len(), context.as_ptr(), context.len(), mp) });
     if null2 || null_out {
         assert_eq!(s3, SMBSIGN_ERR_NULL_POINTER);
         assert_eq!(mac, [0xEE; 32]);
@@ -461,7 +468,7 @@ fn session_keys(inp: &mut Input<'_>, null_key: bool, null_out: bool, null_hash: 
     let mut out = zero_keys();
     let op: *mut smbsign_session_keys = if null_out { ptr::null_mut() } else { &mut out };
     // SAFETY: pointers NULL or allocations of the lengths passed.
-    let s = unsafe { smbsign_smb30_keys(kp, k.len(), op) };
+    let s = st(unsafe { smbsign_smb30_keys(kp, k.len(), op) });
     if nulls || null_out {
         assert_eq!(s, SMBSIGN_ERR_NULL_POINTER);
         assert!(same(&out, &zero_keys()));
@@ -480,7 +487,7 @@ fn session_keys(inp: &mut Input<'_>, null_key: bool, null_out: bool, null_hash: 
     let mut out = zero_keys();
     let op: *mut smbsign_session_keys = if null_out { ptr::null_mut() } else { &mut out };
     // SAFETY: as above; hash is 64 bytes.
-    let s = unsafe {
+    let s = st(unsafe {
         smbsign_smb311_keys(
             kp,
             k.len(),
@@ -490,7 +497,7 @@ fn session_keys(inp: &mut Input<'_>, null_key: bool, null_out: bool, null_hash: 
             cipher_len,
             op,
         )
-    };
+    });
     let cipher = match cipher_len {
         16 => Some(CipherKeyLen::Aes128),
         32 => Some(CipherKeyLen::Aes256),
@@ -532,13 +539,13 @@ fn preauth(inp: &mut Input<'_>, null_hash: bool, null_msg: bool, use_iov: bool) 
     let iovs = Iovs::new(&parts, true);
     let m = msg.to_vec();
     // SAFETY: hash is 64 bytes (or NULL); message pointers as passed.
-    let s = unsafe {
+    let s = st(unsafe {
         if use_iov {
             smbsign_preauth_update_iov(hp, iovs.iov.as_ptr(), iovs.count())
         } else {
             smbsign_preauth_update(hp, ptr_or_null(&m, null_msg), m.len())
         }
-    };
+    });
     let null_data = !use_iov && null_msg && !m.is_empty();
     if null_hash || null_data {
         assert_eq!(s, SMBSIGN_ERR_NULL_POINTER);
@@ -564,13 +571,12 @@ fn dialect(inp: &mut Input<'_>, null_out: bool) {
     let mut out = 0xEEEEu16;
     let op: *mut u16 = if null_out { ptr::null_mut() } else { &mut out };
     // SAFETY: out writable or NULL.
-    let s = unsafe { smbsign_algorithm_for_dialect(d, n, op) };
+    let s = st(unsafe { smbsign_algorithm_for_dialect(d, n, op) });
+    // An id outside u16 is an unknown id like 0xFFFF: refused exactly when the
+    // dialect reads it (3.1.1).
     let want = match n {
         -1 => Algorithm::for_dialect(d, None),
-        v => match u16::try_from(v) {
-            Ok(v) => Algorithm::for_dialect(d, Some(v)),
-            Err(_) => Err(Error::UnknownSigningAlgorithm(0)),
-        },
+        v => Algorithm::for_dialect(d, Some(u16::try_from(v).unwrap_or(u16::MAX))),
     };
     if null_out {
         assert_eq!(s, SMBSIGN_ERR_NULL_POINTER);
@@ -617,7 +623,7 @@ fn batch(inp: &mut Input<'_>, key: &[u8; 16], flags: u8) {
             msg: ptr_or_null(m, b & 0x20 != 0),
             len: m.len(),
             tag: [0xEE; 16],
-            status: SMBSIGN_ERR_INTERNAL,
+            status: SMBSIGN_ERR_INTERNAL.int(),
         })
         .collect();
     // What each job should come to: its tag or its status.
@@ -641,7 +647,7 @@ fn batch(inp: &mut Input<'_>, key: &[u8; 16], flags: u8) {
         jobs.as_mut_ptr()
     };
     // SAFETY: jobs valid for their count (or NULL); job pointers as built.
-    let s = unsafe { smbsign_sign_batch(jp, jobs.len()) };
+    let s = st(unsafe { smbsign_sign_batch(jp, jobs.len()) });
     if null_jobs && !jobs.is_empty() {
         assert_eq!(s, SMBSIGN_ERR_NULL_POINTER);
         assert!(jobs
@@ -652,8 +658,8 @@ fn batch(inp: &mut Input<'_>, key: &[u8; 16], flags: u8) {
     assert_eq!(s, first_err);
     for (j, w) in jobs.iter().zip(&want) {
         match w {
-            Ok(t) => assert_eq!((j.status, j.tag), (SMBSIGN_OK, *t)),
-            Err(e) => assert_eq!((j.status, j.tag), (*e, [0xEE; 16])),
+            Ok(t) => assert_eq!((st(j.status), j.tag), (SMBSIGN_OK, *t)),
+            Err(e) => assert_eq!((st(j.status), j.tag), (*e, [0xEE; 16])),
         }
     }
     // Verify: jobs whose tag is tampered (by the flags) must say BAD_SIGNATURE.
@@ -663,7 +669,7 @@ fn batch(inp: &mut Input<'_>, key: &[u8; 16], flags: u8) {
         }
     }
     // SAFETY: as above.
-    let s = unsafe { smbsign_verify_batch(jobs.as_mut_ptr(), jobs.len()) };
+    let s = st(unsafe { smbsign_verify_batch(jobs.as_mut_ptr(), jobs.len()) });
     let statuses: Vec<smbsign_status> = want
         .iter()
         .enumerate()
@@ -722,32 +728,42 @@ fn pdu_batch(inp: &mut Input<'_>, key: &[u8; 16], flags: u8) {
                 p.as_mut_ptr()
             },
             len: p.len(),
-            status: SMBSIGN_ERR_INTERNAL,
+            status: SMBSIGN_ERR_INTERNAL.int(),
         })
         .collect();
-    let alias = flags & 1 != 0 && jobs.iter().any(|j| !j.pdu.is_null() && j.len > 0);
-    if alias {
-        let j = jobs.iter().find(|j| !j.pdu.is_null() && j.len > 0).unwrap();
+    // A twin of one job over the same buffer: signing refuses exactly the two
+    // (when they have a key: a job refused for its own reason aliases nothing),
+    // leaving that buffer untouched, and signs the others.
+    let twin_of = if flags & 1 != 0 {
+        jobs.iter().position(|j| !j.pdu.is_null() && j.len > 0)
+    } else {
+        None
+    };
+    if let Some(i) = twin_of {
+        let j = &jobs[i];
         let twin = smbsign_pdu_job {
             key: j.key,
             pdu: j.pdu,
             len: j.len,
-            status: SMBSIGN_ERR_INTERNAL,
+            status: SMBSIGN_ERR_INTERNAL.int(),
         };
         jobs.push(twin);
     }
     // SAFETY: jobs valid for their count; buffers as built.
-    let s = unsafe { smbsign_sign_pdu_batch(jobs.as_mut_ptr(), jobs.len()) };
-    if alias {
-        assert_eq!(s, SMBSIGN_ERR_INVALID_ARGUMENT);
-        assert_eq!(bufs, original);
-        return;
-    }
+    let s = st(unsafe { smbsign_sign_pdu_batch(jobs.as_mut_ptr(), jobs.len()) });
     let mut first = SMBSIGN_OK;
-    for ((j, (b, o)), &sl) in jobs.iter().zip(bufs.iter().zip(&original)).zip(&sel) {
+    for (i, ((j, (b, o)), &sl)) in jobs
+        .iter()
+        .zip(bufs.iter().zip(&original))
+        .zip(&sel)
+        .enumerate()
+    {
         let want = if j.key.is_null() || (j.pdu.is_null() && !o.is_empty()) {
             assert_eq!(b, o);
             SMBSIGN_ERR_NULL_POINTER
+        } else if twin_of == Some(i) {
+            assert_eq!(b, o);
+            SMBSIGN_ERR_INVALID_ARGUMENT
         } else {
             let mut w = o.clone();
             let r = status(&smb2::sign_pdu(&handles[usize::from(sl % 3)].key, &mut w));
@@ -759,11 +775,29 @@ fn pdu_batch(inp: &mut Input<'_>, key: &[u8; 16], flags: u8) {
             first = want;
         }
     }
+    if let Some(i) = twin_of {
+        let twin = jobs.last().unwrap();
+        let want = if twin.key.is_null() {
+            SMBSIGN_ERR_NULL_POINTER
+        } else {
+            SMBSIGN_ERR_INVALID_ARGUMENT
+        };
+        assert_eq!(twin.status, want);
+        assert_eq!(jobs[i].status, want);
+    }
     assert_eq!(s, first);
+    // Verify only reads, so the twin (sharing its original's buffer) is
+    // verified like any other job.
     // SAFETY: as above (buffers only read).
-    let v = unsafe { smbsign_verify_pdu_batch(jobs.as_mut_ptr(), jobs.len()) };
+    let v = st(unsafe { smbsign_verify_pdu_batch(jobs.as_mut_ptr(), jobs.len()) });
     let mut first = SMBSIGN_OK;
-    for ((j, b), &sl) in jobs.iter().zip(&bufs).zip(&sel) {
+    let twin_sel = twin_of.map(|i| (i, sel[i]));
+    let views: Vec<(&Vec<u8>, u8)> = bufs
+        .iter()
+        .zip(sel.iter().copied())
+        .chain(twin_sel.map(|(i, b)| (&bufs[i], b)))
+        .collect();
+    for (j, &(b, sl)) in jobs.iter().zip(&views) {
         let want = if j.key.is_null() || (j.pdu.is_null() && !b.is_empty()) {
             SMBSIGN_ERR_NULL_POINTER
         } else {
@@ -799,6 +833,6 @@ fn info(inp: &mut Input<'_>) {
         SMBSIGN_ERR_OUTPUT_LENGTH,
         SMBSIGN_ERR_INTERNAL,
     ] {
-        assert!(!smbsign_strerror(s).is_null());
+        assert!(!smbsign_strerror(s.int()).is_null());
     }
 }

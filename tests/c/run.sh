@@ -27,7 +27,7 @@ run() { # name cmd...
     if [ $rc -eq 0 ]; then passes=$((passes + 1)); else fails=$((fails + 1)); echo "FAILED: $*"; echo "$out" | head -40; fi
 }
 
-for t in test_vectors test_errors test_openssl test_threads test_batch; do
+for t in test_vectors test_errors test_openssl test_threads test_batch test_hostile; do
     extra=""
     [ $t = test_openssl ] && extra="-lcrypto"
     [ $t = test_threads ] && extra="-lpthread"
@@ -45,6 +45,7 @@ for mode in shared static asan; do
     run "$build/test_openssl.$mode" 3000
     run "$build/test_threads.$mode"
     run "$build/test_batch.$mode" 200
+    run "$build/test_hostile.$mode"
 done
 echo "== valgrind memcheck (shared)"
 vg="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite"
@@ -53,6 +54,7 @@ run $vg "$build/test_errors.vg"
 run $vg "$build/test_openssl.vg" 150
 run $vg "$build/test_threads.vg"
 run $vg "$build/test_batch.vg" 20
+run $vg "$build/test_hostile.vg"
 
 echo "== header is C++-includable"
 printf '#include <smbsign.h>\nint main() { smbsign_key *k = nullptr; smbsign_key_free(k); return smbsign_version() ? 0 : 1; }\n' >"$build/cxx.cpp"

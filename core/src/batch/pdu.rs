@@ -19,16 +19,11 @@ pub struct PduJob<'k, B> {
     pub pdu: B,
 }
 
-/// The PDUs of each job's chain, or why the chain is malformed.
+/// The PDUs of each job's chain (one walk; signatures are computed from these
+/// header copies and this layout), or why the chain is malformed.
 fn parse(buf: &[u8]) -> Result<Vec<Pdu>> {
-    chain::validate(&[buf])?;
     let mut pdus = Vec::new();
-    let mut start = 0;
-    while start < buf.len() {
-        let pdu = chain::pdu_at(&[buf], start, buf.len())?;
-        start = pdu.end;
-        pdus.push(pdu);
-    }
+    chain::walk(&[buf], |p| pdus.push(p))?;
     Ok(pdus)
 }
 

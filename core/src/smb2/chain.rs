@@ -131,15 +131,29 @@ pub(crate) fn pdu_at<B: Deref<Target = [u8]>>(
     Ok(Pdu { start, end, header })
 }
 
-/// Checks a whole chain before anything is computed or written.
-pub(crate) fn validate<B: Deref<Target = [u8]>>(segs: &[B]) -> Result<()> {
+/// Walks a whole chain once, calling `f` on each PDU as it is read and
+/// checked (its header copied once: callers compute from that copy and the
+/// walked layout, never from a second read). The first malformed PDU ends the
+/// walk with its error.
+pub(crate) fn walk<B: Deref<Target = [u8]>>(segs: &[B], f: impl FnMut(Pdu)) -> Result<()> {
+    let first = pdu_at(segs, 0, total_len(segs))?;
+    walk_from(segs, first, f)
+}
+
+/// [`walk`] from an already read and checked first PDU.
+pub(crate) fn walk_from<B: Deref<Target = [u8]>>(
+    segs: &[B],
+    first: Pdu,
+    mut f: impl FnMut(Pdu),
+) -> Result<()> {
     let total = total_len(segs);
-    let mut start = 0;
+    let mut pdu = first;
     loop {
-        let pdu = pdu_at(segs, start, total)?;
-        if pdu.end == total {
+        let end = pdu.end;
+        f(pdu);
+        if end == total {
             return Ok(());
         }
-        start = pdu.end;
+        pdu = pdu_at(segs, end, total)?;
     }
 }

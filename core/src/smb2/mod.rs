@@ -3,8 +3,11 @@
 //!
 //! Signing sets `SMB2_FLAGS_SIGNED`, zeroes the Signature field, MACs the PDU
 //! and writes the signature; in a compound chain each PDU is signed over its own
-//! bytes (up to `NextCommand`, the last to the end of the buffer). The whole
-//! chain is validated first, so a buffer is written only when the operation succeeds.
+//! bytes (up to `NextCommand`, the last to the end of the buffer). The chain is
+//! walked once: each header is read and checked once and every signature is
+//! computed from that copy and the walked layout; only when the whole chain is
+//! valid and every signature computed is anything written. So a buffer is written
+//! only when the operation succeeds, even if another thread scribbles on it meanwhile.
 //! Verification never modifies the buffer: the header is MACed from a copy.
 
 mod algorithm;
@@ -149,6 +152,36 @@ impl SigningKey {
     }
 }
 
+impl SigningKey {
+    /// The Flags word (SIGNED set) and signature to write into one walked PDU,
+    /// computed from its header copy.
+    fn pdu_flags_and_signature<B: Deref<Target = [u8]>>(
+        &self,
+        segs: &[B],
+        pdu: &Pdu,
+    ) -> ([u8; 4], [u8; 16]) {
+        let header = mac_header(&pdu.header, true);
+        let sig = self.pdu_signature(segs, pdu, &header);
+        let flags = header[FLAGS_OFFSET..FLAGS_OFFSET + 4].try_into().unwrap();
+        (flags, sig)
+    }
+
+    /// Whether one walked PDU is signed and its signature matches (constant time).
+    fn check_pdu<B: Deref<Target = [u8]>>(&self, segs: &[B], pdu: &Pdu) -> Result<()> {
+        if u32_at(&pdu.header, FLAGS_OFFSET) & FLAGS_SIGNED == 0 {
+            return Err(Error::NotSigned { offset: pdu.start });
+        }
+        let header = mac_header(&pdu.header, false);
+        let sig = self.pdu_signature(segs, pdu, &header);
+        let got = &pdu.header[SIGNATURE_OFFSET..SIGNATURE_OFFSET + SIGNATURE_LEN];
+        if crate::ct::eq(&sig, got) {
+            Ok(())
+        } else {
+            Err(Error::BadSignature { offset: pdu.start })
+        }
+    }
+}
+
 enum MacState<'k> {
     Hmac(hmac::State<'k>),
     Cmac(cmac::State<'k>),
@@ -196,48 +229,53 @@ pub fn verify_pdu(key: &SigningKey, pdu: &[u8]) -> Result<()> {
 }
 
 /// Signs a PDU or compound chain spread over `segs` (header, body, payload...),
-/// in place. Headers may straddle segments.
+/// in place. Headers may straddle segments. Nothing is written unless the
+/// whole chain is valid; the signatures (16 bytes each) are all computed
+/// before the first is written.
 pub fn sign_pdu_vectored<B: DerefMut<Target = [u8]>>(
     key: &SigningKey,
     segs: &mut [B],
 ) -> Result<()> {
-    chain::validate(segs)?;
-    let total = chain::total_len(segs);
-    let mut start = 0;
-    while start < total {
-        let pdu = chain::pdu_at(segs, start, total)?;
-        let header = mac_header(&pdu.header, true);
-        let sig = key.pdu_signature(segs, &pdu, &header);
-        chain::write(
-            segs,
-            pdu.start + FLAGS_OFFSET,
-            &header[FLAGS_OFFSET..FLAGS_OFFSET + 4],
-        );
-        chain::write(segs, pdu.start + SIGNATURE_OFFSET, &sig);
-        start = pdu.end;
+    // A lone PDU (the common case): checked, then signed and written.
+    let total = chain::total_len(&*segs);
+    let first = chain::pdu_at(&*segs, 0, total)?;
+    if first.end == total {
+        let (flags, sig) = key.pdu_flags_and_signature(&*segs, &first);
+        chain::write(segs, FLAGS_OFFSET, &flags);
+        chain::write(segs, SIGNATURE_OFFSET, &sig);
+        return Ok(());
+    }
+    // A chain: (start of the PDU, its Flags word with SIGNED set, its
+    // signature) for each; the first few on the stack, more spill.
+    const INLINE: usize = 4;
+    let mut inline = [(0usize, [0u8; 4], [0u8; 16]); INLINE];
+    let mut count = 0;
+    let mut spill = Vec::new();
+    chain::walk_from(&*segs, first, |pdu| {
+        let (flags, sig) = key.pdu_flags_and_signature(&*segs, &pdu);
+        match inline.get_mut(count) {
+            Some(slot) => *slot = (pdu.start, flags, sig),
+            None => spill.push((pdu.start, flags, sig)),
+        }
+        count += 1;
+    })?;
+    for &(start, flags, sig) in inline[..count.min(INLINE)].iter().chain(&spill) {
+        chain::write(segs, start + FLAGS_OFFSET, &flags);
+        chain::write(segs, start + SIGNATURE_OFFSET, &sig);
     }
     Ok(())
 }
 
 /// Verifies a PDU or compound chain spread over `segs` without modifying it.
 /// Fails with [`Error::NotSigned`] for a PDU without `SMB2_FLAGS_SIGNED`, and
-/// [`Error::BadSignature`] naming the first PDU whose signature does not match.
+/// [`Error::BadSignature`] naming the first PDU whose signature does not match;
+/// a malformed chain's error takes precedence over both.
 pub fn verify_pdu_vectored<B: Deref<Target = [u8]>>(key: &SigningKey, segs: &[B]) -> Result<()> {
-    chain::validate(segs)?;
-    let total = chain::total_len(segs);
-    let mut start = 0;
-    while start < total {
-        let pdu = chain::pdu_at(segs, start, total)?;
-        if u32_at(&pdu.header, FLAGS_OFFSET) & FLAGS_SIGNED == 0 {
-            return Err(Error::NotSigned { offset: pdu.start });
+    let mut verdict = Ok(());
+    chain::walk(segs, |pdu| {
+        if verdict.is_ok() {
+            verdict = key.check_pdu(segs, &pdu);
         }
-        let header = mac_header(&pdu.header, false);
-        let sig = key.pdu_signature(segs, &pdu, &header);
-        let got = &pdu.header[SIGNATURE_OFFSET..SIGNATURE_OFFSET + SIGNATURE_LEN];
-        if !crate::ct::eq(&sig, got) {
-            return Err(Error::BadSignature { offset: pdu.start });
-        }
-        start = pdu.end;
-    }
-    Ok(())
+    })?;
+    verdict
 }

@@ -6,6 +6,7 @@
 prove that every signature went through it.
 """
 
+import hmac
 import threading
 from typing import Any, Dict, Tuple
 
@@ -15,9 +16,7 @@ STATS: Dict[str, int] = {"signed": 0, "verified": 0, "verify_failed": 0, "kdf": 
 _LOCK = threading.Lock()
 _ORIGINALS: Dict[str, Any] = {}
 _KEYS: Dict[Tuple[int, bytes], smbsign.SigningKey] = {}
-
-_SMB_3_1_1 = 0x0311
-
+_TLS = threading.local()
 
 def _count(name: str) -> None:
     with _LOCK:
@@ -30,35 +29,97 @@ def reset_stats() -> None:
             STATS[k] = 0
 
 
-def _algorithm(connection: Any) -> int:
-    negotiated = connection.signing_algorithm_id if connection.dialect >= _SMB_3_1_1 else None
-    return smbsign.algorithm_for_dialect(connection.dialect, negotiated)
+# Cached SigningKey objects (round keys / GHASH powers precomputed), one per
+# (algorithm, session key); bounded so that a long-lived process with many
+# sessions does not grow without end.
+_MAX_KEYS = 4096
 
 
 def _key(algorithm: int, key: bytes) -> smbsign.SigningKey:
-    # Keys precompute round keys / GHASH powers: keep one per session key.
     k = _KEYS.get((algorithm, key))
     if k is None:
+        with _LOCK:
+            if len(_KEYS) >= _MAX_KEYS:
+                _KEYS.clear()
         k = _KEYS[(algorithm, key)] = smbsign.SigningKey(algorithm, key)
     return k
 
 
-def _signature(connection: Any, b_header: bytes, signing_key: bytes) -> bytes:
-    algorithm = _algorithm(connection)
-    data = bytearray(b_header)
-    data[48:64] = bytes(16)
-    # The GMAC nonce comes from the header itself (MessageId, role, CANCEL).
-    nonce = smbsign.gmac_nonce(data) if algorithm == smbsign.AES_GMAC else None
-    return _key(algorithm, bytes(signing_key)).mac(data, nonce)
-
-
-def _generate_signature(self, b_header, signing_key, message_id, response, command):  # noqa: ARG001
-    signature = _signature(self, b_header, signing_key)
-    _count("signed")
+def _generate_signature(self, b_header, signing_key, message_id, response, command):
+    """smbprotocol's ``Connection._generate_signature`` with smbsign computing the MAC
+    (see ``_compute``); counts the signatures smbsign made."""
+    signature, by_smbsign = _compute(self, b_header, signing_key, message_id, response, command)
+    _TLS.by_smbsign = by_smbsign
+    if by_smbsign and not getattr(_TLS, "verifying", False):
+        _count("signed")
     return signature
 
 
+def _compute(self, b_header, signing_key, message_id, response, command):
+    """The signature smbprotocol's ``_generate_signature`` returns, and whether smbsign made it.
+
+    Transparency rule: the algorithm choice, the GMAC nonce (from the
+    ``message_id``/``response``/``command`` arguments, as smbprotocol does, not
+    from the header) and every step that can raise are smbprotocol's own,
+    in the same order. Inputs smbsign does not cover exactly as smbprotocol
+    does (a non-bytes header or key, CMAC/GMAC keys that are not 16 bytes,
+    which smbprotocol would run as AES-192/256 or refuse with cryptography's
+    error) go to smbprotocol's own function, so the results and exceptions are
+    identical by construction.
+    """
+    from smbprotocol import Dialects
+    from smbprotocol.connection import Commands, SigningAlgorithms
+
+    def original():
+        return _ORIGINALS["gen"](self, b_header, signing_key, message_id, response, command), False
+
+    if type(b_header) is not bytes or type(signing_key) is not bytes:  # noqa: E721
+        return original()
+    data = b_header[:48] + (b"\x00" * 16) + b_header[64:]
+
+    if self.dialect >= Dialects.SMB_3_1_1 and self.signing_algorithm_id is not None:
+        sign_id = self.signing_algorithm_id
+    elif self.dialect >= Dialects.SMB_3_0_0:
+        sign_id = SigningAlgorithms.AES_CMAC
+    else:
+        sign_id = SigningAlgorithms.HMAC_SHA256
+
+    if sign_id == SigningAlgorithms.AES_GMAC:
+        if len(signing_key) != 16:
+            return original()
+        message_info = 0
+        if response:
+            message_info |= 1
+        if command == Commands.SMB2_CANCEL:
+            message_info |= 2
+        nonce = b"".join(
+            [
+                message_id.to_bytes(8, byteorder="little"),
+                message_info.to_bytes(4, byteorder="little"),
+            ]
+        )
+        signature = _key(smbsign.AES_GMAC, signing_key).mac(data, nonce)
+    elif sign_id == SigningAlgorithms.AES_CMAC:
+        if len(signing_key) != 16:
+            return original()
+        signature = _key(smbsign.AES_CMAC, signing_key).mac(data)
+    elif len(signing_key) == 16:
+        # Any other id is HMAC-SHA256 in smbprotocol.
+        signature = _key(smbsign.HMAC_SHA256, signing_key).mac(data)
+    else:
+        # HMAC takes a key of any length (MS-SMB2 zero-pads a short session
+        # key to 16 bytes, and HMAC's own zero padding makes both agree).
+        signature = smbsign.hmac_sha256(signing_key, data)[:16]
+    return signature, True
+
+
 def _verify_signature(self, header, session_id, force=False):
+    """smbprotocol's ``Connection.verify_signature``, line for line (same
+    checks, same exceptions and messages), with the expected signature computed
+    by ``self._generate_signature`` and compared in constant time. Counts the
+    verifications smbsign made (not those handed to smbprotocol's code)."""
+    import binascii
+
     from smbprotocol.connection import Commands, NtStatus, Smb2Flags
     from smbprotocol.exceptions import SMBException
 
@@ -66,6 +127,7 @@ def _verify_signature(self, header, session_id, force=False):
     flags = header["flags"]
     status = header["status"].get_value()
     command = header["command"].get_value()
+
     if not force and (
         message_id == 0xFFFFFFFFFFFFFFFF
         or not flags.has_flag(Smb2Flags.SMB2_FLAGS_SIGNED)
@@ -73,24 +135,66 @@ def _verify_signature(self, header, session_id, force=False):
         or command == Commands.SMB2_SESSION_SETUP
     ):
         return
+
     session = self.session_table.get(session_id, None)
     if session is None:
         raise SMBException(f"Failed to find session {session_id} for message verification")
-    b_header = header.pack()
-    algorithm = _algorithm(self)
-    data = bytearray(b_header)
-    data[48:64] = bytes(16)
-    nonce = smbsign.gmac_nonce(data) if algorithm == smbsign.AES_GMAC else None
+
+    # Through self._generate_signature, as smbprotocol does (an override of it
+    # is honoured); the thread-local says whether smbsign computed it, and keeps
+    # this computation out of the "signed" count.
+    _TLS.verifying, _TLS.by_smbsign = True, False
+    try:
+        expected = self._generate_signature(
+            header.pack(),
+            session.signing_key,
+            message_id,
+            flags.has_flag(Smb2Flags.SMB2_FLAGS_SERVER_TO_REDIR),
+            command,
+        )
+    finally:
+        _TLS.verifying = False
+    by_smbsign = _TLS.by_smbsign
     actual = header["signature"].get_value()
-    if not _key(algorithm, bytes(session.signing_key)).verify(data, actual, nonce):
-        _count("verify_failed")
-        raise SMBException(f"Server message signature could not be verified by smbsign (message id {message_id})")
-    _count("verified")
+    if not _equal(actual, expected):
+        if by_smbsign:
+            _count("verify_failed")
+        actual_signature = binascii.hexlify(actual).decode()
+        expected_signature = binascii.hexlify(expected).decode()
+        raise SMBException(
+            f"Server message signature could not be verified: {actual_signature} != {expected_signature}",
+        )
+    if by_smbsign:
+        _count("verified")
 
 
-def _smb3kdf(self, ki, label, context, length=16):  # noqa: ARG001
-    _count("kdf")
-    return smbsign.kdf(ki, label, context, length)
+def _equal(actual: Any, expected: Any) -> bool:
+    # smbprotocol compares with `!=`; for two bytes objects compare_digest gives
+    # the same answer in constant time. Anything else keeps `==` semantics.
+    if type(actual) is bytes and type(expected) is bytes:  # noqa: E721
+        return hmac.compare_digest(actual, expected)
+    return actual == expected
+
+
+def _smb3kdf(self, ki, label, context, length=16):
+    """smbprotocol's ``Session._smb3kdf`` (cryptography's KBKDFHMAC, counter
+    first, 32-bit L) with smbsign deriving; inputs outside what smbsign covers
+    identically (non-bytes arguments, a length that is not an int in
+    1..=smbsign's bound) go to smbprotocol's own function."""
+    if (
+        type(ki) is bytes  # noqa: E721
+        and type(label) is bytes  # noqa: E721
+        and type(context) is bytes  # noqa: E721
+        and type(length) is int  # noqa: E721
+        and 1 <= length <= _KDF_MAX_OUTPUT
+    ):
+        _count("kdf")
+        return smbsign.kdf(ki, label, context, length)
+    return _ORIGINALS["kdf"](self, ki, label, context, length)
+
+
+# SP 800-108's 32-bit L field counts bits.
+_KDF_MAX_OUTPUT = (2**32 - 1) // 8
 
 
 def install() -> None:
