@@ -14,109 +14,27 @@ received on the wire, compound chains whole) are written there as fuzz seeds
 (scripts/capture-fuzz-seeds.sh fills fuzz/seeds/ this way)."""
 
 import os
-import pwd
-import shutil
-import signal
-import socket
-import subprocess
-import tempfile
-import time
 import uuid
 
 import pytest
 
+import smbd_server
 import smbsign
 from smbsign.contrib import smbprotocol as contrib
 
-USER, PASSWORD = "smbsigntest", "Sm8sign-Test!"
-SMBD = shutil.which("smbd") or "/usr/sbin/smbd"
-SMBPASSWD = shutil.which("smbpasswd") or "/usr/bin/smbpasswd"
+USER, PASSWORD = smbd_server.USER, smbd_server.PASSWORD
 REQUIRE = os.environ.get("SMBSIGN_REQUIRE_SAMBA") == "1"
 CAPTURE = os.environ.get("SMBSIGN_CAPTURE_DIR")
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def smbd():
-    if not (os.path.exists(SMBD) and os.path.exists(SMBPASSWD) and os.geteuid() == 0):
+    if not smbd_server.available():
         if REQUIRE:
             pytest.fail("smbd/smbpasswd missing or not root")
         pytest.skip("needs root and Debian's samba (scripts/test-all.sh installs it)")
-    tmp = tempfile.mkdtemp(prefix="smbsign-smbd-")
-    dirs = {d: os.path.join(tmp, d) for d in ["lock", "state", "cache", "private", "pid", "ncalrpc", "share", "log"]}
-    for d in dirs.values():
-        os.makedirs(d)
-    os.chmod(tmp, 0o755)  # the share must be reachable by the (non-root) user
-    os.chmod(dirs["share"], 0o777)
-    try:
-        pwd.getpwnam(USER)
-    except KeyError:
-        subprocess.run(["useradd", "-M", "-s", "/usr/sbin/nologin", USER], check=True)
-    port = free_port()
-    conf = os.path.join(tmp, "smb.conf")
-    with open(conf, "w") as f:
-        f.write(f"""[global]
-    server role = standalone server
-    workgroup = SMBSIGN
-    netbios name = SMBSIGNTEST
-    interfaces = 127.0.0.1
-    bind interfaces only = yes
-    smb ports = {port}
-    server signing = mandatory
-    server min protocol = SMB2_02
-    server max protocol = SMB3_11
-    lock directory = {dirs['lock']}
-    state directory = {dirs['state']}
-    cache directory = {dirs['cache']}
-    private dir = {dirs['private']}
-    pid directory = {dirs['pid']}
-    ncalrpc dir = {dirs['ncalrpc']}
-    passdb backend = tdbsam:{dirs['private']}/passdb.tdb
-    log file = {dirs['log']}/log.%m
-    log level = 1
-    load printers = no
-    printing = bsd
-    printcap name = /dev/null
-    disable spoolss = yes
-    disable netbios = yes
-[share]
-    path = {dirs['share']}
-    read only = no
-    valid users = {USER}
-""")
-    subprocess.run([SMBPASSWD, "-c", conf, "-s", "-a", USER], input=f"{PASSWORD}\n{PASSWORD}\n",
-                   text=True, check=True, capture_output=True)
-    log = open(os.path.join(tmp, "smbd.out"), "w")
-    # Own session: smbd signals its whole process group on exit.
-    proc = subprocess.Popen([SMBD, "--foreground", "--no-process-group", "-s", conf],
-                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        deadline = time.time() + 30
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"smbd exited: {open(os.path.join(tmp, 'smbd.out')).read()[-2000:]}")
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if time.time() > deadline:
-                    raise
-                time.sleep(0.2)
-        yield port
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
-        shutil.rmtree(tmp, ignore_errors=True)
+    with smbd_server.running(USER, PASSWORD) as server:
+        yield server.port
 
 
 @pytest.fixture
