@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every smbsign test suite (lint, Rust native, C ABI, Python with Samba
-# interop, the x86 CPU-tier matrix, the aarch64 suite under qemu, the fuzz
+# interop, smbsign-check on recorded Samba captures, the x86 CPU-tier matrix, the aarch64 suite under qemu, the fuzz
 # targets, the sanitizer runs with the concurrency soak, and the dudect
 # constant-time report) and prints one summary line per suite, then the total.
 # Installs what the suites need (Debian packages, cargo-fuzz) itself,
@@ -27,6 +27,8 @@ suite rust-native cargo test --workspace
 suite c-abi bash tests/c/run.sh
 
 suite python bash tests/python/run.sh
+
+suite capture bash scripts/test-capture.sh
 
 if [ "$(uname -m)" = x86_64 ]; then
     suite x86-tier-matrix bash scripts/test-x86-matrix.sh
