@@ -75,50 +75,78 @@ pub fn check_bytes(capture: &[u8], opts: &Options) -> Result<Report, CheckError>
     check_reader(capture, opts)
 }
 
-/// Checks a capture read from `reader`. A file that is not a capture is an
-/// error; one that ends early or turns corrupt is checked up to there and the
-/// report says so ([`Report::read_error`]).
-pub fn check_reader<R: Read>(reader: R, opts: &Options) -> Result<Report, CheckError> {
+/// What reading a capture met, besides its SMB messages.
+#[derive(Clone, Debug, Default)]
+pub struct Walk {
+    /// Frames read.
+    pub frames: u64,
+    /// Frames holding TCP.
+    pub tcp_frames: u64,
+    /// Bytes of the frames as captured.
+    pub captured_bytes: u64,
+    /// Reassembly statistics, summed over every direction.
+    pub streams: tcp::StreamStats,
+    /// Why reading stopped before the end of the file, if it did.
+    pub read_error: Option<String>,
+}
+
+/// Calls `f(frame, src, dst, message)` for every SMB message (direct-TCP
+/// frame payload: SMB2, transform or compressed) in the capture, each
+/// direction reassembled, in the order they complete. A file that is not a
+/// capture is an error; one that ends early or turns corrupt is walked up to
+/// there ([`Walk::read_error`]).
+pub fn for_each_message<R: Read>(
+    reader: R,
+    mut f: impl FnMut(u64, SocketAddr, SocketAddr, &[u8]),
+) -> Result<Walk, CheckError> {
     let mut frames = packets::Frames::open(reader)?;
-    let mut checker = check::Checker::new(opts);
     let mut dirs: HashMap<(SocketAddr, SocketAddr), tcp::Direction> = HashMap::new();
-    let (mut n, mut tcp_frames, mut bytes) = (0u64, 0u64, 0u64);
+    let mut walk = Walk::default();
     let walked = frames.for_each(|frame| {
-        n += 1;
-        bytes += frame.data.len() as u64;
+        walk.frames += 1;
+        walk.captured_bytes += frame.data.len() as u64;
         let Some(seg) = packets::decode(frame.link, frame.data, frame.orig_len) else {
             return;
         };
-        tcp_frames += 1;
+        walk.tcp_frames += 1;
         let (src, dst) = (seg.src, seg.dst);
         let dir = dirs.entry((src, dst)).or_default();
         dir.push(
-            n,
+            walk.frames,
             seg.seq,
             seg.syn,
             seg.payload,
             seg.missing,
-            &mut |f, m| {
-                checker.message(f, src, dst, m);
+            &mut |n, m| {
+                f(n, src, dst, m);
             },
         );
     });
     // Messages past gaps that were never filled, in a stable order.
     let mut keys: Vec<_> = dirs.keys().copied().collect();
     keys.sort();
-    let mut stats = tcp::StreamStats::default();
     for k in keys {
         let dir = dirs.get_mut(&k).expect("key from the map");
-        dir.finish(&mut |f, m| checker.message(f, k.0, k.1, m));
-        stats.bytes_missing += dir.stats.bytes_missing;
-        stats.resyncs += dir.stats.resyncs;
-        stats.bytes_skipped += dir.stats.bytes_skipped;
+        dir.finish(&mut |n, m| f(n, k.0, k.1, m));
+        walk.streams.bytes_missing += dir.stats.bytes_missing;
+        walk.streams.resyncs += dir.stats.resyncs;
+        walk.streams.bytes_skipped += dir.stats.bytes_skipped;
     }
+    walk.read_error = walked.err().map(|e| e.to_string());
+    Ok(walk)
+}
+
+/// Checks a capture read from `reader`. A file that is not a capture is an
+/// error; one that ends early or turns corrupt is checked up to there and the
+/// report says so ([`Report::read_error`]).
+pub fn check_reader<R: Read>(reader: R, opts: &Options) -> Result<Report, CheckError> {
+    let mut checker = check::Checker::new(opts);
+    let walk = for_each_message(reader, |n, src, dst, m| checker.message(n, src, dst, m))?;
     let mut report = checker.finish();
-    report.frames = n;
-    report.tcp_frames = tcp_frames;
-    report.captured_bytes = bytes;
-    report.streams = stats;
-    report.read_error = walked.err().map(|e| e.to_string());
+    report.frames = walk.frames;
+    report.tcp_frames = walk.tcp_frames;
+    report.captured_bytes = walk.captured_bytes;
+    report.streams = walk.streams;
+    report.read_error = walk.read_error;
     Ok(report)
 }
