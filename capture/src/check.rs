@@ -25,6 +25,8 @@ use crate::Options;
 
 /// Bytes of signed messages held before a batch is verified.
 const BATCH_BYTES: usize = 8 << 20;
+/// Messages at least this long are verified at once rather than queued.
+const DIRECT_BYTES: usize = 64 << 10;
 /// SessionId of a related compound PDU that inherits the previous one's.
 const RELATED_SESSION: u64 = u64::MAX;
 
@@ -162,6 +164,13 @@ impl<'o> Checker<'o> {
             self.report.records.push(record);
         }
         if let (true, Some(key)) = (any_signed_with_key, chain_key) {
+            if msg.len() >= DIRECT_BYTES {
+                // Long messages gain nothing from batching: verify in place, no copy.
+                let job = [PduJob { key: &key.key, pdu: msg }];
+                let res = batch::verify_pdus_each(&job).pop().expect("one job");
+                self.record_verdicts(&key, msg, &chain_records, res);
+                return;
+            }
             self.queued_bytes += msg.len();
             self.queue.push(Queued {
                 msg: msg.to_vec(),
@@ -187,17 +196,28 @@ impl<'o> Checker<'o> {
             .collect();
         let results = batch::verify_pdus_each(&jobs);
         for (q, res) in queue.iter().zip(results) {
-            let Ok(verdicts) = res else { continue };
-            for (i, v) in verdicts.into_iter().enumerate() {
-                let rec = &mut self.report.records[q.records[i]];
-                if !matches!(rec.verdict, Verdict::Valid) {
-                    continue; // unsigned or keyless: decided already
-                }
-                if v.is_err() {
-                    rec.verdict = Verdict::Invalid;
-                    if self.opts.diagnose {
-                        rec.diagnosis = diagnose::diagnose(&q.key, &q.msg, i);
-                    }
+            self.record_verdicts(&q.key, &q.msg, &q.records, res);
+        }
+    }
+
+    /// Marks the signed PDUs of a verified chain invalid where they failed.
+    fn record_verdicts(
+        &mut self,
+        key: &KeyContext,
+        msg: &[u8],
+        records: &[usize],
+        result: smbsign::Result<Vec<smbsign::Result<()>>>,
+    ) {
+        let Ok(verdicts) = result else { return };
+        for (i, v) in verdicts.into_iter().enumerate() {
+            let rec = &mut self.report.records[records[i]];
+            if !matches!(rec.verdict, Verdict::Valid) {
+                continue; // unsigned or keyless: decided already
+            }
+            if v.is_err() {
+                rec.verdict = Verdict::Invalid;
+                if self.opts.diagnose {
+                    rec.diagnosis = diagnose::diagnose(key, msg, i);
                 }
             }
         }

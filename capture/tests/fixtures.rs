@@ -202,6 +202,16 @@ fn no_key_without_password_and_flipped_bytes_are_found() {
     bad[at + target.bytes.len() - 1] ^= 1;
     let d = only_invalid(&bad, u64_at(&target.bytes, 24));
     assert!(d.contains("no known mistake"), "{d}");
+
+    // The same message sent unsigned on a session that requires signing.
+    let mut unsigned = cap.clone();
+    unsigned[at + 16] &= !8;
+    unsigned[at + 48..at + 64].fill(0);
+    let r = check_bytes(&unsigned, &with_password(PASSWORD)).unwrap();
+    let failed: Vec<_> = r.records.iter().filter(|r| r.verdict.is_failure()).collect();
+    assert_eq!(failed.len(), 1, "{}", r.text(true));
+    assert_eq!(failed[0].verdict, Verdict::UnsignedRequired);
+    assert_eq!(failed[0].message_id, u64_at(&target.bytes, 24));
 }
 
 /// The 3.1.1 signing inputs of the session of the connection that sent
