@@ -126,7 +126,7 @@ impl<'o> Checker<'o> {
         let mut chain_records = Vec::with_capacity(ranges.len());
         let mut any_signed_with_key = false;
         let mut prev_session = 0;
-        for range in &ranges {
+        for (index, range) in ranges.iter().enumerate() {
             let pdu = &msg[range.clone()];
             let h = Header::parse(pdu).expect("chain_ranges checked the header");
             let sid = if h.flags & smb::FLAGS_RELATED != 0 && h.session_id == RELATED_SESSION {
@@ -136,6 +136,10 @@ impl<'o> Checker<'o> {
             };
             prev_session = sid;
             track(conn, self.opts, &h, sid, pdu, &mut self.report.notes);
+            if h.is_signed() && sid != 0 && !conn.sessions.get(&sid).is_some_and(|s| s.established)
+            {
+                adopt_mid_stream(conn, self.opts, sid, msg, index);
+            }
             let session = conn.sessions.get(&sid);
             let verdict;
             let mut record = Record::new(frame, src, dst, Some(&h), sid, Verdict::Unsigned);
@@ -166,7 +170,10 @@ impl<'o> Checker<'o> {
         if let (true, Some(key)) = (any_signed_with_key, chain_key) {
             if msg.len() >= DIRECT_BYTES {
                 // Long messages gain nothing from batching: verify in place, no copy.
-                let job = [PduJob { key: &key.key, pdu: msg }];
+                let job = [PduJob {
+                    key: &key.key,
+                    pdu: msg,
+                }];
                 let res = batch::verify_pdus_each(&job).pop().expect("one job");
                 self.record_verdicts(&key, msg, &chain_records, res);
                 return;
@@ -355,6 +362,67 @@ fn track(
         }
         _ => {}
     }
+}
+
+/// A session whose SESSION_SETUP the capture does not hold (it starts
+/// mid-stream), with a `--session-key` for it: the 2.x and 3.0 signing keys
+/// need no preauth hash, so the one the negotiated dialect prescribes (or, with
+/// the NEGOTIATE missing too, whichever of the 2.1 and 3.0.2 keys verifies this
+/// signed PDU) becomes the session's. 3.1.1 keys need the SESSION_SETUP.
+fn adopt_mid_stream(conn: &mut Conn, opts: &Options, sid: u64, msg: &[u8], index: usize) {
+    use smbsign::smb2::dialect as d;
+    let Some(session_key) = opts.session_key_for(sid) else {
+        return;
+    };
+    let candidates = match conn.dialect {
+        Some(d::SMB3_1_1) => {
+            conn.sessions.entry(sid).or_default().no_key = Some(
+                "3.1.1 session whose SESSION_SETUP is not in the capture: its key needs the preauth hash".into(),
+            );
+            return;
+        }
+        Some(known) => vec![known],
+        None => vec![d::SMB2_1, d::SMB3_0_2],
+    };
+    let no_hash = [0u8; 64];
+    for dialect in candidates {
+        let derived =
+            SigningKey::for_session(dialect, None, session_key, &no_hash).and_then(|key| {
+                Ok((
+                    key,
+                    smbsign::kdf::signing_key(dialect, session_key, &no_hash)?,
+                ))
+            });
+        let Ok((key, key_bytes)) = derived else {
+            continue;
+        };
+        let verified = {
+            let job = [PduJob {
+                key: &key,
+                pdu: msg,
+            }];
+            matches!(batch::verify_pdus_each(&job).pop(), Some(Ok(v)) if v.get(index).is_some_and(Result::is_ok))
+        };
+        if verified || conn.dialect.is_some() {
+            let s = conn.sessions.entry(sid).or_default();
+            s.established = true;
+            s.no_key = None;
+            s.key = Some(Rc::new(KeyContext {
+                key,
+                key_bytes,
+                dialect,
+                algorithm_id: None,
+                session_key: smbsign::kdf::session_key16(session_key),
+                preauth: no_hash,
+                preauth_history: Vec::new(),
+                wrong_password: false,
+            }));
+            return;
+        }
+    }
+    conn.sessions.entry(sid).or_default().no_key = Some(
+        "session whose SESSION_SETUP is not in the capture: the --session-key verifies its first signed message neither as 2.x nor as 3.0 (3.1.1 needs the SESSION_SETUP)".into(),
+    );
 }
 
 /// Derives the session's signing key when its final SESSION_SETUP response arrives.

@@ -208,7 +208,11 @@ fn no_key_without_password_and_flipped_bytes_are_found() {
     unsigned[at + 16] &= !8;
     unsigned[at + 48..at + 64].fill(0);
     let r = check_bytes(&unsigned, &with_password(PASSWORD)).unwrap();
-    let failed: Vec<_> = r.records.iter().filter(|r| r.verdict.is_failure()).collect();
+    let failed: Vec<_> = r
+        .records
+        .iter()
+        .filter(|r| r.verdict.is_failure())
+        .collect();
     assert_eq!(failed.len(), 1, "{}", r.text(true));
     assert_eq!(failed[0].verdict, Verdict::UnsignedRequired);
     assert_eq!(failed[0].message_id, u64_at(&target.bytes, 24));
@@ -402,5 +406,80 @@ fn broken_files_are_errors_or_partial_reports_never_panics() {
         let mut c = cap.clone();
         c[i] ^= 0xA5;
         let _ = check_bytes(&c, &with_password(PASSWORD));
+    }
+}
+
+/// A classic pcap without its first `n` frames.
+fn drop_frames(pcap: &[u8], n: usize) -> Vec<u8> {
+    let mut at = 24;
+    for _ in 0..n {
+        let caplen = u32::from_le_bytes(pcap[at + 8..at + 12].try_into().unwrap()) as usize;
+        at += 16 + caplen;
+    }
+    [&pcap[..24], &pcap[at..]].concat()
+}
+
+#[test]
+fn capture_starting_after_session_setup_checks_with_session_key() {
+    for (name, keys_file, alg) in [
+        ("smb302-cmac.pcap", "smb302-cmac.keys", Algorithm::AesCmac),
+        (
+            "smb202-hmac-sll2.pcap",
+            "smb202-hmac-sll2.keys",
+            Algorithm::HmacSha256,
+        ),
+        ("smb311-gmac.pcap", "smb311-gmac.keys", Algorithm::AesGmac),
+    ] {
+        let cap = fixture(name);
+        let full = check_bytes(&cap, &with_password(PASSWORD)).unwrap();
+        // Start after the first connection's final SESSION_SETUP response, mid-stream.
+        let setup_done = full
+            .records
+            .iter()
+            .find(|r| r.command == Some(1) && r.response && r.status == 0)
+            .unwrap()
+            .frame;
+        let cut = drop_frames(&cap, setup_done as usize);
+        let opts = Options {
+            session_keys: keys(keys_file)
+                .into_iter()
+                .map(|(s, k)| (Some(s), k))
+                .collect(),
+            ..Options::default()
+        };
+        let r = check_bytes(&cut, &opts).unwrap();
+        let first_sid = full
+            .records
+            .iter()
+            .find(|r| r.frame == setup_done)
+            .unwrap()
+            .session_id;
+        let mid: Vec<_> = r
+            .records
+            .iter()
+            .filter(|x| x.session_id == first_sid && x.verdict != Verdict::Unsigned)
+            .collect();
+        assert!(mid.len() > 5, "{name}");
+        if alg == Algorithm::AesGmac {
+            assert!(
+                mid.iter().all(|x| x.verdict == Verdict::NoKey),
+                "{}",
+                r.text(false)
+            );
+            assert!(mid[0].note.as_deref().unwrap_or("").contains("preauth"));
+        } else {
+            assert!(
+                mid.iter()
+                    .all(|x| x.verdict == Verdict::Valid && x.algorithm == Some(alg)),
+                "{name}: {}",
+                r.text(false)
+            );
+        }
+        // The other session (smbtorture's connection) is whole: valid as before.
+        assert!(r
+            .records
+            .iter()
+            .filter(|x| x.session_id != first_sid && x.verdict != Verdict::Unsigned)
+            .all(|x| x.verdict == Verdict::Valid));
     }
 }
