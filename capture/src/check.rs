@@ -421,7 +421,7 @@ fn adopt_mid_stream(conn: &mut Conn, opts: &Options, sid: u64, msg: &[u8], index
         }
     }
     conn.sessions.entry(sid).or_default().no_key = Some(
-        "session whose SESSION_SETUP is not in the capture: the --session-key verifies its first signed message neither as 2.x nor as 3.0 (3.1.1 needs the SESSION_SETUP)".into(),
+        "session whose SESSION_SETUP is not in the capture: the --session-key verifies its first signed message neither as 2.x nor as 3.0 (a 3.1.1 key needs the preauth hash of its SESSION_SETUP)".into(),
     );
 }
 
