@@ -1,11 +1,13 @@
 //! Proves smbsign-check on the committed Samba captures (capture/tests/fixtures):
 //! every signed PDU verifies with the password and with the independently
-//! computed session keys, over Ethernet and Linux SLL2, pcap and pcapng; a
+//! computed session keys, over Ethernet and Linux SLL2, pcap and pcapng, and
+//! re-encapsulated as Linux SLL, BSD loopback and raw IP, IPv4 and IPv6; a
 //! flipped byte makes exactly its message invalid; a wrong password makes all
 //! invalid; signatures re-made with a known mistake (GMAC role bit, another
 //! algorithm, another key of the set, the 3.0 labels, a preauth hash over the
 //! final response, the session key unKDFed, a MAC over the rest of a compound)
-//! are each diagnosed as that mistake; broken files give errors, not panics.
+//! are each diagnosed as that mistake; a capture starting after SESSION_SETUP
+//! checks with --session-key (2.x, 3.0); broken files give errors, not panics.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -481,5 +483,79 @@ fn capture_starting_after_session_setup_checks_with_session_key() {
             .iter()
             .filter(|x| x.session_id != first_sid && x.verdict != Verdict::Unsigned)
             .all(|x| x.verdict == Verdict::Valid));
+    }
+}
+
+/// The Ethernet/IPv4 fixture re-encapsulated: each frame's link header
+/// replaced (`link` = pcap LINKTYPE, `prefix` builds the new link header from
+/// the IP version), IPv4 optionally rewritten as IPv6 (::1 to ::1, same TCP).
+fn reencapsulated(pcap: &[u8], link: u32, ipv6: bool, prefix: &dyn Fn(u8) -> Vec<u8>) -> Vec<u8> {
+    let mut out = pcap[..24].to_vec();
+    out[20..24].copy_from_slice(&link.to_le_bytes());
+    let mut at = 24;
+    while at + 16 <= pcap.len() {
+        let rec = &pcap[at..at + 16];
+        let caplen = u32::from_le_bytes(rec[8..12].try_into().unwrap()) as usize;
+        let origlen = u32::from_le_bytes(rec[12..16].try_into().unwrap()) as usize;
+        let frame = &pcap[at + 16..at + 16 + caplen];
+        at += 16 + caplen;
+        let ip = &frame[14..];
+        let ihl = usize::from(ip[0] & 15) * 4;
+        let total = usize::from(u16::from_be_bytes([ip[2], ip[3]]));
+        let mut body = prefix(if ipv6 { 6 } else { 4 });
+        if ipv6 {
+            let mut v6 = vec![0x60, 0, 0, 0];
+            v6.extend_from_slice(&((total - ihl) as u16).to_be_bytes());
+            v6.extend_from_slice(&[6, 64]);
+            let mut lo = [0u8; 16];
+            lo[15] = 1;
+            v6.extend_from_slice(&lo);
+            v6.extend_from_slice(&lo);
+            body.extend_from_slice(&v6);
+            body.extend_from_slice(&ip[ihl..]);
+        } else {
+            body.extend_from_slice(ip);
+        }
+        let grow = body.len() as isize - frame.len() as isize;
+        let mut r = rec.to_vec();
+        r[8..12].copy_from_slice(&(body.len() as u32).to_le_bytes());
+        r[12..16].copy_from_slice(&((origlen as isize + grow) as u32).to_le_bytes());
+        out.extend_from_slice(&r);
+        out.extend_from_slice(&body);
+    }
+    out
+}
+
+#[test]
+fn link_layers_and_ipv6() {
+    let cap = fixture("smb311-gmac.pcap");
+    let reference = signed(&check_bytes(&cap, &with_password(PASSWORD)).unwrap());
+    let ethertype = |v: u8| if v == 6 { [0x86, 0xDD] } else { [0x08, 0x00] };
+    let ethernet = |v: u8| [vec![0u8; 12], ethertype(v).to_vec()].concat();
+    let sll = |v: u8| [vec![0u8; 14], ethertype(v).to_vec()].concat();
+    let null = |v: u8| {
+        if v == 6 {
+            vec![10, 0, 0, 0]
+        } else {
+            vec![2, 0, 0, 0]
+        }
+    };
+    let raw = |_: u8| Vec::new();
+    let cases: [(&str, u32, &dyn Fn(u8) -> Vec<u8>); 4] = [
+        ("ethernet", 1, &ethernet),
+        ("linux sll", 113, &sll),
+        ("bsd loopback", 0, &null),
+        ("raw ip", 101, &raw),
+    ];
+    for (what, link, prefix) in cases {
+        for ipv6 in [false, true] {
+            let c = reencapsulated(&cap, link, ipv6, prefix);
+            let r = check_bytes(&c, &with_password(PASSWORD)).unwrap();
+            assert!(r.all_valid(), "{what} ipv6={ipv6}: {}", r.text(true));
+            assert_eq!(signed(&r), reference, "{what} ipv6={ipv6}");
+            if ipv6 {
+                assert!(r.records.iter().all(|x| x.src.is_ipv6()));
+            }
+        }
     }
 }
