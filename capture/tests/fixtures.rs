@@ -486,10 +486,13 @@ fn capture_starting_after_session_setup_checks_with_session_key() {
     }
 }
 
+/// Builds a link header for an IP version.
+type LinkHeader = dyn Fn(u8) -> Vec<u8>;
+
 /// The Ethernet/IPv4 fixture re-encapsulated: each frame's link header
 /// replaced (`link` = pcap LINKTYPE, `prefix` builds the new link header from
 /// the IP version), IPv4 optionally rewritten as IPv6 (::1 to ::1, same TCP).
-fn reencapsulated(pcap: &[u8], link: u32, ipv6: bool, prefix: &dyn Fn(u8) -> Vec<u8>) -> Vec<u8> {
+fn reencapsulated(pcap: &[u8], link: u32, ipv6: bool, prefix: &LinkHeader) -> Vec<u8> {
     let mut out = pcap[..24].to_vec();
     out[20..24].copy_from_slice(&link.to_le_bytes());
     let mut at = 24;
@@ -530,7 +533,13 @@ fn reencapsulated(pcap: &[u8], link: u32, ipv6: bool, prefix: &dyn Fn(u8) -> Vec
 fn link_layers_and_ipv6() {
     let cap = fixture("smb311-gmac.pcap");
     let reference = signed(&check_bytes(&cap, &with_password(PASSWORD)).unwrap());
-    let ethertype = |v: u8| if v == 6 { [0x86, 0xDD] } else { [0x08, 0x00] };
+    fn ethertype(v: u8) -> [u8; 2] {
+        if v == 6 {
+            [0x86, 0xDD]
+        } else {
+            [0x08, 0x00]
+        }
+    }
     let ethernet = |v: u8| [vec![0u8; 12], ethertype(v).to_vec()].concat();
     let sll = |v: u8| [vec![0u8; 14], ethertype(v).to_vec()].concat();
     let null = |v: u8| {
@@ -541,7 +550,7 @@ fn link_layers_and_ipv6() {
         }
     };
     let raw = |_: u8| Vec::new();
-    let cases: [(&str, u32, &dyn Fn(u8) -> Vec<u8>); 4] = [
+    let cases: [(&str, u32, &LinkHeader); 4] = [
         ("ethernet", 1, &ethernet),
         ("linux sll", 113, &sll),
         ("bsd loopback", 0, &null),
