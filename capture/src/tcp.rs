@@ -222,6 +222,11 @@ impl Direction {
             if avail.len() < 4 + len {
                 break;
             }
+            if len >= 4 && avail[4..8] == [0xFF, b'S', b'M', b'B'] {
+                // SMB1 (a multi-protocol NEGOTIATE before SMB2): framed, not signed here.
+                self.start += 4 + len;
+                continue;
+            }
             if len < 4 || !is_smb_magic(&avail[4..8]) {
                 self.synced = false;
                 self.start += 1;
@@ -335,6 +340,18 @@ mod tests {
         );
         assert_eq!(d.stats.bytes_missing, 64);
         assert_eq!(d.stats.resyncs, 2);
+    }
+
+    #[test]
+    fn smb1_frames_are_skipped_without_losing_sync() {
+        let mut smb1 = frame(80, 5);
+        smb1[4] = 0xFF;
+        let stream: Vec<u8> = [smb1, frame(90, 6)].concat();
+        let mut d = Direction::default();
+        d.push(0, 99, true, &[], 0, &mut |_, _| {});
+        let got = collect(&mut d, &[(100, &stream[..], 0)]);
+        assert_eq!(got, vec![stream[88..].to_vec()]);
+        assert_eq!(d.stats, StreamStats::default());
     }
 
     #[test]
