@@ -200,7 +200,7 @@ impl Direction {
                     }
                     None => {
                         // Keep a possible header start that straddles the next segment.
-                        let keep = avail.len().min(7);
+                        let keep = avail.len().min(9);
                         self.stats.bytes_skipped += (avail.len() - keep) as u64;
                         self.start = self.buf.len() - keep;
                         break;
@@ -255,11 +255,16 @@ pub fn is_smb_magic(b: &[u8]) -> bool {
     b.len() >= 4 && matches!(b[0], 0xFC..=0xFE) && &b[1..4] == b"SMB"
 }
 
-/// The offset of the first plausible direct-TCP frame header in `b`.
+/// The offset of the first plausible direct-TCP frame header in `b`: a zero
+/// byte, a length of at least a header, the magic, and for SMB2 the header's
+/// StructureSize (64), which makes a false match in payload data rarer.
 fn find_frame(b: &[u8]) -> Option<usize> {
-    (0..b.len().saturating_sub(7)).find(|&p| {
+    (0..b.len().saturating_sub(9)).find(|&p| {
         let len = be24(&b[p + 1..p + 4]);
-        b[p] == 0 && (64..=MAX_FRAME).contains(&len) && is_smb_magic(&b[p + 4..p + 8])
+        b[p] == 0
+            && (64..=MAX_FRAME).contains(&len)
+            && is_smb_magic(&b[p + 4..p + 8])
+            && (b[p + 4] != 0xFE || b[p + 8..p + 10] == [64, 0])
     })
 }
 
@@ -270,7 +275,7 @@ mod tests {
     fn frame(body_len: usize, fill: u8) -> Vec<u8> {
         let mut v = vec![0, 0, 0, 0];
         v[1..4].copy_from_slice(&(body_len as u32).to_be_bytes()[1..]);
-        v.extend_from_slice(&[0xFE, b'S', b'M', b'B']);
+        v.extend_from_slice(&[0xFE, b'S', b'M', b'B', 64, 0]);
         v.resize(4 + body_len, fill);
         v
     }
