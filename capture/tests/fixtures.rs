@@ -5,7 +5,8 @@
 //! flipped byte makes exactly its message invalid; a wrong password makes all
 //! invalid; signatures re-made with a known mistake (GMAC role bit, another
 //! algorithm, another key of the set, the 3.0 labels, a preauth hash over the
-//! final response, the session key unKDFed, a MAC over the rest of a compound)
+//! final response or missing the last request, the session key unKDFed, a MAC
+//! over the rest of a compound or without the padding before NextCommand)
 //! are each diagnosed as that mistake; a capture starting after SESSION_SETUP
 //! checks with --session-key (2.x, 3.0); broken files give errors, not panics.
 
@@ -226,6 +227,8 @@ fn no_key_without_password_and_flipped_bytes_are_found() {
 struct Session311 {
     session_key: Vec<u8>,
     preauth: [u8; 64],
+    /// Before the last SESSION_SETUP request.
+    before_last_request: [u8; 64],
     with_final: [u8; 64],
     msgs: Vec<Msg>,
 }
@@ -245,6 +248,7 @@ fn session311() -> Session311 {
     let mut h = PreauthHash::new();
     let mut sid = 0;
     let mut with_final = [0; 64];
+    let mut before_last_request = [0; 64];
     for m in conn {
         let b = &m.bytes;
         let (cmd, status) = (
@@ -254,7 +258,10 @@ fn session311() -> Session311 {
         let response = b[16] & 1 != 0;
         match (cmd, response) {
             (0, _) => h.update(b),
-            (1, false) => h.update(b),
+            (1, false) => {
+                before_last_request = *h.value();
+                h.update(b)
+            }
             (1, true) if status != 0 => h.update(b),
             (1, true) => {
                 sid = u64_at(b, 40);
@@ -274,6 +281,7 @@ fn session311() -> Session311 {
     Session311 {
         session_key,
         preauth: *h.value(),
+        before_last_request,
         with_final,
         msgs: msgs
             .into_iter()
@@ -329,6 +337,11 @@ fn mistakes_are_diagnosed() {
     let d = only_invalid(&resigned(&cap, pdu, mac(&final_hash, Some(&nonce))), mid);
     assert!(d.contains("final SESSION_SETUP response"), "{d}");
 
+    let kb = kdf::smb311_keys(sk, sk, &s.before_last_request, CipherKeyLen::Aes128).unwrap();
+    let early_hash = SigningKey::new(Algorithm::AesGmac, &kb.signing).unwrap();
+    let d = only_invalid(&resigned(&cap, pdu, mac(&early_hash, Some(&nonce))), mid);
+    assert!(d.contains("later messages left out"), "{d}");
+
     let mut unflagged = head;
     unflagged[16] &= !8;
     let sig = gmac
@@ -353,6 +366,32 @@ fn mistakes_are_diagnosed() {
         .unwrap();
     let d = only_invalid(&resigned(&cap, first, sig), u64_at(first, 24));
     assert!(d.contains("rest of the compound"), "{d}");
+
+    // A non-last PDU of a chain MACed without its zero padding before NextCommand.
+    let (padded, pad) = s
+        .msgs
+        .iter()
+        .filter(|m| u16_at(&m.bytes, 20) != 0 && m.bytes[16] & 8 != 0)
+        .find_map(|m| {
+            let next = u32::from_le_bytes(m.bytes[20..24].try_into().unwrap()) as usize;
+            let zeros = m.bytes[64..next]
+                .iter()
+                .rev()
+                .take(7)
+                .take_while(|&&b| b == 0)
+                .count();
+            (zeros > 0).then(|| (&m.bytes[..next], zeros))
+        })
+        .expect("a chain whose first PDU ends in padding");
+    let hp = smb2::header_for_mac(padded).unwrap();
+    let sig = gmac
+        .mac_vectored(
+            Some(&smb2::gmac_nonce(padded).unwrap()),
+            &[&hp[..], &padded[64..padded.len() - pad]],
+        )
+        .unwrap();
+    let d = only_invalid(&resigned(&cap, padded, sig), u64_at(padded, 24));
+    assert!(d.contains("padding byte(s) before the next PDU"), "{d}");
 }
 
 #[test]
