@@ -3,7 +3,7 @@
 //! computed session keys, over Ethernet and Linux SLL2, pcap and pcapng, and
 //! re-encapsulated as Linux SLL, BSD loopback and raw IP, IPv4 and IPv6; a
 //! flipped byte makes exactly its message invalid; a wrong password makes all
-//! invalid; signatures re-made with a known mistake (GMAC role bit, another
+//! invalid; signatures re-made with a known mistake (GMAC role or CANCEL bit, another
 //! algorithm, another key of the set, the 3.0 labels, a preauth hash over the
 //! final response or missing the last request, the session key unKDFed, a MAC
 //! over the rest of a compound or without the padding before NextCommand)
@@ -318,6 +318,12 @@ fn mistakes_are_diagnosed() {
     let role_nonce = smb2::gmac_nonce(&role).unwrap();
     let d = only_invalid(&resigned(&cap, pdu, mac(&gmac, Some(&role_nonce))), mid);
     assert!(d.contains("role bit"), "{d}");
+
+    let mut cancel = head;
+    cancel[12..14].copy_from_slice(&smb2::COMMAND_CANCEL.to_le_bytes());
+    let cancel_nonce = smb2::gmac_nonce(&cancel).unwrap();
+    let d = only_invalid(&resigned(&cap, pdu, mac(&gmac, Some(&cancel_nonce))), mid);
+    assert!(d.contains("CANCEL bit"), "{d}");
 
     let cmac = SigningKey::new(Algorithm::AesCmac, &keys.signing).unwrap();
     let d = only_invalid(&resigned(&cap, pdu, mac(&cmac, None)), mid);
