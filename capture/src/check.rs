@@ -135,10 +135,10 @@ impl<'o> Checker<'o> {
                 h.session_id
             };
             prev_session = sid;
-            track(conn, self.opts, &h, sid, pdu, &mut self.report.notes);
+            track(conn, key, self.opts, &h, sid, pdu, &mut self.report);
             if h.is_signed() && sid != 0 && !conn.sessions.get(&sid).is_some_and(|s| s.established)
             {
-                adopt_mid_stream(conn, self.opts, sid, msg, index);
+                adopt_mid_stream(conn, key, self.opts, sid, msg, index, &mut self.report);
             }
             let session = conn.sessions.get(&sid);
             let verdict;
@@ -266,11 +266,12 @@ fn signing_required(conn: &Conn, session: Option<&Session>, h: &Header, sid: u64
 /// Follows NEGOTIATE and SESSION_SETUP.
 fn track(
     conn: &mut Conn,
+    addrs: (SocketAddr, SocketAddr),
     opts: &Options,
     h: &Header,
     sid: u64,
     pdu: &[u8],
-    notes: &mut Vec<String>,
+    report: &mut Report,
 ) {
     match (h.command, h.is_response()) {
         (cmd::NEGOTIATE, false) => {
@@ -354,9 +355,15 @@ fn track(
                     {
                         session.guest = true;
                         session.no_key = Some("guest or anonymous session: no signing key".into());
+                        report
+                            .sessions
+                            .push(session_line(addrs, sid, dialect, session, opts));
                         return;
                     }
-                    establish(session, sid, dialect, alg, opts, pdu, notes);
+                    establish(session, sid, dialect, alg, opts, pdu, &mut report.notes);
+                    report
+                        .sessions
+                        .push(session_line(addrs, sid, dialect, session, opts));
                 }
                 _ => {}
             }
@@ -370,7 +377,15 @@ fn track(
 /// need no preauth hash, so the one the negotiated dialect prescribes (or, with
 /// the NEGOTIATE missing too, whichever of the 2.1 and 3.0.2 keys verifies this
 /// signed PDU) becomes the session's. 3.1.1 keys need the SESSION_SETUP.
-fn adopt_mid_stream(conn: &mut Conn, opts: &Options, sid: u64, msg: &[u8], index: usize) {
+fn adopt_mid_stream(
+    conn: &mut Conn,
+    addrs: (SocketAddr, SocketAddr),
+    opts: &Options,
+    sid: u64,
+    msg: &[u8],
+    index: usize,
+    report: &mut Report,
+) {
     use smbsign::smb2::dialect as d;
     let Some(session_key) = opts.session_key_for(sid) else {
         return;
@@ -418,12 +433,52 @@ fn adopt_mid_stream(conn: &mut Conn, opts: &Options, sid: u64, msg: &[u8], index
                 preauth_history: Vec::new(),
                 wrong_password: false,
             }));
+            let line = session_line(addrs, sid, Some(dialect), s, opts);
+            report
+                .sessions
+                .push(line + " (SESSION_SETUP not in the capture)");
             return;
         }
     }
     conn.sessions.entry(sid).or_default().no_key = Some(
         "session whose SESSION_SETUP is not in the capture: the --session-key verifies its first signed message neither as 2.x nor as 3.0 (a 3.1.1 key needs the preauth hash of its SESSION_SETUP)".into(),
     );
+}
+
+/// One summary line about a session: where, dialect, algorithm, key source.
+fn session_line(
+    addrs: (SocketAddr, SocketAddr),
+    sid: u64,
+    dialect: Option<u16>,
+    s: &Session,
+    opts: &Options,
+) -> String {
+    let dialect = dialect.map_or("unknown dialect".to_string(), |d| {
+        format!("SMB {}.{}.{}", d >> 8, (d >> 4) & 0xF, d & 0xF)
+    });
+    let what = match (&s.key, &s.no_key) {
+        (Some(k), _) => {
+            let source = if opts.session_key_for(sid).is_some() {
+                "--session-key".to_string()
+            } else {
+                let who = s.auth.as_ref().map_or(String::new(), |a| {
+                    format!(
+                        " for {}\\{}",
+                        opts.domain.as_deref().unwrap_or(&a.domain),
+                        opts.user.as_deref().unwrap_or(&a.user)
+                    )
+                });
+                format!("--password (NTLMv2{who})")
+            };
+            format!("{}, key from {source}", k.key.algorithm().name())
+        }
+        (None, Some(why)) => why.clone(),
+        (None, None) => "no key".into(),
+    };
+    format!(
+        "session {sid:#018x} ({} <-> {}): {dialect}, {what}",
+        addrs.0, addrs.1
+    )
 }
 
 /// Derives the session's signing key when its final SESSION_SETUP response arrives.

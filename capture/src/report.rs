@@ -147,6 +147,8 @@ impl Record {
 pub struct Report {
     /// One record per SMB2 PDU, in capture order.
     pub records: Vec<Record>,
+    /// One line per session set up or adopted: addresses, dialect, algorithm, key source.
+    pub sessions: Vec<String>,
     /// Remarks about sessions (a wrong password...).
     pub notes: Vec<String>,
     /// Frames read.
@@ -236,6 +238,9 @@ impl Report {
                 st.bytes_missing, st.resyncs, st.bytes_skipped
             );
         }
+        for l in &self.sessions {
+            let _ = writeln!(s, "{l}");
+        }
         for n in &self.notes {
             let _ = writeln!(s, "note: {n}");
         }
@@ -298,7 +303,16 @@ impl Report {
         for v in Verdict::ALL {
             let _ = write!(s, ",{}:{}", json_str(v.word()), self.count(v));
         }
-        s.push_str("},\"notes\":[");
+        s.push_str("},\"sessions\":[");
+        s.push_str(
+            &self
+                .sessions
+                .iter()
+                .map(|n| json_str(n))
+                .collect::<Vec<_>>()
+                .join(","),
+        );
+        s.push_str("],\"notes\":[");
         s.push_str(
             &self
                 .notes
