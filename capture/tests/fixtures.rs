@@ -163,6 +163,16 @@ fn every_fixture_verifies_with_password_and_session_keys() {
             "{name} with --session-key: {}",
             rk.text(true)
         );
+        // smbclient's and smbtorture's sessions, each named with its key source.
+        assert_eq!(r.sessions.len(), 2, "{:?}", r.sessions);
+        assert!(r.sessions.iter().all(|l| l.contains(&format!(
+            "{}, key from --password (NTLMv2 for WORKGROUP\\smbsigntest)",
+            alg.name()
+        ))));
+        assert!(rk
+            .sessions
+            .iter()
+            .all(|l| l.ends_with(&format!("{}, key from --session-key", alg.name()))));
         assert_eq!(signed(&rk), signed(&r));
 
         let wrong = check_bytes(&cap, &with_password("Sm8sign-Test?")).unwrap();
