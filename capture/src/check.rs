@@ -96,7 +96,7 @@ impl<'o> Checker<'o> {
     /// completed in `frame`.
     pub fn message(&mut self, frame: u64, src: SocketAddr, dst: SocketAddr, msg: &[u8]) {
         self.report.smb_bytes += msg.len() as u64;
-        let key = conn_key(src, dst);
+        let addrs = conn_key(src, dst);
         if msg[0] != 0xFE {
             // Transform (encrypted) or compressed messages carry no signature.
             let what = if msg[0] == 0xFD {
@@ -121,7 +121,7 @@ impl<'o> Checker<'o> {
             self.report.records.push(r);
             return;
         };
-        let conn = self.conns.entry(key).or_default();
+        let conn = self.conns.entry(addrs).or_default();
         let mut chain_key: Option<Rc<KeyContext>> = None;
         let mut chain_records = Vec::with_capacity(ranges.len());
         let mut any_signed_with_key = false;
@@ -135,10 +135,10 @@ impl<'o> Checker<'o> {
                 h.session_id
             };
             prev_session = sid;
-            track(conn, key, self.opts, &h, sid, pdu, &mut self.report);
+            track(conn, addrs, self.opts, &h, sid, pdu, &mut self.report);
             if h.is_signed() && sid != 0 && !conn.sessions.get(&sid).is_some_and(|s| s.established)
             {
-                adopt_mid_stream(conn, key, self.opts, sid, msg, index, &mut self.report);
+                adopt_mid_stream(conn, addrs, self.opts, sid, msg, index, &mut self.report);
             }
             let session = conn.sessions.get(&sid);
             let verdict;
