@@ -14,6 +14,8 @@ options:
   --session-key [SESSIONID:]HEX  session key (hex) for one session (SessionId in hex,
                                  0x optional) or for all; repeatable
   --password PASSWORD            derive NTLMv2 session keys from the capture's NTLMSSP
+  --password-file PATH           the same, the password being the file's first line
+                                 (keeps it out of the process list)
   --user USER                    user name instead of the AUTHENTICATE message's
   --domain DOMAIN                domain instead of the AUTHENTICATE message's
   --json                         one JSON object instead of text
@@ -72,6 +74,12 @@ fn main() -> ExitCode {
                 Ok(())
             }),
             "--password" => value("--password").map(|v| opts.password = Some(v)),
+            "--password-file" => value("--password-file").and_then(|p| {
+                let text =
+                    std::fs::read_to_string(&p).map_err(|e| format!("--password-file {p}: {e}"))?;
+                opts.password = Some(text.lines().next().unwrap_or("").to_string());
+                Ok(())
+            }),
             "--user" => value("--user").map(|v| opts.user = Some(v)),
             "--domain" => value("--domain").map(|v| opts.domain = Some(v)),
             "--json" => {
