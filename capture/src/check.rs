@@ -15,7 +15,7 @@ use std::rc::Rc;
 use smbsign::batch::{self, PduJob};
 use smbsign::smb2::{Algorithm, SigningKey};
 use smbsign::PreauthHash;
-use zeroize::Zeroize;
+use zeroize::Zeroizing;
 
 use crate::diagnose::{self, KeyContext};
 use crate::ntlm;
@@ -496,39 +496,43 @@ fn establish(
         return;
     };
     let mut wrong_password = false;
-    let mut session_key: Vec<u8> = if let Some(k) = opts.session_key_for(sid) {
-        k.to_vec()
-    } else if let (Some(pw), Some(auth)) = (opts.password.as_deref(), session.auth.as_ref()) {
-        let user = opts.user.as_deref();
-        let domain = opts.domain.as_deref();
-        match ntlm::session_key(auth, pw, user, domain, session.server_challenge.as_ref()) {
-            Ok(k) => k.to_vec(),
-            Err(ntlm::KeyError::WrongPassword) => {
-                // Derive from the wrong password anyway: every signature shows as invalid.
-                wrong_password = true;
-                notes.push(format!(
+    let session_key: Zeroizing<Vec<u8>> = Zeroizing::new(
+        if let Some(k) = opts.session_key_for(sid) {
+            k.to_vec()
+        } else if let (Some(pw), Some(auth)) = (opts.password.as_deref(), session.auth.as_ref()) {
+            let user = opts.user.as_deref();
+            let domain = opts.domain.as_deref();
+            match ntlm::session_key(auth, pw, user, domain, session.server_challenge.as_ref()) {
+                Ok(k) => k.to_vec(),
+                Err(ntlm::KeyError::WrongPassword) => {
+                    // Derive from the wrong password anyway: every signature shows as invalid.
+                    wrong_password = true;
+                    notes.push(format!(
                     "session {sid:#018x}: the password does not match the NTLMv2 response of {}\\{} (wrong password, user or domain)",
                     domain.unwrap_or(&auth.domain),
                     user.unwrap_or(&auth.user)
                 ));
-                ntlm::session_key(auth, pw, user, domain, None)
-                    .map(|k| k.to_vec())
-                    .unwrap_or_default()
+                    ntlm::session_key(auth, pw, user, domain, None)
+                        .map(|k| k.to_vec())
+                        .unwrap_or_default()
+                }
+                Err(ntlm::KeyError::NotNtlmV2) => {
+                    session.no_key =
+                        Some("NTLMSSP response is not NTLMv2; give --session-key".into());
+                    return;
+                }
             }
-            Err(ntlm::KeyError::NotNtlmV2) => {
-                session.no_key = Some("NTLMSSP response is not NTLMv2; give --session-key".into());
-                return;
-            }
-        }
-    } else if opts.password.is_some() {
-        session.no_key = Some(
-            "no NTLMSSP AUTHENTICATE in the SESSION_SETUP (Kerberos?); give --session-key".into(),
-        );
-        return;
-    } else {
-        session.no_key = Some("no key: give --password or --session-key".into());
-        return;
-    };
+        } else if opts.password.is_some() {
+            session.no_key = Some(
+                "no NTLMSSP AUTHENTICATE in the SESSION_SETUP (Kerberos?); give --session-key"
+                    .into(),
+            );
+            return;
+        } else {
+            session.no_key = Some("no key: give --password or --session-key".into());
+            return;
+        },
+    );
     let preauth = session.preauth.as_ref().map_or([0u8; 64], |p| *p.value());
     let mut history = std::mem::take(&mut session.preauth_history);
     if let Some(p) = session.preauth.as_ref() {
@@ -558,7 +562,6 @@ fn establish(
         }
         Err(e) => session.no_key = Some(format!("no signing key: {e}")),
     }
-    session_key.zeroize();
 }
 
 impl Options {

@@ -6,7 +6,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use md4::{Digest, Md4};
 use md5::Md5;
 use rc4::{Rc4, StreamCipher};
-use zeroize::Zeroize;
+use zeroize::{Zeroize, Zeroizing};
 
 const SIGNATURE: &[u8; 8] = b"NTLMSSP\0";
 /// NTLMSSP_NEGOTIATE_UNICODE.
@@ -125,7 +125,7 @@ pub fn session_key(
     user: Option<&str>,
     domain: Option<&str>,
     server_challenge: Option<&[u8; 8]>,
-) -> Result<[u8; 16], KeyError> {
+) -> Result<Zeroizing<[u8; 16]>, KeyError> {
     if auth.nt_response.len() <= 24 {
         return Err(KeyError::NotNtlmV2);
     }
@@ -150,8 +150,11 @@ pub fn session_key(
             .apply_keystream(&mut exported);
         key.zeroize();
         key = exported;
+        exported.zeroize();
     }
-    Ok(key)
+    let out = Zeroizing::new(key);
+    key.zeroize();
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -199,7 +202,7 @@ mod tests {
             flags: NEGOTIATE_KEY_EXCH | NEGOTIATE_UNICODE,
         };
         assert_eq!(
-            session_key(&auth, "Password", None, None, Some(&chal)),
+            session_key(&auth, "Password", None, None, Some(&chal)).map(|k| *k),
             Ok([0x55; 16])
         );
         let no_kx = Authenticate {
@@ -211,7 +214,7 @@ mod tests {
             Ok(hex("8de40ccadbc14a82f15cb0ad0de95ca3"))
         );
         assert_eq!(
-            session_key(&auth, "password", None, None, Some(&chal)),
+            session_key(&auth, "password", None, None, Some(&chal)).map(|k| *k),
             Err(KeyError::WrongPassword)
         );
     }
