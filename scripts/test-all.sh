@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every smbsign test suite (lint, Rust native, C ABI, Python with Samba
-# interop, smbsign-check on recorded Samba captures, the x86 CPU-tier matrix, the aarch64 suite under qemu, the fuzz
+# interop, smbsign-check on recorded Samba captures, the x86 CPU-tier matrix,
+# the aarch64 suite under qemu, the fuzz
 # targets, the sanitizer runs with the concurrency soak, and the dudect
 # constant-time report) and prints one summary line per suite, then the total.
 # Installs what the suites need (Debian packages, cargo-fuzz) itself,
