@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every smbsign test suite (lint, Rust native, C ABI, Python with Samba
-# interop, the GnuTLS drop-in with a preloaded smbd, the x86 CPU-tier matrix, the aarch64 suite under qemu, the fuzz
+# interop, the GnuTLS drop-in with a preloaded smbd, smbsign-check on recorded
+# Samba captures, the x86 CPU-tier matrix, the aarch64 suite under qemu, the fuzz
 # targets, the sanitizer runs with the concurrency soak, and the dudect
 # constant-time report) and prints one summary line per suite, then the total.
 # Installs what the suites need (Debian packages, cargo-fuzz) itself,
@@ -29,6 +30,8 @@ suite c-abi bash tests/c/run.sh
 suite python bash tests/python/run.sh
 
 suite gnutls-preload bash tests/gnutls/run.sh
+
+suite capture bash scripts/test-capture.sh
 
 if [ "$(uname -m)" = x86_64 ]; then
     suite x86-tier-matrix bash scripts/test-x86-matrix.sh

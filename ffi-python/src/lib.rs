@@ -4,6 +4,7 @@
 
 mod batch;
 mod buffers;
+mod capture;
 mod keys;
 mod macs;
 mod pdu;
@@ -34,5 +35,6 @@ fn _smbsign(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(keys::smb311_keys, m)?)?;
     m.add_class::<keys::PreauthHash>()?;
     m.add_function(wrap_pyfunction!(keys::backend_info, m)?)?;
+    m.add_function(wrap_pyfunction!(capture::check_capture_json, m)?)?;
     Ok(())
 }

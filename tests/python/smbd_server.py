@@ -16,8 +16,6 @@ import time
 import uuid
 from types import SimpleNamespace
 
-import pytest
-
 USER, PASSWORD = "smbsigntest", "Sm8sign-Test!"
 SMBD = shutil.which("smbd") or "/usr/sbin/smbd"
 SMBPASSWD = shutil.which("smbpasswd") or "/usr/bin/smbpasswd"
@@ -33,6 +31,10 @@ def free_port():
 def require_samba():
     """Skips (or fails under SMBSIGN_REQUIRE_SAMBA=1) when smbd cannot run here."""
     if not (os.path.exists(SMBD) and os.path.exists(SMBPASSWD) and os.geteuid() == 0):
+        try:
+            import pytest  # noqa: PLC0415 (scripts outside pytest use this module too)
+        except ImportError:
+            raise RuntimeError("needs root and Debian's samba (scripts/test-all.sh installs it)") from None
         if REQUIRE:
             pytest.fail("smbd/smbpasswd missing or not root")
         pytest.skip("needs root and Debian's samba (scripts/test-all.sh installs it)")

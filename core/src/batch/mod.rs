@@ -38,7 +38,7 @@ mod hmac;
 pub(crate) mod lanes;
 mod pdu;
 
-pub use pdu::{sign_pdus, verify_pdus, PduJob};
+pub use pdu::{sign_pdus, verify_pdus, verify_pdus_each, PduJob};
 
 use crate::error::{Error, Result};
 use crate::mac::gmac::NONCE_LEN;

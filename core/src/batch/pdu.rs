@@ -85,6 +85,19 @@ pub fn sign_pdus<B: DerefMut<Target = [u8]>>(jobs: &mut [PduJob<'_, B>]) -> Vec<
 /// [`crate::verify_pdu`] would: `result[i]` is `jobs[i]`'s outcome (the
 /// first unsigned or mismatching PDU of the chain, compared in constant time).
 pub fn verify_pdus<B: Deref<Target = [u8]>>(jobs: &[PduJob<'_, B>]) -> Vec<Result<()>> {
+    verify_pdus_each(jobs)
+        .into_iter()
+        .map(|chain| chain?.into_iter().collect::<Result<()>>())
+        .collect()
+}
+
+/// Verifies every job's PDU or compound chain without modifying it, with one
+/// verdict per PDU: `result[i]` is `Err` when `jobs[i]`'s chain is malformed,
+/// else the verdict of each of its PDUs in order ([`Error::NotSigned`] or
+/// [`Error::BadSignature`] naming the PDU's offset), compared in constant time.
+pub fn verify_pdus_each<B: Deref<Target = [u8]>>(
+    jobs: &[PduJob<'_, B>],
+) -> Vec<Result<Vec<Result<()>>>> {
     let chains: Vec<Result<Vec<Pdu>>> = jobs.iter().map(|j| parse(&j.pdu)).collect();
     let key_bufs: Vec<(&SigningKey, &[u8])> = jobs.iter().map(|j| (j.key, &*j.pdu)).collect();
     let sigs = signatures(&key_bufs, &chains, false);
@@ -92,22 +105,22 @@ pub fn verify_pdus<B: Deref<Target = [u8]>>(jobs: &[PduJob<'_, B>]) -> Vec<Resul
     chains
         .into_iter()
         .map(|chain| {
-            let mut verdict = Ok(());
-            for p in chain? {
-                let s = sig.next().expect("one signature per PDU");
-                if verdict.is_err() {
-                    continue;
-                }
-                if u32_at(&p.header, FLAGS_OFFSET) & FLAGS_SIGNED == 0 {
-                    verdict = Err(Error::NotSigned { offset: p.start });
-                } else if !crate::ct::eq(
-                    s,
-                    &p.header[SIGNATURE_OFFSET..SIGNATURE_OFFSET + SIGNATURE_LEN],
-                ) {
-                    verdict = Err(Error::BadSignature { offset: p.start });
-                }
-            }
-            verdict
+            Ok(chain?
+                .into_iter()
+                .map(|p| {
+                    let s = sig.next().expect("one signature per PDU");
+                    if u32_at(&p.header, FLAGS_OFFSET) & FLAGS_SIGNED == 0 {
+                        Err(Error::NotSigned { offset: p.start })
+                    } else if !crate::ct::eq(
+                        s,
+                        &p.header[SIGNATURE_OFFSET..SIGNATURE_OFFSET + SIGNATURE_LEN],
+                    ) {
+                        Err(Error::BadSignature { offset: p.start })
+                    } else {
+                        Ok(())
+                    }
+                })
+                .collect())
         })
         .collect()
 }

@@ -64,6 +64,22 @@ impl SigningKey {
         })
     }
 
+    /// The signing key of a session on a connection of `dialect`: the algorithm
+    /// from [`Algorithm::for_dialect`] (`negotiated` is the 3.1.1
+    /// SigningAlgorithmId) and the key from [`crate::kdf::signing_key`].
+    pub fn for_session(
+        dialect: u16,
+        negotiated: Option<u16>,
+        session_key: &[u8],
+        preauth_hash: &[u8; 64],
+    ) -> Result<SigningKey> {
+        let algorithm = Algorithm::for_dialect(dialect, negotiated)?;
+        let mut k = crate::kdf::signing_key(dialect, session_key, preauth_hash)?;
+        let key = SigningKey::new(algorithm, &k);
+        zeroize::Zeroize::zeroize(&mut k);
+        key
+    }
+
     /// The algorithm this key signs with.
     #[must_use]
     pub fn algorithm(&self) -> Algorithm {
@@ -215,6 +231,37 @@ pub(crate) fn mac_header(h: &[u8; HEADER_LEN], set_signed: bool) -> [u8; HEADER_
         m[FLAGS_OFFSET..FLAGS_OFFSET + 4].copy_from_slice(&flags.to_le_bytes());
     }
     m
+}
+
+/// A PDU header as it is MACed for verification: the first 64 bytes of
+/// `pdu` with the Signature field zeroed.
+pub fn header_for_mac(pdu: &[u8]) -> Result<[u8; HEADER_LEN]> {
+    let h: &[u8; HEADER_LEN] = pdu
+        .get(..HEADER_LEN)
+        .and_then(|h| h.try_into().ok())
+        .ok_or(Error::Truncated {
+            offset: 0,
+            len: pdu.len(),
+        })?;
+    if h[..4] != PROTOCOL_ID {
+        return Err(Error::BadProtocolId { offset: 0 });
+    }
+    Ok(mac_header(h, false))
+}
+
+/// The byte range of each PDU of a compound chain, in order: each PDU runs
+/// to its `NextCommand`, the last to the end of `buf` (the ranges signing MACs).
+pub fn chain_ranges(buf: &[u8]) -> Result<Vec<core::ops::Range<usize>>> {
+    let segs = [buf];
+    chain::validate(&segs)?;
+    let mut out = Vec::new();
+    let mut start = 0;
+    while start < buf.len() {
+        let pdu = chain::pdu_at(&segs, start, buf.len())?;
+        out.push(pdu.start..pdu.end);
+        start = pdu.end;
+    }
+    Ok(out)
 }
 
 /// Signs a PDU or compound chain in place.

@@ -18,6 +18,7 @@ from smbsign._smbsign import (
     aes_gmac,
     algorithm_for_dialect,
     backend_info,
+    check_capture_json,
     gmac_nonce,
     hmac_sha256,
     kbkdf_hmac_sha256,
@@ -31,6 +32,26 @@ from smbsign._smbsign import (
     verify_pdu,
     verify_pdus,
 )
+
+
+
+def check_capture(path, password=None, session_keys=None, session_key=None, user=None, domain=None, diagnose=True):
+    """smbsign-check on a pcap/pcapng file: the report as a dict ("messages": one
+    entry per SMB2 PDU with its verdict and diagnosis, "summary", "notes")."""
+    import json
+
+    return json.loads(
+        check_capture_json(
+            path,
+            password=password,
+            session_keys=session_keys,
+            session_key=session_key,
+            user=user,
+            domain=domain,
+            diagnose=diagnose,
+        )
+    )
+
 
 #: SigningAlgorithmId values (MS-SMB2 SIGNING_CAPABILITIES).
 HMAC_SHA256 = 0
@@ -51,6 +72,8 @@ __all__ = [
     "aes_gmac",
     "algorithm_for_dialect",
     "backend_info",
+    "check_capture",
+    "check_capture_json",
     "gmac_nonce",
     "hmac_sha256",
     "kbkdf_hmac_sha256",

@@ -1,4 +1,5 @@
-from typing import Dict, Iterable, List, Optional, Tuple, Union
+import os
+from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
 
 try:
     from collections.abc import Buffer as _Buffer  # Python >= 3.12
@@ -81,3 +82,21 @@ def smb311_keys(
     session_key: Buffer, preauth_hash: Buffer, cipher_key_len: int = 16, full_session_key: Optional[Buffer] = None
 ) -> Dict[str, bytes]: ...
 def backend_info() -> Dict[str, Optional[str]]: ...
+def check_capture_json(
+    path: Union[str, "os.PathLike[str]"],
+    password: Optional[str] = None,
+    session_keys: Optional[Dict[int, bytes]] = None,
+    session_key: Optional[bytes] = None,
+    user: Optional[str] = None,
+    domain: Optional[str] = None,
+    diagnose: bool = True,
+) -> str: ...
+def check_capture(
+    path: Union[str, "os.PathLike[str]"],
+    password: Optional[str] = None,
+    session_keys: Optional[Dict[int, bytes]] = None,
+    session_key: Optional[bytes] = None,
+    user: Optional[str] = None,
+    domain: Optional[str] = None,
+    diagnose: bool = True,
+) -> Dict[str, Any]: ...

@@ -1,0 +1,583 @@
+//! Following connections and sessions, and checking every signed PDU.
+//!
+//! Per connection: NEGOTIATE (dialect, SIGNING_CAPABILITIES, the 3.1.1
+//! connection preauth hash); per session: SESSION_SETUP rounds (the session
+//! preauth hash over every request and every response but the final one, the
+//! NTLMSSP CHALLENGE and AUTHENTICATE), then the signing key from core
+//! ([`SigningKey::for_session`]). Signed PDUs are queued with their key and
+//! verified in batches ([`smbsign::batch::verify_pdus_each`]); a PDU that
+//! fails is then diagnosed ([`crate::diagnose`]).
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::rc::Rc;
+
+use smbsign::batch::{self, PduJob};
+use smbsign::smb2::{Algorithm, SigningKey};
+use smbsign::PreauthHash;
+use zeroize::Zeroizing;
+
+use crate::diagnose::{self, KeyContext};
+use crate::ntlm;
+use crate::report::{Record, Report, Verdict};
+use crate::smb::{self, cmd, Header};
+use crate::Options;
+
+/// Bytes of signed messages held before a batch is verified.
+const BATCH_BYTES: usize = 64 << 20;
+/// AES-GMAC messages at least this long are verified at once rather than queued.
+const DIRECT_BYTES: usize = 64 << 10;
+/// SessionId of a related compound PDU that inherits the previous one's.
+const RELATED_SESSION: u64 = u64::MAX;
+
+#[derive(Default)]
+struct Session {
+    preauth: Option<PreauthHash>,
+    /// The preauth hash after each update, oldest first (for the diagnosis).
+    preauth_history: Vec<[u8; 64]>,
+    server_challenge: Option<[u8; 8]>,
+    auth: Option<ntlm::Authenticate>,
+    key: Option<Rc<KeyContext>>,
+    established: bool,
+    guest: bool,
+    no_key: Option<String>,
+}
+
+#[derive(Default)]
+struct Conn {
+    dialect: Option<u16>,
+    signing_algorithm: Option<u16>,
+    signing_required: bool,
+    preauth: Option<PreauthHash>,
+    /// The session being set up by requests with SessionId 0.
+    setup: Option<Session>,
+    sessions: HashMap<u64, Session>,
+}
+
+struct Queued {
+    msg: Vec<u8>,
+    key: Rc<KeyContext>,
+    /// Record index of each PDU of the chain.
+    records: Vec<usize>,
+}
+
+/// The checker: feed it messages in capture order, then [`Checker::finish`].
+pub struct Checker<'o> {
+    opts: &'o Options,
+    conns: HashMap<(SocketAddr, SocketAddr), Conn>,
+    queue: Vec<Queued>,
+    queued_bytes: usize,
+    /// What was found, in order.
+    pub report: Report,
+}
+
+fn conn_key(a: SocketAddr, b: SocketAddr) -> (SocketAddr, SocketAddr) {
+    if a <= b {
+        (a, b)
+    } else {
+        (b, a)
+    }
+}
+
+impl<'o> Checker<'o> {
+    /// A checker with these options.
+    #[must_use]
+    pub fn new(opts: &'o Options) -> Checker<'o> {
+        Checker {
+            opts,
+            conns: HashMap::new(),
+            queue: Vec::new(),
+            queued_bytes: 0,
+            report: Report::default(),
+        }
+    }
+
+    /// One SMB message (direct-TCP frame payload) sent from `src` to `dst`,
+    /// completed in `frame`.
+    pub fn message(&mut self, frame: u64, src: SocketAddr, dst: SocketAddr, msg: &[u8]) {
+        self.report.smb_bytes += msg.len() as u64;
+        let addrs = conn_key(src, dst);
+        if msg[0] != 0xFE {
+            // Transform (encrypted) or compressed messages carry no signature.
+            let what = if msg[0] == 0xFD {
+                Verdict::Encrypted
+            } else {
+                Verdict::Compressed
+            };
+            let session_id = if msg[0] == 0xFD {
+                smb::u64_at(msg, 44).unwrap_or(0)
+            } else {
+                0
+            };
+            self.report
+                .records
+                .push(Record::new(frame, src, dst, None, session_id, what));
+            return;
+        }
+        let Ok(ranges) = smbsign::smb2::chain_ranges(msg) else {
+            let h = Header::parse(msg);
+            let mut r = Record::new(frame, src, dst, h.as_ref(), 0, Verdict::Malformed);
+            r.note = Some("malformed SMB2 header or compound chain".into());
+            self.report.records.push(r);
+            return;
+        };
+        let conn = self.conns.entry(addrs).or_default();
+        let mut chain_key: Option<Rc<KeyContext>> = None;
+        let mut chain_records = Vec::with_capacity(ranges.len());
+        let mut any_signed_with_key = false;
+        let mut prev_session = 0;
+        for (index, range) in ranges.iter().enumerate() {
+            let pdu = &msg[range.clone()];
+            let h = Header::parse(pdu).expect("chain_ranges checked the header");
+            let sid = if h.flags & smb::FLAGS_RELATED != 0 && h.session_id == RELATED_SESSION {
+                prev_session
+            } else {
+                h.session_id
+            };
+            prev_session = sid;
+            track(conn, addrs, self.opts, &h, sid, pdu, &mut self.report);
+            if h.is_signed() && sid != 0 && !conn.sessions.get(&sid).is_some_and(|s| s.established)
+            {
+                adopt_mid_stream(conn, addrs, self.opts, sid, msg, index, &mut self.report);
+            }
+            let session = conn.sessions.get(&sid);
+            let verdict;
+            let mut record = Record::new(frame, src, dst, Some(&h), sid, Verdict::Unsigned);
+            if h.is_signed() {
+                match session.and_then(|s| s.key.clone()) {
+                    Some(k) => {
+                        record.algorithm = Some(k.key.algorithm());
+                        verdict = Verdict::Valid; // provisional: the batch decides
+                        any_signed_with_key = true;
+                        chain_key.get_or_insert(k);
+                    }
+                    None => {
+                        verdict = Verdict::NoKey;
+                        record.note = Some(session.and_then(|s| s.no_key.clone()).unwrap_or_else(
+                            || "the session's SESSION_SETUP is not in the capture; give --session-key".into(),
+                        ));
+                    }
+                }
+            } else if signing_required(conn, session, &h, sid) {
+                verdict = Verdict::UnsignedRequired;
+            } else {
+                verdict = Verdict::Unsigned;
+            }
+            record.verdict = verdict;
+            chain_records.push(self.report.records.len());
+            self.report.records.push(record);
+        }
+        if let (true, Some(key)) = (any_signed_with_key, chain_key) {
+            if msg.len() >= DIRECT_BYTES && key.key.algorithm() == Algorithm::AesGmac {
+                // Long GMAC messages are MACed one-shot even in a batch: verify in place, no copy.
+                // (CMAC and HMAC chains are serial: long ones gain most from the batch's lanes.)
+                let job = [PduJob {
+                    key: &key.key,
+                    pdu: msg,
+                }];
+                let res = batch::verify_pdus_each(&job).pop().expect("one job");
+                self.record_verdicts(&key, msg, &chain_records, res);
+                return;
+            }
+            self.queued_bytes += msg.len();
+            self.queue.push(Queued {
+                msg: msg.to_vec(),
+                key,
+                records: chain_records,
+            });
+            if self.queued_bytes >= BATCH_BYTES {
+                self.flush();
+            }
+        }
+    }
+
+    /// Verifies what is queued.
+    pub fn flush(&mut self) {
+        let queue = std::mem::take(&mut self.queue);
+        self.queued_bytes = 0;
+        let jobs: Vec<PduJob<'_, &[u8]>> = queue
+            .iter()
+            .map(|q| PduJob {
+                key: &q.key.key,
+                pdu: &q.msg[..],
+            })
+            .collect();
+        let results = batch::verify_pdus_each(&jobs);
+        for (q, res) in queue.iter().zip(results) {
+            self.record_verdicts(&q.key, &q.msg, &q.records, res);
+        }
+    }
+
+    /// Marks the signed PDUs of a verified chain invalid where they failed.
+    fn record_verdicts(
+        &mut self,
+        key: &KeyContext,
+        msg: &[u8],
+        records: &[usize],
+        result: smbsign::Result<Vec<smbsign::Result<()>>>,
+    ) {
+        let Ok(verdicts) = result else { return };
+        for (i, v) in verdicts.into_iter().enumerate() {
+            let rec = &mut self.report.records[records[i]];
+            if !matches!(rec.verdict, Verdict::Valid) {
+                continue; // unsigned or keyless: decided already
+            }
+            if v.is_err() {
+                rec.verdict = Verdict::Invalid;
+                if self.opts.diagnose {
+                    rec.diagnosis = diagnose::diagnose(key, msg, i);
+                }
+            }
+        }
+    }
+
+    /// Verifies what is still queued and returns the report.
+    #[must_use]
+    pub fn finish(mut self) -> Report {
+        self.flush();
+        // Messages completed past a gap come out at the end; list them by frame.
+        self.report.records.sort_by_key(|r| r.frame);
+        self.report
+    }
+}
+
+/// Whether `h`, unsigned, should have been signed: the connection or session
+/// requires signing, the session has a key, and the message is not one that
+/// MS-SMB2 leaves unsigned (NEGOTIATE, SESSION_SETUP before its final
+/// response, interim responses, oplock break notifications).
+fn signing_required(conn: &Conn, session: Option<&Session>, h: &Header, sid: u64) -> bool {
+    let Some(s) = session else { return false };
+    if sid == 0 || !s.established || s.guest {
+        return false;
+    }
+    if !conn.signing_required {
+        return false;
+    }
+    match h.command {
+        cmd::NEGOTIATE => false,
+        cmd::SESSION_SETUP => h.is_response() && h.status == smb::STATUS_SUCCESS,
+        cmd::OPLOCK_BREAK if h.message_id == u64::MAX => false,
+        _ => {
+            !(h.is_response() && h.flags & smb::FLAGS_ASYNC != 0 && h.status == smb::STATUS_PENDING)
+        }
+    }
+}
+
+/// Follows NEGOTIATE and SESSION_SETUP.
+fn track(
+    conn: &mut Conn,
+    addrs: (SocketAddr, SocketAddr),
+    opts: &Options,
+    h: &Header,
+    sid: u64,
+    pdu: &[u8],
+    report: &mut Report,
+) {
+    match (h.command, h.is_response()) {
+        (cmd::NEGOTIATE, false) => {
+            *conn = Conn::default();
+            let mut p = PreauthHash::new();
+            p.update(pdu);
+            conn.preauth = Some(p);
+            conn.signing_required =
+                smb::negotiate_request_security_mode(pdu).unwrap_or(0) & smb::SIGNING_REQUIRED != 0;
+        }
+        (cmd::NEGOTIATE, true) => {
+            let Some(n) = smb::negotiate_response(pdu) else {
+                return;
+            };
+            if n.dialect == 0x02FF {
+                return; // the wildcard answer to an SMB1 negotiate; the real one follows
+            }
+            conn.dialect = Some(n.dialect);
+            conn.signing_algorithm = n.signing_algorithm;
+            conn.signing_required |= n.security_mode & smb::SIGNING_REQUIRED != 0;
+            if n.dialect == smbsign::smb2::dialect::SMB3_1_1 {
+                if let Some(p) = conn.preauth.as_mut() {
+                    p.update(pdu);
+                }
+            } else {
+                conn.preauth = None;
+            }
+        }
+        (cmd::SESSION_SETUP, false) => {
+            let is_311 = conn.dialect == Some(smbsign::smb2::dialect::SMB3_1_1);
+            let conn_hash = conn.preauth.clone();
+            let session = if sid == 0 {
+                conn.setup.insert(Session::default())
+            } else {
+                conn.sessions.entry(sid).or_default()
+            };
+            if session.established {
+                return; // re-authentication keeps the session's keys
+            }
+            if is_311 {
+                let p = session.preauth.get_or_insert_with(|| {
+                    let c = conn_hash.unwrap_or_default();
+                    session.preauth_history.push(*c.value());
+                    c
+                });
+                p.update(pdu);
+                session.preauth_history.push(*p.value());
+            }
+            if let Some(a) =
+                smb::session_setup_security_buffer(pdu, false).and_then(ntlm::authenticate)
+            {
+                session.auth = Some(a);
+            }
+        }
+        (cmd::SESSION_SETUP, true) => {
+            if !conn.sessions.contains_key(&sid) {
+                let s = conn.setup.take().unwrap_or_default();
+                conn.sessions.insert(sid, s);
+            }
+            let dialect = conn.dialect;
+            let alg = conn.signing_algorithm;
+            let session = conn.sessions.get_mut(&sid).expect("inserted above");
+            if session.established {
+                return;
+            }
+            let token = smb::session_setup_security_buffer(pdu, true);
+            if let Some(c) = token.and_then(ntlm::server_challenge) {
+                session.server_challenge = Some(c);
+            }
+            match h.status {
+                smb::STATUS_MORE_PROCESSING_REQUIRED => {
+                    if let Some(p) = session.preauth.as_mut() {
+                        p.update(pdu);
+                        session.preauth_history.push(*p.value());
+                    }
+                }
+                smb::STATUS_SUCCESS => {
+                    session.established = true;
+                    if smb::session_setup_flags(pdu).unwrap_or(0) & smb::SESSION_FLAG_GUEST_OR_NULL
+                        != 0
+                    {
+                        session.guest = true;
+                        session.no_key = Some("guest or anonymous session: no signing key".into());
+                        report
+                            .sessions
+                            .push(session_line(addrs, sid, dialect, session, opts));
+                        return;
+                    }
+                    establish(session, sid, dialect, alg, opts, pdu, &mut report.notes);
+                    report
+                        .sessions
+                        .push(session_line(addrs, sid, dialect, session, opts));
+                }
+                _ => {}
+            }
+        }
+        _ => {}
+    }
+}
+
+/// A session whose SESSION_SETUP the capture does not hold (it starts
+/// mid-stream), with a `--session-key` for it: the 2.x and 3.0 signing keys
+/// need no preauth hash, so the one the negotiated dialect prescribes (or, with
+/// the NEGOTIATE missing too, whichever of the 2.1 and 3.0.2 keys verifies this
+/// signed PDU) becomes the session's. 3.1.1 keys need the SESSION_SETUP.
+fn adopt_mid_stream(
+    conn: &mut Conn,
+    addrs: (SocketAddr, SocketAddr),
+    opts: &Options,
+    sid: u64,
+    msg: &[u8],
+    index: usize,
+    report: &mut Report,
+) {
+    use smbsign::smb2::dialect as d;
+    let Some(session_key) = opts.session_key_for(sid) else {
+        return;
+    };
+    let candidates = match conn.dialect {
+        Some(d::SMB3_1_1) => {
+            conn.sessions.entry(sid).or_default().no_key = Some(
+                "3.1.1 session whose SESSION_SETUP is not in the capture: its key needs the preauth hash".into(),
+            );
+            return;
+        }
+        Some(known) => vec![known],
+        None => vec![d::SMB2_1, d::SMB3_0_2],
+    };
+    let no_hash = [0u8; 64];
+    for dialect in candidates {
+        let derived =
+            SigningKey::for_session(dialect, None, session_key, &no_hash).and_then(|key| {
+                Ok((
+                    key,
+                    smbsign::kdf::signing_key(dialect, session_key, &no_hash)?,
+                ))
+            });
+        let Ok((key, key_bytes)) = derived else {
+            continue;
+        };
+        let verified = {
+            let job = [PduJob {
+                key: &key,
+                pdu: msg,
+            }];
+            matches!(batch::verify_pdus_each(&job).pop(), Some(Ok(v)) if v.get(index).is_some_and(Result::is_ok))
+        };
+        if verified || conn.dialect.is_some() {
+            let s = conn.sessions.entry(sid).or_default();
+            s.established = true;
+            s.no_key = None;
+            s.key = Some(Rc::new(KeyContext {
+                key,
+                key_bytes,
+                dialect,
+                algorithm_id: None,
+                session_key: smbsign::kdf::session_key16(session_key),
+                preauth: no_hash,
+                preauth_history: Vec::new(),
+                wrong_password: false,
+            }));
+            let line = session_line(addrs, sid, Some(dialect), s, opts);
+            report
+                .sessions
+                .push(line + " (SESSION_SETUP not in the capture)");
+            return;
+        }
+    }
+    conn.sessions.entry(sid).or_default().no_key = Some(
+        "session whose SESSION_SETUP is not in the capture: the --session-key verifies its first signed message neither as 2.x nor as 3.0 (a 3.1.1 key needs the preauth hash of its SESSION_SETUP)".into(),
+    );
+}
+
+/// One summary line about a session: where, dialect, algorithm, key source.
+fn session_line(
+    addrs: (SocketAddr, SocketAddr),
+    sid: u64,
+    dialect: Option<u16>,
+    s: &Session,
+    opts: &Options,
+) -> String {
+    let dialect = dialect.map_or("unknown dialect".to_string(), |d| {
+        format!("SMB {}.{}.{}", d >> 8, (d >> 4) & 0xF, d & 0xF)
+    });
+    let what = match (&s.key, &s.no_key) {
+        (Some(k), _) => {
+            let source = if opts.session_key_for(sid).is_some() {
+                "--session-key".to_string()
+            } else {
+                let who = s.auth.as_ref().map_or(String::new(), |a| {
+                    format!(
+                        " for {}\\{}",
+                        opts.domain.as_deref().unwrap_or(&a.domain),
+                        opts.user.as_deref().unwrap_or(&a.user)
+                    )
+                });
+                format!("--password (NTLMv2{who})")
+            };
+            format!("{}, key from {source}", k.key.algorithm().name())
+        }
+        (None, Some(why)) => why.clone(),
+        (None, None) => "no key".into(),
+    };
+    format!(
+        "session {sid:#018x} ({} <-> {}): {dialect}, {what}",
+        addrs.0, addrs.1
+    )
+}
+
+/// Derives the session's signing key when its final SESSION_SETUP response arrives.
+fn establish(
+    session: &mut Session,
+    sid: u64,
+    dialect: Option<u16>,
+    alg: Option<u16>,
+    opts: &Options,
+    final_response: &[u8],
+    notes: &mut Vec<String>,
+) {
+    let Some(dialect) = dialect else {
+        session.no_key = Some("the connection's NEGOTIATE is not in the capture".into());
+        return;
+    };
+    let mut wrong_password = false;
+    let session_key: Zeroizing<Vec<u8>> = Zeroizing::new(
+        if let Some(k) = opts.session_key_for(sid) {
+            k.to_vec()
+        } else if let (Some(pw), Some(auth)) = (opts.password.as_deref(), session.auth.as_ref()) {
+            let user = opts.user.as_deref();
+            let domain = opts.domain.as_deref();
+            match ntlm::session_key(auth, pw, user, domain, session.server_challenge.as_ref()) {
+                Ok(k) => k.to_vec(),
+                Err(ntlm::KeyError::WrongPassword) => {
+                    // Derive from the wrong password anyway: every signature shows as invalid.
+                    wrong_password = true;
+                    notes.push(format!(
+                    "session {sid:#018x}: the password does not match the NTLMv2 response of {}\\{} (wrong password, user or domain)",
+                    domain.unwrap_or(&auth.domain),
+                    user.unwrap_or(&auth.user)
+                ));
+                    ntlm::session_key(auth, pw, user, domain, None)
+                        .map(|k| k.to_vec())
+                        .unwrap_or_default()
+                }
+                Err(ntlm::KeyError::NotNtlmV2) => {
+                    session.no_key =
+                        Some("NTLMSSP response is not NTLMv2; give --session-key".into());
+                    return;
+                }
+            }
+        } else if opts.password.is_some() {
+            session.no_key = Some(
+                "no NTLMSSP AUTHENTICATE in the SESSION_SETUP (Kerberos?); give --session-key"
+                    .into(),
+            );
+            return;
+        } else {
+            session.no_key = Some("no key: give --password or --session-key".into());
+            return;
+        },
+    );
+    let preauth = session.preauth.as_ref().map_or([0u8; 64], |p| *p.value());
+    let mut history = std::mem::take(&mut session.preauth_history);
+    if let Some(p) = session.preauth.as_ref() {
+        // What an implementation that also hashed the final response would use.
+        let mut with_final = p.clone();
+        with_final.update(final_response);
+        history.push(*with_final.value());
+    }
+    let derived = SigningKey::for_session(dialect, alg, &session_key, &preauth).and_then(|key| {
+        Ok((
+            key,
+            smbsign::kdf::signing_key(dialect, &session_key, &preauth)?,
+        ))
+    });
+    match derived {
+        Ok((key, key_bytes)) => {
+            session.key = Some(Rc::new(KeyContext {
+                key,
+                key_bytes,
+                dialect,
+                algorithm_id: alg,
+                session_key: smbsign::kdf::session_key16(&session_key),
+                preauth,
+                preauth_history: history,
+                wrong_password,
+            }));
+        }
+        Err(e) => session.no_key = Some(format!("no signing key: {e}")),
+    }
+}
+
+impl Options {
+    /// The `--session-key` for session `sid`: one given for it, else one given for all.
+    #[must_use]
+    pub fn session_key_for(&self, sid: u64) -> Option<&[u8]> {
+        self.session_keys
+            .iter()
+            .find(|(s, _)| *s == Some(sid))
+            .or_else(|| self.session_keys.iter().find(|(s, _)| s.is_none()))
+            .map(|(_, k)| &k[..])
+    }
+}
+
+/// The algorithm a record names, for output.
+#[must_use]
+pub fn algorithm_name(a: Option<Algorithm>) -> &'static str {
+    a.map_or("-", Algorithm::name)
+}

@@ -1,0 +1,182 @@
+//! The SMB2 fields the checker follows (MS-SMB2 2.2): the header, compound
+//! chains, NEGOTIATE and SESSION_SETUP. Everything is bounds-checked: a short
+//! or inconsistent message yields `None`, never a panic.
+
+/// SMB2 header length.
+pub const HEADER_LEN: usize = smbsign::smb2::HEADER_LEN;
+/// `SMB2_FLAGS_ASYNC_COMMAND`.
+pub const FLAGS_ASYNC: u32 = 0x2;
+/// `SMB2_FLAGS_RELATED_OPERATIONS`.
+pub const FLAGS_RELATED: u32 = 0x4;
+/// STATUS_SUCCESS.
+pub const STATUS_SUCCESS: u32 = 0;
+/// STATUS_PENDING (interim responses are not signed).
+pub const STATUS_PENDING: u32 = 0x0000_0103;
+/// STATUS_MORE_PROCESSING_REQUIRED (SESSION_SETUP goes on).
+pub const STATUS_MORE_PROCESSING_REQUIRED: u32 = 0xC000_0016;
+
+/// SMB2 command codes.
+pub mod cmd {
+    /// NEGOTIATE.
+    pub const NEGOTIATE: u16 = 0;
+    /// SESSION_SETUP.
+    pub const SESSION_SETUP: u16 = 1;
+    /// OPLOCK_BREAK.
+    pub const OPLOCK_BREAK: u16 = 0x12;
+}
+
+/// The name tshark gives an SMB2 command.
+#[must_use]
+pub fn command_name(c: u16) -> &'static str {
+    const NAMES: [&str; 19] = [
+        "NEGOTIATE",
+        "SESSION_SETUP",
+        "LOGOFF",
+        "TREE_CONNECT",
+        "TREE_DISCONNECT",
+        "CREATE",
+        "CLOSE",
+        "FLUSH",
+        "READ",
+        "WRITE",
+        "LOCK",
+        "IOCTL",
+        "CANCEL",
+        "ECHO",
+        "QUERY_DIRECTORY",
+        "CHANGE_NOTIFY",
+        "QUERY_INFO",
+        "SET_INFO",
+        "OPLOCK_BREAK",
+    ];
+    NAMES.get(usize::from(c)).copied().unwrap_or("UNKNOWN")
+}
+
+pub(crate) fn u16_at(b: &[u8], at: usize) -> Option<u16> {
+    Some(u16::from_le_bytes(b.get(at..at + 2)?.try_into().ok()?))
+}
+
+pub(crate) fn u32_at(b: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_le_bytes(b.get(at..at + 4)?.try_into().ok()?))
+}
+
+pub(crate) fn u64_at(b: &[u8], at: usize) -> Option<u64> {
+    Some(u64::from_le_bytes(b.get(at..at + 8)?.try_into().ok()?))
+}
+
+/// The fields of one SMB2 header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Header {
+    /// Status (responses) or ChannelSequence (requests).
+    pub status: u32,
+    /// Command.
+    pub command: u16,
+    /// Flags.
+    pub flags: u32,
+    /// NextCommand.
+    pub next_command: u32,
+    /// MessageId.
+    pub message_id: u64,
+    /// SessionId.
+    pub session_id: u64,
+}
+
+impl Header {
+    /// Parses the 64-byte header at the start of `pdu`.
+    #[must_use]
+    pub fn parse(pdu: &[u8]) -> Option<Header> {
+        if pdu.len() < HEADER_LEN || pdu[..4] != smbsign::smb2::PROTOCOL_ID {
+            return None;
+        }
+        Some(Header {
+            status: u32_at(pdu, 8)?,
+            command: u16_at(pdu, 12)?,
+            flags: u32_at(pdu, 16)?,
+            next_command: u32_at(pdu, 20)?,
+            message_id: u64_at(pdu, 24)?,
+            session_id: u64_at(pdu, 40)?,
+        })
+    }
+
+    /// Whether this is a response.
+    #[must_use]
+    pub fn is_response(&self) -> bool {
+        self.flags & smbsign::smb2::FLAGS_SERVER_TO_REDIR != 0
+    }
+
+    /// Whether `SMB2_FLAGS_SIGNED` is set.
+    #[must_use]
+    pub fn is_signed(&self) -> bool {
+        self.flags & smbsign::smb2::FLAGS_SIGNED != 0
+    }
+}
+
+/// What a NEGOTIATE response tells.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NegotiateResponse {
+    /// SecurityMode.
+    pub security_mode: u16,
+    /// DialectRevision.
+    pub dialect: u16,
+    /// The SigningAlgorithmId of the SIGNING_CAPABILITIES context (3.1.1).
+    pub signing_algorithm: Option<u16>,
+    /// Whether a PREAUTH_INTEGRITY_CAPABILITIES context is present.
+    pub preauth_integrity: bool,
+}
+
+/// SMB2_NEGOTIATE_SIGNING_REQUIRED.
+pub const SIGNING_REQUIRED: u16 = 0x2;
+
+/// Parses a NEGOTIATE response PDU (header included).
+#[must_use]
+pub fn negotiate_response(pdu: &[u8]) -> Option<NegotiateResponse> {
+    let b = pdu.get(HEADER_LEN..)?;
+    let mut r = NegotiateResponse {
+        security_mode: u16_at(b, 2)?,
+        dialect: u16_at(b, 4)?,
+        ..NegotiateResponse::default()
+    };
+    if r.dialect == smbsign::smb2::dialect::SMB3_1_1 {
+        let count = u16_at(b, 6)?;
+        let mut at = u32_at(b, 60)? as usize;
+        for _ in 0..count {
+            let ty = u16_at(pdu, at)?;
+            let len = usize::from(u16_at(pdu, at + 2)?);
+            let data = pdu.get(at + 8..at + 8 + len)?;
+            match ty {
+                0x0001 => r.preauth_integrity = true,
+                // SigningAlgorithmCount, then the chosen algorithm.
+                0x0008 if u16_at(data, 0)? >= 1 => {
+                    r.signing_algorithm = Some(u16_at(data, 2)?);
+                }
+                _ => {}
+            }
+            at = (at + 8 + len).div_ceil(8) * 8;
+        }
+    }
+    Some(r)
+}
+
+/// SecurityMode of a NEGOTIATE request.
+#[must_use]
+pub fn negotiate_request_security_mode(pdu: &[u8]) -> Option<u16> {
+    u16_at(pdu, HEADER_LEN + 4)
+}
+
+/// The security buffer of a SESSION_SETUP request or response PDU.
+#[must_use]
+pub fn session_setup_security_buffer(pdu: &[u8], response: bool) -> Option<&[u8]> {
+    let (off_at, len_at) = if response { (4, 6) } else { (12, 14) };
+    let off = usize::from(u16_at(pdu, HEADER_LEN + off_at)?);
+    let len = usize::from(u16_at(pdu, HEADER_LEN + len_at)?);
+    pdu.get(off..off + len)
+}
+
+/// SessionFlags of a SESSION_SETUP response.
+#[must_use]
+pub fn session_setup_flags(pdu: &[u8]) -> Option<u16> {
+    u16_at(pdu, HEADER_LEN + 2)
+}
+
+/// SMB2_SESSION_FLAG_IS_GUEST | SMB2_SESSION_FLAG_IS_NULL: no key, no signing.
+pub const SESSION_FLAG_GUEST_OR_NULL: u16 = 0x3;
