@@ -252,15 +252,8 @@ pub fn header_for_mac(pdu: &[u8]) -> Result<[u8; HEADER_LEN]> {
 /// The byte range of each PDU of a compound chain, in order: each PDU runs
 /// to its `NextCommand`, the last to the end of `buf` (the ranges signing MACs).
 pub fn chain_ranges(buf: &[u8]) -> Result<Vec<core::ops::Range<usize>>> {
-    let segs = [buf];
-    chain::validate(&segs)?;
     let mut out = Vec::new();
-    let mut start = 0;
-    while start < buf.len() {
-        let pdu = chain::pdu_at(&segs, start, buf.len())?;
-        out.push(pdu.start..pdu.end);
-        start = pdu.end;
-    }
+    chain::walk(&[buf], |pdu| out.push(pdu.start..pdu.end))?;
     Ok(out)
 }
 
