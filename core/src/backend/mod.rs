@@ -125,6 +125,9 @@ pub(crate) enum ShortGmac {
     Generic,
     #[cfg(target_arch = "x86_64")]
     Fused(x86::AesNi, x86::Pclmul),
+    /// Up to 512 bytes in two parts on zmm (`x86::vpclmul512::gmac`).
+    #[cfg(target_arch = "x86_64")]
+    FusedZmm(x86::AesNi, x86::Vpclmul512),
 }
 
 /// Multi-buffer AES (CBC-MAC chains of independent messages, one key per lane).
@@ -401,15 +404,16 @@ impl Backend {
         };
         // H^(i+1) = H^i * H, each product through this backend's own kernel: a
         // one-block GHASH of a zero block from accumulator H^i multiplies by H.
+        // Karatsuba halves are filled as each power is, since kernels may read them.
+        let karatsuba = |v: u128| u128::from((v as u64) ^ ((v >> 64) as u64));
         let mut p = HPowers([0; MAX_POWERS], [0; MAX_POWERS]);
         p.0[MAX_POWERS - 1] = h;
+        p.1[MAX_POWERS - 1] = karatsuba(h);
         let mut acc = h;
         for i in 1..needed {
             self.ghash(&p, &mut acc, &[0u8; 16]);
             p.0[MAX_POWERS - 1 - i] = acc;
-        }
-        for i in 0..MAX_POWERS {
-            p.1[i] = u128::from((p.0[i] as u64) ^ ((p.0[i] >> 64) as u64));
+            p.1[MAX_POWERS - 1 - i] = karatsuba(acc);
         }
         p
     }
@@ -430,8 +434,10 @@ impl Backend {
         }
     }
 
-    /// AES-GMAC of a short message in one fused pass, when this backend has a
-    /// fused kernel and the message is short enough; `None` otherwise.
+    /// AES-GMAC of a short message `a || b` in one fused pass, when this
+    /// backend has a fused kernel that takes it; `None` otherwise. The xmm
+    /// kernel takes one part (`b` empty) of up to 112 bytes; the zmm one one
+    /// part, or two with `a` whole blocks, of up to 512 bytes.
     #[inline]
     #[cfg_attr(not(target_arch = "x86_64"), allow(unused_variables))]
     pub(crate) fn gmac_short(
@@ -439,12 +445,22 @@ impl Backend {
         rk: &RoundKeys,
         powers: &HPowers,
         nonce: &[u8; 12],
-        msg: &[u8],
+        a: &[u8],
+        b: &[u8],
     ) -> Option<[u8; 16]> {
         match self.short_gmac {
             #[cfg(target_arch = "x86_64")]
-            ShortGmac::Fused(a, p) if msg.len() <= x86::pclmul::SHORT_MAX => {
-                Some(x86::pclmul::gmac_short((a, p), rk, powers, nonce, msg))
+            ShortGmac::Fused(t, p) if b.is_empty() && a.len() <= x86::pclmul::SHORT_MAX => {
+                Some(x86::pclmul::gmac_short((t, p), rk, powers, nonce, a))
+            }
+            #[cfg(target_arch = "x86_64")]
+            ShortGmac::FusedZmm(t, p)
+                if a.len() + b.len() <= x86::vpclmul512::FUSED_MAX
+                    && (a.len().is_multiple_of(16) || b.is_empty()) =>
+            {
+                // One part is taken as the second (any length).
+                let (a, b) = if b.is_empty() { (&[][..], a) } else { (a, b) };
+                Some(x86::vpclmul512::gmac((t, p), rk, powers, nonce, a, b))
             }
             _ => None,
         }

@@ -89,7 +89,10 @@ pub(crate) fn backend(tier: Tier) -> Option<Backend> {
         aes: Aes::AesNi(aes),
         ghash,
         sha256,
-        short_gmac: ShortGmac::Fused(aes, pclmul),
+        short_gmac: match ghash {
+            Ghash::Vpclmul512(p) => ShortGmac::FusedZmm(aes, p),
+            _ => ShortGmac::Fused(aes, pclmul),
+        },
         aes_lanes,
         gmac_pair,
     })
