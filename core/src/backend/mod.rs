@@ -21,8 +21,8 @@ pub(crate) mod x86;
 /// Expanded AES-128 key: 11 round keys in FIPS 197 byte order, shared by every tier.
 pub(crate) type RoundKeys = [[u8; 16]; 11];
 
-/// The most GHASH key powers any kernel aggregates over (the zmm tier: 32 blocks).
-pub(crate) const MAX_POWERS: usize = 32;
+/// The most GHASH key powers any kernel aggregates over (the zmm tier: 64 blocks).
+pub(crate) const MAX_POWERS: usize = 64;
 
 /// Powers of the POLYVAL-domain hash key, highest first: `0[i] = H^(MAX_POWERS - i)`.
 /// A group of `n` blocks multiplies by the contiguous run `0[MAX_POWERS - n..]`.
@@ -125,7 +125,7 @@ pub(crate) enum ShortGmac {
     Generic,
     #[cfg(target_arch = "x86_64")]
     Fused(x86::AesNi, x86::Pclmul),
-    /// Up to 512 bytes in two parts on zmm (`x86::vpclmul512::gmac`).
+    /// Any length, in one part or two, on zmm (`x86::vpclmul512::gmac`).
     #[cfg(target_arch = "x86_64")]
     FusedZmm(x86::AesNi, x86::Vpclmul512),
 }
@@ -434,10 +434,10 @@ impl Backend {
         }
     }
 
-    /// AES-GMAC of a short message `a || b` in one fused pass, when this
+    /// AES-GMAC of a message `a || b` in one fused pass, when this
     /// backend has a fused kernel that takes it; `None` otherwise. The xmm
     /// kernel takes one part (`b` empty) of up to 112 bytes; the zmm one one
-    /// part, or two with `a` whole blocks, of up to 512 bytes.
+    /// part, or two with `a` whole blocks, of any length.
     #[inline]
     #[cfg_attr(not(target_arch = "x86_64"), allow(unused_variables))]
     pub(crate) fn gmac_short(
@@ -454,10 +454,7 @@ impl Backend {
                 Some(x86::pclmul::gmac_short((t, p), rk, powers, nonce, a))
             }
             #[cfg(target_arch = "x86_64")]
-            ShortGmac::FusedZmm(t, p)
-                if a.len() + b.len() <= x86::vpclmul512::FUSED_MAX
-                    && (a.len().is_multiple_of(16) || b.is_empty()) =>
-            {
+            ShortGmac::FusedZmm(t, p) if a.len().is_multiple_of(16) || b.is_empty() => {
                 // One part is taken as the second (any length).
                 let (a, b) = if b.is_empty() { (&[][..], a) } else { (a, b) };
                 Some(x86::vpclmul512::gmac((t, p), rk, powers, nonce, a, b))

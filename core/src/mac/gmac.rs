@@ -118,18 +118,19 @@ impl Key {
     }
 
     /// The GMAC of `a || b` (an SMB header copy and the PDU body, or a message
-    /// and nothing): the fused kernel for short messages, one kernel call up to
-    /// [`ONE_CALL_MAX`] bytes, streaming beyond.
+    /// and nothing): the backend's fused kernel where it takes the message
+    /// (the xmm one up to 112 bytes, the zmm one any), else one kernel call up to [`ONE_CALL_MAX`]
+    /// bytes, streaming beyond.
     pub(crate) fn mac2(&self, nonce: &[u8; NONCE_LEN], a: &[u8], b: &[u8]) -> [u8; TAG_LEN] {
         let len = a.len() + b.len();
+        if let Some(tag) = self.backend.gmac_short(&self.rk, &self.powers, nonce, a, b) {
+            return tag;
+        }
         if len > ONE_CALL_MAX {
             let mut st = self.start(nonce);
             st.update(a);
             st.update(b);
             return st.finalize();
-        }
-        if let Some(tag) = self.backend.gmac_short(&self.rk, &self.powers, nonce, a, b) {
-            return tag;
         }
         if len <= SHORT_COPY && !b.is_empty() {
             // The fused kernel did not take the two parts: join them.
