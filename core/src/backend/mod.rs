@@ -71,6 +71,21 @@ impl Tier {
         }
     }
 
+    /// Why detection picks this tier when it is the fastest this CPU has.
+    #[must_use]
+    pub fn reason(self) -> &'static str {
+        match self {
+            Tier::Avx512 => {
+                "AVX-512F/BW/VL and VPCLMULQDQ present: zmm GHASH (four blocks per \
+                 instruction), measured faster than ymm from 32-byte messages up"
+            }
+            Tier::Avx2 => "VPCLMULQDQ and AVX2 present, no AVX-512 with VPCLMULQDQ: ymm GHASH",
+            Tier::AesNi => "AES-NI and PCLMULQDQ present, no VPCLMULQDQ: xmm kernels",
+            Tier::Armv8 => "ARMv8 AES, PMULL and SHA2 present",
+            Tier::Portable => "no supported SIMD crypto extensions: portable constant-time code",
+        }
+    }
+
     /// Parses a tier name (`portable` or `soft`, `aesni`, `avx2`, `avx512`, `armv8`).
     pub fn from_name(name: &str) -> Result<Tier> {
         match name.trim().to_ascii_lowercase().as_str() {
@@ -129,6 +144,10 @@ pub(crate) enum ShortGmac {
     #[cfg(target_arch = "x86_64")]
     FusedZmm(x86::AesNi, x86::Vpclmul512),
 }
+
+/// One-part messages up to this length take the xmm fused GMAC on the zmm tier.
+#[cfg(target_arch = "x86_64")]
+const ZMM_GMAC_MIN: usize = 32;
 
 /// Multi-buffer AES (CBC-MAC chains of independent messages, one key per lane).
 #[derive(Clone, Copy, Debug)]
@@ -254,19 +273,19 @@ impl Backend {
         }
     }
 
-    /// The fastest tier this CPU supports, among those detection may pick.
+    /// The fastest tier this CPU supports.
     ///
-    /// [`Tier::Avx512`] is never picked automatically: its kernel has not yet
-    /// been run on AVX-512 hardware by this project's CI (neither the development
-    /// machines nor qemu's TCG have AVX-512). It is reachable only when forced
-    /// (`SMBSIGN_BACKEND=avx512` or [`Backend::with_tier`]), and the test suites
-    /// exercise it automatically on any machine that has it.
+    /// [`Tier::Avx512`] is picked on CPUs with AVX-512F/BW/VL and VPCLMULQDQ
+    /// (Intel since Ice Lake, AMD since Zen 4): its zmm GHASH and fused GMAC
+    /// measured faster than the ymm tier at every GMAC length from 32 bytes up
+    /// on Zen 4 (BENCHMARKS.md, "AVX-512 GMAC"), and its other primitives are
+    /// the ymm tier's. No length threshold: the CPUs that have VPCLMULQDQ on
+    /// zmm are the ones whose zmm frequency penalty is small (the heavy
+    /// downclocking of Skylake-SP predates VPCLMULQDQ). [`Tier::reason`]
+    /// says why a tier is picked.
     #[must_use]
     pub fn detect() -> Backend {
-        Backend::available()
-            .into_iter()
-            .rfind(|b| b.tier() != Tier::Avx512)
-            .unwrap_or_else(Backend::portable)
+        Backend::available().pop().unwrap_or_else(Backend::portable)
     }
 
     /// Every tier this CPU supports, slowest first (always starts with the portable one).
@@ -453,6 +472,11 @@ impl Backend {
             ShortGmac::Fused(t, p) if b.is_empty() && a.len() <= x86::pclmul::SHORT_MAX => {
                 Some(x86::pclmul::gmac_short((t, p), rk, powers, nonce, a))
             }
+            // Up to 32 bytes the xmm kernel measured faster (BENCHMARKS.md, "AVX-512 GMAC").
+            #[cfg(target_arch = "x86_64")]
+            ShortGmac::FusedZmm(t, p) if b.is_empty() && a.len() <= ZMM_GMAC_MIN => {
+                Some(x86::pclmul::gmac_short((t, p.xmm()), rk, powers, nonce, a))
+            }
             #[cfg(target_arch = "x86_64")]
             ShortGmac::FusedZmm(t, p) if a.len().is_multiple_of(16) || b.is_empty() => {
                 // One part is taken as the second (any length).
@@ -565,6 +589,8 @@ impl Backend {
 /// Why the active backend is what it is.
 struct Active {
     backend: Backend,
+    /// In words.
+    reason: &'static str,
     /// `SMBSIGN_BACKEND` as given, if set.
     requested: Option<String>,
     /// Set when the request could not be honoured and detection was used instead.
@@ -581,13 +607,18 @@ fn active_state() -> &'static Active {
             .as_deref()
             .map(|r| Tier::from_name(r).and_then(Backend::with_tier))
         {
-            None => Active {
-                backend: Backend::detect(),
-                requested,
-                fallback: None,
-            },
+            None => {
+                let backend = Backend::detect();
+                Active {
+                    backend,
+                    reason: backend.tier().reason(),
+                    requested,
+                    fallback: None,
+                }
+            }
             Some(Ok(backend)) => Active {
                 backend,
+                reason: "forced by SMBSIGN_BACKEND",
                 requested,
                 fallback: None,
             },
@@ -597,8 +628,10 @@ fn active_state() -> &'static Active {
                     "smbsign: SMBSIGN_BACKEND={}: {e}; using detected backend",
                     requested.as_deref().unwrap_or_default()
                 );
+                let backend = Backend::detect();
                 Active {
-                    backend: Backend::detect(),
+                    backend,
+                    reason: backend.tier().reason(),
                     requested,
                     fallback: Some(e),
                 }
@@ -631,6 +664,8 @@ pub struct BackendInfo {
     pub sha256_batch: &'static str,
     /// Kernel computing batches of short AES-GMAC messages.
     pub gmac_batch: &'static str,
+    /// Why this tier: forced by `SMBSIGN_BACKEND`, or what detection found.
+    pub reason: &'static str,
     /// `SMBSIGN_BACKEND` as given, if set.
     pub requested: Option<String>,
     /// Why the request was not honoured, if it was not.
@@ -647,6 +682,7 @@ pub(crate) fn info() -> BackendInfo {
         aes_batch: a.backend.aes_batch_name(),
         sha256_batch: a.backend.sha256_batch_name(),
         gmac_batch: a.backend.gmac_batch_name(),
+        reason: a.reason,
         requested: a.requested.clone(),
         fallback: a.fallback,
     }
