@@ -493,6 +493,10 @@ impl Backend {
     pub(crate) fn gmac_pair_blocks(&self) -> usize {
         match self.gmac_pair {
             GmacPair::None => 0,
+            // Beyond 112 bytes the zmm tier's one-shot fused kernel measured
+            // faster than the pair (BENCHMARKS.md, "AVX-512 GMAC").
+            #[cfg(target_arch = "x86_64")]
+            GmacPair::Vaes256(..) if matches!(self.ghash, Ghash::Vpclmul512(_)) => 8,
             #[cfg(target_arch = "x86_64")]
             GmacPair::Vaes256(..) => x86::gmac_pair::MAX_BLOCKS,
         }

@@ -40,18 +40,10 @@ fn data<'b>(it: &Item<'b>, n: usize, buf: &'b mut [u8; 256]) -> &'b [u8] {
     &buf[..end]
 }
 
-/// The fewest blocks (data, padding, length block) a message pairs at: below
-/// (up to 64 bytes) the one-shot fused xmm kernel was as fast or faster than
-/// the paired ymm one (BENCHMARKS.md, "AVX-512 GMAC").
-const PAIR_MIN_BLOCKS: usize = 6;
-
 pub(super) fn compute(items: &[Item<'_>], idx: &[usize], out: &mut [[u8; 16]]) {
-    // A message pairs when its length is where pairing pays and its key's
-    // backend has the paired kernel (which also guarantees the key holds the
-    // powers it reads).
-    let pairable = |it: &Item<'_>| {
-        (PAIR_MIN_BLOCKS..=key(it).backend().gmac_pair_blocks()).contains(&blocks(it))
-    };
+    // A message pairs when it is short enough and its key's backend has the
+    // paired kernel (which also guarantees the key holds the powers it reads).
+    let pairable = |it: &Item<'_>| blocks(it) <= key(it).backend().gmac_pair_blocks();
     let mut waiting: Option<usize> = None;
     let (mut a, mut b) = ([0u8; 256], [0u8; 256]);
     for &i in idx {

@@ -149,7 +149,7 @@ fn longest_first(items: &[Item<'_>], idx: &[usize]) -> Vec<usize> {
 pub(crate) fn compute(items: &[Item<'_>], out: &mut [[u8; 16]]) {
     debug_assert_eq!(items.len(), out.len());
     debug_assert!(items.iter().all(|it| it.head.len() % 64 == 0));
-    let mut groups: [Vec<usize>; 3] = core::array::from_fn(|_| Vec::with_capacity(items.len()));
+    let mut groups: [Vec<usize>; 3] = Default::default();
     for (i, it) in items.iter().enumerate() {
         let g = match it.key {
             SigningKey::HmacSha256(_) => 0,

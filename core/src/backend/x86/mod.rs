@@ -56,6 +56,11 @@ token!(
 );
 
 impl Vpclmul512 {
+    /// The ymm token: every feature it proves is among this token's.
+    pub(crate) fn ymm(self) -> Vpclmul256 {
+        Vpclmul256(())
+    }
+
     /// The xmm token: every feature it proves is among this token's (AVX2 implies SSSE3).
     pub(crate) fn xmm(self) -> Pclmul {
         Pclmul(())
@@ -78,11 +83,10 @@ pub(crate) fn backend(tier: Tier) -> Option<Backend> {
     // on ymm when the CPU has it.
     let vaes = Vaes::detect().filter(|_| tier != Tier::AesNi);
     let aes_lanes = vaes.map_or(AesLanes::AesNi8(aes), AesLanes::Vaes16);
-    // Paired short-message GMAC: VAES and the ymm GHASH (whose keys hold its
-    // powers). Not on the zmm tier: its one-shot fused kernel measured faster
-    // than the pair at every length it takes (BENCHMARKS.md, "AVX-512 GMAC").
+    // Paired short-message GMAC: VAES and the ymm GHASH (whose keys hold its powers).
     let gmac_pair = match (vaes, &ghash) {
         (Some(v), Ghash::Vpclmul256(p)) => GmacPair::Vaes256(v, *p),
+        (Some(v), Ghash::Vpclmul512(p)) => GmacPair::Vaes256(v, p.ymm()),
         _ => GmacPair::None,
     };
     Some(Backend {
