@@ -453,13 +453,31 @@ impl Backend {
         }
     }
 
-    /// AES-GMAC of a message `a || b` in one fused pass, when this
-    /// backend has a fused kernel that takes it; `None` otherwise. The xmm
-    /// kernel takes one part (`b` empty) of up to 112 bytes; the zmm one one
-    /// part, or two with `a` whole blocks, of any length.
+    /// AES-GMAC of a short message in one fused pass, when this backend has a
+    /// fused kernel and the message is short enough; `None` otherwise.
     #[inline]
     #[cfg_attr(not(target_arch = "x86_64"), allow(unused_variables))]
     pub(crate) fn gmac_short(
+        &self,
+        rk: &RoundKeys,
+        powers: &HPowers,
+        nonce: &[u8; 12],
+        msg: &[u8],
+    ) -> Option<[u8; 16]> {
+        match self.short_gmac {
+            #[cfg(target_arch = "x86_64")]
+            ShortGmac::Fused(a, p) if msg.len() <= x86::pclmul::SHORT_MAX => {
+                Some(x86::pclmul::gmac_short((a, p), rk, powers, nonce, msg))
+            }
+            _ => None,
+        }
+    }
+
+    /// AES-GMAC of `a || b` (one part, or two with `a` whole blocks) in one
+    /// fused zmm pass at any length, on the zmm tier; `None` elsewhere.
+    #[inline]
+    #[cfg_attr(not(target_arch = "x86_64"), allow(unused_variables))]
+    pub(crate) fn gmac_zmm(
         &self,
         rk: &RoundKeys,
         powers: &HPowers,
@@ -468,10 +486,6 @@ impl Backend {
         b: &[u8],
     ) -> Option<[u8; 16]> {
         match self.short_gmac {
-            #[cfg(target_arch = "x86_64")]
-            ShortGmac::Fused(t, p) if b.is_empty() && a.len() <= x86::pclmul::SHORT_MAX => {
-                Some(x86::pclmul::gmac_short((t, p), rk, powers, nonce, a))
-            }
             // Up to 32 bytes the xmm kernel measured faster (BENCHMARKS.md, "AVX-512 GMAC").
             #[cfg(target_arch = "x86_64")]
             ShortGmac::FusedZmm(t, p) if b.is_empty() && a.len() <= ZMM_GMAC_MIN => {

@@ -23,8 +23,8 @@ pub const NONCE_LEN: usize = 12;
 /// their padding and length block (one reduction for the whole message).
 const ONE_CALL_MAX: usize = 512;
 
-/// Two-part messages up to this length are joined on the stack for a fused
-/// kernel that takes one part (the xmm one takes up to 112 bytes).
+/// Two-part messages up to this length are joined on the stack for [`Key::mac`]
+/// (the fused short-message kernels take up to 112 bytes).
 const SHORT_COPY: usize = 112;
 
 /// An AES-128-GMAC key: round keys and the powers of the hash key the active
@@ -118,33 +118,37 @@ impl Key {
     }
 
     /// The GMAC of `a || b` (an SMB header copy and the PDU body, or a message
-    /// and nothing): the backend's fused kernel where it takes the message
-    /// (the xmm one up to 112 bytes, the zmm one any), else one kernel call up to [`ONE_CALL_MAX`]
+    /// and nothing): the zmm tier's fused kernel at any length; elsewhere the
+    /// fused kernel for short messages, one kernel call up to [`ONE_CALL_MAX`]
     /// bytes, streaming beyond.
     pub(crate) fn mac2(&self, nonce: &[u8; NONCE_LEN], a: &[u8], b: &[u8]) -> [u8; TAG_LEN] {
         // One part is passed as `a` (batches hand messages over as `b`), so the
         // one-part kernels take it without a copy.
         let (a, b) = if a.is_empty() { (b, a) } else { (a, b) };
-        let len = a.len() + b.len();
-        if let Some(tag) = self.backend.gmac_short(&self.rk, &self.powers, nonce, a, b) {
+        if let Some(tag) = self.backend.gmac_zmm(&self.rk, &self.powers, nonce, a, b) {
             return tag;
         }
+        let len = a.len() + b.len();
         if len > ONE_CALL_MAX {
             let mut st = self.start(nonce);
             st.update(a);
             st.update(b);
             return st.finalize();
         }
-        if len <= SHORT_COPY && !b.is_empty() {
-            // The fused kernel did not take the two parts: join them.
-            let mut joined = [0u8; SHORT_COPY];
-            joined[..a.len()].copy_from_slice(a);
-            joined[a.len()..len].copy_from_slice(b);
-            let msg = &joined[..len];
-            if let Some(tag) = self
-                .backend
-                .gmac_short(&self.rk, &self.powers, nonce, msg, &[])
-            {
+        if len <= SHORT_COPY {
+            // The fused kernels read one contiguous message.
+            // (Joined only when there are two parts: one-part callers pay no copy.)
+            let joined: [u8; SHORT_COPY];
+            let msg = if b.is_empty() {
+                a
+            } else {
+                let mut j = [0u8; SHORT_COPY];
+                j[..a.len()].copy_from_slice(a);
+                j[a.len()..len].copy_from_slice(b);
+                joined = j;
+                &joined[..len]
+            };
+            if let Some(tag) = self.backend.gmac_short(&self.rk, &self.powers, nonce, msg) {
                 return tag;
             }
         }
