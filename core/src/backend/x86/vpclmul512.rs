@@ -207,10 +207,20 @@ unsafe fn ghash_vpclmul512(powers: &HPowers, acc: &mut u128, blocks: &[u8]) {
     _mm_storeu_si128((acc as *mut u128).cast(), hash(powers, a, blocks));
 }
 
+/// Calls of up to this many bytes (one ymm group) go to the ymm kernel: for a
+/// few blocks (the streaming path's header, tail and length-block calls) its
+/// cheaper lane fold measured faster (BENCHMARKS.md, "AVX-512 GMAC").
+const YMM_MAX: usize = 16 * super::vpclmul256::POWERS;
+
 /// GHASH over whole 16-byte blocks.
 #[inline]
-pub(crate) fn ghash_blocks(_: Vpclmul512, powers: &HPowers, acc: &mut u128, blocks: &[u8]) {
+pub(crate) fn ghash_blocks(t: Vpclmul512, powers: &HPowers, acc: &mut u128, blocks: &[u8]) {
     assert!(blocks.len().is_multiple_of(16));
+    if blocks.len() <= YMM_MAX {
+        // The ymm kernel reads the 16 highest powers and their Karatsuba
+        // halves, which keys of this tier fill.
+        return super::vpclmul256::ghash_blocks(t.ymm(), powers, acc, blocks);
+    }
     // SAFETY: the Vpclmul512 token proves VPCLMULQDQ, PCLMULQDQ, AVX-512F/BW/VL and
     // AVX2 (so SSSE3); whole blocks are checked above and each group reads at most
     // POWERS powers, the number the key filled for this tier.
