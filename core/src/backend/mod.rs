@@ -77,7 +77,7 @@ impl Tier {
         match self {
             Tier::Avx512 => {
                 "AVX-512F/BW/VL and VPCLMULQDQ present: zmm GHASH (four blocks per \
-                 instruction), measured faster than ymm from 32-byte messages up"
+                 instruction), measured faster than ymm from 48-byte messages up"
             }
             Tier::Avx2 => "VPCLMULQDQ and AVX2 present, no AVX-512 with VPCLMULQDQ: ymm GHASH",
             Tier::AesNi => "AES-NI and PCLMULQDQ present, no VPCLMULQDQ: xmm kernels",
@@ -277,7 +277,7 @@ impl Backend {
     ///
     /// [`Tier::Avx512`] is picked on CPUs with AVX-512F/BW/VL and VPCLMULQDQ
     /// (Intel since Ice Lake, AMD since Zen 4): its zmm GHASH and fused GMAC
-    /// measured faster than the ymm tier at every GMAC length from 32 bytes up
+    /// measured faster than the ymm tier at every GMAC length from 48 bytes up
     /// on Zen 4 (BENCHMARKS.md, "AVX-512 GMAC"), and its other primitives are
     /// the ymm tier's. No length threshold: the CPUs that have VPCLMULQDQ on
     /// zmm are the ones whose zmm frequency penalty is small (the heavy
