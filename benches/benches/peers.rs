@@ -58,22 +58,24 @@ fn mac_groups(c: &mut Criterion) {
     }
 }
 
-/// The per-call cost of the C entry point next to the Rust API, 64-byte messages.
+/// The per-call cost of the C entry point next to the Rust API, 64- and 256-byte messages.
 fn ffi_overhead(c: &mut Criterion) {
-    let msg = [0x5au8; 64];
     for alg in Algorithm::ALL {
         let mut g = c.benchmark_group(format!("ffi_overhead/{}", alg.name()));
-        g.throughput(Throughput::Bytes(64));
         let nonce = (alg == Algorithm::AesGmac).then_some(&NONCE);
         let rust = SigningKey::new(alg, &KEY).unwrap();
         let capi = peers::CAbiKey::new(alg, &KEY);
-        assert_eq!(rust.mac(nonce, &msg).unwrap(), capi.mac(nonce, &msg));
-        g.bench_function(BenchmarkId::new("rust-api", 64), |b| {
-            b.iter(|| rust.mac(nonce, black_box(&msg)).unwrap())
-        });
-        g.bench_function(BenchmarkId::new("c-abi", 64), |b| {
-            b.iter(|| capi.mac(nonce, black_box(&msg)))
-        });
+        for size in [64, 256] {
+            let msg = vec![0x5au8; size];
+            g.throughput(Throughput::Bytes(size as u64));
+            assert_eq!(rust.mac(nonce, &msg).unwrap(), capi.mac(nonce, &msg));
+            g.bench_function(BenchmarkId::new("rust-api", size), |b| {
+                b.iter(|| rust.mac(nonce, black_box(&msg)).unwrap())
+            });
+            g.bench_function(BenchmarkId::new("c-abi", size), |b| {
+                b.iter(|| capi.mac(nonce, black_box(&msg)))
+            });
+        }
         g.finish();
     }
 }

@@ -131,6 +131,23 @@ fn every_length_to_1100_in_one_batch() {
 }
 
 #[test]
+fn gmac_every_length_to_1100_in_one_batch() {
+    // Paired short-message kernel or one-shot, whichever the batch picks per length.
+    let specs: Vec<Spec> = (0..=1100usize)
+        .map(|len| Spec {
+            alg: ALGS.iter().position(|&a| a == Algorithm::AesGmac).unwrap(),
+            key: len % 4,
+            len,
+            seed: len as u64,
+            off: len % 16,
+        })
+        .collect();
+    for b in backends() {
+        check_batch(b, 77, &specs);
+    }
+}
+
+#[test]
 fn equal_lengths_fill_every_lane() {
     // Batches of one algorithm and one length: every lane busy, refilled in step.
     for b in backends() {

@@ -11,6 +11,14 @@ use smbsign::{backend_info, Backend, Error, Tier};
 fn detected_tier_is_the_expected_one() {
     let info = backend_info();
     println!("backend_info: {info:?}");
+    // Detection picks the fastest available tier and says why.
+    assert_eq!(
+        Some(Backend::detect().tier()),
+        Backend::available().last().map(Backend::tier)
+    );
+    if info.requested.is_none() {
+        assert_eq!(info.reason, info.tier.reason(), "{info:?}");
+    }
     if let Ok(want) = std::env::var("SMBSIGN_EXPECT_TIER") {
         assert_eq!(info.tier, Tier::from_name(&want).unwrap(), "{info:?}");
         assert_eq!(Backend::detect().tier(), info.tier);
@@ -77,10 +85,11 @@ fn child(value: &str) -> String {
 fn child_report() {
     let info = backend_info();
     println!(
-        "CHILD tier={} requested={:?} fallback={:?}",
+        "CHILD tier={} requested={:?} fallback={:?} reason={}",
         info.tier.name(),
         info.requested,
-        info.fallback
+        info.fallback,
+        info.reason
     );
 }
 
@@ -96,6 +105,7 @@ fn forced_backend_env() {
         let out = child(t.name());
         if Backend::with_tier(t).is_ok() {
             assert!(out.contains(&format!("CHILD tier={} ", t.name())), "{out}");
+            assert!(out.contains("reason=forced by SMBSIGN_BACKEND"), "{out}");
         } else {
             // Unavailable: an error is reported and detection is used instead.
             assert!(

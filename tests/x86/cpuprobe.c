@@ -25,7 +25,7 @@ int main(void) {
     const char *tier = "portable";
     if (aes && pclmul && sse2 && ssse3) {
         tier = "aesni";
-        if (avx2 && vpclmul) tier = "avx2"; /* avx512 is never auto-picked */
+        if (avx2 && vpclmul) tier = avx512 ? "avx512" : "avx2"; /* F, BW, VL + VPCLMULQDQ */
     }
     const char *sha_kernel = (sha && sse2 && ssse3 && sse41 && aes && pclmul) ? "x86_64/sha-ni" : "portable";
     printf("%s %s%s\n", tier, sha_kernel, avx512 && vpclmul ? " avx512-capable" : "");

@@ -21,8 +21,8 @@ pub(crate) mod x86;
 /// Expanded AES-128 key: 11 round keys in FIPS 197 byte order, shared by every tier.
 pub(crate) type RoundKeys = [[u8; 16]; 11];
 
-/// The most GHASH key powers any kernel aggregates over (the zmm tier: 32 blocks).
-pub(crate) const MAX_POWERS: usize = 32;
+/// The most GHASH key powers any kernel aggregates over (the zmm tier: 64 blocks).
+pub(crate) const MAX_POWERS: usize = 64;
 
 /// Powers of the POLYVAL-domain hash key, highest first: `0[i] = H^(MAX_POWERS - i)`.
 /// A group of `n` blocks multiplies by the contiguous run `0[MAX_POWERS - n..]`.
@@ -68,6 +68,21 @@ impl Tier {
             Tier::Avx2 => "avx2",
             Tier::Avx512 => "avx512",
             Tier::Armv8 => "armv8",
+        }
+    }
+
+    /// Why detection picks this tier when it is the fastest this CPU has.
+    #[must_use]
+    pub fn reason(self) -> &'static str {
+        match self {
+            Tier::Avx512 => {
+                "AVX-512F/BW/VL and VPCLMULQDQ present: zmm GHASH (four blocks per \
+                 instruction), measured faster than ymm from 48-byte messages up"
+            }
+            Tier::Avx2 => "VPCLMULQDQ and AVX2 present, no AVX-512 with VPCLMULQDQ: ymm GHASH",
+            Tier::AesNi => "AES-NI and PCLMULQDQ present, no VPCLMULQDQ: xmm kernels",
+            Tier::Armv8 => "ARMv8 AES, PMULL and SHA2 present",
+            Tier::Portable => "no supported SIMD crypto extensions: portable constant-time code",
         }
     }
 
@@ -125,7 +140,14 @@ pub(crate) enum ShortGmac {
     Generic,
     #[cfg(target_arch = "x86_64")]
     Fused(x86::AesNi, x86::Pclmul),
+    /// Any length, in one part or two, on zmm (`x86::vpclmul512::gmac`).
+    #[cfg(target_arch = "x86_64")]
+    FusedZmm(x86::AesNi, x86::Vpclmul512),
 }
+
+/// One-part messages up to this length take the xmm fused GMAC on the zmm tier.
+#[cfg(target_arch = "x86_64")]
+const ZMM_GMAC_MIN: usize = 32;
 
 /// Multi-buffer AES (CBC-MAC chains of independent messages, one key per lane).
 #[derive(Clone, Copy, Debug)]
@@ -251,19 +273,19 @@ impl Backend {
         }
     }
 
-    /// The fastest tier this CPU supports, among those detection may pick.
+    /// The fastest tier this CPU supports.
     ///
-    /// [`Tier::Avx512`] is never picked automatically: its kernel has not yet
-    /// been run on AVX-512 hardware by this project's CI (neither the development
-    /// machines nor qemu's TCG have AVX-512). It is reachable only when forced
-    /// (`SMBSIGN_BACKEND=avx512` or [`Backend::with_tier`]), and the test suites
-    /// exercise it automatically on any machine that has it.
+    /// [`Tier::Avx512`] is picked on CPUs with AVX-512F/BW/VL and VPCLMULQDQ
+    /// (Intel since Ice Lake, AMD since Zen 4): its zmm GHASH and fused GMAC
+    /// measured faster than the ymm tier at every GMAC length from 48 bytes up
+    /// on Zen 4 (BENCHMARKS.md, "AVX-512 GMAC"), and its other primitives are
+    /// the ymm tier's. No length threshold: the CPUs that have VPCLMULQDQ on
+    /// zmm are the ones whose zmm frequency penalty is small (the heavy
+    /// downclocking of Skylake-SP predates VPCLMULQDQ). [`Tier::reason`]
+    /// says why a tier is picked.
     #[must_use]
     pub fn detect() -> Backend {
-        Backend::available()
-            .into_iter()
-            .rfind(|b| b.tier() != Tier::Avx512)
-            .unwrap_or_else(Backend::portable)
+        Backend::available().pop().unwrap_or_else(Backend::portable)
     }
 
     /// Every tier this CPU supports, slowest first (always starts with the portable one).
@@ -401,15 +423,16 @@ impl Backend {
         };
         // H^(i+1) = H^i * H, each product through this backend's own kernel: a
         // one-block GHASH of a zero block from accumulator H^i multiplies by H.
+        // Karatsuba halves are filled as each power is, since kernels may read them.
+        let karatsuba = |v: u128| u128::from((v as u64) ^ ((v >> 64) as u64));
         let mut p = HPowers([0; MAX_POWERS], [0; MAX_POWERS]);
         p.0[MAX_POWERS - 1] = h;
+        p.1[MAX_POWERS - 1] = karatsuba(h);
         let mut acc = h;
         for i in 1..needed {
             self.ghash(&p, &mut acc, &[0u8; 16]);
             p.0[MAX_POWERS - 1 - i] = acc;
-        }
-        for i in 0..MAX_POWERS {
-            p.1[i] = u128::from((p.0[i] as u64) ^ ((p.0[i] >> 64) as u64));
+            p.1[MAX_POWERS - 1 - i] = karatsuba(acc);
         }
         p
     }
@@ -450,12 +473,44 @@ impl Backend {
         }
     }
 
+    /// AES-GMAC of `a || b` (one part, or two with `a` whole blocks) in one
+    /// fused zmm pass at any length, on the zmm tier; `None` elsewhere.
+    #[inline]
+    #[cfg_attr(not(target_arch = "x86_64"), allow(unused_variables))]
+    pub(crate) fn gmac_zmm(
+        &self,
+        rk: &RoundKeys,
+        powers: &HPowers,
+        nonce: &[u8; 12],
+        a: &[u8],
+        b: &[u8],
+    ) -> Option<[u8; 16]> {
+        match self.short_gmac {
+            // Up to 32 bytes the xmm kernel measured faster (BENCHMARKS.md, "AVX-512 GMAC").
+            #[cfg(target_arch = "x86_64")]
+            ShortGmac::FusedZmm(t, p) if b.is_empty() && a.len() <= ZMM_GMAC_MIN => {
+                Some(x86::pclmul::gmac_short((t, p.xmm()), rk, powers, nonce, a))
+            }
+            #[cfg(target_arch = "x86_64")]
+            ShortGmac::FusedZmm(t, p) if a.len().is_multiple_of(16) || b.is_empty() => {
+                // One part is taken as the second (any length).
+                let (a, b) = if b.is_empty() { (&[][..], a) } else { (a, b) };
+                Some(x86::vpclmul512::gmac((t, p), rk, powers, nonce, a, b))
+            }
+            _ => None,
+        }
+    }
+
     /// The most blocks (data, padding, length block) a message may have for
     /// [`Backend::gmac_pair`]; 0 when this backend has no paired GMAC kernel.
     #[inline]
     pub(crate) fn gmac_pair_blocks(&self) -> usize {
         match self.gmac_pair {
             GmacPair::None => 0,
+            // Beyond 112 bytes the zmm tier's one-shot fused kernel measured
+            // faster than the pair (BENCHMARKS.md, "AVX-512 GMAC").
+            #[cfg(target_arch = "x86_64")]
+            GmacPair::Vaes256(..) if matches!(self.ghash, Ghash::Vpclmul512(_)) => 8,
             #[cfg(target_arch = "x86_64")]
             GmacPair::Vaes256(..) => x86::gmac_pair::MAX_BLOCKS,
         }
@@ -552,6 +607,8 @@ impl Backend {
 /// Why the active backend is what it is.
 struct Active {
     backend: Backend,
+    /// In words.
+    reason: &'static str,
     /// `SMBSIGN_BACKEND` as given, if set.
     requested: Option<String>,
     /// Set when the request could not be honoured and detection was used instead.
@@ -568,13 +625,18 @@ fn active_state() -> &'static Active {
             .as_deref()
             .map(|r| Tier::from_name(r).and_then(Backend::with_tier))
         {
-            None => Active {
-                backend: Backend::detect(),
-                requested,
-                fallback: None,
-            },
+            None => {
+                let backend = Backend::detect();
+                Active {
+                    backend,
+                    reason: backend.tier().reason(),
+                    requested,
+                    fallback: None,
+                }
+            }
             Some(Ok(backend)) => Active {
                 backend,
+                reason: "forced by SMBSIGN_BACKEND",
                 requested,
                 fallback: None,
             },
@@ -584,8 +646,10 @@ fn active_state() -> &'static Active {
                     "smbsign: SMBSIGN_BACKEND={}: {e}; using detected backend",
                     requested.as_deref().unwrap_or_default()
                 );
+                let backend = Backend::detect();
                 Active {
-                    backend: Backend::detect(),
+                    backend,
+                    reason: backend.tier().reason(),
                     requested,
                     fallback: Some(e),
                 }
@@ -618,6 +682,8 @@ pub struct BackendInfo {
     pub sha256_batch: &'static str,
     /// Kernel computing batches of short AES-GMAC messages.
     pub gmac_batch: &'static str,
+    /// Why this tier: forced by `SMBSIGN_BACKEND`, or what detection found.
+    pub reason: &'static str,
     /// `SMBSIGN_BACKEND` as given, if set.
     pub requested: Option<String>,
     /// Why the request was not honoured, if it was not.
@@ -634,6 +700,7 @@ pub(crate) fn info() -> BackendInfo {
         aes_batch: a.backend.aes_batch_name(),
         sha256_batch: a.backend.sha256_batch_name(),
         gmac_batch: a.backend.gmac_batch_name(),
+        reason: a.reason,
         requested: a.requested.clone(),
         fallback: a.fallback,
     }

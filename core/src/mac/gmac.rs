@@ -118,9 +118,16 @@ impl Key {
     }
 
     /// The GMAC of `a || b` (an SMB header copy and the PDU body, or a message
-    /// and nothing): the fused kernel for short messages, one kernel call up to
-    /// [`ONE_CALL_MAX`] bytes, streaming beyond.
+    /// and nothing): the zmm tier's fused kernel at any length; elsewhere the
+    /// fused kernel for short messages, one kernel call up to [`ONE_CALL_MAX`]
+    /// bytes, streaming beyond.
     pub(crate) fn mac2(&self, nonce: &[u8; NONCE_LEN], a: &[u8], b: &[u8]) -> [u8; TAG_LEN] {
+        // One part is passed as `a` (batches hand messages over as `b`), so the
+        // one-part kernels take it without a copy.
+        let (a, b) = if a.is_empty() { (b, a) } else { (a, b) };
+        if let Some(tag) = self.backend.gmac_zmm(&self.rk, &self.powers, nonce, a, b) {
+            return tag;
+        }
         let len = a.len() + b.len();
         if len > ONE_CALL_MAX {
             let mut st = self.start(nonce);

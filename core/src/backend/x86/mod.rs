@@ -60,6 +60,11 @@ impl Vpclmul512 {
     pub(crate) fn ymm(self) -> Vpclmul256 {
         Vpclmul256(())
     }
+
+    /// The xmm token: every feature it proves is among this token's (AVX2 implies SSSE3).
+    pub(crate) fn xmm(self) -> Pclmul {
+        Pclmul(())
+    }
 }
 
 /// The backend for `tier`, if this CPU has the tier's defining features.
@@ -75,7 +80,7 @@ pub(crate) fn backend(tier: Tier) -> Option<Backend> {
     };
     let sha256 = ShaNi::detect().map_or(Sha256::Soft, Sha256::ShaNi);
     // Multi-buffer AES: the xmm tier keeps to xmm; the wider tiers take VAES
-    // on ymm when the CPU has it (no zmm kernel yet: see Tier::Avx512).
+    // on ymm when the CPU has it.
     let vaes = Vaes::detect().filter(|_| tier != Tier::AesNi);
     let aes_lanes = vaes.map_or(AesLanes::AesNi8(aes), AesLanes::Vaes16);
     // Paired short-message GMAC: VAES and the ymm GHASH (whose keys hold its powers).
@@ -89,7 +94,10 @@ pub(crate) fn backend(tier: Tier) -> Option<Backend> {
         aes: Aes::AesNi(aes),
         ghash,
         sha256,
-        short_gmac: ShortGmac::Fused(aes, pclmul),
+        short_gmac: match ghash {
+            Ghash::Vpclmul512(p) => ShortGmac::FusedZmm(aes, p),
+            _ => ShortGmac::Fused(aes, pclmul),
+        },
         aes_lanes,
         gmac_pair,
     })

@@ -95,18 +95,12 @@ pub(crate) fn ghash_blocks(_: Pclmul, powers: &HPowers, acc: &mut u128, blocks: 
 /// The longest message [`gmac_short`] takes: 7 blocks, plus the length block, is 8 powers.
 pub(crate) const SHORT_MAX: usize = 16 * (POWERS - 1);
 
+/// The GMAC tag mask `E_K(nonce || 0^31 || 1)`, for the fused kernels.
 /// # Safety
-/// AES-NI, PCLMULQDQ, SSE2 and SSSE3 must be present; `msg.len() <= SHORT_MAX`;
-/// `powers` must hold at least `POWERS` powers.
-#[target_feature(enable = "aes,pclmulqdq,sse2,ssse3")]
-unsafe fn gmac_short_impl(
-    rk: &RoundKeys,
-    powers: &HPowers,
-    nonce: &[u8; 12],
-    msg: &[u8],
-) -> [u8; 16] {
-    // The tag mask E_K(nonce || 1) first: independent of GHASH, so the CPU
-    // overlaps its ten dependent rounds with the multiplications below.
+/// AES-NI and SSE2 must be present.
+#[inline]
+#[target_feature(enable = "aes,sse2")]
+pub(super) unsafe fn tag_mask(rk: &RoundKeys, nonce: &[u8; 12]) -> __m128i {
     let mut j0 = [0u8; 16];
     j0[..12].copy_from_slice(nonce);
     j0[15] = 1;
@@ -117,7 +111,22 @@ unsafe fn gmac_short_impl(
     for k in &rk[1..10] {
         x = _mm_aesenc_si128(x, _mm_loadu_si128(k.as_ptr().cast()));
     }
-    let mask = _mm_aesenclast_si128(x, _mm_loadu_si128(rk[10].as_ptr().cast()));
+    _mm_aesenclast_si128(x, _mm_loadu_si128(rk[10].as_ptr().cast()))
+}
+
+/// # Safety
+/// AES-NI, PCLMULQDQ, SSE2 and SSSE3 must be present; `msg.len() <= SHORT_MAX`;
+/// `powers` must hold at least `POWERS` powers.
+#[target_feature(enable = "aes,pclmulqdq,sse2,ssse3")]
+unsafe fn gmac_short_impl(
+    rk: &RoundKeys,
+    powers: &HPowers,
+    nonce: &[u8; 12],
+    msg: &[u8],
+) -> [u8; 16] {
+    // The tag mask first: independent of GHASH, so the CPU overlaps its ten
+    // dependent rounds with the multiplications below.
+    let mask = tag_mask(rk, nonce);
 
     // GHASH of msg || zero padding || length block, one aggregated reduction.
     let full = msg.len() / 16;
