@@ -143,7 +143,15 @@ fn equal_lengths_fill_every_lane() {
     // Batches of one algorithm and one length: every lane busy, refilled in step.
     for b in batch_backends() {
         for alg in 0..3 {
-            for (n, len) in [(1, 0), (7, 16), (16, 64), (17, 64), (33, 256), (64, 4096)] {
+            for (n, len) in [
+                (1, 0),
+                (7, 16),
+                (16, 64),
+                (17, 64),
+                (33, 256),
+                (33, 2048),
+                (64, 4096),
+            ] {
                 let specs: Vec<Spec> = (0..n)
                     .map(|i| Spec {
                         alg,

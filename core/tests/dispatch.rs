@@ -147,14 +147,14 @@ fn batch_variants_reach_every_lane_kernel() {
                 has("vaes") && has("avx2")
             );
             assert_eq!(
-                aes.contains(&"x86_64/vaes-zmm-x32"),
+                aes.iter().any(|a| a.starts_with("x86_64/vaes-zmm-x32")),
                 has("vaes") && has("avx512")
             );
             let (a, s) = (b.aes_batch_name(), b.sha256_batch_name());
             match b.tier() {
                 Tier::AesNi => assert_eq!(a, "x86_64/aes-ni-x8"),
                 Tier::Avx2 if has("vaes") => assert_eq!(a, "x86_64/vaes-ymm-x16"),
-                Tier::Avx512 if has("vaes") => assert_eq!(a, "x86_64/vaes-zmm-x32"),
+                Tier::Avx512 if has("vaes") => assert!(a.starts_with("x86_64/vaes-zmm-x32")),
                 _ => {}
             }
             match b.tier() {

@@ -361,7 +361,7 @@ impl Backend {
             #[cfg(target_arch = "x86_64")]
             AesLanes::Vaes16(_) => "x86_64/vaes-ymm-x16",
             #[cfg(target_arch = "x86_64")]
-            AesLanes::Vaes32(_) => "x86_64/vaes-zmm-x32",
+            AesLanes::Vaes32(_) => "x86_64/vaes-zmm-x32 (ymm-x16 below 1 KiB mean)",
             #[cfg(target_arch = "aarch64")]
             AesLanes::Armv8x8(_) => "aarch64/aes-x8",
         }
@@ -545,8 +545,10 @@ impl Backend {
 }
 
 impl Backend {
-    /// Runs `task` with this backend's multi-buffer AES kernel.
-    pub(crate) fn aes_lanes<T: AesLaneTask>(&self, task: T) -> T::Output {
+    /// Runs `task` with this backend's multi-buffer AES kernel; `mean_blocks`
+    /// (the batch's mean blocks per job) picks between widths where a
+    /// kernel's fixed costs favour the narrower one on short messages.
+    pub(crate) fn aes_lanes<T: AesLaneTask>(&self, task: T, mean_blocks: usize) -> T::Output {
         match self.aes_lanes {
             AesLanes::Soft => task.run::<1>(|keys, state, data, m| {
                 let mut rk: RoundKeys = core::array::from_fn(|r| keys.0[r][0]);
@@ -562,6 +564,12 @@ impl Backend {
             AesLanes::Vaes16(t) => task.run(move |keys, state, data, m| {
                 x86::vaes_mb::cbc_mac_lanes(t, keys, state, data, m);
             }),
+            #[cfg(target_arch = "x86_64")]
+            AesLanes::Vaes32(t) if mean_blocks < x86::vaes512_mb::MIN_MEAN_BLOCKS => {
+                task.run(move |keys, state, data, m| {
+                    x86::vaes_mb::cbc_mac_lanes(t.ymm(), keys, state, data, m);
+                })
+            }
             #[cfg(target_arch = "x86_64")]
             AesLanes::Vaes32(t) => task.run(move |keys, state, data, m| {
                 x86::vaes512_mb::cbc_mac_lanes(t, keys, state, data, m);

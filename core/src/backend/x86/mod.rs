@@ -76,6 +76,13 @@ impl Vpclmul512 {
     }
 }
 
+impl Vaes512 {
+    /// The ymm VAES token: every feature it proves is among this token's.
+    pub(crate) fn ymm(self) -> Vaes {
+        Vaes(())
+    }
+}
+
 /// The backend for `tier`, if this CPU has the tier's defining features.
 /// SHA-NI is taken by every x86 SIMD tier whose CPU has it (some AES-NI CPUs lack it).
 pub(crate) fn backend(tier: Tier) -> Option<Backend> {

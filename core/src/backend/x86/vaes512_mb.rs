@@ -4,7 +4,8 @@
 //! Where zmm VAES runs at the ymm rate per instruction (Zen 5, Ice Lake and
 //! later Xeons) this doubles the ymm kernel's throughput; where 512-bit
 //! operations are split in two (Zen 4) it matches it with half the
-//! instructions. [`LaneKeys`] is round-major and 64-byte aligned, so lanes
+//! instructions; short batches take the ymm kernel (see [`MIN_MEAN_BLOCKS`]).
+//! [`LaneKeys`] is round-major and 64-byte aligned, so lanes
 //! `4q..4q + 4` of one round are the aligned 64 bytes register `q` needs.
 
 // Lanes and rounds are indexed explicitly: the loops mirror the interleaving.
@@ -17,6 +18,12 @@ use crate::backend::LaneKeys;
 
 /// Lanes per kernel call.
 pub(crate) const LANES: usize = 32;
+
+/// Batches whose jobs average fewer blocks than this (1 KiB) run on the ymm
+/// kernel: on Zen 4 (512-bit VAES at half the ymm rate per instruction) the
+/// wider kernel's per-call costs outweigh its gain below about 1 KiB
+/// (BENCHMARKS.md, "Batch lane kernels").
+pub(crate) const MIN_MEAN_BLOCKS: usize = 64;
 const REGS: usize = LANES / 4;
 
 /// # Safety
