@@ -141,7 +141,10 @@ fn batch_variants_reach_every_lane_kernel() {
                 _ => unreachable!(),
             };
             assert_eq!(sha.contains(&"x86_64/avx2-ymm-x8"), has("avx2"));
-            assert_eq!(sha.contains(&"x86_64/avx512-zmm-x16"), has("avx512"));
+            assert_eq!(
+                sha.iter().any(|s| s.starts_with("x86_64/avx512-zmm-x16")),
+                has("avx512")
+            );
             assert_eq!(
                 aes.contains(&"x86_64/vaes-ymm-x16"),
                 has("vaes") && has("avx2")
@@ -158,7 +161,7 @@ fn batch_variants_reach_every_lane_kernel() {
                 _ => {}
             }
             match b.tier() {
-                Tier::Avx512 => assert_eq!(s, "x86_64/avx512-zmm-x16"),
+                Tier::Avx512 => assert!(s.starts_with("x86_64/avx512-zmm-x16")),
                 _ if has("sha") => assert_eq!(s, "x86_64/sha-ni-x2"),
                 _ if has("avx2") => assert_eq!(s, "x86_64/avx2-ymm-x8"),
                 _ => assert_eq!(s, "portable"),

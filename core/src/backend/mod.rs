@@ -375,7 +375,12 @@ impl Backend {
             #[cfg(target_arch = "x86_64")]
             ShaLanes::Avx2x8(_) => return "x86_64/avx2-ymm-x8",
             #[cfg(target_arch = "x86_64")]
-            ShaLanes::Avx512x16(_) => return "x86_64/avx512-zmm-x16",
+            ShaLanes::Avx512x16(_) => {
+                return match self.sha256 {
+                    Sha256::ShaNi(_) => "x86_64/avx512-zmm-x16 (sha-ni-x2 below 1 KiB mean)",
+                    _ => "x86_64/avx512-zmm-x16",
+                }
+            }
         }
         match self.sha256 {
             Sha256::Soft => "portable",
@@ -581,8 +586,9 @@ impl Backend {
         }
     }
 
-    /// Runs `task` with this backend's multi-buffer SHA-256 kernel.
-    pub(crate) fn sha_lanes<T: ShaLaneTask>(&self, task: T) -> T::Output {
+    /// Runs `task` with this backend's multi-buffer SHA-256 kernel;
+    /// `mean_blocks` (the pass's mean blocks per job) as for [`Backend::aes_lanes`].
+    pub(crate) fn sha_lanes<T: ShaLaneTask>(&self, task: T, mean_blocks: usize) -> T::Output {
         match self.sha_lanes {
             ShaLanes::Sha256 => {}
             #[cfg(target_arch = "x86_64")]
@@ -591,6 +597,11 @@ impl Backend {
                     x86::sha256_mb::ymm::compress_lanes(t, state, data, m);
                 })
             }
+            // Short jobs: two SHA-NI streams, where the CPU has them (below).
+            #[cfg(target_arch = "x86_64")]
+            ShaLanes::Avx512x16(_)
+                if mean_blocks < x86::sha256_mb::zmm::MIN_MEAN_BLOCKS
+                    && matches!(self.sha256, Sha256::ShaNi(_)) => {}
             #[cfg(target_arch = "x86_64")]
             ShaLanes::Avx512x16(t) => {
                 return task.run(move |state, data, m| {
