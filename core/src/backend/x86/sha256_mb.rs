@@ -10,7 +10,7 @@
 //! (unpacks and 128-bit lane shuffles; cheaper than gathers), and the message
 //! schedule stays in those sixteen registers.
 //!
-//! Both widths share one round body ([`kernel_body`]); each module supplies
+//! Both widths share one round body (the `kernel_body!` macro); each module supplies
 //! the vector operations for its width.
 
 use crate::backend::soft::sha256::K;
