@@ -118,8 +118,11 @@ pub(crate) fn backend(tier: Tier) -> Option<Backend> {
 /// The multi-buffer kernels for `tier`. AES: the xmm tier keeps to xmm, the
 /// ymm tier takes VAES on ymm and the zmm tier VAES on zmm, each when the
 /// CPU has it. SHA-256: the zmm tier takes the 16-lane AVX-512 kernel (it
-/// beats two interleaved SHA-NI streams: BENCHMARKS.md); the other tiers take
-/// two SHA-NI streams where the CPU has SHA-NI, else the 8-lane AVX2 kernel.
+/// beats two interleaved SHA-NI streams from about 1 KiB per message:
+/// BENCHMARKS.md section 7); the other tiers take two SHA-NI streams where
+/// the CPU has SHA-NI, else the 8-lane AVX2 kernel. Below the zmm kernels'
+/// thresholds `Backend::aes_lanes` / `sha_lanes` fall back to the ymm VAES
+/// kernel and to SHA-NI.
 fn lane_kernels(tier: Tier, aes: AesNi, sha256: Sha256) -> (AesLanes, ShaLanes) {
     let vaes = Vaes::detect().filter(|_| tier != Tier::AesNi);
     let vaes512 = Vaes512::detect().filter(|_| tier == Tier::Avx512);
