@@ -146,6 +146,7 @@ fn batch_groups(c: &mut Criterion) {
             _ => vec![
                 ("64x256".into(), vec![256; 64]),
                 ("64x4096".into(), vec![4096; 64]),
+                ("64x16384".into(), vec![16384; 64]),
             ],
         };
         loads.push(("mixed64-64K".into(), mixed.clone()));
@@ -175,6 +176,29 @@ fn batch_groups(c: &mut Criterion) {
             g.bench_function(BenchmarkId::new("smbsign-batch", &label), |b| {
                 b.iter(|| batch::sign(black_box(&jobs), &mut tags).unwrap())
             });
+            // Each SIMD tier's batch kernels (the detected one may not be the widest).
+            for backend in Backend::available() {
+                if backend.tier() == Tier::Portable {
+                    continue;
+                }
+                let tier_keys: Vec<SigningKey> = load
+                    .raw_keys
+                    .iter()
+                    .map(|k| SigningKey::with_backend(alg, k, backend).unwrap())
+                    .collect();
+                let tier_jobs: Vec<Job<'_>> = load
+                    .bufs
+                    .iter()
+                    .zip(&load.key_of)
+                    .map(|(m, &k)| Job::new(&tier_keys[k], nonce, m).unwrap())
+                    .collect();
+                batch::sign(&tier_jobs, &mut tags).unwrap();
+                assert_eq!(tags, want, "{:?}", backend.tier());
+                let id = format!("smbsign-batch-{}", backend.tier().name());
+                g.bench_function(BenchmarkId::new(id, &label), |b| {
+                    b.iter(|| batch::sign(black_box(&tier_jobs), &mut tags).unwrap())
+                });
+            }
             g.bench_function(BenchmarkId::new("smbsign-one-shot", &label), |b| {
                 b.iter(|| {
                     for (t, j) in tags.iter_mut().zip(&jobs) {

@@ -1,13 +1,14 @@
 //! Proves batch signing: every batch result equals the one-shot result (and
 //! the portable tier's), on random batches of 1..=64 jobs with mixed lengths
-//! (0..=64 KiB, unaligned), mixed keys and mixed algorithms, on every backend;
+//! (0..=64 KiB, unaligned), mixed keys and mixed algorithms, on every backend
+//! and every multi-buffer kernel the CPU has (`Backend::batch_variants`);
 //! every length 0..=1100 in one batch; PDU lists equal `sign_pdu` per chain,
 //! with malformed chains reported and untouched; verification flags exactly
 //! the corrupted jobs; output slices of the wrong length are refused.
 
 mod common;
 
-use common::{backends, bytes, cases, max_len};
+use common::{batch_backends, bytes, cases, max_len};
 use proptest::prelude::*;
 use smbsign::batch::{self, Job, PduJob};
 use smbsign::smb2::{self, Algorithm, SigningKey};
@@ -85,7 +86,14 @@ fn check_batch(backend: Backend, key_seed: u64, specs: &[Spec]) {
         let msg = &bufs[i][s.off..];
         let n = nonces[i].as_ref();
         let one_shot = ks[s.alg][s.key].mac(n, msg).unwrap();
-        assert_eq!(tags[i], one_shot, "{:?} job {i} {s:?}", backend.tier());
+        assert_eq!(
+            tags[i],
+            one_shot,
+            "{:?} {} {} job {i} {s:?}",
+            backend.tier(),
+            backend.aes_batch_name(),
+            backend.sha256_batch_name()
+        );
         assert_eq!(tags[i], portable[s.alg][s.key].mac(n, msg).unwrap());
     }
     let mut valid = vec![false; jobs.len()];
@@ -108,7 +116,7 @@ proptest! {
         key_seed in any::<u64>(),
         specs in proptest::collection::vec(spec(), 1..=64),
     ) {
-        for b in backends() {
+        for b in batch_backends() {
             check_batch(b, key_seed, &specs);
         }
     }
@@ -125,7 +133,7 @@ fn every_length_to_1100_in_one_batch() {
             off: len % 16,
         })
         .collect();
-    for b in backends() {
+    for b in batch_backends() {
         check_batch(b, 99, &specs);
     }
 }
@@ -150,9 +158,17 @@ fn gmac_every_length_to_1100_in_one_batch() {
 #[test]
 fn equal_lengths_fill_every_lane() {
     // Batches of one algorithm and one length: every lane busy, refilled in step.
-    for b in backends() {
+    for b in batch_backends() {
         for alg in 0..3 {
-            for (n, len) in [(1, 0), (7, 16), (16, 64), (33, 256), (64, 4096)] {
+            for (n, len) in [
+                (1, 0),
+                (7, 16),
+                (16, 64),
+                (17, 64),
+                (33, 256),
+                (33, 2048),
+                (64, 4096),
+            ] {
                 let specs: Vec<Spec> = (0..n)
                     .map(|i| Spec {
                         alg,
@@ -204,7 +220,7 @@ proptest! {
         picks in proptest::collection::vec((0..3usize, 0..4usize), 40),
         broken in proptest::option::of(0usize..40),
     ) {
-        for b in backends() {
+        for b in batch_backends() {
             let ks = keys(b, seed);
             let originals = chains(seed, count);
             let mut bufs = originals.clone();

@@ -119,3 +119,63 @@ fn forced_backend_env() {
     let out = child("bogus");
     assert!(out.contains("fallback=Some(UnknownBackend)"), "{out}");
 }
+
+/// Every multi-buffer kernel this CPU has is reachable through
+/// `batch_variants` of every SIMD tier (so the batch tests run each one), and
+/// each tier picks the lane kernels its rule names.
+#[test]
+fn batch_variants_reach_every_lane_kernel() {
+    for b in Backend::available() {
+        let variants = b.batch_variants();
+        assert_eq!(variants[0].aes_batch_name(), b.aes_batch_name());
+        assert_eq!(variants[0].sha256_batch_name(), b.sha256_batch_name());
+        let aes: Vec<&str> = variants.iter().map(Backend::aes_batch_name).collect();
+        let sha: Vec<&str> = variants.iter().map(Backend::sha256_batch_name).collect();
+        println!("{:?}: aes {aes:?} sha {sha:?}", b.tier());
+        assert!(variants.iter().all(|v| v.tier() == b.tier()));
+        if b.tier() == Tier::Portable {
+            assert_eq!(variants.len(), 1);
+            continue;
+        }
+        #[cfg(target_arch = "x86_64")]
+        {
+            let has = |f: &str| match f {
+                "avx2" => std::is_x86_feature_detected!("avx2"),
+                "avx512" => {
+                    std::is_x86_feature_detected!("avx512f")
+                        && std::is_x86_feature_detected!("avx512bw")
+                        && std::is_x86_feature_detected!("avx512vl")
+                }
+                "vaes" => std::is_x86_feature_detected!("vaes"),
+                "sha" => std::is_x86_feature_detected!("sha"),
+                _ => unreachable!(),
+            };
+            assert_eq!(sha.contains(&"x86_64/avx2-ymm-x8"), has("avx2"));
+            assert_eq!(
+                sha.iter().any(|s| s.starts_with("x86_64/avx512-zmm-x16")),
+                has("avx512")
+            );
+            assert_eq!(
+                aes.contains(&"x86_64/vaes-ymm-x16"),
+                has("vaes") && has("avx2")
+            );
+            assert_eq!(
+                aes.iter().any(|a| a.starts_with("x86_64/vaes-zmm-x32")),
+                has("vaes") && has("avx512")
+            );
+            let (a, s) = (b.aes_batch_name(), b.sha256_batch_name());
+            match b.tier() {
+                Tier::AesNi => assert_eq!(a, "x86_64/aes-ni-x8"),
+                Tier::Avx2 if has("vaes") => assert_eq!(a, "x86_64/vaes-ymm-x16"),
+                Tier::Avx512 if has("vaes") => assert!(a.starts_with("x86_64/vaes-zmm-x32")),
+                _ => {}
+            }
+            match b.tier() {
+                Tier::Avx512 => assert!(s.starts_with("x86_64/avx512-zmm-x16")),
+                _ if has("sha") => assert_eq!(s, "x86_64/sha-ni-x2"),
+                _ if has("avx2") => assert_eq!(s, "x86_64/avx2-ymm-x8"),
+                _ => assert_eq!(s, "portable"),
+            }
+        }
+    }
+}

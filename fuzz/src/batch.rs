@@ -20,7 +20,11 @@ struct Spec<'a> {
 /// The target.
 pub fn check(data: &[u8]) {
     let mut inp = Input::new(data);
-    let backends = Backend::available();
+    // Every tier and every multi-buffer kernel variant its CPU has.
+    let backends: Vec<Backend> = Backend::available()
+        .iter()
+        .flat_map(Backend::batch_variants)
+        .collect();
     let backend = backends[usize::from(inp.byte()) % backends.len()];
     let seed = inp.array::<16>();
     let tamper = inp.u16();

@@ -158,8 +158,22 @@ pub(crate) enum AesLanes {
     AesNi8(x86::AesNi),
     #[cfg(target_arch = "x86_64")]
     Vaes16(x86::Vaes),
+    #[cfg(target_arch = "x86_64")]
+    Vaes32(x86::Vaes512),
     #[cfg(target_arch = "aarch64")]
     Armv8x8(aarch64::ArmAes),
+}
+
+/// Multi-buffer SHA-256 (independent messages, one per lane).
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum ShaLanes {
+    /// The [`Sha256`] kernel's own multi-buffer form (portable: one lane;
+    /// SHA-NI and ARMv8: two interleaved streams).
+    Sha256,
+    #[cfg(target_arch = "x86_64")]
+    Avx2x8(x86::Avx2),
+    #[cfg(target_arch = "x86_64")]
+    Avx512x16(x86::Avx512),
 }
 
 /// A kernel computing the GMAC tags of two short messages at once.
@@ -172,8 +186,9 @@ pub(crate) enum GmacPair {
 
 /// Round keys of the jobs in a multi-buffer kernel's lanes, round-major:
 /// `0[round][lane]`, so the keys of adjacent lanes for one round are contiguous
-/// (a ymm register's pair). Holds key material: owners zeroize it.
-#[repr(C, align(32))]
+/// (a ymm register's pair, a zmm register's four). Holds key material:
+/// owners zeroize it.
+#[repr(C, align(64))]
 pub(crate) struct LaneKeys<const N: usize>(pub(crate) [[[u8; 16]; N]; 11]);
 
 impl<const N: usize> LaneKeys<N> {
@@ -241,6 +256,7 @@ pub struct Backend {
     pub(crate) sha256: Sha256,
     pub(crate) short_gmac: ShortGmac,
     pub(crate) aes_lanes: AesLanes,
+    pub(crate) sha_lanes: ShaLanes,
     pub(crate) gmac_pair: GmacPair,
 }
 
@@ -255,6 +271,7 @@ impl Backend {
             sha256: Sha256::Soft,
             short_gmac: ShortGmac::Generic,
             aes_lanes: AesLanes::Soft,
+            sha_lanes: ShaLanes::Sha256,
             gmac_pair: GmacPair::None,
         }
     }
@@ -295,6 +312,19 @@ impl Backend {
             .iter()
             .filter_map(|&t| Backend::with_tier(t).ok())
             .collect()
+    }
+
+    /// This backend, then copies of it with each other multi-buffer (batch)
+    /// kernel this CPU supports swapped in, one at a time; for tests and
+    /// benchmarks that must reach every kernel (e.g. the AVX2 SHA-256 lanes
+    /// on a CPU whose tiers pick SHA-NI). Their single-message kernels and
+    /// [`Backend::tier`] are this backend's.
+    #[must_use]
+    pub fn batch_variants(&self) -> Vec<Backend> {
+        #[cfg(target_arch = "x86_64")]
+        return x86::batch_variants(self);
+        #[cfg(not(target_arch = "x86_64"))]
+        vec![*self]
     }
 
     /// The tier this backend was built for.
@@ -352,6 +382,8 @@ impl Backend {
             AesLanes::AesNi8(_) => "x86_64/aes-ni-x8",
             #[cfg(target_arch = "x86_64")]
             AesLanes::Vaes16(_) => "x86_64/vaes-ymm-x16",
+            #[cfg(target_arch = "x86_64")]
+            AesLanes::Vaes32(_) => "x86_64/vaes-zmm-x32 (ymm-x16 below 1 KiB mean)",
             #[cfg(target_arch = "aarch64")]
             AesLanes::Armv8x8(_) => "aarch64/aes-x8",
         }
@@ -360,6 +392,18 @@ impl Backend {
     /// The kernel that computes batches of HMAC-SHA256.
     #[must_use]
     pub fn sha256_batch_name(&self) -> &'static str {
+        match self.sha_lanes {
+            ShaLanes::Sha256 => {}
+            #[cfg(target_arch = "x86_64")]
+            ShaLanes::Avx2x8(_) => return "x86_64/avx2-ymm-x8",
+            #[cfg(target_arch = "x86_64")]
+            ShaLanes::Avx512x16(_) => {
+                return match self.sha256 {
+                    Sha256::ShaNi(_) => "x86_64/avx512-zmm-x16 (sha-ni-x2 below 1 KiB mean)",
+                    _ => "x86_64/avx512-zmm-x16",
+                }
+            }
+        }
         match self.sha256 {
             Sha256::Soft => "portable",
             #[cfg(target_arch = "x86_64")]
@@ -561,8 +605,10 @@ impl Backend {
 }
 
 impl Backend {
-    /// Runs `task` with this backend's multi-buffer AES kernel.
-    pub(crate) fn aes_lanes<T: AesLaneTask>(&self, task: T) -> T::Output {
+    /// Runs `task` with this backend's multi-buffer AES kernel; `mean_blocks`
+    /// (the batch's mean blocks per job) picks between widths where a
+    /// kernel's fixed costs favour the narrower one on short messages.
+    pub(crate) fn aes_lanes<T: AesLaneTask>(&self, task: T, mean_blocks: usize) -> T::Output {
         match self.aes_lanes {
             AesLanes::Soft => task.run::<1>(|keys, state, data, m| {
                 let mut rk: RoundKeys = core::array::from_fn(|r| keys.0[r][0]);
@@ -578,6 +624,16 @@ impl Backend {
             AesLanes::Vaes16(t) => task.run(move |keys, state, data, m| {
                 x86::vaes_mb::cbc_mac_lanes(t, keys, state, data, m);
             }),
+            #[cfg(target_arch = "x86_64")]
+            AesLanes::Vaes32(t) if mean_blocks < x86::vaes512_mb::MIN_MEAN_BLOCKS => {
+                task.run(move |keys, state, data, m| {
+                    x86::vaes_mb::cbc_mac_lanes(t.ymm(), keys, state, data, m);
+                })
+            }
+            #[cfg(target_arch = "x86_64")]
+            AesLanes::Vaes32(t) => task.run(move |keys, state, data, m| {
+                x86::vaes512_mb::cbc_mac_lanes(t, keys, state, data, m);
+            }),
             #[cfg(target_arch = "aarch64")]
             AesLanes::Armv8x8(t) => task.run(move |keys, state, data, m| {
                 aarch64::aes_mb::cbc_mac_lanes(t, keys, state, data, m);
@@ -585,8 +641,29 @@ impl Backend {
         }
     }
 
-    /// Runs `task` with this backend's multi-buffer SHA-256 kernel.
-    pub(crate) fn sha_lanes<T: ShaLaneTask>(&self, task: T) -> T::Output {
+    /// Runs `task` with this backend's multi-buffer SHA-256 kernel;
+    /// `mean_blocks` (the pass's mean blocks per job) as for [`Backend::aes_lanes`].
+    pub(crate) fn sha_lanes<T: ShaLaneTask>(&self, task: T, mean_blocks: usize) -> T::Output {
+        match self.sha_lanes {
+            ShaLanes::Sha256 => {}
+            #[cfg(target_arch = "x86_64")]
+            ShaLanes::Avx2x8(t) => {
+                return task.run(move |state, data, m| {
+                    x86::sha256_mb::ymm::compress_lanes(t, state, data, m);
+                })
+            }
+            // Short jobs: two SHA-NI streams, where the CPU has them (below).
+            #[cfg(target_arch = "x86_64")]
+            ShaLanes::Avx512x16(_)
+                if mean_blocks < x86::sha256_mb::zmm::MIN_MEAN_BLOCKS
+                    && matches!(self.sha256, Sha256::ShaNi(_)) => {}
+            #[cfg(target_arch = "x86_64")]
+            ShaLanes::Avx512x16(t) => {
+                return task.run(move |state, data, m| {
+                    x86::sha256_mb::zmm::compress_lanes(t, state, data, m);
+                })
+            }
+        }
         match self.sha256 {
             Sha256::Soft => task.run::<1>(|state, data, m| {
                 soft::sha256::compress(&mut state[0], &data[0][..64 * m]);

@@ -82,11 +82,19 @@ pub(super) fn compute(items: &[Item<'_>], idx: &[usize], out: &mut [[u8; 16]]) {
             key(it).last_block(tail)
         })
         .collect();
-    key(&items[first]).backend().aes_lanes(Task {
-        items,
-        idx,
-        last: &last,
-        out,
-    });
+    let total: usize = idx
+        .iter()
+        .map(|&i| items[i].head.len() + items[i].body.len())
+        .sum();
+    let mean_blocks = total / 16 / idx.len();
+    key(&items[first]).backend().aes_lanes(
+        Task {
+            items,
+            idx,
+            last: &last,
+            out,
+        },
+        mean_blocks,
+    );
     crate::wipe::wipe(&mut last);
 }

@@ -56,6 +56,16 @@ pub fn backends() -> Vec<Backend> {
     }
 }
 
+/// [`backends`], each followed by its variants with every other multi-buffer
+/// kernel this CPU supports (`Backend::batch_variants`), so batch tests reach
+/// kernels no tier picks here (e.g. the AVX2 SHA-256 lanes beside SHA-NI).
+pub fn batch_backends() -> Vec<Backend> {
+    backends()
+        .iter()
+        .flat_map(Backend::batch_variants)
+        .collect()
+}
+
 pub fn ref_cmac(key: &[u8], msg: &[u8]) -> [u8; 16] {
     use cmac::{KeyInit, Mac};
     let mut m = <cmac::Cmac<aes::Aes128> as KeyInit>::new_from_slice(key).unwrap();

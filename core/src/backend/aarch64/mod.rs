@@ -1,7 +1,7 @@
 //! ARMv8 kernels (AES, PMULL, SHA2 extensions), one file per primitive, and
 //! the feature checks that unlock them (same token discipline as x86).
 
-use super::{Aes, AesLanes, Backend, Ghash, GmacPair, Sha256, ShortGmac, Tier};
+use super::{Aes, AesLanes, Backend, Ghash, GmacPair, Sha256, ShaLanes, ShortGmac, Tier};
 
 pub(crate) mod aes;
 pub(crate) mod aes_mb;
@@ -50,6 +50,7 @@ pub(crate) fn backend(tier: Tier) -> Option<Backend> {
         sha256: ArmSha2::detect().map_or(Sha256::Soft, Sha256::Armv8),
         short_gmac: ShortGmac::Generic,
         aes_lanes: AesLanes::Armv8x8(aes),
+        sha_lanes: ShaLanes::Sha256,
         gmac_pair: GmacPair::None,
     })
 }

@@ -4,13 +4,15 @@
 //! every feature its kernels are compiled with. Tokens are created only here,
 //! so holding one is the license to call the matching `#[target_feature]` code.
 
-use super::{Aes, AesLanes, Backend, Ghash, GmacPair, Sha256, ShortGmac, Tier};
+use super::{Aes, AesLanes, Backend, Ghash, GmacPair, Sha256, ShaLanes, ShortGmac, Tier};
 
 pub(crate) mod aesni;
 pub(crate) mod aesni_mb;
 pub(crate) mod gmac_pair;
 pub(crate) mod pclmul;
+pub(crate) mod sha256_mb;
 pub(crate) mod shani;
+pub(crate) mod vaes512_mb;
 pub(crate) mod vaes_mb;
 pub(crate) mod vpclmul256;
 pub(crate) mod vpclmul512;
@@ -51,6 +53,18 @@ token!(
     Vaes: "vaes", "aes", "avx2", "avx"
 );
 token!(
+    /// VAES (`vaesenc` on zmm) under AVX-512F/BW/VL.
+    Vaes512: "vaes", "aes", "avx512f", "avx512bw", "avx512vl", "avx2", "avx"
+);
+token!(
+    /// AVX2 integer arithmetic on ymm (the 8-lane SHA-256 kernel).
+    Avx2: "avx2", "avx"
+);
+token!(
+    /// AVX-512F/BW integer arithmetic on zmm (the 16-lane SHA-256 kernel).
+    Avx512: "avx512f", "avx512bw", "avx512vl", "avx2", "avx"
+);
+token!(
     /// The SHA extensions (`sha256rnds2`), with SSE4.1 blends.
     ShaNi: "sha", "sse2", "ssse3", "sse4.1"
 );
@@ -67,6 +81,13 @@ impl Vpclmul512 {
     }
 }
 
+impl Vaes512 {
+    /// The ymm VAES token: every feature it proves is among this token's.
+    pub(crate) fn ymm(self) -> Vaes {
+        Vaes(())
+    }
+}
+
 /// The backend for `tier`, if this CPU has the tier's defining features.
 /// SHA-NI is taken by every x86 SIMD tier whose CPU has it (some AES-NI CPUs lack it).
 pub(crate) fn backend(tier: Tier) -> Option<Backend> {
@@ -79,10 +100,8 @@ pub(crate) fn backend(tier: Tier) -> Option<Backend> {
         _ => return None,
     };
     let sha256 = ShaNi::detect().map_or(Sha256::Soft, Sha256::ShaNi);
-    // Multi-buffer AES: the xmm tier keeps to xmm; the wider tiers take VAES
-    // on ymm when the CPU has it.
+    let (aes_lanes, sha_lanes) = lane_kernels(tier, aes, sha256);
     let vaes = Vaes::detect().filter(|_| tier != Tier::AesNi);
-    let aes_lanes = vaes.map_or(AesLanes::AesNi8(aes), AesLanes::Vaes16);
     // Paired short-message GMAC: VAES and the ymm GHASH (whose keys hold its powers).
     let gmac_pair = match (vaes, &ghash) {
         (Some(v), Ghash::Vpclmul256(p)) => GmacPair::Vaes256(v, *p),
@@ -99,6 +118,71 @@ pub(crate) fn backend(tier: Tier) -> Option<Backend> {
             _ => ShortGmac::Fused(aes, pclmul),
         },
         aes_lanes,
+        sha_lanes,
         gmac_pair,
     })
+}
+
+/// The multi-buffer kernels for `tier`. AES: the xmm tier keeps to xmm, the
+/// ymm tier takes VAES on ymm and the zmm tier VAES on zmm, each when the
+/// CPU has it. SHA-256: the zmm tier takes the 16-lane AVX-512 kernel (it
+/// beats two interleaved SHA-NI streams from about 1 KiB per message:
+/// BENCHMARKS.md section 7); the other tiers take two SHA-NI streams where
+/// the CPU has SHA-NI, else the 8-lane AVX2 kernel. Below the zmm kernels'
+/// thresholds `Backend::aes_lanes` / `sha_lanes` fall back to the ymm VAES
+/// kernel and to SHA-NI.
+fn lane_kernels(tier: Tier, aes: AesNi, sha256: Sha256) -> (AesLanes, ShaLanes) {
+    let vaes = Vaes::detect().filter(|_| tier != Tier::AesNi);
+    let vaes512 = Vaes512::detect().filter(|_| tier == Tier::Avx512);
+    let aes_lanes = match (vaes512, vaes) {
+        (Some(v), _) => AesLanes::Vaes32(v),
+        (None, Some(v)) => AesLanes::Vaes16(v),
+        (None, None) => AesLanes::AesNi8(aes),
+    };
+    let zmm = Avx512::detect().filter(|_| tier == Tier::Avx512);
+    let sha_lanes = match (zmm, sha256, Avx2::detect()) {
+        (Some(t), ..) => ShaLanes::Avx512x16(t),
+        (None, Sha256::ShaNi(_), _) => ShaLanes::Sha256,
+        (None, _, Some(t)) => ShaLanes::Avx2x8(t),
+        (None, _, None) => ShaLanes::Sha256,
+    };
+    (aes_lanes, sha_lanes)
+}
+
+/// `b` with each other multi-buffer kernel this CPU supports swapped in, one
+/// at a time (for tests and benchmarks that must reach every kernel, such as
+/// the AVX2 SHA-256 lanes on a CPU with SHA-NI).
+pub(crate) fn batch_variants(b: &Backend) -> Vec<Backend> {
+    if b.tier() == Tier::Portable {
+        return vec![*b];
+    }
+    let mut aes: Vec<AesLanes> = Vec::new();
+    if let Some(t) = AesNi::detect() {
+        aes.push(AesLanes::AesNi8(t));
+    }
+    if let Some(t) = Vaes::detect() {
+        aes.push(AesLanes::Vaes16(t));
+    }
+    if let Some(t) = Vaes512::detect() {
+        aes.push(AesLanes::Vaes32(t));
+    }
+    let mut sha = vec![ShaLanes::Sha256];
+    if let Some(t) = Avx2::detect() {
+        sha.push(ShaLanes::Avx2x8(t));
+    }
+    if let Some(t) = Avx512::detect() {
+        sha.push(ShaLanes::Avx512x16(t));
+    }
+    let name = |x: &Backend| (x.aes_batch_name(), x.sha256_batch_name());
+    let mut out = vec![*b];
+    let swapped = aes
+        .into_iter()
+        .map(|a| Backend { aes_lanes: a, ..*b })
+        .chain(sha.into_iter().map(|s| Backend { sha_lanes: s, ..*b }));
+    for v in swapped {
+        if !out.iter().any(|o| name(o) == name(&v)) {
+            out.push(v);
+        }
+    }
+    out
 }
