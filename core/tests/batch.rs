@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{batch_backends, bytes, cases, max_len};
+use common::{backends, batch_backends, bytes, cases, max_len};
 use proptest::prelude::*;
 use smbsign::batch::{self, Job, PduJob};
 use smbsign::smb2::{self, Algorithm, SigningKey};
