@@ -52,7 +52,10 @@ if [ "$secs" -gt 0 ]; then
     source "$(dirname "$0")/nightly.sh"
     if cargo fuzz --version >/dev/null 2>&1 || cargo install cargo-fuzz --locked; then
         log=target/fuzz-avx512-selfcheck.log
-        if cargo "${NIGHTLY[@]}" fuzz run backend_differential fuzz/seeds/backend_differential \
+        # New corpus entries go to the first directory: target/, never the committed seeds.
+        mkdir -p target/fuzz-corpus/backend_differential
+        if cargo "${NIGHTLY[@]}" fuzz run backend_differential target/fuzz-corpus/backend_differential \
+            fuzz/seeds/backend_differential \
             -- -max_total_time="$secs" -max_len=16384 >"$log" 2>&1; then
             echo "fuzz backend_differential: $(grep -oE '^Done [0-9]+ runs' "$log" | tail -1), no crash"
         else
