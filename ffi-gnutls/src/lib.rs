@@ -191,7 +191,13 @@ fn mac_bucket(algorithm: c_uint) -> Bucket {
 /// # Safety
 /// As [`bytes`].
 unsafe fn own_mac(algorithm: c_uint, key: *const c_void, keylen: usize) -> Option<Mac> {
-    // SAFETY: GnuTLS's init just read the same key.
+    // GnuTLS 3.7.9 narrows keylen to an int internally (`_gnutls_mac_init`,
+    // `_gnutls_mac_fast`), so a key of 2^32 + 16 bytes is a 16-byte key to it:
+    // lengths an int cannot hold stay GnuTLS's, never read here.
+    if c_int::try_from(keylen).is_err() {
+        return None;
+    }
+    // SAFETY: GnuTLS's init read the same key (or hmac_fast's caller vouches for it).
     let key = unsafe { bytes(key, keylen) }?;
     match algorithm {
         GNUTLS_MAC_SHA256 => Some(Mac::Hmac(hmac::Key::new(key).into_state())),
