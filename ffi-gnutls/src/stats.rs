@@ -78,10 +78,15 @@ pub fn write_at_exit(mode: &str) {
     }
     line += "}\n";
     // One append-mode write per process keeps concurrent writers' lines whole.
+    // O_NONBLOCK: a FIFO with no reader fails at once (ENXIO) instead of
+    // hanging the exiting process; O_NOCTTY: a terminal never becomes a
+    // daemon's controlling terminal.
     use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
     if let Ok(mut f) = std::fs::OpenOptions::new()
         .append(true)
         .create(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
         .open(path)
     {
         let _ = f.write_all(line.as_bytes());

@@ -39,6 +39,13 @@ check "stats: active computes all three, forwards the rest" python3 tests/gnutls
     hmac-sha256=computed aes-cmac-128=computed aes-128-gcm=computed aes-128-gcm=forwarded mac-other=forwarded aead-other=forwarded
 check "stats: forked child reports its own line" test "$(wc -l <"$work/active.json")" -eq 2
 check "stats: off computes nothing" python3 tests/gnutls/check_stats.py "$work/off.json" off
+# A stats path that cannot be written changes nothing and never hangs the exit
+# (a FIFO without a reader once blocked the exiting process in open()).
+mkfifo "$work/stats.fifo"
+SMBSIGN_GNUTLS_STATS="$work/stats.fifo" LD_PRELOAD="$so" timeout 60 "$work/gnutls_diff" >"$work/fifo.txt"
+check "stats: a FIFO without a reader neither hangs nor changes output" cmp "$work/stock.txt" "$work/fifo.txt"
+SMBSIGN_GNUTLS_STATS="$work/no/such/dir/stats.json" LD_PRELOAD="$so" timeout 60 "$work/gnutls_diff" >"$work/nodir.txt"
+check "stats: a path in a missing directory changes nothing" cmp "$work/stock.txt" "$work/nodir.txt"
 check "transcript: FIPS mode = stock" cmp "$work/stock.txt" "$work/fips.txt"
 # Under valgrind memcheck (valgrind's CPUID hides AVX-512, so another tier runs).
 # Definite leaks count as errors (so a GnuTLS handle the drop-in forgot to free
