@@ -50,6 +50,18 @@ pub extern "C" fn reset_in_child() {
     }
 }
 
+/// `$SMBSIGN_GNUTLS_STATS`, except in secure-execution mode (set-user-ID or
+/// capability programs, `AT_SECURE`, as glibc's `secure_getenv`): there the
+/// user who sets the environment is not the one whose rights the file would
+/// be created or appended with.
+fn stats_path() -> Option<std::ffi::OsString> {
+    // SAFETY: getauxval only reads the auxiliary vector.
+    if unsafe { libc::getauxval(libc::AT_SECURE) } != 0 {
+        return None;
+    }
+    std::env::var_os("SMBSIGN_GNUTLS_STATS")
+}
+
 /// Appends this process's line, if it did anything and a file is named.
 pub fn write_at_exit(mode: &str) {
     let snapshot: Vec<[u64; 4]> = COUNTS
@@ -59,7 +71,7 @@ pub fn write_at_exit(mode: &str) {
     if snapshot.iter().all(|r| r.iter().all(|&v| v == 0)) {
         return;
     }
-    let Some(path) = std::env::var_os("SMBSIGN_GNUTLS_STATS") else {
+    let Some(path) = stats_path() else {
         return;
     };
     let exe = std::env::current_exe()

@@ -46,6 +46,28 @@ SMBSIGN_GNUTLS_STATS="$work/stats.fifo" LD_PRELOAD="$so" timeout 60 "$work/gnutl
 check "stats: a FIFO without a reader neither hangs nor changes output" cmp "$work/stock.txt" "$work/fifo.txt"
 SMBSIGN_GNUTLS_STATS="$work/no/such/dir/stats.json" LD_PRELOAD="$so" timeout 60 "$work/gnutls_diff" >"$work/nodir.txt"
 check "stats: a path in a missing directory changes nothing" cmp "$work/stock.txt" "$work/nodir.txt"
+# Secure-execution mode (root only, skipped otherwise): the differential linked
+# straight against the drop-in, set-user-ID root and run by nobody, must not
+# create the file SMBSIGN_GNUTLS_STATS names (it once did, as root); run
+# normally, the same binary computes with smbsign and writes its stats.
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+    suid="$(mktemp -d /tmp/smbsign-gnutls-suid.XXXXXX)" && chmod 755 "$suid"
+    cp "$so" "$suid/libsmbsign_gnutls.so"
+    gcc -std=gnu99 -O1 tests/gnutls/gnutls_diff.c -o "$suid/gnutls_diff" -L"$suid" -Wl,--no-as-needed \
+        -lsmbsign_gnutls -lgnutls -lpthread -Wl,-rpath,"$suid" || exit 1
+    SMBSIGN_GNUTLS_STATS="$suid/control.json" "$suid/gnutls_diff" >"$work/linked.txt"
+    check "linked directly: transcript = stock" cmp "$work/stock.txt" "$work/linked.txt"
+    check "linked directly: stats written (control)" python3 tests/gnutls/check_stats.py "$suid/control.json" active \
+        hmac-sha256=computed aes-cmac-128=computed aes-128-gcm=computed
+    chmod 4755 "$suid/gnutls_diff"
+    setpriv --reuid=65534 --regid=65534 --clear-groups env SMBSIGN_GNUTLS_STATS="$suid/secure.json" \
+        "$suid/gnutls_diff" >"$work/setuid.txt"
+    check "setuid: transcript = stock" cmp "$work/stock.txt" "$work/setuid.txt"
+    check "setuid: SMBSIGN_GNUTLS_STATS ignored (no file created as root)" test ! -e "$suid/secure.json"
+    rm -rf "$suid"
+else
+    echo "skipped: setuid stats check (needs root and setpriv)"
+fi
 check "transcript: FIPS mode = stock" cmp "$work/stock.txt" "$work/fips.txt"
 # Under valgrind memcheck (valgrind's CPUID hides AVX-512, so another tier runs).
 # Definite leaks count as errors (so a GnuTLS handle the drop-in forgot to free
