@@ -78,6 +78,24 @@ check "valgrind: no errors, no definite leaks" test "$?" -eq 0 -a ! -s "$work/va
 grep -v -e '^init unknown alg ' -e '^init alg 0 ' "$work/stock.txt" >"$work/stock-no-failed-init.txt"
 check "transcript: preload under valgrind = stock" cmp "$work/stock-no-failed-init.txt" "$work/valgrind.txt"
 check "stats: FIPS mode computes nothing" python3 tests/gnutls/check_stats.py "$work/fips.json" fips
+# Hostile and unusual callers (gnutls_hostile.c, one forked child per case):
+# stock = preloaded = preloaded with the program under ASan/UBSan.
+gcc -std=gnu99 -O1 -g -Wall -Wextra -Werror tests/gnutls/gnutls_hostile.c -o "$work/gnutls_hostile" \
+    -lgnutls -lpthread || exit 1
+gcc -std=gnu99 -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all tests/gnutls/gnutls_hostile.c \
+    -o "$work/gnutls_hostile.asan" -lgnutls -lpthread || exit 1
+"$work/gnutls_hostile" >"$work/hostile-stock.txt" || { echo "hostile stock run failed"; exit 1; }
+LD_PRELOAD="$so" "$work/gnutls_hostile" >"$work/hostile-preload.txt"
+check "hostile: preload = stock" cmp "$work/hostile-stock.txt" "$work/hostile-preload.txt"
+check "hostile: complete" grep -qx "threads_and_fork: exit 0" "$work/hostile-stock.txt"
+GNUTLS_HOSTILE_NO_THREADS_AND_FORK=1 "$work/gnutls_hostile" >"$work/hostile-stock-nofork.txt"
+# ASan's runtime must come first; crashes that stock GnuTLS also has stay plain signals.
+GNUTLS_HOSTILE_NO_THREADS_AND_FORK=1 ASAN_OPTIONS=detect_leaks=0:handle_segv=0:handle_abort=0:handle_sigbus=0:handle_sigfpe=0 \
+    LD_PRELOAD="$(gcc -print-file-name=libasan.so):$(gcc -print-file-name=libubsan.so):$so" \
+    "$work/gnutls_hostile.asan" >"$work/hostile-asan.txt" 2>"$work/hostile-asan.err"
+check "hostile: preload under ASan/UBSan = stock, no reports" \
+    sh -c 'cmp "$1" "$2" && ! grep -Eq "ERROR: AddressSanitizer|runtime error" "$3"' _ \
+    "$work/hostile-stock-nofork.txt" "$work/hostile-asan.txt" "$work/hostile-asan.err"
 echo "$passes passed, $fails failed (differential)"
 
 if [ "${SMBSIGN_GNUTLS_SKIP_SAMBA:-}" != 1 ]; then
