@@ -121,7 +121,10 @@ unsafe fn bytes<'a>(p: *const c_void, len: usize) -> Option<&'a [u8]> {
     }
 }
 
-/// The iovec array, if every entry can be read (no NULL base with a length).
+/// The iovec array, if every entry can be read: no NULL base with a length
+/// (GnuTLS skips those) and no length beyond `isize::MAX` (no buffer is that
+/// long; GnuTLS's iterator returns such lengths as a negative `ssize_t`), so
+/// that whatever GnuTLS makes of such entries stays GnuTLS's.
 ///
 /// # Safety
 /// A non-NULL `iov` must point at `cnt` iovecs whose buffers are readable.
@@ -136,7 +139,7 @@ unsafe fn iovecs<'a>(iov: *const iovec, cnt: c_int) -> Option<&'a [iovec]> {
     // SAFETY: non-NULL and cnt entries long per the caller.
     let v = unsafe { core::slice::from_raw_parts(iov, n) };
     v.iter()
-        .all(|e| !e.iov_base.is_null() || e.iov_len == 0)
+        .all(|e| e.iov_len == 0 || (!e.iov_base.is_null() && e.iov_len <= isize::MAX as usize))
         .then_some(v)
 }
 
@@ -680,7 +683,8 @@ unsafe fn gmac_tag<'a>(
 
 fn iov_slices(v: &[iovec]) -> impl Iterator<Item = &[u8]> {
     v.iter().map(|e| {
-        // SAFETY: iovecs() checked every entry (non-NULL base or zero length).
+        // SAFETY: iovecs() checked every entry (zero length, or a non-NULL base
+        // and a length bytes() accepts, so the fallback is never taken).
         unsafe { bytes(e.iov_base, e.iov_len) }.unwrap_or(&[])
     })
 }
