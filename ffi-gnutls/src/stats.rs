@@ -62,6 +62,21 @@ fn stats_path() -> Option<std::ffi::OsString> {
     std::env::var_os("SMBSIGN_GNUTLS_STATS")
 }
 
+/// `s` as the inside of a JSON string. (Rust's `escape_default` writes `\'`
+/// and `\u{e9}`, which JSON rejects, for paths such as `/home/o'brien/é`.)
+fn json_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if u32::from(c) < 0x20 => out += &format!("\\u{:04x}", u32::from(c)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// Appends this process's line, if it did anything and a file is named.
 pub fn write_at_exit(mode: &str) {
     let snapshot: Vec<[u64; 4]> = COUNTS
@@ -80,7 +95,7 @@ pub fn write_at_exit(mode: &str) {
     let mut line = format!(
         "{{\"pid\":{},\"exe\":\"{}\",\"mode\":\"{mode}\"",
         std::process::id(),
-        exe.escape_default()
+        json_escape(&exe)
     );
     for (name, r) in NAMES.iter().zip(&snapshot) {
         line += &format!(

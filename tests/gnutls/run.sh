@@ -68,6 +68,14 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 else
     echo "skipped: setuid stats check (needs root and setpriv)"
 fi
+# The stats line is JSON whatever the program's path (quote, apostrophe,
+# backslash, tab, non-ASCII once made it invalid).
+odd="$work/o'brien \"q\" \\ $(printf '\t')é"
+mkdir -p "$odd" && cp "$work/gnutls_diff" "$odd/gnutls_diff"
+SMBSIGN_GNUTLS_STATS="$work/odd.json" LD_PRELOAD="$so" "$odd/gnutls_diff" >"$work/odd.txt"
+check "stats: valid JSON for an odd program path" python3 -c \
+    'import json,os,sys; ls=[json.loads(l) for l in open(sys.argv[1])]; assert ls and all(l["exe"].startswith(os.path.realpath(sys.argv[2])) for l in ls)' \
+    "$work/odd.json" "$odd/"
 check "transcript: FIPS mode = stock" cmp "$work/stock.txt" "$work/fips.txt"
 # Under valgrind memcheck (valgrind's CPUID hides AVX-512, so another tier runs).
 # Definite leaks count as errors (so a GnuTLS handle the drop-in forgot to free
