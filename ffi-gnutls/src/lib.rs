@@ -121,7 +121,10 @@ unsafe fn bytes<'a>(p: *const c_void, len: usize) -> Option<&'a [u8]> {
     }
 }
 
-/// The iovec array, if every entry can be read (no NULL base with a length).
+/// The iovec array, if every entry can be read: no NULL base with a length
+/// (GnuTLS skips those) and no length beyond `isize::MAX` (no buffer is that
+/// long; GnuTLS's iterator returns such lengths as a negative `ssize_t`), so
+/// that whatever GnuTLS makes of such entries stays GnuTLS's.
 ///
 /// # Safety
 /// A non-NULL `iov` must point at `cnt` iovecs whose buffers are readable.
@@ -136,7 +139,7 @@ unsafe fn iovecs<'a>(iov: *const iovec, cnt: c_int) -> Option<&'a [iovec]> {
     // SAFETY: non-NULL and cnt entries long per the caller.
     let v = unsafe { core::slice::from_raw_parts(iov, n) };
     v.iter()
-        .all(|e| !e.iov_base.is_null() || e.iov_len == 0)
+        .all(|e| e.iov_len == 0 || (!e.iov_base.is_null() && e.iov_len <= isize::MAX as usize))
         .then_some(v)
 }
 
@@ -191,7 +194,13 @@ fn mac_bucket(algorithm: c_uint) -> Bucket {
 /// # Safety
 /// As [`bytes`].
 unsafe fn own_mac(algorithm: c_uint, key: *const c_void, keylen: usize) -> Option<Mac> {
-    // SAFETY: GnuTLS's init just read the same key.
+    // GnuTLS 3.7.9 narrows keylen to an int internally (`_gnutls_mac_init`,
+    // `_gnutls_mac_fast`), so a key of 2^32 + 16 bytes is a 16-byte key to it:
+    // lengths an int cannot hold stay GnuTLS's, never read here.
+    if c_int::try_from(keylen).is_err() {
+        return None;
+    }
+    // SAFETY: GnuTLS's init read the same key (or hmac_fast's caller vouches for it).
     let key = unsafe { bytes(key, keylen) }?;
     match algorithm {
         GNUTLS_MAC_SHA256 => Some(Mac::Hmac(hmac::Key::new(key).into_state())),
@@ -674,7 +683,8 @@ unsafe fn gmac_tag<'a>(
 
 fn iov_slices(v: &[iovec]) -> impl Iterator<Item = &[u8]> {
     v.iter().map(|e| {
-        // SAFETY: iovecs() checked every entry (non-NULL base or zero length).
+        // SAFETY: iovecs() checked every entry (zero length, or a non-NULL base
+        // and a length bytes() accepts, so the fallback is never taken).
         unsafe { bytes(e.iov_base, e.iov_len) }.unwrap_or(&[])
     })
 }

@@ -50,6 +50,33 @@ pub extern "C" fn reset_in_child() {
     }
 }
 
+/// `$SMBSIGN_GNUTLS_STATS`, except in secure-execution mode (set-user-ID or
+/// capability programs, `AT_SECURE`, as glibc's `secure_getenv`): there the
+/// user who sets the environment is not the one whose rights the file would
+/// be created or appended with.
+fn stats_path() -> Option<std::ffi::OsString> {
+    // SAFETY: getauxval only reads the auxiliary vector.
+    if unsafe { libc::getauxval(libc::AT_SECURE) } != 0 {
+        return None;
+    }
+    std::env::var_os("SMBSIGN_GNUTLS_STATS")
+}
+
+/// `s` as the inside of a JSON string. (Rust's `escape_default` writes `\'`
+/// and `\u{e9}`, which JSON rejects, for paths such as `/home/o'brien/é`.)
+fn json_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if u32::from(c) < 0x20 => out += &format!("\\u{:04x}", u32::from(c)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// Appends this process's line, if it did anything and a file is named.
 pub fn write_at_exit(mode: &str) {
     let snapshot: Vec<[u64; 4]> = COUNTS
@@ -59,7 +86,7 @@ pub fn write_at_exit(mode: &str) {
     if snapshot.iter().all(|r| r.iter().all(|&v| v == 0)) {
         return;
     }
-    let Some(path) = std::env::var_os("SMBSIGN_GNUTLS_STATS") else {
+    let Some(path) = stats_path() else {
         return;
     };
     let exe = std::env::current_exe()
@@ -68,7 +95,7 @@ pub fn write_at_exit(mode: &str) {
     let mut line = format!(
         "{{\"pid\":{},\"exe\":\"{}\",\"mode\":\"{mode}\"",
         std::process::id(),
-        exe.escape_default()
+        json_escape(&exe)
     );
     for (name, r) in NAMES.iter().zip(&snapshot) {
         line += &format!(
@@ -78,10 +105,15 @@ pub fn write_at_exit(mode: &str) {
     }
     line += "}\n";
     // One append-mode write per process keeps concurrent writers' lines whole.
+    // O_NONBLOCK: a FIFO with no reader fails at once (ENXIO) instead of
+    // hanging the exiting process; O_NOCTTY: a terminal never becomes a
+    // daemon's controlling terminal.
     use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
     if let Ok(mut f) = std::fs::OpenOptions::new()
         .append(true)
         .create(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
         .open(path)
     {
         let _ = f.write_all(line.as_bytes());

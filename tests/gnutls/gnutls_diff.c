@@ -126,6 +126,18 @@ static void test_hmac(FILE *f) {
         hex(f, "init unknown alg", gnutls_hmac_init(&h, 9999, key, 16), NULL, 0);
         hex(f, "init alg 0", gnutls_hmac_init(&h, 0, key, 16), NULL, 0);
     }
+    /* A key length an int cannot hold: GnuTLS 3.7.9 narrows it to an int (here
+     * 16 bytes); the preload once read 4 GiB past the key. */
+    size_t wrapping_keylen = ((size_t)1 << 32) + 16;
+    int wrc = gnutls_hmac_init(&h, GNUTLS_MAC_SHA256, key, wrapping_keylen);
+    hex(f, "init sha256 keylen 2^32+16", wrc, NULL, 0);
+    if (wrc == 0) {
+        gnutls_hmac(h, "m", 1);
+        gnutls_hmac_deinit(h, out);
+        hex(f, "  deinit", 0, out, 32);
+    }
+    wrc = gnutls_hmac_fast(GNUTLS_MAC_SHA256, key, wrapping_keylen, "m", 1, out);
+    hex(f, "fast sha256 keylen 2^32+16", wrc, out, 32);
     hex(f, "fast unknown alg", gnutls_hmac_fast(9999, key, 16, "m", 1, out), NULL, 0);
     hex(f, "fast sha256 empty key", gnutls_hmac_fast(GNUTLS_MAC_SHA256, key, 0, "m", 1, out), out, 32);
 }

@@ -39,6 +39,49 @@ check "stats: active computes all three, forwards the rest" python3 tests/gnutls
     hmac-sha256=computed aes-cmac-128=computed aes-128-gcm=computed aes-128-gcm=forwarded mac-other=forwarded aead-other=forwarded
 check "stats: forked child reports its own line" test "$(wc -l <"$work/active.json")" -eq 2
 check "stats: off computes nothing" python3 tests/gnutls/check_stats.py "$work/off.json" off
+# A stats path that cannot be written changes nothing and never hangs the exit
+# (a FIFO without a reader once blocked the exiting process in open()).
+mkfifo "$work/stats.fifo"
+SMBSIGN_GNUTLS_STATS="$work/stats.fifo" LD_PRELOAD="$so" timeout 60 "$work/gnutls_diff" >"$work/fifo.txt"
+check "stats: a FIFO without a reader neither hangs nor changes output" cmp "$work/stock.txt" "$work/fifo.txt"
+SMBSIGN_GNUTLS_STATS="$work/no/such/dir/stats.json" LD_PRELOAD="$so" timeout 60 "$work/gnutls_diff" >"$work/nodir.txt"
+check "stats: a path in a missing directory changes nothing" cmp "$work/stock.txt" "$work/nodir.txt"
+# Secure-execution mode (root only, skipped otherwise): the differential linked
+# straight against the drop-in, set-user-ID root and run by nobody, must not
+# create the file SMBSIGN_GNUTLS_STATS names (it once did, as root); run
+# normally, the same binary computes with smbsign and writes its stats.
+suid=
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+    suid="$(mktemp -d /tmp/smbsign-gnutls-suid.XXXXXX)" && chmod 755 "$suid"
+fi
+if [ -n "${suid:-}" ] && findmnt -no OPTIONS -T "$suid" | grep -qw nosuid; then
+    echo "skipped: setuid stats check ($suid is on a nosuid mount)"; rm -rf "$suid"; suid=
+fi
+if [ -n "${suid:-}" ]; then
+    cp "$so" "$suid/libsmbsign_gnutls.so"
+    gcc -std=gnu99 -O1 tests/gnutls/gnutls_diff.c -o "$suid/gnutls_diff" -L"$suid" -Wl,--no-as-needed \
+        -lsmbsign_gnutls -lgnutls -lpthread -Wl,-rpath,"$suid" || exit 1
+    SMBSIGN_GNUTLS_STATS="$suid/control.json" "$suid/gnutls_diff" >"$work/linked.txt"
+    check "linked directly: transcript = stock" cmp "$work/stock.txt" "$work/linked.txt"
+    check "linked directly: stats written (control)" python3 tests/gnutls/check_stats.py "$suid/control.json" active \
+        hmac-sha256=computed aes-cmac-128=computed aes-128-gcm=computed
+    chmod 4755 "$suid/gnutls_diff"
+    setpriv --reuid=65534 --regid=65534 --clear-groups env SMBSIGN_GNUTLS_STATS="$suid/secure.json" \
+        "$suid/gnutls_diff" >"$work/setuid.txt"
+    check "setuid: transcript = stock" cmp "$work/stock.txt" "$work/setuid.txt"
+    check "setuid: SMBSIGN_GNUTLS_STATS ignored (no file created as root)" test ! -e "$suid/secure.json"
+    rm -rf "$suid"
+else
+    [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null || echo "skipped: setuid stats check (needs root and setpriv)"
+fi
+# The stats line is JSON whatever the program's path (quote, apostrophe,
+# backslash, tab, non-ASCII once made it invalid).
+odd="$work/o'brien \"q\" \\ $(printf '\t')é"
+mkdir -p "$odd" && cp "$work/gnutls_diff" "$odd/gnutls_diff"
+SMBSIGN_GNUTLS_STATS="$work/odd.json" LD_PRELOAD="$so" "$odd/gnutls_diff" >"$work/odd.txt"
+check "stats: valid JSON for an odd program path" python3 -c \
+    'import json,os,sys; ls=[json.loads(l) for l in open(sys.argv[1])]; assert ls and all(l["exe"].startswith(os.path.realpath(sys.argv[2])) for l in ls)' \
+    "$work/odd.json" "$odd/"
 check "transcript: FIPS mode = stock" cmp "$work/stock.txt" "$work/fips.txt"
 # Under valgrind memcheck (valgrind's CPUID hides AVX-512, so another tier runs).
 # Definite leaks count as errors (so a GnuTLS handle the drop-in forgot to free
@@ -49,6 +92,24 @@ check "valgrind: no errors, no definite leaks" test "$?" -eq 0 -a ! -s "$work/va
 grep -v -e '^init unknown alg ' -e '^init alg 0 ' "$work/stock.txt" >"$work/stock-no-failed-init.txt"
 check "transcript: preload under valgrind = stock" cmp "$work/stock-no-failed-init.txt" "$work/valgrind.txt"
 check "stats: FIPS mode computes nothing" python3 tests/gnutls/check_stats.py "$work/fips.json" fips
+# Hostile and unusual callers (gnutls_hostile.c, one forked child per case):
+# stock = preloaded = preloaded with the program under ASan/UBSan.
+gcc -std=gnu99 -O1 -g -Wall -Wextra -Werror tests/gnutls/gnutls_hostile.c -o "$work/gnutls_hostile" \
+    -lgnutls -lpthread || exit 1
+gcc -std=gnu99 -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all tests/gnutls/gnutls_hostile.c \
+    -o "$work/gnutls_hostile.asan" -lgnutls -lpthread || exit 1
+"$work/gnutls_hostile" >"$work/hostile-stock.txt" || { echo "hostile stock run failed"; exit 1; }
+LD_PRELOAD="$so" "$work/gnutls_hostile" >"$work/hostile-preload.txt"
+check "hostile: preload = stock" cmp "$work/hostile-stock.txt" "$work/hostile-preload.txt"
+check "hostile: complete" grep -qx "threads_and_fork: exit 0" "$work/hostile-stock.txt"
+GNUTLS_HOSTILE_NO_THREADS_AND_FORK=1 "$work/gnutls_hostile" >"$work/hostile-stock-nofork.txt"
+# ASan's runtime must come first; crashes that stock GnuTLS also has stay plain signals.
+GNUTLS_HOSTILE_NO_THREADS_AND_FORK=1 ASAN_OPTIONS=detect_leaks=0:handle_segv=0:handle_abort=0:handle_sigbus=0:handle_sigfpe=0 \
+    LD_PRELOAD="$(gcc -print-file-name=libasan.so):$(gcc -print-file-name=libubsan.so):$so" \
+    "$work/gnutls_hostile.asan" >"$work/hostile-asan.txt" 2>"$work/hostile-asan.err"
+check "hostile: preload under ASan/UBSan = stock, no reports" \
+    sh -c 'cmp "$1" "$2" && ! grep -Eq "ERROR: AddressSanitizer|runtime error" "$3"' _ \
+    "$work/hostile-stock-nofork.txt" "$work/hostile-asan.txt" "$work/hostile-asan.err"
 echo "$passes passed, $fails failed (differential)"
 
 if [ "${SMBSIGN_GNUTLS_SKIP_SAMBA:-}" != 1 ]; then
