@@ -608,6 +608,7 @@ impl Backend {
     /// Runs `task` with this backend's multi-buffer AES kernel; `mean_blocks`
     /// (the batch's mean blocks per job) picks between widths where a
     /// kernel's fixed costs favour the narrower one on short messages.
+    #[cfg_attr(not(target_arch = "x86_64"), allow(unused_variables))]
     pub(crate) fn aes_lanes<T: AesLaneTask>(&self, task: T, mean_blocks: usize) -> T::Output {
         match self.aes_lanes {
             AesLanes::Soft => task.run::<1>(|keys, state, data, m| {
@@ -643,6 +644,7 @@ impl Backend {
 
     /// Runs `task` with this backend's multi-buffer SHA-256 kernel;
     /// `mean_blocks` (the pass's mean blocks per job) as for [`Backend::aes_lanes`].
+    #[cfg_attr(not(target_arch = "x86_64"), allow(unused_variables))]
     pub(crate) fn sha_lanes<T: ShaLaneTask>(&self, task: T, mean_blocks: usize) -> T::Output {
         match self.sha_lanes {
             ShaLanes::Sha256 => {}
