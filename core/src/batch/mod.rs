@@ -80,6 +80,20 @@ impl<'a> Job<'a> {
     pub fn message(&self) -> &'a [u8] {
         self.msg
     }
+
+    /// The job as a GMAC message, if it is one.
+    #[inline]
+    fn gmac(&self) -> Option<gmac::Msg<'_>> {
+        match self.key {
+            SigningKey::AesGmac(key) => Some(gmac::Msg {
+                key,
+                nonce: &self.nonce,
+                head: &[],
+                body: self.msg,
+            }),
+            _ => None,
+        }
+    }
 }
 
 /// The 16-byte tag of every job, `tags[i]` for `jobs[i]`.
@@ -91,16 +105,22 @@ pub fn sign(jobs: &[Job<'_>], tags: &mut [[u8; 16]]) -> Result<()> {
             outputs: tags.len(),
         });
     }
-    let items: Vec<Item<'_>> = jobs
-        .iter()
-        .map(|j| Item {
-            key: j.key,
-            nonce: j.nonce,
-            head: &[],
-            body: j.msg,
-        })
-        .collect();
-    compute(&items, tags);
+    // GMAC jobs straight from `jobs` (no engine items, no index lists: this
+    // path must cost no more per job than a one-shot call); the lane kernels'
+    // items only when the batch has CMAC or HMAC jobs.
+    let others = gmac::compute(jobs.iter().map(Job::gmac), tags);
+    if others {
+        let items: Vec<Item<'_>> = jobs
+            .iter()
+            .map(|j| Item {
+                key: j.key,
+                nonce: j.nonce,
+                head: &[],
+                body: j.msg,
+            })
+            .collect();
+        compute_lanes(&items, tags);
+    }
     Ok(())
 }
 
@@ -149,16 +169,34 @@ fn longest_first(items: &[Item<'_>], idx: &[usize]) -> Vec<usize> {
 pub(crate) fn compute(items: &[Item<'_>], out: &mut [[u8; 16]]) {
     debug_assert_eq!(items.len(), out.len());
     debug_assert!(items.iter().all(|it| it.head.len() % 64 == 0));
-    let mut groups: [Vec<usize>; 3] = Default::default();
+    let others = gmac::compute(
+        items.iter().map(|it| match it.key {
+            SigningKey::AesGmac(key) => Some(gmac::Msg {
+                key,
+                nonce: &it.nonce,
+                head: it.head,
+                body: it.body,
+            }),
+            _ => None,
+        }),
+        out,
+    );
+    if others {
+        compute_lanes(items, out);
+    }
+}
+
+/// Computes `out[i]` for the HMAC and CMAC items (the multi-buffer lanes),
+/// grouped by algorithm; GMAC items are left alone.
+fn compute_lanes(items: &[Item<'_>], out: &mut [[u8; 16]]) {
+    let mut groups: [Vec<usize>; 2] = Default::default();
     for (i, it) in items.iter().enumerate() {
-        let g = match it.key {
-            SigningKey::HmacSha256(_) => 0,
-            SigningKey::AesCmac(_) => 1,
-            SigningKey::AesGmac(_) => 2,
-        };
-        groups[g].push(i);
+        match it.key {
+            SigningKey::HmacSha256(_) => groups[0].push(i),
+            SigningKey::AesCmac(_) => groups[1].push(i),
+            SigningKey::AesGmac(_) => {}
+        }
     }
     hmac::compute(items, &groups[0], out);
     cmac::compute(items, &groups[1], out);
-    gmac::compute(items, &groups[2], out);
 }
