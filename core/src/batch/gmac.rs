@@ -4,6 +4,7 @@
 //! every other message through exactly the one-shot path.
 
 use crate::mac::gmac::{Key, NONCE_LEN};
+use crate::smb2::SigningKey;
 
 /// One GMAC message of a batch: `head || body` (`head` empty or whole blocks).
 pub(super) struct Msg<'a> {
@@ -13,7 +14,26 @@ pub(super) struct Msg<'a> {
     pub(super) body: &'a [u8],
 }
 
-impl Msg<'_> {
+impl<'a> Msg<'a> {
+    /// The message `head || body` under `key`, if `key` is a GMAC key.
+    #[inline]
+    pub(super) fn of(
+        key: &'a SigningKey,
+        nonce: &'a [u8; NONCE_LEN],
+        head: &'a [u8],
+        body: &'a [u8],
+    ) -> Option<Msg<'a>> {
+        match key {
+            SigningKey::AesGmac(key) => Some(Msg {
+                key,
+                nonce,
+                head,
+                body,
+            }),
+            _ => None,
+        }
+    }
+
     fn len(&self) -> usize {
         self.head.len() + self.body.len()
     }
