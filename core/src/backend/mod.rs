@@ -554,20 +554,22 @@ impl Backend {
     pub(crate) fn gmac_pair_pays(&self, len: usize) -> bool {
         // The xmm fused one-shot kernel reads whole blocks in place but copies
         // a partial last block: the pair loses to it on whole blocks up to
-        // 64 bytes (and on an empty message, one block) and beats it otherwise.
-        let whole = len.is_multiple_of(16);
+        // 64 bytes (and on an empty message, one block) and beats it otherwise,
+        // up to the longest message the pair pays for.
+        len <= self.gmac_pair_max() && !(len.is_multiple_of(16) && len <= 64)
+    }
+
+    /// The longest message [`Backend::gmac_pair_pays`] may pair (0: none).
+    #[inline]
+    fn gmac_pair_max(&self) -> usize {
         match self.gmac_pair {
-            GmacPair::None => false,
+            GmacPair::None => 0,
             // The zmm tier's one-shot kernels beat the pair beyond the
             // 1-31-byte messages its xmm fused kernel takes.
             #[cfg(target_arch = "x86_64")]
-            GmacPair::Vaes256(..) if matches!(self.ghash, Ghash::Vpclmul512(_)) => {
-                !whole && len < ZMM_GMAC_MIN
-            }
+            GmacPair::Vaes256(..) if matches!(self.ghash, Ghash::Vpclmul512(_)) => ZMM_GMAC_MIN - 1,
             #[cfg(target_arch = "x86_64")]
-            GmacPair::Vaes256(..) => {
-                len <= 16 * (x86::gmac_pair::MAX_BLOCKS - 1) && !(whole && len <= 64)
-            }
+            GmacPair::Vaes256(..) => 16 * (x86::gmac_pair::MAX_BLOCKS - 1),
         }
     }
 
