@@ -554,22 +554,20 @@ impl Backend {
     pub(crate) fn gmac_pair_pays(&self, len: usize) -> bool {
         // The xmm fused one-shot kernel reads whole blocks in place but copies
         // a partial last block: the pair loses to it on whole blocks up to
-        // 64 bytes (and on an empty message, one block) and beats it otherwise,
-        // up to the longest message the pair pays for.
-        len <= self.gmac_pair_max() && !(len.is_multiple_of(16) && len <= 64)
-    }
-
-    /// The longest message [`Backend::gmac_pair_pays`] may pair (0: none).
-    #[inline]
-    fn gmac_pair_max(&self) -> usize {
+        // 64 bytes (and on an empty message, one block) and beats it otherwise.
+        let whole = len.is_multiple_of(16);
         match self.gmac_pair {
-            GmacPair::None => 0,
+            GmacPair::None => false,
             // The zmm tier's one-shot kernels beat the pair beyond the
             // 1-31-byte messages its xmm fused kernel takes.
             #[cfg(target_arch = "x86_64")]
-            GmacPair::Vaes256(..) if matches!(self.ghash, Ghash::Vpclmul512(_)) => ZMM_GMAC_MIN - 1,
+            GmacPair::Vaes256(..) if matches!(self.ghash, Ghash::Vpclmul512(_)) => {
+                !whole && len < ZMM_GMAC_MIN
+            }
             #[cfg(target_arch = "x86_64")]
-            GmacPair::Vaes256(..) => 16 * (x86::gmac_pair::MAX_BLOCKS - 1),
+            GmacPair::Vaes256(..) => {
+                len <= 16 * (x86::gmac_pair::MAX_BLOCKS - 1) && !(whole && len <= 64)
+            }
         }
     }
 
