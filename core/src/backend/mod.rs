@@ -545,24 +545,35 @@ impl Backend {
         }
     }
 
-    /// The most blocks (data, padding, length block) a message may have for
-    /// [`Backend::gmac_pair`]; 0 when this backend has no paired GMAC kernel.
+    /// Whether a batch message of `len` bytes goes through
+    /// [`Backend::gmac_pair`] with another rather than one-shot: only where
+    /// this backend has the paired kernel and it measured faster than two
+    /// one-shot calls at that length (BENCHMARKS.md, "AVX-512 GMAC", batch
+    /// vs one-shot loop).
     #[inline]
-    pub(crate) fn gmac_pair_blocks(&self) -> usize {
+    pub(crate) fn gmac_pair_pays(&self, len: usize) -> bool {
+        // The xmm fused one-shot kernel reads whole blocks in place but copies
+        // a partial last block: the pair loses to it on whole blocks up to
+        // 64 bytes (and on an empty message, one block) and beats it otherwise.
+        let whole = len.is_multiple_of(16);
         match self.gmac_pair {
-            GmacPair::None => 0,
-            // Beyond 112 bytes the zmm tier's one-shot fused kernel measured
-            // faster than the pair (BENCHMARKS.md, "AVX-512 GMAC").
+            GmacPair::None => false,
+            // The zmm tier's one-shot kernels beat the pair beyond the
+            // 1-31-byte messages its xmm fused kernel takes.
             #[cfg(target_arch = "x86_64")]
-            GmacPair::Vaes256(..) if matches!(self.ghash, Ghash::Vpclmul512(_)) => 8,
+            GmacPair::Vaes256(..) if matches!(self.ghash, Ghash::Vpclmul512(_)) => {
+                !whole && len < ZMM_GMAC_MIN
+            }
             #[cfg(target_arch = "x86_64")]
-            GmacPair::Vaes256(..) => x86::gmac_pair::MAX_BLOCKS,
+            GmacPair::Vaes256(..) => {
+                len <= 16 * (x86::gmac_pair::MAX_BLOCKS - 1) && !(whole && len <= 64)
+            }
         }
     }
 
     /// The GMAC tags of two messages padded to equal whole blocks (see
     /// `x86::gmac_pair`), each under its own key, whose powers must come from
-    /// a backend with a nonzero [`Backend::gmac_pair_blocks`].
+    /// a backend with the paired kernel ([`Backend::gmac_pair_pays`]).
     #[inline]
     #[cfg_attr(not(target_arch = "x86_64"), allow(unused_variables))]
     pub(crate) fn gmac_pair(
@@ -577,7 +588,7 @@ impl Backend {
         match self.gmac_pair {
             #[cfg(target_arch = "x86_64")]
             GmacPair::Vaes256(v, p) => x86::gmac_pair::gmac_pair((v, p), rk, powers, j0, a, b, len),
-            GmacPair::None => unreachable!("callers check gmac_pair_blocks"),
+            GmacPair::None => unreachable!("callers check gmac_pair_pays"),
         }
     }
 

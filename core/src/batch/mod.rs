@@ -5,8 +5,8 @@
 //! so its speed is the instructions' latency. Independent messages fill the
 //! pipelines instead: AES-CMAC runs 8 (AES-NI, ARMv8) or 16 (VAES ymm) chains
 //! at once, HMAC-SHA256 two SHA-NI / ARMv8 SHA2 chains, and short AES-GMAC
-//! messages go two per VAES+VPCLMULQDQ pass (longer ones, and GMAC on other
-//! backends, one-shot). A lane is refilled as soon as its message
+//! messages go two per VAES+VPCLMULQDQ pass where that measured faster than
+//! one-shot (every other GMAC job runs the one-shot path, at its cost). A lane is refilled as soon as its message
 //! ends (the scheduler in `batch/lanes.rs`), and the longest messages start
 //! first, so mixed lengths do not wait for the longest.
 //!
@@ -91,16 +91,26 @@ pub fn sign(jobs: &[Job<'_>], tags: &mut [[u8; 16]]) -> Result<()> {
             outputs: tags.len(),
         });
     }
-    let items: Vec<Item<'_>> = jobs
-        .iter()
-        .map(|j| Item {
-            key: j.key,
-            nonce: j.nonce,
-            head: &[],
-            body: j.msg,
-        })
-        .collect();
-    compute(&items, tags);
+    // GMAC jobs straight from `jobs` (no engine items, no index lists: this
+    // path must cost no more per job than a one-shot call); the lane kernels'
+    // items only when the batch has CMAC or HMAC jobs.
+    let others = gmac::compute(
+        jobs.iter()
+            .map(|j| gmac::Msg::of(j.key, &j.nonce, &[], j.msg)),
+        tags,
+    );
+    if others {
+        let items: Vec<Item<'_>> = jobs
+            .iter()
+            .map(|j| Item {
+                key: j.key,
+                nonce: j.nonce,
+                head: &[],
+                body: j.msg,
+            })
+            .collect();
+        compute_lanes(&items, tags);
+    }
     Ok(())
 }
 
@@ -149,16 +159,28 @@ fn longest_first(items: &[Item<'_>], idx: &[usize]) -> Vec<usize> {
 pub(crate) fn compute(items: &[Item<'_>], out: &mut [[u8; 16]]) {
     debug_assert_eq!(items.len(), out.len());
     debug_assert!(items.iter().all(|it| it.head.len() % 64 == 0));
-    let mut groups: [Vec<usize>; 3] = Default::default();
+    let others = gmac::compute(
+        items
+            .iter()
+            .map(|it| gmac::Msg::of(it.key, &it.nonce, it.head, it.body)),
+        out,
+    );
+    if others {
+        compute_lanes(items, out);
+    }
+}
+
+/// Computes `out[i]` for the HMAC and CMAC items (the multi-buffer lanes),
+/// grouped by algorithm; GMAC items are left alone.
+fn compute_lanes(items: &[Item<'_>], out: &mut [[u8; 16]]) {
+    let mut groups: [Vec<usize>; 2] = Default::default();
     for (i, it) in items.iter().enumerate() {
-        let g = match it.key {
-            SigningKey::HmacSha256(_) => 0,
-            SigningKey::AesCmac(_) => 1,
-            SigningKey::AesGmac(_) => 2,
-        };
-        groups[g].push(i);
+        match it.key {
+            SigningKey::HmacSha256(_) => groups[0].push(i),
+            SigningKey::AesCmac(_) => groups[1].push(i),
+            SigningKey::AesGmac(_) => {}
+        }
     }
     hmac::compute(items, &groups[0], out);
     cmac::compute(items, &groups[1], out);
-    gmac::compute(items, &groups[2], out);
 }
