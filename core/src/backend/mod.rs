@@ -551,6 +551,7 @@ impl Backend {
     /// one-shot calls at that length (BENCHMARKS.md, "AVX-512 GMAC", batch
     /// vs one-shot loop).
     #[inline]
+    #[cfg_attr(not(target_arch = "x86_64"), allow(unused_variables))]
     pub(crate) fn gmac_pair_pays(&self, len: usize) -> bool {
         // The xmm fused one-shot kernel reads whole blocks in place but copies
         // a partial last block: the pair loses to it on whole blocks up to
