@@ -22,7 +22,7 @@ import time
 import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "python"))
-from smbd_server import PASSWORD, USER, open_file, run_smbd, session_for  # noqa: E402
+from smbd_server import PASSWORD, USER, assert_corrupted_signature_refused, open_file, run_smbd, session_for  # noqa: E402
 
 SO = os.environ.get("LIBSMBSIGN_GNUTLS", "")
 SIGNING_BUCKETS = ["hmac-sha256", "aes-cmac-128", "aes-128-gcm"]
@@ -181,29 +181,10 @@ def test_encryption_required_preloaded_smbd(preloaded_smbd, tmp_path):
 
 @pytest.mark.parametrize("alg", ["AES_GMAC", "AES_CMAC", "HMAC_SHA256"])
 def test_corrupted_signature_refused_by_preloaded_smbd(preloaded_smbd, alg):
-    from smbprotocol.connection import Connection, Dialects, NtStatus, SigningAlgorithms
-    from smbprotocol.exceptions import SMBResponseException
-    from smbprotocol.tree import TreeConnect
+    from smbprotocol.connection import Dialects, SigningAlgorithms
 
     conn, session = session_for(preloaded_smbd.port, Dialects.SMB_3_1_1, [getattr(SigningAlgorithms, alg)])
-    good = Connection._generate_signature
-    state = {"armed": True}
-
-    def corrupting(self, b_header, signing_key, message_id, response, command):
-        sig = good(self, b_header, signing_key, message_id, response, command)
-        if state["armed"] and not response:
-            state["armed"] = False
-            return bytes([sig[0] ^ 0x01]) + sig[1:]
-        return sig
-
-    Connection._generate_signature = corrupting
-    try:
-        with pytest.raises(SMBResponseException) as exc:
-            TreeConnect(session, r"\\127.0.0.1\share").connect()
-        assert exc.value.status == NtStatus.STATUS_ACCESS_DENIED
-    finally:
-        Connection._generate_signature = good
-        conn.disconnect()
+    assert_corrupted_signature_refused(conn, session)
     preloaded_smbd.stats.next_line("smbd")  # consume this connection's line
 
 

@@ -165,3 +165,32 @@ def open_file(session, port, name):
              FileAttributes.FILE_ATTRIBUTE_NORMAL, ShareAccess.FILE_SHARE_READ, CreateDisposition.FILE_OVERWRITE_IF,
              CreateOptions.FILE_NON_DIRECTORY_FILE)
     return tree, f
+
+
+def assert_corrupted_signature_refused(conn, session):
+    """Flips a bit of the next request signature smbprotocol computes (a tree
+    connect) and checks that smbd refuses it with STATUS_ACCESS_DENIED; then
+    disconnects."""
+    import pytest
+    from smbprotocol.connection import Connection, NtStatus
+    from smbprotocol.exceptions import SMBResponseException
+    from smbprotocol.tree import TreeConnect
+
+    good = Connection._generate_signature
+    state = {"armed": True}
+
+    def corrupting(self, b_header, signing_key, message_id, response, command):
+        sig = good(self, b_header, signing_key, message_id, response, command)
+        if state["armed"] and not response:
+            state["armed"] = False
+            return bytes([sig[0] ^ 0x01]) + sig[1:]
+        return sig
+
+    Connection._generate_signature = corrupting
+    try:
+        with pytest.raises(SMBResponseException) as exc:
+            TreeConnect(session, r"\\127.0.0.1\share").connect()
+        assert exc.value.status == NtStatus.STATUS_ACCESS_DENIED
+    finally:
+        Connection._generate_signature = good
+        conn.disconnect()

@@ -19,7 +19,7 @@ import pytest
 
 import smbsign
 from smbsign.contrib import smbprotocol as contrib
-from smbd_server import open_file, session_for
+from smbd_server import assert_corrupted_signature_refused, open_file, session_for
 
 CAPTURE = os.environ.get("SMBSIGN_CAPTURE_DIR")
 
@@ -176,30 +176,10 @@ def test_compound_request_against_smbd(smbd, installed, capture, case):
 
 
 def test_corrupted_request_signature_is_refused_by_smbd(smbd, installed):
-    from smbprotocol.connection import Connection, Dialects, NtStatus, SigningAlgorithms
-    from smbprotocol.exceptions import SMBResponseException
+    from smbprotocol.connection import Dialects, SigningAlgorithms
 
     conn, session = session_for(smbd, Dialects.SMB_3_1_1, [SigningAlgorithms.AES_GMAC])
-    good = Connection._generate_signature
-    state = {"armed": True}
-
-    def corrupting(self, b_header, signing_key, message_id, response, command):
-        sig = good(self, b_header, signing_key, message_id, response, command)
-        if state["armed"] and not response:
-            state["armed"] = False
-            return bytes([sig[0] ^ 0x01]) + sig[1:]
-        return sig
-
-    Connection._generate_signature = corrupting
-    try:
-        from smbprotocol.tree import TreeConnect
-
-        with pytest.raises(SMBResponseException) as exc:
-            TreeConnect(session, rf"\\127.0.0.1\share").connect()
-        assert exc.value.status == NtStatus.STATUS_ACCESS_DENIED
-    finally:
-        Connection._generate_signature = good
-        conn.disconnect()
+    assert_corrupted_signature_refused(conn, session)
 
 
 def test_tampered_response_is_refused_by_smbsign(smbd, installed):

@@ -34,17 +34,23 @@ pub(crate) fn u32_at(h: &[u8; HEADER_LEN], off: usize) -> u32 {
 /// little-endian 32-bit word whose bit 0 is set for server-to-client messages
 /// and bit 1 for SMB2 CANCEL requests (MS-SMB2 3.1.4.1).
 pub fn gmac_nonce(header: &[u8]) -> Result<[u8; 12]> {
-    let h: &[u8; HEADER_LEN] = header
+    Ok(nonce_of(header_of(header)?))
+}
+
+/// The first `HEADER_LEN` bytes of `buf` as an SMB2 header, after checking
+/// that they are there and start with the ProtocolId.
+pub(crate) fn header_of(buf: &[u8]) -> Result<&[u8; HEADER_LEN]> {
+    let h: &[u8; HEADER_LEN] = buf
         .get(..HEADER_LEN)
         .and_then(|h| h.try_into().ok())
         .ok_or(Error::Truncated {
             offset: 0,
-            len: header.len(),
+            len: buf.len(),
         })?;
     if h[..4] != PROTOCOL_ID {
         return Err(Error::BadProtocolId { offset: 0 });
     }
-    Ok(nonce_of(h))
+    Ok(h)
 }
 
 pub(crate) fn nonce_of(h: &[u8; HEADER_LEN]) -> [u8; 12] {

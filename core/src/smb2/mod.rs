@@ -236,17 +236,7 @@ pub(crate) fn mac_header(h: &[u8; HEADER_LEN], set_signed: bool) -> [u8; HEADER_
 /// A PDU header as it is MACed for verification: the first 64 bytes of
 /// `pdu` with the Signature field zeroed.
 pub fn header_for_mac(pdu: &[u8]) -> Result<[u8; HEADER_LEN]> {
-    let h: &[u8; HEADER_LEN] = pdu
-        .get(..HEADER_LEN)
-        .and_then(|h| h.try_into().ok())
-        .ok_or(Error::Truncated {
-            offset: 0,
-            len: pdu.len(),
-        })?;
-    if h[..4] != PROTOCOL_ID {
-        return Err(Error::BadProtocolId { offset: 0 });
-    }
-    Ok(mac_header(h, false))
+    Ok(mac_header(header::header_of(pdu)?, false))
 }
 
 /// The byte range of each PDU of a compound chain, in order: each PDU runs
