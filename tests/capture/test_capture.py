@@ -113,7 +113,10 @@ def tshark_messages(pcap, port):
                     struct.pack_into(">H", body, at, 445)
     copy = pcap + ".445.pcap"
     write_pcap(copy, header, frames)
-    out = subprocess.run(["tshark", "-r", copy, "-Y", "smb2", "-T", "fields", "-e", "frame.number",
+    # Two passes and out-of-order reassembly: on a busy loopback tcpdump sometimes
+    # records a segment after its successor, which one-pass tshark then loses.
+    out = subprocess.run(["tshark", "-2", "-o", "tcp.reassemble_out_of_order:TRUE", "-r", copy,
+                          "-Y", "smb2", "-T", "fields", "-e", "frame.number",
                           "-e", "smb2.msg_id", "-e", "smb2.cmd"], capture_output=True, text=True, check=True)
     os.unlink(copy)
     msgs = []
@@ -293,6 +296,9 @@ def check_capture(name, pcap, port, want):
            f"rc={rc2} keys={len(keys)} {js2.get('summary')}")
 
     theirs = tshark_messages(pcap, port)
+    if ours(js) != theirs:  # keep the evidence for a look with Wireshark
+        os.makedirs(os.path.join(ROOT, "target", "capture-failures"), exist_ok=True)
+        shutil.copy(pcap, os.path.join(ROOT, "target", "capture-failures", f"{name}.pcap"))
     expect(f"{name}: message list equals tshark's ({len(theirs)} PDUs)", ours(js) == theirs,
            f"ours {len(msgs)} theirs {len(theirs)}; first difference: "
            f"{next(((a, b) for a, b in zip(ours(js), theirs) if a != b), None)}")
