@@ -181,6 +181,20 @@ const char *smbsign_version(void);
 // e.g. "x86_64/vpclmulqdq-ymm+aes-ni", or NULL for an unknown algorithm. Static.
 const char *smbsign_backend_name(uint16_t algorithm);
 
+// The process-wide backend's tier: "portable", "aesni", "avx2", "avx512" or
+// "armv8". Static; do not free. NULL only if the library failed internally.
+const char *smbsign_backend_tier(void);
+
+// Why the process-wide backend is the one it is: what detection found on
+// this CPU, "forced by SMBSIGN_BACKEND", or why a forced tier was not
+// honoured. Static; do not free. NULL only if the library failed internally.
+const char *smbsign_backend_reason(void);
+
+// The multi-buffer kernel the batch calls use for `algorithm` (a
+// SigningAlgorithmId), e.g. "x86_64/vaes-zmm-x32 (ymm-x16 below 1 KiB mean)",
+// or NULL for an unknown algorithm. Static; do not free.
+const char *smbsign_backend_batch_name(uint16_t algorithm);
+
 // A static description of `status`. Never NULL: any int is accepted, and a
 // value that is not an `smbsign_status_code` gives "unknown status".
 const char *smbsign_strerror(smbsign_status status);

@@ -1,6 +1,8 @@
 //! Version, backend names and error strings: static NUL-terminated strings.
 
 use core::ffi::c_char;
+use std::ffi::CString;
+use std::sync::OnceLock;
 
 use crate::guard::smbsign_status;
 use crate::guard::smbsign_status_code::{self, *};
@@ -48,6 +50,67 @@ pub extern "C" fn smbsign_backend_name(algorithm: u16) -> *const c_char {
     .unwrap_or(core::ptr::null())
 }
 
+/// What `smbsign_backend_tier`, `_reason` and `_batch_name` return, built on
+/// first use: the process-wide backend is fixed from then on, so the strings
+/// live as long as the process.
+struct ActiveInfo {
+    tier: CString,
+    reason: CString,
+    batch: [CString; 3],
+}
+
+fn active_info() -> &'static ActiveInfo {
+    static INFO: OnceLock<ActiveInfo> = OnceLock::new();
+    INFO.get_or_init(|| {
+        let i = smbsign::backend_info();
+        // None of these strings holds a NUL (environment values cannot).
+        let c = |s: &str| CString::new(s).unwrap_or_default();
+        let reason = match (&i.fallback, &i.requested) {
+            (Some(e), Some(r)) => {
+                format!(
+                    "SMBSIGN_BACKEND={r} not honoured ({e}); detected: {}",
+                    i.reason
+                )
+            }
+            _ => i.reason.to_owned(),
+        };
+        ActiveInfo {
+            tier: c(i.tier.name()),
+            reason: c(&reason),
+            batch: [c(i.sha256_batch), c(i.aes_batch), c(i.gmac_batch)],
+        }
+    })
+}
+
+/// The process-wide backend's tier: "portable", "aesni", "avx2", "avx512" or
+/// "armv8". Static; do not free. NULL only if the library failed internally.
+#[no_mangle]
+pub extern "C" fn smbsign_backend_tier() -> *const c_char {
+    std::panic::catch_unwind(|| active_info().tier.as_ptr()).unwrap_or(core::ptr::null())
+}
+
+/// Why the process-wide backend is the one it is: what detection found on
+/// this CPU, "forced by SMBSIGN_BACKEND", or why a forced tier was not
+/// honoured. Static; do not free. NULL only if the library failed internally.
+#[no_mangle]
+pub extern "C" fn smbsign_backend_reason() -> *const c_char {
+    std::panic::catch_unwind(|| active_info().reason.as_ptr()).unwrap_or(core::ptr::null())
+}
+
+/// The multi-buffer kernel the batch calls use for `algorithm` (a
+/// SigningAlgorithmId), e.g. "x86_64/vaes-zmm-x32 (ymm-x16 below 1 KiB mean)",
+/// or NULL for an unknown algorithm. Static; do not free.
+#[no_mangle]
+pub extern "C" fn smbsign_backend_batch_name(algorithm: u16) -> *const c_char {
+    std::panic::catch_unwind(|| {
+        active_info()
+            .batch
+            .get(usize::from(algorithm))
+            .map_or(core::ptr::null(), |s| s.as_ptr())
+    })
+    .unwrap_or(core::ptr::null())
+}
+
 /// A static description of `status`. Never NULL: any int is accepted, and a
 /// value that is not an `smbsign_status_code` gives "unknown status".
 #[no_mangle]
@@ -82,6 +145,24 @@ mod tests {
     use std::ffi::CStr;
 
     use smbsign::Backend;
+
+    /// The C face says what core's `backend_info` says, string for string.
+    #[test]
+    fn backend_strings_equal_core_backend_info() {
+        let i = smbsign::backend_info();
+        // SAFETY: each function returns NULL or a pointer to a NUL-terminated
+        // string that lives as long as the process.
+        let s = |p: *const core::ffi::c_char| unsafe { CStr::from_ptr(p) }.to_str().unwrap();
+        assert_eq!(s(super::smbsign_backend_tier()), i.tier.name());
+        assert!(s(super::smbsign_backend_reason()).ends_with(i.reason));
+        let batch = [i.sha256_batch, i.aes_batch, i.gmac_batch];
+        for (alg, name) in (0u16..).zip(batch) {
+            assert_eq!(s(super::smbsign_backend_batch_name(alg)), name);
+        }
+        for alg in [3u16, 0x100, u16::MAX] {
+            assert!(super::smbsign_backend_batch_name(alg).is_null());
+        }
+    }
 
     #[test]
     fn every_kernel_name_has_a_c_string() {

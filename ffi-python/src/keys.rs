@@ -175,6 +175,9 @@ pub fn backend_info(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
     d.set_item("hmac-sha256", i.hmac_sha256)?;
     d.set_item("aes-cmac", i.aes_cmac)?;
     d.set_item("aes-gmac", i.aes_gmac)?;
+    d.set_item("hmac-sha256-batch", i.sha256_batch)?;
+    d.set_item("aes-cmac-batch", i.aes_batch)?;
+    d.set_item("aes-gmac-batch", i.gmac_batch)?;
     d.set_item("reason", i.reason)?;
     d.set_item("requested", i.requested)?;
     d.set_item("fallback", i.fallback.map(|e| e.to_string()))?;

@@ -42,6 +42,8 @@ for mode in shared static asan; do
     echo "== $mode"
     run "$build/test_vectors.$mode" "$vec"
     run "$build/test_errors.$mode"
+    run env SMBSIGN_BACKEND=portable "$build/test_errors.$mode"
+    run env SMBSIGN_BACKEND=no-such-tier "$build/test_errors.$mode"
     run "$build/test_openssl.$mode" 3000
     run "$build/test_threads.$mode"
     run "$build/test_batch.$mode" 200

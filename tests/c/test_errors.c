@@ -1,7 +1,10 @@
 /* Proves every bad-input path returns its documented error and leaves buffers
  * untouched: NULL pointers, zero and huge lengths, wrong key sizes, unknown
- * algorithms, truncated/malformed PDUs, NextCommand out of bounds, bad iovecs. */
+ * algorithms, truncated/malformed PDUs, NextCommand out of bounds, bad iovecs; and
+ * that the backend strings (tier, reason, kernels) follow SMBSIGN_BACKEND. */
 #include <limits.h>
+#include <string.h>
+#include <stdlib.h>
 
 #include "smbsign.h"
 #include "util.h"
@@ -135,6 +138,25 @@ int main(void) {
     }
     CHECK(smbsign_backend_name(3) == NULL, "unknown algorithm name");
     CHECK(smbsign_backend_name(2) != NULL, "gmac name");
+
+    /* The backend's tier, reason and batch kernels; run.sh also runs this
+     * program with SMBSIGN_BACKEND=portable and with a name no CPU has. */
+    const char *tier = smbsign_backend_tier(), *reason = smbsign_backend_reason();
+    CHECK(tier != NULL && reason != NULL && strlen(reason) > 10, "tier and reason");
+    for (uint16_t a = 0; a < 3; a++) CHECK(smbsign_backend_batch_name(a) != NULL, "batch name %u", a);
+    CHECK(smbsign_backend_batch_name(3) == NULL, "unknown algorithm batch name");
+    const char *forced = getenv("SMBSIGN_BACKEND");
+    if (tier != NULL && reason != NULL && forced != NULL && strcmp(forced, "portable") == 0) {
+        CHECK(strcmp(tier, "portable") == 0, "forced tier %s", tier);
+        CHECK(strcmp(reason, "forced by SMBSIGN_BACKEND") == 0, "forced reason %s", reason);
+        CHECK(strcmp(smbsign_backend_name(1), "portable") == 0, "forced cmac kernel");
+        CHECK(strcmp(smbsign_backend_batch_name(1), "portable") == 0, "forced cmac batch kernel");
+    } else if (tier != NULL && reason != NULL && forced != NULL && strcmp(forced, "no-such-tier") == 0) {
+        CHECK(strstr(reason, "SMBSIGN_BACKEND=no-such-tier not honoured") == reason, "fallback reason %s", reason);
+        CHECK(strcmp(tier, "no-such-tier") != 0, "fallback tier");
+    } else if (tier != NULL && reason != NULL) {
+        CHECK(strstr(reason, "SMBSIGN_BACKEND") == NULL, "detected reason %s", reason);
+    }
     smbsign_key_free(key);
     smbsign_key_free(gkey);
     return report("test_errors");

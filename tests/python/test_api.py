@@ -98,6 +98,7 @@ def test_dialects_and_attributes():
     assert info["tier"] in {"portable", "aesni", "avx2", "avx512", "armv8"}
     assert {"hmac-sha256", "aes-cmac", "aes-gmac"} <= set(info)
     assert isinstance(info["reason"], str) and info["reason"]
+    assert {"hmac-sha256-batch", "aes-cmac-batch", "aes-gmac-batch"} <= set(info)
     k = smbsign.SigningKey("aes-gmac", KEY)
     assert (k.algorithm, k.algorithm_name) == (2, "aes-gmac")
     h = smbsign.PreauthHash()
