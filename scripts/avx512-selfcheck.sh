@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# AVX-512 self-check (issue 18), for a person on a CPU with AVX-512F/BW/VL and
+# AVX-512 self-check (issue 18), for a person on a CPU with AVX-512F/BW/VL/VBMI and
 # VPCLMULQDQ. In one go:
 #   1. correctness: the differential, PDU, batch, dispatch, vector and KDF
 #      suites with the process forced onto the avx512 tier (SMBSIGN_BACKEND) and
