@@ -28,7 +28,7 @@ pub(crate) const MAX_POWERS: usize = 64;
 /// A group of `n` blocks multiplies by the contiguous run `0[MAX_POWERS - n..]`.
 /// `1[i]` holds `lo64 ^ hi64` of `0[i]` (low half; high half zero): the
 /// Karatsuba middle operand, so wide kernels need three multiplies per block, not four.
-/// `2` holds the zmm tier's long-message powers `H^128..H^1` in the layout its
+/// `2` holds the zmm tier's long-message powers `H^WIDE_BLOCKS..H^1` in the layout its
 /// wide loop reads (`x86::vpclmul512::wide_powers`); `None` on other tiers,
 /// whose keys stay as small as before.
 #[derive(Clone)]
@@ -40,7 +40,7 @@ pub(crate) struct HPowers(
 );
 
 /// Blocks per reduction of the zmm tier's long-message loop.
-pub(crate) const WIDE_BLOCKS: usize = 128;
+pub(crate) const WIDE_BLOCKS: usize = 256;
 
 /// Key powers for [`WIDE_BLOCKS`]-block groups, three zmm registers (24 qwords)
 /// per eight blocks: see `x86::vpclmul512::wide_powers`.

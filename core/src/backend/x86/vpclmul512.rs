@@ -13,6 +13,12 @@
 //! Tails of one to three blocks go through the same zmm code with masked loads
 //! (AVX-512 masks suppress faults on masked-off elements), so any message of up
 //! to 64 blocks costs one reduction and no stack copy.
+//!
+//! Long messages (whole 4 KiB runs) take [`wide_group`]: 256 blocks per
+//! reduction, and per eight blocks two VBMI permutes that byte-reverse the
+//! blocks and pair their halves for Karatsuba, instead of two byte shuffles,
+//! two dword shuffles and two xors (the powers in a matching layout, made at
+//! key setup).
 
 use core::arch::x86_64::*;
 
@@ -252,14 +258,15 @@ static HI_INDEX: [u8; 64] = pair_index::<0>();
 /// `8q..8q + 8` are two registers `a` (blocks `8q + i`) and `b` (blocks
 /// `8q + 4 + i`), and entry `q` holds three zmm whose lane `i` is
 /// `[lo(Pa), lo(Pb)]`, `[hi(Pa), hi(Pb)]` and `[lo^hi(Pa), lo^hi(Pb)]`.
-pub(crate) fn wide_powers(t: Vpclmul512, powers: &HPowers) -> Box<WidePowers> {
+pub(crate) fn wide_powers(_: Vpclmul512, powers: &HPowers) -> Box<WidePowers> {
     // all[k - 1] = H^k.
     let mut all = [0u128; WIDE_BLOCKS];
     for (k, a) in all.iter_mut().enumerate().take(POWERS) {
         *a = powers.0[MAX_POWERS - 1 - k];
     }
-    // SAFETY: the Vpclmul512 token proves PCLMULQDQ and SSE2 (under AVX2).
-    unsafe { extend_powers(t.xmm(), &mut all) };
+    // SAFETY: the Vpclmul512 token proves VPCLMULQDQ and AVX-512F/BW; every
+    // access is within `all` (WIDE_BLOCKS - POWERS is a multiple of 4).
+    unsafe { extend_powers(&mut all) };
     let mut w = Box::new([[0u64; 24]; WIDE_BLOCKS / 8]);
     let power = |b: usize| all[WIDE_BLOCKS - b - 1];
     for (q, e) in w.iter_mut().enumerate() {
@@ -279,23 +286,46 @@ pub(crate) fn wide_powers(t: Vpclmul512, powers: &HPowers) -> Box<WidePowers> {
     w
 }
 
-/// `all[POWERS + k] = all[k] * all[POWERS - 1]` for every `k`.
+const _: () = assert!(WIDE_BLOCKS > POWERS && (WIDE_BLOCKS - POWERS).is_multiple_of(4));
+
+/// `all[POWERS + k] = all[k] * all[POWERS - 1]` for every `k`, four per
+/// register (schoolbook products, `pclmul::reduce` per lane): key setup pays
+/// about a quarter of what one xmm multiply per power costs.
 /// # Safety
-/// PCLMULQDQ and SSE2 must be present.
-#[target_feature(enable = "pclmulqdq,sse2")]
-unsafe fn extend_powers(_: super::Pclmul, all: &mut [u128; WIDE_BLOCKS]) {
-    let h = _mm_loadu_si128((&all[POWERS - 1] as *const u128).cast());
-    for k in 0..WIDE_BLOCKS - POWERS {
-        let mut t = [_mm_setzero_si128(); 3];
-        mul_acc(_mm_loadu_si128((&all[k] as *const u128).cast()), h, &mut t);
-        _mm_storeu_si128((&mut all[POWERS + k] as *mut u128).cast(), reduce(t));
+/// VPCLMULQDQ and AVX-512F/BW must be present.
+#[target_feature(enable = "vpclmulqdq,avx512f,avx512bw")]
+unsafe fn extend_powers(all: &mut [u128; WIDE_BLOCKS]) {
+    let h = _mm512_broadcast_i32x4(_mm_loadu_si128((&all[POWERS - 1] as *const u128).cast()));
+    let poly = _mm512_broadcast_i32x4(_mm_set_epi64x(0xc200_0000_0000_0000_u64 as i64, 1));
+    let p = all.as_mut_ptr();
+    for k in (0..WIDE_BLOCKS - POWERS).step_by(4) {
+        // Powers k..k + 4, stored (for k >= POWERS) by an earlier iteration.
+        let x = _mm512_loadu_si512(p.add(k).cast());
+        let mid = _mm512_xor_si512(
+            _mm512_clmulepi64_epi128::<0x01>(x, h),
+            _mm512_clmulepi64_epi128::<0x10>(x, h),
+        );
+        let lo = _mm512_xor_si512(
+            _mm512_clmulepi64_epi128::<0x00>(x, h),
+            _mm512_bslli_epi128::<8>(mid),
+        );
+        let hi = _mm512_xor_si512(
+            _mm512_clmulepi64_epi128::<0x11>(x, h),
+            _mm512_bsrli_epi128::<8>(mid),
+        );
+        let f = _mm512_clmulepi64_epi128::<0x10>(lo, poly);
+        let lo = _mm512_xor_si512(_mm512_shuffle_epi32::<0x4e>(lo), f);
+        let f = _mm512_clmulepi64_epi128::<0x10>(lo, poly);
+        let lo = _mm512_xor_si512(_mm512_shuffle_epi32::<0x4e>(lo), f);
+        _mm512_storeu_si512(p.add(POWERS + k).cast(), _mm512_xor_si512(lo, hi));
     }
 }
 
 /// Folds `WIDE_BLOCKS` blocks at `blocks` into `acc` with one reduction, eight
-/// blocks per step through [`Sums::mul8_paired`]: long messages spend half the
-/// per-block fold and reduction of 64-block groups (measured on Zen 4,
-/// BENCHMARKS.md section 10).
+/// blocks per step through [`Sums::mul8_paired`]. On Zen 4 the lane fold and
+/// reduction cost about 30 cycles per group whatever its length, so long
+/// messages gain from long groups: 128 blocks 30.4 GB/s, 256 blocks 31.6 GB/s
+/// (BENCHMARKS.md section 10).
 /// # Safety
 /// VPCLMULQDQ, PCLMULQDQ, AVX-512F/BW/VBMI and AVX2 must be present; `blocks`
 /// must be readable for `16 * WIDE_BLOCKS` bytes.
