@@ -79,7 +79,7 @@ fn large_messages_all_backends() {
 }
 
 /// GMAC lengths around every multiple of 1 KiB up to 8 KiB (the zmm tier's
-/// 64-block groups and 128-block wide groups, whole and partial, with and
+/// 64-block groups and 256-block wide groups, whole and partial, with and
 /// without a 64-byte first part, as `sign_pdu` passes the SMB2 header).
 #[test]
 fn gmac_around_group_boundaries_all_backends() {
@@ -91,10 +91,11 @@ fn gmac_around_group_boundaries_all_backends() {
         .map(|b| (b, gmac::Key::with_backend(&key, b)))
         .collect();
     let top = max_len(8192 + 40);
-    for len in (1..=8)
-        .flat_map(|k| 1024 * k - 40..=1024 * k + 40)
-        .filter(|&l| l <= top)
-    {
+    // ... and around every multiple of 128 bytes (the zmm tier's eight-block
+    // steps: a wide group of any length takes the rest of a long message).
+    let around_kib = (1..=8).flat_map(|k| 1024 * k - 40..=1024 * k + 40);
+    let around_128 = (2..=70).flat_map(|m| [128 * m - 16, 128 * m, 128 * m + 16]);
+    for len in around_kib.chain(around_128).filter(|&l| l <= top) {
         let off = len % 17;
         let msg = &data[off..off + len];
         let want = ref_gmac(&key, &nonce, msg);

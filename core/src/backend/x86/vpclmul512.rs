@@ -321,19 +321,20 @@ unsafe fn extend_powers(all: &mut [u128; WIDE_BLOCKS]) {
     }
 }
 
-/// Folds `WIDE_BLOCKS` blocks at `blocks` into `acc` with one reduction, eight
-/// blocks per step through [`Sums::mul8_paired`]. On Zen 4 the lane fold and
-/// reduction cost about 30 cycles per group whatever its length, so long
-/// messages gain from long groups: 128 blocks 30.4 GB/s, 256 blocks 31.6 GB/s
+/// Folds `8 * w.len()` blocks at `blocks` into `acc` with one reduction, eight
+/// blocks per step through [`Sums::mul8_paired`]; `w` is the tail of the key's
+/// [`WidePowers`] (its last entries hold the lowest powers). On Zen 4 the lane
+/// fold and reduction cost about 30 cycles per group whatever its length, so
+/// long messages gain from long groups: 128 blocks 30.4 GB/s, 256 blocks 31.6 GB/s
 /// (BENCHMARKS.md section 10).
 /// # Safety
-/// VPCLMULQDQ, PCLMULQDQ, AVX-512F/BW/VBMI and AVX2 must be present; `blocks`
-/// must be readable for `16 * WIDE_BLOCKS` bytes.
+/// VPCLMULQDQ, PCLMULQDQ, AVX-512F/BW/VBMI and AVX2 must be present; `w` must
+/// not be empty and `blocks` must be readable for `128 * w.len()` bytes.
 // Not inlined: inlined into the loop over groups, the 48 power loads were
 // hoisted out of it and spilled to the stack (a 3 KiB copy per call).
 #[inline(never)]
 #[target_feature(enable = "vpclmulqdq,pclmulqdq,avx512f,avx512bw,avx512vbmi,avx2,avx,ssse3")]
-unsafe fn wide_group(w: &WidePowers, acc: __m128i, blocks: *const u8) -> __m128i {
+unsafe fn wide_group(w: &[[u64; 24]], acc: __m128i, blocks: *const u8) -> __m128i {
     let idx = [
         _mm512_loadu_si512(LO_INDEX.as_ptr().cast()),
         _mm512_loadu_si512(HI_INDEX.as_ptr().cast()),
@@ -362,10 +363,12 @@ unsafe fn wide_group(w: &WidePowers, acc: __m128i, blocks: *const u8) -> __m128i
     reduce(s.fold())
 }
 
-/// `acc` after GHASH of `blocks`: wide groups, then the rest a group at a time.
+/// `acc` after GHASH of `blocks`: wide groups of `WIDE_BLOCKS`, then the rest's
+/// multiple of eight blocks as one shorter wide group, then 64-block groups
+/// (all of it 64-block groups where the key has no wide powers).
 /// # Safety
 /// As [`group`] and [`wide_group`]; `blocks.len()` must be a multiple of 16 and
-/// `powers` hold `POWERS` powers (the wide ones are used where the key has them).
+/// `powers` hold `POWERS` powers.
 #[inline]
 #[target_feature(enable = "vpclmulqdq,pclmulqdq,avx512f,avx512bw,avx512vbmi,avx2,avx,ssse3")]
 unsafe fn hash(powers: &HPowers, mut acc: __m128i, blocks: &[u8]) -> __m128i {
@@ -376,6 +379,11 @@ unsafe fn hash(powers: &HPowers, mut acc: __m128i, blocks: &[u8]) -> __m128i {
             acc = wide_group(w, acc, chunk.as_ptr());
         }
         rest = wide.remainder();
+        let pairs = rest.len() / 128;
+        if pairs > 0 {
+            acc = wide_group(&w[w.len() - pairs..], acc, rest.as_ptr());
+            rest = &rest[128 * pairs..];
+        }
     }
     for chunk in rest.chunks(16 * POWERS) {
         acc = group(powers, acc, chunk);
