@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# AVX-512 self-check (issue 18), for a person on a CPU with AVX-512F/BW/VL and
+# AVX-512 self-check (issue 18), for a person on a CPU with AVX-512F/BW/VL/VBMI and
 # VPCLMULQDQ. In one go:
 #   1. correctness: the differential, PDU, batch, dispatch, vector and KDF
 #      suites with the process forced onto the avx512 tier (SMBSIGN_BACKEND) and
@@ -70,6 +70,11 @@ fi
 if [ "$bench" -eq 1 ]; then
     echo "== 3. instruction throughput"
     gcc -O2 benches/c/simd_throughput.c -o target/simd_throughput && target/simd_throughput
+    echo "== 3. GHASH loop model (benches/c/ghash_loop_model.c)"
+    gcc -O2 -mavx512f -mavx512bw -mavx512vbmi -mvpclmulqdq -mpclmul -mavx2 \
+        benches/c/ghash_loop_model.c -o target/ghash_loop_model && target/ghash_loop_model
+    echo "== 3. one-shot GMAC per tier vs OpenSSL, fastest of 300 (load: $(cat /proc/loadavg))"
+    cargo run -q --release -p smbsign-benches --features peers --example gmac_long -- 300
     echo "== 3. GMAC against peers (criterion; load: $(cat /proc/loadavg))"
     bash scripts/bench-peers.sh 'aes-gmac' 2>&1 | grep -vE '^(Benchmarking|Warning|Found|  [0-9]+ \()' |
         grep -vE '^\s*$'

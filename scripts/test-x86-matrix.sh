@@ -10,7 +10,7 @@
 #   Haswell    + AVX, AVX2 (no VPCLMULQDQ, no SHA)           aesni    / portable
 #   max        + VAES; qemu >= 8 adds SHA-NI (no VPCLMULQDQ,  aesni    / sha-ni (qemu 10)
 #              no AVX-512 in TCG)
-#   native     whatever this CPU has (avx512 with AVX-512F/BW/VL + VPCLMULQDQ)
+#   native     whatever this CPU has (avx512 with AVX-512F/BW/VL/VBMI + VPCLMULQDQ)
 # The expectation for each model comes from tests/x86/cpuprobe.c (raw CPUID),
 # not from smbsign's own detection.
 set -uo pipefail

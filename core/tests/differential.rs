@@ -78,6 +78,41 @@ fn large_messages_all_backends() {
     }
 }
 
+/// GMAC lengths around every multiple of 1 KiB up to 8 KiB (the zmm tier's
+/// 64-block groups and 256-block wide groups, whole and partial, with and
+/// without a 64-byte first part, as `sign_pdu` passes the SMB2 header).
+#[test]
+fn gmac_around_group_boundaries_all_backends() {
+    let key: [u8; 16] = bytes(50, 16).try_into().unwrap();
+    let nonce: [u8; 12] = bytes(51, 12).try_into().unwrap();
+    let data = bytes(52, 8192 + 64 + 17);
+    let keys: Vec<_> = backends()
+        .into_iter()
+        .map(|b| (b, gmac::Key::with_backend(&key, b)))
+        .collect();
+    let top = max_len(8192 + 40);
+    // ... and around every multiple of 128 bytes (the zmm tier's eight-block
+    // steps: a wide group of any length takes the rest of a long message).
+    let around_kib = (1..=8).flat_map(|k| 1024 * k - 40..=1024 * k + 40);
+    let around_128 = (2..=70).flat_map(|m| [128 * m - 16, 128 * m, 128 * m + 16]);
+    for len in around_kib.chain(around_128).filter(|&l| l <= top) {
+        let off = len % 17;
+        let msg = &data[off..off + len];
+        let want = ref_gmac(&key, &nonce, msg);
+        for (b, g) in &keys {
+            assert_eq!(g.mac(&nonce, msg), want, "len {len} {:?}", b.tier());
+            let parts = [&msg[..64], &msg[64..]];
+            assert_eq!(
+                g.mac_vectored(&nonce, &parts),
+                want,
+                "64+{} {:?}",
+                len - 64,
+                b.tier()
+            );
+        }
+    }
+}
+
 #[test]
 fn two_piece_split_at_every_boundary() {
     let key: [u8; 16] = bytes(40, 16).try_into().unwrap();

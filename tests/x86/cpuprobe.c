@@ -21,11 +21,12 @@ int main(void) {
     int ymm_os = (xcr0 & 0x6) == 0x6, zmm_os = (xcr0 & 0xe6) == 0xe6;
     int avx2 = avx && ymm_os && ((b7 >> 5) & 1);
     int sha = (b7 >> 29) & 1, vpclmul = (c7 >> 10) & 1;
-    int avx512 = zmm_os && ((b7 >> 16) & 1) && ((b7 >> 30) & 1) && ((b7 >> 31) & 1);
+    int vbmi = (c7 >> 1) & 1;
+    int avx512 = zmm_os && ((b7 >> 16) & 1) && ((b7 >> 30) & 1) && ((b7 >> 31) & 1) && vbmi;
     const char *tier = "portable";
     if (aes && pclmul && sse2 && ssse3) {
         tier = "aesni";
-        if (avx2 && vpclmul) tier = avx512 ? "avx512" : "avx2"; /* F, BW, VL + VPCLMULQDQ */
+        if (avx2 && vpclmul) tier = avx512 ? "avx512" : "avx2"; /* F, BW, VL, VBMI + VPCLMULQDQ */
     }
     const char *sha_kernel = (sha && sse2 && ssse3 && sse41 && aes && pclmul) ? "x86_64/sha-ni" : "portable";
     printf("%s %s%s\n", tier, sha_kernel, avx512 && vpclmul ? " avx512-capable" : "");

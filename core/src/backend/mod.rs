@@ -28,9 +28,23 @@ pub(crate) const MAX_POWERS: usize = 64;
 /// A group of `n` blocks multiplies by the contiguous run `0[MAX_POWERS - n..]`.
 /// `1[i]` holds `lo64 ^ hi64` of `0[i]` (low half; high half zero): the
 /// Karatsuba middle operand, so wide kernels need three multiplies per block, not four.
+/// `2` holds the zmm tier's long-message powers `H^WIDE_BLOCKS..H^1` in the layout its
+/// wide loop reads (`x86::vpclmul512::wide_powers`); `None` on other tiers,
+/// whose keys stay as small as before.
 #[derive(Clone)]
 #[repr(C, align(64))]
-pub(crate) struct HPowers(pub(crate) [u128; MAX_POWERS], pub(crate) [u128; MAX_POWERS]);
+pub(crate) struct HPowers(
+    pub(crate) [u128; MAX_POWERS],
+    pub(crate) [u128; MAX_POWERS],
+    pub(crate) Option<Box<WidePowers>>,
+);
+
+/// Blocks per reduction of the zmm tier's long-message loop.
+pub(crate) const WIDE_BLOCKS: usize = 256;
+
+/// Key powers for [`WIDE_BLOCKS`]-block groups, three zmm registers (24 qwords)
+/// per eight blocks: see `x86::vpclmul512::wide_powers`.
+pub(crate) type WidePowers = [[u64; 24]; WIDE_BLOCKS / 8];
 
 /// A performance tier. Each primitive takes the best kernel the tier allows and
 /// the CPU supports; a tier is available only when its defining features are present.
@@ -76,7 +90,7 @@ impl Tier {
     pub fn reason(self) -> &'static str {
         match self {
             Tier::Avx512 => {
-                "AVX-512F/BW/VL and VPCLMULQDQ present: zmm GHASH (four blocks per \
+                "AVX-512F/BW/VL/VBMI and VPCLMULQDQ present: zmm GHASH (four blocks per \
                  instruction), measured faster than ymm from 48-byte messages up"
             }
             Tier::Avx2 => "VPCLMULQDQ and AVX2 present, no AVX-512 with VPCLMULQDQ: ymm GHASH",
@@ -292,7 +306,7 @@ impl Backend {
 
     /// The fastest tier this CPU supports.
     ///
-    /// [`Tier::Avx512`] is picked on CPUs with AVX-512F/BW/VL and VPCLMULQDQ
+    /// [`Tier::Avx512`] is picked on CPUs with AVX-512F/BW/VL/VBMI and VPCLMULQDQ
     /// (Intel since Ice Lake, AMD since Zen 4): its zmm GHASH and fused GMAC
     /// measured faster than the ymm tier at every GMAC length from 48 bytes up
     /// on Zen 4 (BENCHMARKS.md, "AVX-512 GMAC"), and its other primitives are
@@ -469,7 +483,7 @@ impl Backend {
         // one-block GHASH of a zero block from accumulator H^i multiplies by H.
         // Karatsuba halves are filled as each power is, since kernels may read them.
         let karatsuba = |v: u128| u128::from((v as u64) ^ ((v >> 64) as u64));
-        let mut p = HPowers([0; MAX_POWERS], [0; MAX_POWERS]);
+        let mut p = HPowers([0; MAX_POWERS], [0; MAX_POWERS], None);
         p.0[MAX_POWERS - 1] = h;
         p.1[MAX_POWERS - 1] = karatsuba(h);
         let mut acc = h;
@@ -477,6 +491,10 @@ impl Backend {
             self.ghash(&p, &mut acc, &[0u8; 16]);
             p.0[MAX_POWERS - 1 - i] = acc;
             p.1[MAX_POWERS - 1 - i] = karatsuba(acc);
+        }
+        #[cfg(target_arch = "x86_64")]
+        if let Ghash::Vpclmul512(t) = self.ghash {
+            p.2 = Some(x86::vpclmul512::wide_powers(t, &p));
         }
         p
     }

@@ -45,8 +45,9 @@ token!(
     Vpclmul256: "vpclmulqdq", "pclmulqdq", "avx2", "avx"
 );
 token!(
-    /// VPCLMULQDQ on zmm under AVX-512F/BW/VL.
-    Vpclmul512: "vpclmulqdq", "pclmulqdq", "avx512f", "avx512bw", "avx512vl", "avx2"
+    /// VPCLMULQDQ on zmm under AVX-512F/BW/VL, with AVX-512 VBMI's two-register
+    /// byte permutes (every CPU with VPCLMULQDQ on zmm has VBMI: Ice Lake on, Zen 4 on).
+    Vpclmul512: "vpclmulqdq", "pclmulqdq", "avx512f", "avx512bw", "avx512vl", "avx512vbmi", "avx2"
 );
 token!(
     /// VAES (`vaesenc` on ymm) under AVX2.

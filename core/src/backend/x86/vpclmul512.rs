@@ -13,12 +13,20 @@
 //! Tails of one to three blocks go through the same zmm code with masked loads
 //! (AVX-512 masks suppress faults on masked-off elements), so any message of up
 //! to 64 blocks costs one reduction and no stack copy.
+//!
+//! Long messages (whole 4 KiB runs) take [`wide_group`]: 256 blocks per
+//! reduction, and per eight blocks two VBMI permutes that byte-reverse the
+//! blocks and pair their halves for Karatsuba, instead of two byte shuffles,
+//! two dword shuffles and two xors (the powers in a matching layout, made at
+//! key setup).
 
 use core::arch::x86_64::*;
 
 use super::pclmul::{bswap_mask, mul_acc, reduce, tag_mask};
 use super::{AesNi, Vpclmul512};
-use crate::backend::{HPowers, RoundKeys, MAX_POWERS};
+use zeroize::Zeroize;
+
+use crate::backend::{HPowers, RoundKeys, WidePowers, MAX_POWERS, WIDE_BLOCKS};
 
 /// Key powers this kernel reads.
 pub(crate) const POWERS: usize = 64;
@@ -76,6 +84,42 @@ impl Sums {
             self.midk,
             _mm512_clmulepi64_epi128::<0x00>(xk, hk[0]),
             _mm512_clmulepi64_epi128::<0x00>(yk, hk[1]),
+        );
+    }
+
+    /// As [`Sums::mul8`] for eight raw (not byte-reversed) blocks `a || b` and
+    /// their powers in the [`wide_powers`] layout at `p`: two VBMI byte permutes
+    /// both reverse the blocks and gather their low and their high halves,
+    /// `[a_i.lo, b_i.lo]` and `[a_i.hi, b_i.hi]` in lane `i`, so the Karatsuba
+    /// operand is one xor and no shuffle (Zen 4: 12 vector instructions per
+    /// eight blocks instead of 15).
+    /// # Safety
+    /// `p` must be readable for 24 qwords.
+    #[inline]
+    #[target_feature(enable = "vpclmulqdq,avx512f,avx512bw,avx512vbmi")]
+    unsafe fn mul8_paired(&mut self, a: __m512i, b: __m512i, idx: [__m512i; 2], p: *const u64) {
+        let l = _mm512_permutex2var_epi8(a, idx[0], b);
+        let h = _mm512_permutex2var_epi8(a, idx[1], b);
+        let k = _mm512_xor_si512(l, h);
+        let (pl, ph, pk) = (
+            _mm512_loadu_si512(p.cast()),
+            _mm512_loadu_si512(p.add(8).cast()),
+            _mm512_loadu_si512(p.add(16).cast()),
+        );
+        self.lo = xor3(
+            self.lo,
+            _mm512_clmulepi64_epi128::<0x00>(l, pl),
+            _mm512_clmulepi64_epi128::<0x11>(l, pl),
+        );
+        self.hi = xor3(
+            self.hi,
+            _mm512_clmulepi64_epi128::<0x00>(h, ph),
+            _mm512_clmulepi64_epi128::<0x11>(h, ph),
+        );
+        self.midk = xor3(
+            self.midk,
+            _mm512_clmulepi64_epi128::<0x00>(k, pk),
+            _mm512_clmulepi64_epi128::<0x11>(k, pk),
         );
     }
 
@@ -187,13 +231,163 @@ unsafe fn group(powers: &HPowers, acc: __m128i, blocks: &[u8]) -> __m128i {
     reduce(s.fold())
 }
 
-/// `acc` after GHASH of `blocks`, a group at a time.
+/// VBMI permute indices: from two registers `a`, `b` of raw blocks, lane `i`
+/// of the result holds `[lo, lo]` (`HALF` 8) or `[hi, hi]` (`HALF` 0) of the
+/// byte-reversed blocks `a_i`, `b_i` (the reversed block's low qword is the raw
+/// block's bytes 15..8).
+const fn pair_index<const HALF: usize>() -> [u8; 64] {
+    let mut idx = [0u8; 64];
+    let mut lane = 0;
+    while lane < 4 {
+        let mut byte = 0;
+        while byte < 8 {
+            idx[16 * lane + byte] = (16 * lane + HALF + 7 - byte) as u8;
+            idx[16 * lane + 8 + byte] = (64 + 16 * lane + HALF + 7 - byte) as u8;
+            byte += 1;
+        }
+        lane += 1;
+    }
+    idx
+}
+static LO_INDEX: [u8; 64] = pair_index::<8>();
+static HI_INDEX: [u8; 64] = pair_index::<0>();
+
+/// The key's wide powers: `H^(64 + k) = H^k * H^64` (independent multiplies,
+/// so key setup stays short), laid out as the wide loop reads them. Block `b`
+/// of a wide group is multiplied by `H^(WIDE_BLOCKS - b)`; the eight blocks
+/// `8q..8q + 8` are two registers `a` (blocks `8q + i`) and `b` (blocks
+/// `8q + 4 + i`), and entry `q` holds three zmm whose lane `i` is
+/// `[lo(Pa), lo(Pb)]`, `[hi(Pa), hi(Pb)]` and `[lo^hi(Pa), lo^hi(Pb)]`.
+pub(crate) fn wide_powers(_: Vpclmul512, powers: &HPowers) -> Box<WidePowers> {
+    // all[k - 1] = H^k.
+    let mut all = [0u128; WIDE_BLOCKS];
+    for (k, a) in all.iter_mut().enumerate().take(POWERS) {
+        *a = powers.0[MAX_POWERS - 1 - k];
+    }
+    // SAFETY: the Vpclmul512 token proves VPCLMULQDQ and AVX-512F/BW; every
+    // access is within `all` (WIDE_BLOCKS - POWERS is a multiple of 4).
+    unsafe { extend_powers(&mut all) };
+    let mut w = Box::new([[0u64; 24]; WIDE_BLOCKS / 8]);
+    let power = |b: usize| all[WIDE_BLOCKS - b - 1];
+    for (q, e) in w.iter_mut().enumerate() {
+        for i in 0..4 {
+            for (j, p) in [power(8 * q + i), power(8 * q + 4 + i)]
+                .into_iter()
+                .enumerate()
+            {
+                let (lo, hi) = (p as u64, (p >> 64) as u64);
+                e[2 * i + j] = lo;
+                e[8 + 2 * i + j] = hi;
+                e[16 + 2 * i + j] = lo ^ hi;
+            }
+        }
+    }
+    all.zeroize();
+    w
+}
+
+const _: () = assert!(WIDE_BLOCKS > POWERS && (WIDE_BLOCKS - POWERS).is_multiple_of(4));
+
+/// `all[POWERS + k] = all[k] * all[POWERS - 1]` for every `k`, four per
+/// register (schoolbook products, `pclmul::reduce` per lane): key setup pays
+/// about a quarter of what one xmm multiply per power costs.
 /// # Safety
-/// As [`group`]; `blocks.len()` must be a multiple of 16 and `powers` hold `POWERS` powers.
+/// VPCLMULQDQ and AVX-512F/BW must be present.
+#[target_feature(enable = "vpclmulqdq,avx512f,avx512bw")]
+unsafe fn extend_powers(all: &mut [u128; WIDE_BLOCKS]) {
+    let h = _mm512_broadcast_i32x4(_mm_loadu_si128((&all[POWERS - 1] as *const u128).cast()));
+    let poly = _mm512_broadcast_i32x4(_mm_set_epi64x(0xc200_0000_0000_0000_u64 as i64, 1));
+    let p = all.as_mut_ptr();
+    for k in (0..WIDE_BLOCKS - POWERS).step_by(4) {
+        // Powers k..k + 4, stored (for k >= POWERS) by an earlier iteration.
+        let x = _mm512_loadu_si512(p.add(k).cast());
+        let mid = _mm512_xor_si512(
+            _mm512_clmulepi64_epi128::<0x01>(x, h),
+            _mm512_clmulepi64_epi128::<0x10>(x, h),
+        );
+        let lo = _mm512_xor_si512(
+            _mm512_clmulepi64_epi128::<0x00>(x, h),
+            _mm512_bslli_epi128::<8>(mid),
+        );
+        let hi = _mm512_xor_si512(
+            _mm512_clmulepi64_epi128::<0x11>(x, h),
+            _mm512_bsrli_epi128::<8>(mid),
+        );
+        let f = _mm512_clmulepi64_epi128::<0x10>(lo, poly);
+        let lo = _mm512_xor_si512(_mm512_shuffle_epi32::<0x4e>(lo), f);
+        let f = _mm512_clmulepi64_epi128::<0x10>(lo, poly);
+        let lo = _mm512_xor_si512(_mm512_shuffle_epi32::<0x4e>(lo), f);
+        _mm512_storeu_si512(p.add(POWERS + k).cast(), _mm512_xor_si512(lo, hi));
+    }
+}
+
+/// Folds `8 * w.len()` blocks at `blocks` into `acc` with one reduction, eight
+/// blocks per step through [`Sums::mul8_paired`]; `w` is the tail of the key's
+/// [`WidePowers`] (its last entries hold the lowest powers). On Zen 4 the lane
+/// fold and reduction cost about 30 cycles per group whatever its length, so
+/// long messages gain from long groups: 128 blocks 30.4 GB/s, 256 blocks 31.6 GB/s
+/// (BENCHMARKS.md section 10).
+/// # Safety
+/// VPCLMULQDQ, PCLMULQDQ, AVX-512F/BW/VBMI and AVX2 must be present; `w` must
+/// not be empty and `blocks` must be readable for `128 * w.len()` bytes.
 #[inline]
-#[target_feature(enable = "vpclmulqdq,pclmulqdq,avx512f,avx512bw,avx2,avx")]
+#[target_feature(enable = "vpclmulqdq,pclmulqdq,avx512f,avx512bw,avx512vbmi,avx2,avx,ssse3")]
+unsafe fn wide_group(w: &[[u64; 24]], acc: __m128i, blocks: *const u8) -> __m128i {
+    // An opaque copy of the powers' address: otherwise, inlined into the loop
+    // over groups, the power loads are hoisted out of it and spilled to the
+    // stack (a 6 KiB copy per message).
+    let w = core::hint::black_box(w);
+    let idx = [
+        _mm512_loadu_si512(LO_INDEX.as_ptr().cast()),
+        _mm512_loadu_si512(HI_INDEX.as_ptr().cast()),
+    ];
+    let mut s = Sums::zero();
+    // As in `group`: the registers the accumulator joins go last.
+    for (q, p) in w.iter().enumerate().skip(1) {
+        s.mul8_paired(
+            _mm512_loadu_si512(blocks.add(128 * q).cast()),
+            _mm512_loadu_si512(blocks.add(128 * q + 64).cast()),
+            idx,
+            p.as_ptr(),
+        );
+    }
+    // The accumulator (byte-reversed like the data) joins the raw first block.
+    let first = _mm512_xor_si512(
+        _mm512_loadu_si512(blocks.cast()),
+        _mm512_zextsi128_si512(_mm_shuffle_epi8(acc, bswap_mask())),
+    );
+    s.mul8_paired(
+        first,
+        _mm512_loadu_si512(blocks.add(64).cast()),
+        idx,
+        w[0].as_ptr(),
+    );
+    reduce(s.fold())
+}
+
+/// `acc` after GHASH of `blocks`: wide groups of `WIDE_BLOCKS`, then the rest's
+/// multiple of eight blocks as one shorter wide group, then 64-block groups
+/// (all of it 64-block groups where the key has no wide powers).
+/// # Safety
+/// As [`group`] and [`wide_group`]; `blocks.len()` must be a multiple of 16 and
+/// `powers` hold `POWERS` powers.
+#[inline]
+#[target_feature(enable = "vpclmulqdq,pclmulqdq,avx512f,avx512bw,avx512vbmi,avx2,avx,ssse3")]
 unsafe fn hash(powers: &HPowers, mut acc: __m128i, blocks: &[u8]) -> __m128i {
-    for chunk in blocks.chunks(16 * POWERS) {
+    let mut rest = blocks;
+    if let Some(w) = powers.2.as_deref() {
+        let mut wide = blocks.chunks_exact(16 * WIDE_BLOCKS);
+        for chunk in &mut wide {
+            acc = wide_group(w, acc, chunk.as_ptr());
+        }
+        rest = wide.remainder();
+        let pairs = rest.len() / 128;
+        if pairs > 0 {
+            acc = wide_group(&w[w.len() - pairs..], acc, rest.as_ptr());
+            rest = &rest[128 * pairs..];
+        }
+    }
+    for chunk in rest.chunks(16 * POWERS) {
         acc = group(powers, acc, chunk);
     }
     acc
@@ -201,7 +395,9 @@ unsafe fn hash(powers: &HPowers, mut acc: __m128i, blocks: &[u8]) -> __m128i {
 
 /// # Safety
 /// As [`hash`].
-#[target_feature(enable = "vpclmulqdq,pclmulqdq,avx512f,avx512bw,avx512vl,avx2,avx,ssse3")]
+#[target_feature(
+    enable = "vpclmulqdq,pclmulqdq,avx512f,avx512bw,avx512vl,avx512vbmi,avx2,avx,ssse3"
+)]
 unsafe fn ghash_vpclmul512(powers: &HPowers, acc: &mut u128, blocks: &[u8]) {
     let a = _mm_loadu_si128((acc as *const u128).cast());
     _mm_storeu_si128((acc as *mut u128).cast(), hash(powers, a, blocks));
@@ -221,16 +417,19 @@ pub(crate) fn ghash_blocks(t: Vpclmul512, powers: &HPowers, acc: &mut u128, bloc
         // halves, which keys of this tier fill.
         return super::vpclmul256::ghash_blocks(t.ymm(), powers, acc, blocks);
     }
-    // SAFETY: the Vpclmul512 token proves VPCLMULQDQ, PCLMULQDQ, AVX-512F/BW/VL and
-    // AVX2 (so SSSE3); whole blocks are checked above and each group reads at most
-    // POWERS powers, the number the key filled for this tier.
+    // SAFETY: the Vpclmul512 token proves VPCLMULQDQ, PCLMULQDQ, AVX-512F/BW/VL/VBMI
+    // and AVX2 (so SSSE3); whole blocks are checked above, each group reads at most
+    // POWERS powers, the number the key filled for this tier, and each wide group
+    // reads 16 * WIDE_BLOCKS bytes of `blocks` and the wide powers the key filled.
     unsafe { ghash_vpclmul512(powers, acc, blocks) }
 }
 
 /// # Safety
 /// AES-NI, VPCLMULQDQ, PCLMULQDQ, AVX-512F/BW and AVX2 must be present;
 /// `a.len()` is a multiple of 16; `powers` hold `POWERS` powers.
-#[target_feature(enable = "aes,vpclmulqdq,pclmulqdq,avx512f,avx512bw,avx512vl,avx2,avx,ssse3")]
+#[target_feature(
+    enable = "aes,vpclmulqdq,pclmulqdq,avx512f,avx512bw,avx512vl,avx512vbmi,avx2,avx,ssse3"
+)]
 unsafe fn gmac_impl(
     rk: &RoundKeys,
     powers: &HPowers,
@@ -311,7 +510,7 @@ pub(crate) fn gmac(
     b: &[u8],
 ) -> [u8; 16] {
     assert!(a.len().is_multiple_of(16));
-    // SAFETY: the tokens prove AES-NI, VPCLMULQDQ, PCLMULQDQ, AVX-512F/BW/VL and
+    // SAFETY: the tokens prove AES-NI, VPCLMULQDQ, PCLMULQDQ, AVX-512F/BW/VL/VBMI and
     // AVX2 (so SSSE3); `a` is whole blocks (checked above) and the last group
     // holds at most POWERS data blocks, so every (masked) load stays within
     // `a`, `b` and the `n <= POWERS` highest-first powers, which keys of this
