@@ -93,8 +93,9 @@ pub(super) fn compute(items: &[Item<'_>], idx: &[usize], out: &mut [[u8; 16]]) {
     let backend = key(&items[first]).backend();
     // Each message's tail: its last partial block, 0x80, zeros and the bit
     // length (of ipad block + message), in one or two blocks. Public bytes.
-    // Written in place (building each on the stack and moving it in costs
-    // more than the short messages' hashing saves).
+    // Written in place: building each on the stack and moving it into the
+    // Vec was the costliest step of a 256-B batch's bookkeeping
+    // (BENCHMARKS.md 11.1).
     let mut tails = vec![([0u8; 2 * BLOCK], 0usize); idx.len()];
     for ((t, len), &i) in tails.iter_mut().zip(idx) {
         let it = &items[i];

@@ -89,9 +89,10 @@ impl Vaes512 {
 }
 
 /// Whether this CPU executes 512-bit operations as two 256-bit halves: AMD
-/// family 19h (Zen 4; its Zen 3 members have no AVX-512). Zen 5 (family 1Ah)
-/// and Intel's AVX-512 cores run most zmm integer operations at full width,
-/// where the issue measured the 16-lane kernel at twice two SHA-NI streams.
+/// family 19h (Zen 4; its Zen 3 members have no AVX-512). Zen 5 server and
+/// desktop parts (family 1Ah) and Intel's AVX-512 cores run most zmm integer
+/// operations at full width; on Zen 5 the issue measured the 16-lane kernel
+/// at twice two SHA-NI streams.
 fn zmm_half_rate() -> bool {
     use core::arch::x86_64::{__cpuid, CpuidResult};
     // `__cpuid` is a safe function in newer Rust; the MSRV needs the block.
