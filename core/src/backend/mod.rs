@@ -188,6 +188,9 @@ pub(crate) enum ShaLanes {
     Avx2x8(x86::Avx2),
     #[cfg(target_arch = "x86_64")]
     Avx512x16(x86::Avx512),
+    /// Four SHA-NI streams compiled with AVX-512VL's 32 xmm registers.
+    #[cfg(target_arch = "x86_64")]
+    ShaNiX4(x86::ShaNi, x86::Avx512),
 }
 
 /// A kernel computing the GMAC tags of two short messages at once.
@@ -410,6 +413,8 @@ impl Backend {
             ShaLanes::Sha256 => {}
             #[cfg(target_arch = "x86_64")]
             ShaLanes::Avx2x8(_) => return "x86_64/avx2-ymm-x8",
+            #[cfg(target_arch = "x86_64")]
+            ShaLanes::ShaNiX4(..) => return "x86_64/sha-ni-x4 (avx512vl registers)",
             #[cfg(target_arch = "x86_64")]
             ShaLanes::Avx512x16(_) => {
                 return match self.sha256 {
@@ -682,6 +687,12 @@ impl Backend {
             ShaLanes::Avx2x8(t) => {
                 return task.run(move |state, data, m| {
                     x86::sha256_mb::ymm::compress_lanes(t, state, data, m);
+                })
+            }
+            #[cfg(target_arch = "x86_64")]
+            ShaLanes::ShaNiX4(t, v) => {
+                return task.run(move |state, data, m| {
+                    x86::shani::compress_lanes_wide(t, v, state, data, m);
                 })
             }
             // Short jobs: two SHA-NI streams, where the CPU has them (below).

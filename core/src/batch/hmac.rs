@@ -93,24 +93,23 @@ pub(super) fn compute(items: &[Item<'_>], idx: &[usize], out: &mut [[u8; 16]]) {
     let backend = key(&items[first]).backend();
     // Each message's tail: its last partial block, 0x80, zeros and the bit
     // length (of ipad block + message), in one or two blocks. Public bytes.
-    let tails: Vec<([u8; 2 * BLOCK], usize)> = idx
-        .iter()
-        .map(|&i| {
-            let it = &items[i];
-            let rest = &it.body[it.body.len() / BLOCK * BLOCK..];
-            let mut t = [0u8; 2 * BLOCK];
-            t[..rest.len()].copy_from_slice(rest);
-            t[rest.len()] = 0x80;
-            let len = if rest.len() < BLOCK - 8 {
-                BLOCK
-            } else {
-                2 * BLOCK
-            };
-            let bits = ((BLOCK + it.head.len() + it.body.len()) as u64).wrapping_mul(8);
-            t[len - 8..len].copy_from_slice(&bits.to_be_bytes());
-            (t, len)
-        })
-        .collect();
+    // Written in place: building each on the stack and moving it into the
+    // Vec was the costliest step of a 256-B batch's bookkeeping
+    // (BENCHMARKS.md 11.1).
+    let mut tails = vec![([0u8; 2 * BLOCK], 0usize); idx.len()];
+    for ((t, len), &i) in tails.iter_mut().zip(idx) {
+        let it = &items[i];
+        let rest = &it.body[it.body.len() / BLOCK * BLOCK..];
+        t[..rest.len()].copy_from_slice(rest);
+        t[rest.len()] = 0x80;
+        *len = if rest.len() < BLOCK - 8 {
+            BLOCK
+        } else {
+            2 * BLOCK
+        };
+        let bits = ((BLOCK + it.head.len() + it.body.len()) as u64).wrapping_mul(8);
+        t[*len - 8..*len].copy_from_slice(&bits.to_be_bytes());
+    }
     // The outer blocks (`hmac::outer_block`). Key-dependent.
     let mut outer = vec![[0u8; BLOCK]; idx.len()];
     let inner_blocks: usize = idx

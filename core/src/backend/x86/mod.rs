@@ -89,6 +89,29 @@ impl Vaes512 {
     }
 }
 
+/// Whether this CPU executes 512-bit operations as two 256-bit halves: AMD
+/// family 19h (Zen 4; its Zen 3 members have no AVX-512). Zen 5 server and
+/// desktop parts (family 1Ah) and Intel's AVX-512 cores run most zmm integer
+/// operations at full width; on Zen 5 the issue measured the 16-lane kernel
+/// at twice two SHA-NI streams.
+fn zmm_half_rate() -> bool {
+    use core::arch::x86_64::{__cpuid, CpuidResult};
+    // `__cpuid` is a safe function in newer Rust; the MSRV needs the block.
+    #[allow(unused_unsafe)]
+    // SAFETY: every x86-64 CPU has CPUID with leaves 0 and 1.
+    let (vendor, eax) = unsafe { (__cpuid(0), __cpuid(1).eax) };
+    let CpuidResult { ebx, ecx, edx, .. } = vendor;
+    // "AuthenticAMD" in EBX, EDX, ECX.
+    let amd = (ebx, edx, ecx) == (0x6874_7541, 0x6974_6e65, 0x444d_4163);
+    let base = (eax >> 8) & 0xF;
+    let family = if base == 0xF {
+        base + ((eax >> 20) & 0xFF)
+    } else {
+        base
+    };
+    amd && family == 0x19
+}
+
 /// The backend for `tier`, if this CPU has the tier's defining features.
 /// SHA-NI is taken by every x86 SIMD tier whose CPU has it (some AES-NI CPUs lack it).
 pub(crate) fn backend(tier: Tier) -> Option<Backend> {
@@ -126,12 +149,16 @@ pub(crate) fn backend(tier: Tier) -> Option<Backend> {
 
 /// The multi-buffer kernels for `tier`. AES: the xmm tier keeps to xmm, the
 /// ymm tier takes VAES on ymm and the zmm tier VAES on zmm, each when the
-/// CPU has it. SHA-256: the zmm tier takes the 16-lane AVX-512 kernel (it
-/// beats two interleaved SHA-NI streams from about 1 KiB per message:
-/// BENCHMARKS.md section 7); the other tiers take two SHA-NI streams where
-/// the CPU has SHA-NI, else the 8-lane AVX2 kernel. Below the zmm kernels'
-/// thresholds `Backend::aes_lanes` / `sha_lanes` fall back to the ymm VAES
-/// kernel and to SHA-NI.
+/// CPU has it. SHA-256: the zmm tier takes four SHA-NI streams in AVX-512VL
+/// registers where the CPU has SHA-NI and runs zmm operations as two 256-bit
+/// halves (Zen 4: there they beat the 16 zmm lanes at every length, and
+/// mixing the two buys nothing, both needing the same vector pipes:
+/// BENCHMARKS.md 11.1), else the 16-lane AVX-512 kernel (it beats two
+/// interleaved SHA-NI streams from about 1 KiB per message: BENCHMARKS.md
+/// section 11); the other tiers take two SHA-NI streams where the CPU has
+/// SHA-NI, else the 8-lane AVX2 kernel. Below the zmm kernels' thresholds
+/// `Backend::aes_lanes` / `sha_lanes` fall back to the ymm VAES kernel and to
+/// SHA-NI.
 fn lane_kernels(tier: Tier, aes: AesNi, sha256: Sha256) -> (AesLanes, ShaLanes) {
     let vaes = Vaes::detect().filter(|_| tier != Tier::AesNi);
     let vaes512 = Vaes512::detect().filter(|_| tier == Tier::Avx512);
@@ -142,6 +169,7 @@ fn lane_kernels(tier: Tier, aes: AesNi, sha256: Sha256) -> (AesLanes, ShaLanes) 
     };
     let zmm = Avx512::detect().filter(|_| tier == Tier::Avx512);
     let sha_lanes = match (zmm, sha256, Avx2::detect()) {
+        (Some(t), Sha256::ShaNi(s), _) if zmm_half_rate() => ShaLanes::ShaNiX4(s, t),
         (Some(t), ..) => ShaLanes::Avx512x16(t),
         (None, Sha256::ShaNi(_), _) => ShaLanes::Sha256,
         (None, _, Some(t)) => ShaLanes::Avx2x8(t),
@@ -173,6 +201,9 @@ pub(crate) fn batch_variants(b: &Backend) -> Vec<Backend> {
     }
     if let Some(t) = Avx512::detect() {
         sha.push(ShaLanes::Avx512x16(t));
+        if let Some(s) = ShaNi::detect() {
+            sha.push(ShaLanes::ShaNiX4(s, t));
+        }
     }
     let name = |x: &Backend| (x.aes_batch_name(), x.sha256_batch_name());
     let mut out = vec![*b];

@@ -382,15 +382,18 @@ pub(crate) mod ymm {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::{ymm, zmm};
     use crate::backend::soft::sha256::compress;
     use crate::backend::x86::{Avx2, Avx512};
 
     /// Distinct states and distinct per-lane data (each lane its own
     /// allocation): lane `l` must end equal to the portable compression of
-    /// its own blocks from its own state, for 1..=5 blocks per call.
-    fn check<const N: usize>(kernel: impl Fn(&mut [[u32; 8]; N], &mut [&[u8]; N], usize)) {
+    /// its own blocks from its own state, for 1..=5 blocks per call. (Also
+    /// the check of the SHA-NI multi-stream kernels.)
+    pub(crate) fn check<const N: usize>(
+        kernel: impl Fn(&mut [[u32; 8]; N], &mut [&[u8]; N], usize),
+    ) {
         let mut x = 0x9e37_79b9u32;
         let mut next = || {
             x ^= x << 13;

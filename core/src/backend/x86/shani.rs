@@ -4,27 +4,63 @@
 //! (ABEF and CDGH); each loop turn does four rounds and, for the first twelve
 //! turns, computes the message-schedule vector four turns ahead.
 //!
-//! One kernel serves one message (`N = 1`) and the multi-buffer form (`N =
-//! LANES`): one message's rounds are a single dependency chain through
-//! `sha256rnds2`, and independent messages interleaved round by round fill
-//! the gaps in its latency.
+//! One kernel serves one message (`N = 1`) and the multi-buffer forms (`N =
+//! LANES`, `N = WIDE_LANES`): one message's rounds are a single dependency
+//! chain through `sha256rnds2` (4 cycles on Zen 4, 1 per cycle throughput),
+//! and independent messages interleaved round by round fill the gaps in its
+//! latency. Two streams are all sixteen xmm registers hold (the SHA
+//! instructions have no VEX/EVEX form, so they reach xmm0-15 only); with
+//! AVX-512VL the compiler keeps the rest in xmm16-31 and four streams run
+//! 1.25x faster per block than two on Zen 4 (BENCHMARKS.md 11.1).
 
 // Lanes are indexed explicitly: the loops mirror the interleaving.
 #![allow(clippy::needless_range_loop)]
 
 use core::arch::x86_64::*;
 
-use super::ShaNi;
+use super::{Avx512, ShaNi};
 use crate::backend::soft::sha256::K;
 
 /// Lanes per kernel call (two chains hide `sha256rnds2` latency; more spill registers).
 pub(crate) const LANES: usize = 2;
+
+/// Lanes per call of the kernel compiled with AVX-512VL's 32 xmm registers.
+pub(crate) const WIDE_LANES: usize = 4;
 
 /// # Safety
 /// The CPU must support SHA, SSE2, SSSE3 and SSE4.1; every `p[l]` must be
 /// readable for `64 * m` bytes.
 #[target_feature(enable = "sha,sse2,ssse3,sse4.1")]
 unsafe fn compress_lanes_shani<const N: usize>(
+    state: &mut [[u32; 8]; N],
+    p: &[*const u8; N],
+    m: usize,
+) {
+    compress_lanes_body(state, p, m)
+}
+
+/// The same kernel where AVX-512VL lends xmm16-31 to everything but the SHA
+/// instructions themselves.
+///
+/// # Safety
+/// The CPU must support SHA, SSE2, SSSE3, SSE4.1, AVX-512F/VL and AVX2; every
+/// `p[l]` must be readable for `64 * m` bytes.
+#[target_feature(enable = "sha,sse2,ssse3,sse4.1,avx512f,avx512vl,avx2,avx")]
+unsafe fn compress_lanes_shani_vl<const N: usize>(
+    state: &mut [[u32; 8]; N],
+    p: &[*const u8; N],
+    m: usize,
+) {
+    compress_lanes_body(state, p, m)
+}
+
+/// The kernel body, inlined into each target-feature wrapper above so that
+/// it is compiled for that wrapper's register file.
+///
+/// # Safety
+/// As [`compress_lanes_shani`]; called only from the wrappers above.
+#[inline(always)]
+unsafe fn compress_lanes_body<const N: usize>(
     state: &mut [[u32; 8]; N],
     p: &[*const u8; N],
     m: usize,
@@ -124,6 +160,23 @@ pub(crate) fn compress_lanes(
     crate::backend::advance_lanes(data, 64 * m);
 }
 
+/// [`compress_lanes`] with four streams, for CPUs with AVX-512VL.
+#[inline]
+pub(crate) fn compress_lanes_wide(
+    _: ShaNi,
+    _: Avx512,
+    state: &mut [[u32; 8]; WIDE_LANES],
+    data: &mut [&[u8]; WIDE_LANES],
+    m: usize,
+) {
+    let p = crate::backend::lane_ptrs(data, 64 * m);
+    // SAFETY: the ShaNi token proves SHA, SSE2, SSSE3 and SSE4.1, the Avx512
+    // token AVX-512F/VL and AVX2; lane_ptrs checked each lane's length, so
+    // every load stays within its slice.
+    unsafe { compress_lanes_shani_vl(state, &p, m) }
+    crate::backend::advance_lanes(data, 64 * m);
+}
+
 /// Compresses whole 64-byte blocks into `state`.
 #[inline]
 pub(crate) fn compress(_: ShaNi, state: &mut [u32; 8], blocks: &[u8]) {
@@ -136,5 +189,26 @@ pub(crate) fn compress(_: ShaNi, state: &mut [u32; 8], blocks: &[u8]) {
             &[blocks.as_ptr()],
             blocks.len() / 64,
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{compress_lanes, compress_lanes_wide, LANES, WIDE_LANES};
+    use crate::backend::x86::sha256_mb::tests::check;
+    use crate::backend::x86::{Avx512, ShaNi};
+
+    #[test]
+    fn two_streams_equal_portable() {
+        if let Some(t) = ShaNi::detect() {
+            check::<LANES>(|s, d, m| compress_lanes(t, s, d, m));
+        }
+    }
+
+    #[test]
+    fn four_streams_equal_portable() {
+        if let (Some(t), Some(v)) = (ShaNi::detect(), Avx512::detect()) {
+            check::<WIDE_LANES>(|s, d, m| compress_lanes_wide(t, v, s, d, m));
+        }
     }
 }
