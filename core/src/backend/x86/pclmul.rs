@@ -124,6 +124,28 @@ unsafe fn gmac_short_impl(
     nonce: &[u8; 12],
     msg: &[u8],
 ) -> [u8; 16] {
+    gmac_short_tail(rk, powers, nonce, msg, |tail| {
+        let mut last = [0u8; 16];
+        last[..tail.len()].copy_from_slice(tail);
+        _mm_loadu_si128(last.as_ptr().cast())
+    })
+}
+
+/// The fused short GMAC of `msg`, whose partial last block (the bytes past
+/// the whole blocks, if any) `load_tail` reads zero-padded into a register:
+/// by a copy here, by a masked load where AVX-512 has one.
+/// # Safety
+/// AES-NI, PCLMULQDQ, SSE2 and SSSE3 must be present; `msg.len() <= SHORT_MAX`;
+/// `powers` must hold at least `POWERS` powers.
+#[inline]
+#[target_feature(enable = "aes,pclmulqdq,sse2,ssse3")]
+pub(super) unsafe fn gmac_short_tail(
+    rk: &RoundKeys,
+    powers: &HPowers,
+    nonce: &[u8; 12],
+    msg: &[u8],
+    load_tail: impl FnOnce(&[u8]) -> __m128i,
+) -> [u8; 16] {
     // The tag mask first: independent of GHASH, so the CPU overlaps its ten
     // dependent rounds with the multiplications below.
     let mask = tag_mask(rk, nonce);
@@ -140,9 +162,7 @@ unsafe fn gmac_short_impl(
         mul_acc(b, _mm_loadu_si128(h.add(j).cast()), &mut t);
     }
     if rem > 0 {
-        let mut last = [0u8; 16];
-        last[..rem].copy_from_slice(&msg[16 * full..]);
-        let b = _mm_shuffle_epi8(_mm_loadu_si128(last.as_ptr().cast()), bswap);
+        let b = _mm_shuffle_epi8(load_tail(&msg[16 * full..]), bswap);
         mul_acc(b, _mm_loadu_si128(h.add(full).cast()), &mut t);
     }
     // [bitlen]_64 || 0^64 read big-endian is bitlen in the high half.

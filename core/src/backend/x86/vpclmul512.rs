@@ -16,7 +16,7 @@
 
 use core::arch::x86_64::*;
 
-use super::pclmul::{bswap_mask, mul_acc, reduce, tag_mask};
+use super::pclmul::{bswap_mask, gmac_short_tail, mul_acc, reduce, tag_mask, SHORT_MAX};
 use super::{AesNi, Vpclmul512};
 use crate::backend::{HPowers, RoundKeys, MAX_POWERS};
 
@@ -317,4 +317,44 @@ pub(crate) fn gmac(
     // `a`, `b` and the `n <= POWERS` highest-first powers, which keys of this
     // tier fill.
     unsafe { gmac_impl(rk, powers, nonce, a, b) }
+}
+
+/// # Safety
+/// AES-NI, PCLMULQDQ, SSSE3 and AVX-512BW/VL must be present;
+/// `msg.len() <= SHORT_MAX`; `powers` hold `POWERS` powers.
+#[target_feature(enable = "aes,pclmulqdq,sse2,ssse3,avx512f,avx512bw,avx512vl,avx2,avx")]
+unsafe fn gmac_short_impl(
+    rk: &RoundKeys,
+    powers: &HPowers,
+    nonce: &[u8; 12],
+    msg: &[u8],
+) -> [u8; 16] {
+    // The partial last block (1 to 15 bytes) by a byte-masked load:
+    // masked-off bytes are neither read nor able to fault, so no copy and no
+    // read past `msg`.
+    gmac_short_tail(rk, powers, nonce, msg, |tail| {
+        _mm_maskz_loadu_epi8(
+            ((1u32 << tail.len()) - 1) as __mmask16,
+            tail.as_ptr().cast(),
+        )
+    })
+}
+
+/// The xmm fused short-message GMAC (`pclmul::gmac_short`) with the partial
+/// last block read by a masked load instead of a stack copy, so a message
+/// with a partial last block costs what a whole-block one does.
+#[inline]
+pub(crate) fn gmac_short(
+    _: (AesNi, Vpclmul512),
+    rk: &RoundKeys,
+    powers: &HPowers,
+    nonce: &[u8; 12],
+    msg: &[u8],
+) -> [u8; 16] {
+    assert!(msg.len() <= SHORT_MAX);
+    // SAFETY: the tokens prove AES-NI, PCLMULQDQ, AVX-512F/BW/VL and AVX2 (so
+    // SSSE3); the length is checked above, so the whole-block loads and the
+    // masked tail load (`msg.len() % 16` bytes from the last whole block's
+    // end) stay within `msg`; keys of this tier hold POWERS >= pclmul::POWERS powers.
+    unsafe { gmac_short_impl(rk, powers, nonce, msg) }
 }
