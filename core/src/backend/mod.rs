@@ -500,8 +500,9 @@ impl Backend {
         }
     }
 
-    /// AES-GMAC of a short message in one fused pass, when this backend has a
-    /// fused kernel and the message is short enough; `None` otherwise.
+    /// AES-GMAC of a short message in one fused pass (the tag's bytes as a
+    /// little-endian `u128`), when this backend has a fused kernel and the
+    /// message is short enough; `None` otherwise.
     #[inline]
     #[cfg_attr(not(target_arch = "x86_64"), allow(unused_variables))]
     pub(crate) fn gmac_short(
@@ -510,7 +511,7 @@ impl Backend {
         powers: &HPowers,
         nonce: &[u8; 12],
         msg: &[u8],
-    ) -> Option<[u8; 16]> {
+    ) -> Option<u128> {
         match self.short_gmac {
             #[cfg(target_arch = "x86_64")]
             ShortGmac::Fused(a, p) if msg.len() <= x86::pclmul::SHORT_MAX => {
@@ -531,7 +532,7 @@ impl Backend {
         nonce: &[u8; 12],
         a: &[u8],
         b: &[u8],
-    ) -> Option<[u8; 16]> {
+    ) -> Option<u128> {
         match self.short_gmac {
             // Up to 48 bytes the xmm kernel measured faster (BENCHMARKS.md, "AVX-512 GMAC").
             #[cfg(target_arch = "x86_64")]
