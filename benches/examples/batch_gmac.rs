@@ -8,7 +8,8 @@
 //! `cargo run --release -p smbsign-benches --example batch_gmac -- [TRIALS] [ALG]`;
 //! `ALG` is `gmac` (default), `cmac` or `hmac` (then no nonce); lengths from
 //! `BATCH_LENS`: a comma list whose items are `N` or `A..=B:STEP`
-//! (default `0,16,32,64,96,112,128,176,256,512,1024,4096`).
+//! (default `0,16,32,64,96,112,128,176,256,512,1024,4096`); `BATCH_TIERS`
+//! (comma list of tier names) keeps only those tiers.
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -49,6 +50,10 @@ fn main() {
     let tiers: Vec<Backend> = Backend::available()
         .into_iter()
         .filter(|b| b.tier() != Tier::Portable)
+        .filter(|b| {
+            std::env::var("BATCH_TIERS")
+                .map_or(true, |t| t.split(',').any(|n| n == b.tier().name()))
+        })
         .collect();
     let raw: Vec<[u8; 16]> = (0..8u8).map(|i| [0x40 ^ i; 16]).collect();
     let nonces: Vec<[u8; 12]> = (0..64u8).map(|i| [i; 12]).collect();

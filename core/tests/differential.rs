@@ -1,7 +1,10 @@
 //! Proves every backend equals the portable one and the RustCrypto reference
 //! crates (`cmac`, `aes-gcm`, `hmac`) on random keys, nonces and messages: every
 //! length 0..=2048 at unaligned offsets, random lengths up to 1 MiB, splits into
-//! scatter-gather pieces at every boundary, and random incremental update chunking.
+//! scatter-gather pieces at every boundary, and random incremental update chunking;
+//! short GMAC messages (the fused kernels, whose partial last block is read by
+//! a masked load on the avx512 tier) at every offset, and GMAC of every length
+//! 0..=1100 ending or starting at an unmapped page (no read outside the message).
 
 mod common;
 
@@ -237,5 +240,105 @@ fn finalize_reset_reuses_state_across_messages() {
             ref_hmac(&long_key, &msg),
             "hmac long key len {len}"
         );
+    }
+}
+
+/// Every GMAC length the fused short-message kernels take (and a little
+/// beyond) at every offset 0..16, on every backend, against `aes-gcm`.
+#[test]
+fn short_gmac_every_length_every_offset_all_backends() {
+    let key: [u8; 16] = bytes(50, 16).try_into().unwrap();
+    let nonce: [u8; 12] = bytes(51, 12).try_into().unwrap();
+    let data = bytes(52, 160 + 16);
+    let keys: Vec<_> = backends()
+        .into_iter()
+        .map(|b| (b, gmac::Key::with_backend(&key, b)))
+        .collect();
+    for len in 0..=160 {
+        for off in 0..16 {
+            let msg = &data[off..off + len];
+            let want = ref_gmac(&key, &nonce, msg);
+            for (b, g) in &keys {
+                assert_eq!(
+                    g.mac(&nonce, msg),
+                    want,
+                    "len {len} off {off} {:?}",
+                    b.tier()
+                );
+            }
+        }
+    }
+}
+
+/// Two pages, the second unmapped (PROT_NONE): any read past the first faults.
+struct GuardedPage {
+    base: *mut u8,
+    page: usize,
+}
+
+impl GuardedPage {
+    fn new() -> GuardedPage {
+        // SAFETY: sysconf has no preconditions.
+        let page = usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).unwrap();
+        // SAFETY: a fresh private anonymous mapping; checked below.
+        let base = unsafe {
+            libc::mmap(
+                core::ptr::null_mut(),
+                2 * page,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        assert_ne!(base, libc::MAP_FAILED);
+        // SAFETY: the second page lies within the mapping just made.
+        let rc =
+            unsafe { libc::mprotect(base.cast::<u8>().add(page).cast(), page, libc::PROT_NONE) };
+        assert_eq!(rc, 0);
+        GuardedPage {
+            base: base.cast(),
+            page,
+        }
+    }
+
+    /// The readable first page.
+    fn bytes(&mut self) -> &mut [u8] {
+        // SAFETY: the first page is mapped read-write and owned by self.
+        unsafe { core::slice::from_raw_parts_mut(self.base, self.page) }
+    }
+}
+
+impl Drop for GuardedPage {
+    fn drop(&mut self) {
+        // SAFETY: the mapping made in new, unmapped once.
+        unsafe { libc::munmap(self.base.cast(), 2 * self.page) };
+    }
+}
+
+/// GMAC of every length 0..=1100 ending exactly where an unmapped page begins
+/// (and starting at the page's start, aligned and one byte in), on every
+/// backend, against `aes-gcm`: a kernel that reads past a message's end
+/// faults the test.
+#[test]
+fn gmac_every_length_at_a_guard_page_all_backends() {
+    let key: [u8; 16] = bytes(60, 16).try_into().unwrap();
+    let nonce: [u8; 12] = bytes(61, 12).try_into().unwrap();
+    let keys: Vec<_> = backends()
+        .into_iter()
+        .map(|b| (b, gmac::Key::with_backend(&key, b)))
+        .collect();
+    let mut guarded = GuardedPage::new();
+    let page = guarded.bytes();
+    let fill = bytes(62, page.len());
+    page.copy_from_slice(&fill);
+    let n = page.len();
+    for len in 0..=1100.min(n - 1) {
+        for msg in [&page[n - len..], &page[..len], &page[1..1 + len]] {
+            let want = ref_gmac(&key, &nonce, msg);
+            for (b, g) in &keys {
+                assert_eq!(g.mac(&nonce, msg), want, "len {len} {:?}", b.tier());
+            }
+        }
     }
 }

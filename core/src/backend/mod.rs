@@ -159,9 +159,12 @@ pub(crate) enum ShortGmac {
     FusedZmm(x86::AesNi, x86::Vpclmul512),
 }
 
-/// One-part messages up to this length take the xmm fused GMAC on the zmm tier.
+/// One-part messages up to this length take the xmm fused GMAC on the zmm
+/// tier (its partial last block by a masked load): measured faster than the
+/// zmm kernel up to 48 bytes, slower from 63 (BENCHMARKS.md, "AVX-512 GMAC",
+/// partial last blocks).
 #[cfg(target_arch = "x86_64")]
-const ZMM_GMAC_MIN: usize = 32;
+const ZMM_GMAC_MIN: usize = 48;
 
 /// Multi-buffer AES (CBC-MAC chains of independent messages, one key per lane).
 #[derive(Clone, Copy, Debug)]
@@ -520,8 +523,9 @@ impl Backend {
         }
     }
 
-    /// AES-GMAC of a short message in one fused pass, when this backend has a
-    /// fused kernel and the message is short enough; `None` otherwise.
+    /// AES-GMAC of a short message in one fused pass (the tag's bytes as a
+    /// little-endian `u128`), when this backend has a fused kernel and the
+    /// message is short enough; `None` otherwise.
     #[inline]
     #[cfg_attr(not(target_arch = "x86_64"), allow(unused_variables))]
     pub(crate) fn gmac_short(
@@ -530,7 +534,7 @@ impl Backend {
         powers: &HPowers,
         nonce: &[u8; 12],
         msg: &[u8],
-    ) -> Option<[u8; 16]> {
+    ) -> Option<u128> {
         match self.short_gmac {
             #[cfg(target_arch = "x86_64")]
             ShortGmac::Fused(a, p) if msg.len() <= x86::pclmul::SHORT_MAX => {
@@ -551,12 +555,12 @@ impl Backend {
         nonce: &[u8; 12],
         a: &[u8],
         b: &[u8],
-    ) -> Option<[u8; 16]> {
+    ) -> Option<u128> {
         match self.short_gmac {
-            // Up to 32 bytes the xmm kernel measured faster (BENCHMARKS.md, "AVX-512 GMAC").
+            // Up to 48 bytes the xmm kernel measured faster (BENCHMARKS.md, "AVX-512 GMAC").
             #[cfg(target_arch = "x86_64")]
             ShortGmac::FusedZmm(t, p) if b.is_empty() && a.len() <= ZMM_GMAC_MIN => {
-                Some(x86::pclmul::gmac_short((t, p.xmm()), rk, powers, nonce, a))
+                Some(x86::vpclmul512::gmac_short((t, p), rk, powers, nonce, a))
             }
             #[cfg(target_arch = "x86_64")]
             ShortGmac::FusedZmm(t, p) if a.len().is_multiple_of(16) || b.is_empty() => {
@@ -576,18 +580,14 @@ impl Backend {
     #[inline]
     #[cfg_attr(not(target_arch = "x86_64"), allow(unused_variables))]
     pub(crate) fn gmac_pair_pays(&self, len: usize) -> bool {
-        // The xmm fused one-shot kernel reads whole blocks in place but copies
-        // a partial last block: the pair loses to it on whole blocks up to
-        // 64 bytes (and on an empty message, one block) and beats it otherwise.
+        // The xmm fused one-shot kernel of the avx2 tier reads whole blocks in
+        // place but copies a partial last block: the pair loses to it on whole
+        // blocks up to 64 bytes (and on an empty message, one block) and beats
+        // it otherwise. (The zmm tier has no pair: its one-shot kernels read
+        // partial blocks by masked loads and beat the pair at every length.)
         let whole = len.is_multiple_of(16);
         match self.gmac_pair {
             GmacPair::None => false,
-            // The zmm tier's one-shot kernels beat the pair beyond the
-            // 1-31-byte messages its xmm fused kernel takes.
-            #[cfg(target_arch = "x86_64")]
-            GmacPair::Vaes256(..) if matches!(self.ghash, Ghash::Vpclmul512(_)) => {
-                !whole && len < ZMM_GMAC_MIN
-            }
             #[cfg(target_arch = "x86_64")]
             GmacPair::Vaes256(..) => {
                 len <= 16 * (x86::gmac_pair::MAX_BLOCKS - 1) && !(whole && len <= 64)

@@ -78,7 +78,14 @@ impl Key {
 
     /// The CMAC of `msg`.
     #[must_use]
+    #[inline]
     pub fn mac(&self, msg: &[u8]) -> [u8; TAG_LEN] {
+        self.tag(msg).to_le_bytes()
+    }
+
+    /// The CMAC of `msg`, its bytes as a little-endian `u128`: returned in
+    /// two registers, not through the caller's stack (as `gmac::Key::tag2`).
+    fn tag(&self, msg: &[u8]) -> u128 {
         // Every block but the last goes straight through the kernel; the last
         // (complete or padded) gets its subkey.
         let full = if msg.is_empty() {
@@ -88,7 +95,7 @@ impl Key {
         };
         let mut state = [0u8; 16];
         self.backend.cbc_mac(&self.rk, &mut state, &msg[..full]);
-        self.finish(state, &msg[full..])
+        u128::from_le_bytes(self.finish(state, &msg[full..]))
     }
 
     /// The CMAC of the concatenation of `parts`.

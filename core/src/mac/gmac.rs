@@ -106,22 +106,33 @@ impl Key {
         j0
     }
 
-    fn finish(&self, acc: u128, mask: [u8; 16]) -> [u8; TAG_LEN] {
+    /// The tag's bytes as a little-endian `u128`.
+    fn finish(&self, acc: u128, mask: [u8; 16]) -> u128 {
         // tag = ByteReverse(acc) ^ mask, as two 128-bit operations.
-        (acc.swap_bytes() ^ u128::from_le_bytes(mask)).to_le_bytes()
+        acc.swap_bytes() ^ u128::from_le_bytes(mask)
     }
 
     /// The GMAC of `msg` under `nonce`.
     #[must_use]
+    #[inline]
     pub fn mac(&self, nonce: &[u8; NONCE_LEN], msg: &[u8]) -> [u8; TAG_LEN] {
         self.mac2(nonce, msg, &[])
     }
 
-    /// The GMAC of `a || b` (an SMB header copy and the PDU body, or a message
-    /// and nothing): the zmm tier's fused kernel at any length; elsewhere the
-    /// fused kernel for short messages, one kernel call up to [`ONE_CALL_MAX`]
-    /// bytes, streaming beyond.
+    /// The GMAC of `a || b` (see [`Key::tag2`]).
+    #[inline]
     pub(crate) fn mac2(&self, nonce: &[u8; NONCE_LEN], a: &[u8], b: &[u8]) -> [u8; TAG_LEN] {
+        self.tag2(nonce, a, b).to_le_bytes()
+    }
+
+    /// The GMAC of `a || b` (an SMB header copy and the PDU body, or a message
+    /// and nothing), its bytes as a little-endian `u128`: the zmm tier's fused
+    /// kernel at any length; elsewhere the fused kernel for short messages, one
+    /// kernel call up to [`ONE_CALL_MAX`] bytes, streaming beyond. A `u128`
+    /// comes back in two registers where a `[u8; 16]` would come back through
+    /// the caller's stack (the kernels return it the same way): one store and
+    /// reload less per MAC, which a C caller pays in full.
+    fn tag2(&self, nonce: &[u8; NONCE_LEN], a: &[u8], b: &[u8]) -> u128 {
         // One part is passed as `a` (batches hand messages over as `b`), so the
         // one-part kernels take it without a copy.
         let (a, b) = if a.is_empty() { (b, a) } else { (a, b) };
@@ -133,7 +144,7 @@ impl Key {
             let mut st = self.start(nonce);
             st.update(a);
             st.update(b);
-            return st.finalize();
+            return u128::from_le_bytes(st.finalize());
         }
         if len <= SHORT_COPY {
             // The fused kernels read one contiguous message.
@@ -293,7 +304,7 @@ impl<'k> State<'k> {
         self.key
             .backend
             .ghash(&self.key.powers, &mut self.acc, &tail[..padded + 16]);
-        self.key.finish(self.acc, self.mask)
+        self.key.finish(self.acc, self.mask).to_le_bytes()
     }
 }
 

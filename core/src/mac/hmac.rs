@@ -83,9 +83,16 @@ impl Key {
 
     /// The 16-byte SMB2 signature of `msg` (the HMAC truncated).
     #[must_use]
+    #[inline]
     pub fn mac16(&self, msg: &[u8]) -> [u8; TAG_LEN] {
+        self.tag16(msg).to_le_bytes()
+    }
+
+    /// [`Key::mac16`] as a little-endian `u128`: returned in two registers,
+    /// not through the caller's stack (as `gmac::Key::tag2`).
+    fn tag16(&self, msg: &[u8]) -> u128 {
         let full = self.mac(msg);
-        full[..TAG_LEN].try_into().unwrap()
+        u128::from_le_bytes(full[..TAG_LEN].try_into().unwrap())
     }
 
     /// The full HMAC of the concatenation of `parts`.

@@ -105,6 +105,10 @@ impl SigningKey {
     }
 
     /// The 16-byte MAC of `msg` (see [`SigningKey::mac_vectored`] for the nonce rule).
+    // Inline: callers then call the algorithm's MAC directly and its tag lands
+    // in their own aligned slot, not at offset 2 of a returned Result (the C
+    // ABI's `smbsign_mac`; BENCHMARKS.md section 10, "C ABI per-call cost").
+    #[inline]
     pub fn mac(&self, nonce: Option<&[u8; gmac::NONCE_LEN]>, msg: &[u8]) -> Result<[u8; 16]> {
         match (self, nonce) {
             (SigningKey::HmacSha256(k), None) => Ok(k.mac16(msg)),

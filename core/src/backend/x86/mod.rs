@@ -75,11 +75,6 @@ impl Vpclmul512 {
     pub(crate) fn ymm(self) -> Vpclmul256 {
         Vpclmul256(())
     }
-
-    /// The xmm token: every feature it proves is among this token's (AVX2 implies SSSE3).
-    pub(crate) fn xmm(self) -> Pclmul {
-        Pclmul(())
-    }
 }
 
 impl Vaes512 {
@@ -126,10 +121,11 @@ pub(crate) fn backend(tier: Tier) -> Option<Backend> {
     let sha256 = ShaNi::detect().map_or(Sha256::Soft, Sha256::ShaNi);
     let (aes_lanes, sha_lanes) = lane_kernels(tier, aes, sha256);
     let vaes = Vaes::detect().filter(|_| tier != Tier::AesNi);
-    // Paired short-message GMAC: VAES and the ymm GHASH (whose keys hold its powers).
+    // Paired short-message GMAC: VAES and the ymm GHASH (whose keys hold its
+    // powers), on the ymm tier only: the zmm tier's one-shot kernels measured
+    // faster than the pair at every length (BENCHMARKS.md, "AVX-512 GMAC").
     let gmac_pair = match (vaes, &ghash) {
         (Some(v), Ghash::Vpclmul256(p)) => GmacPair::Vaes256(v, *p),
-        (Some(v), Ghash::Vpclmul512(p)) => GmacPair::Vaes256(v, p.ymm()),
         _ => GmacPair::None,
     };
     Some(Backend {

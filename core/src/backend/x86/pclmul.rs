@@ -118,12 +118,29 @@ pub(super) unsafe fn tag_mask(rk: &RoundKeys, nonce: &[u8; 12]) -> __m128i {
 /// AES-NI, PCLMULQDQ, SSE2 and SSSE3 must be present; `msg.len() <= SHORT_MAX`;
 /// `powers` must hold at least `POWERS` powers.
 #[target_feature(enable = "aes,pclmulqdq,sse2,ssse3")]
-unsafe fn gmac_short_impl(
+unsafe fn gmac_short_impl(rk: &RoundKeys, powers: &HPowers, nonce: &[u8; 12], msg: &[u8]) -> u128 {
+    gmac_short_tail(rk, powers, nonce, msg, |tail| {
+        let mut last = [0u8; 16];
+        last[..tail.len()].copy_from_slice(tail);
+        _mm_loadu_si128(last.as_ptr().cast())
+    })
+}
+
+/// The fused short GMAC of `msg`, whose partial last block (the bytes past
+/// the whole blocks, if any) `load_tail` reads zero-padded into a register:
+/// by a copy here, by a masked load where AVX-512 has one.
+/// # Safety
+/// AES-NI, PCLMULQDQ, SSE2 and SSSE3 must be present; `msg.len() <= SHORT_MAX`;
+/// `powers` must hold at least `POWERS` powers.
+#[inline]
+#[target_feature(enable = "aes,pclmulqdq,sse2,ssse3")]
+pub(super) unsafe fn gmac_short_tail(
     rk: &RoundKeys,
     powers: &HPowers,
     nonce: &[u8; 12],
     msg: &[u8],
-) -> [u8; 16] {
+    load_tail: impl FnOnce(&[u8]) -> __m128i,
+) -> u128 {
     // The tag mask first: independent of GHASH, so the CPU overlaps its ten
     // dependent rounds with the multiplications below.
     let mask = tag_mask(rk, nonce);
@@ -140,22 +157,27 @@ unsafe fn gmac_short_impl(
         mul_acc(b, _mm_loadu_si128(h.add(j).cast()), &mut t);
     }
     if rem > 0 {
-        let mut last = [0u8; 16];
-        last[..rem].copy_from_slice(&msg[16 * full..]);
-        let b = _mm_shuffle_epi8(_mm_loadu_si128(last.as_ptr().cast()), bswap);
+        let b = _mm_shuffle_epi8(load_tail(&msg[16 * full..]), bswap);
         mul_acc(b, _mm_loadu_si128(h.add(full).cast()), &mut t);
     }
     // [bitlen]_64 || 0^64 read big-endian is bitlen in the high half.
     let lenblock = _mm_set_epi64x((msg.len() as u64 * 8) as i64, 0);
     mul_acc(lenblock, _mm_loadu_si128(h.add(nb - 1).cast()), &mut t);
     let acc = reduce(t);
-    let tag = _mm_xor_si128(_mm_shuffle_epi8(acc, bswap), mask);
-    let mut out = [0u8; 16];
-    _mm_storeu_si128(out.as_mut_ptr().cast(), tag);
-    out
+    tag_bits(_mm_xor_si128(_mm_shuffle_epi8(acc, bswap), mask))
 }
 
-/// AES-128-GMAC of a message of at most [`SHORT_MAX`] bytes in one pass: the
+/// A tag register as the `u128` of its bytes (little-endian), which a
+/// function returns in two general registers rather than through memory.
+#[inline]
+#[target_feature(enable = "sse2")]
+pub(super) fn tag_bits(tag: __m128i) -> u128 {
+    // SAFETY: both types are 16 bytes of plain data, every bit pattern valid.
+    unsafe { core::mem::transmute::<__m128i, u128>(tag) }
+}
+
+/// AES-128-GMAC of a message of at most [`SHORT_MAX`] bytes (the tag's bytes
+/// as a little-endian `u128`) in one pass: the
 /// tag-mask AES interleaved with an 8-block aggregated GHASH, no buffering.
 /// Serves the short SMB messages (headers, small requests) that dominate traffic.
 #[inline]
@@ -165,7 +187,7 @@ pub(crate) fn gmac_short(
     powers: &HPowers,
     nonce: &[u8; 12],
     msg: &[u8],
-) -> [u8; 16] {
+) -> u128 {
     assert!(msg.len() <= SHORT_MAX);
     // SAFETY: the tokens prove AES-NI, PCLMULQDQ, SSE2 and SSSE3; the length is
     // checked above (loads stay within `msg`); every x86 tier's key holds at least

@@ -22,7 +22,7 @@
 
 use core::arch::x86_64::*;
 
-use super::pclmul::{bswap_mask, mul_acc, reduce, tag_mask};
+use super::pclmul::{bswap_mask, gmac_short_tail, mul_acc, reduce, tag_bits, tag_mask, SHORT_MAX};
 use super::{AesNi, Vpclmul512};
 use zeroize::Zeroize;
 
@@ -436,7 +436,7 @@ unsafe fn gmac_impl(
     nonce: &[u8; 12],
     a: &[u8],
     b: &[u8],
-) -> [u8; 16] {
+) -> u128 {
     // The tag mask first: ten dependent rounds the CPU overlaps with the multiplies.
     let mask = tag_mask(rk, nonce);
     let total = a.len() + b.len();
@@ -490,14 +490,11 @@ unsafe fn gmac_impl(
         mul_acc(_mm_xor_si128(reduce(t), len), h1, &mut u);
         reduce(u)
     };
-    let tag = _mm_xor_si128(_mm_shuffle_epi8(acc, bswap_mask()), mask);
-    let mut out = [0u8; 16];
-    _mm_storeu_si128(out.as_mut_ptr().cast(), tag);
-    out
+    tag_bits(_mm_xor_si128(_mm_shuffle_epi8(acc, bswap_mask()), mask))
 }
 
-/// AES-128-GMAC of `a || b` (`a` whole blocks: empty or an SMB2 header) in
-/// one pass: the tag-mask AES overlapped with the zmm GHASH of both parts,
+/// AES-128-GMAC of `a || b` (`a` whole blocks: empty or an SMB2 header;
+/// the tag's bytes as a little-endian `u128`) in one pass: the tag-mask AES overlapped with the zmm GHASH of both parts,
 /// padding and length block, read straight from the caller's buffers; one
 /// reduction up to 1008 bytes.
 #[inline]
@@ -508,7 +505,7 @@ pub(crate) fn gmac(
     nonce: &[u8; 12],
     a: &[u8],
     b: &[u8],
-) -> [u8; 16] {
+) -> u128 {
     assert!(a.len().is_multiple_of(16));
     // SAFETY: the tokens prove AES-NI, VPCLMULQDQ, PCLMULQDQ, AVX-512F/BW/VL/VBMI and
     // AVX2 (so SSSE3); `a` is whole blocks (checked above) and the last group
@@ -516,4 +513,39 @@ pub(crate) fn gmac(
     // `a`, `b` and the `n <= POWERS` highest-first powers, which keys of this
     // tier fill.
     unsafe { gmac_impl(rk, powers, nonce, a, b) }
+}
+
+/// # Safety
+/// AES-NI, PCLMULQDQ, SSSE3 and AVX-512BW/VL must be present;
+/// `msg.len() <= SHORT_MAX`; `powers` hold `POWERS` powers.
+#[target_feature(enable = "aes,pclmulqdq,sse2,ssse3,avx512f,avx512bw,avx512vl,avx2,avx")]
+unsafe fn gmac_short_impl(rk: &RoundKeys, powers: &HPowers, nonce: &[u8; 12], msg: &[u8]) -> u128 {
+    // The partial last block (1 to 15 bytes) by a byte-masked load:
+    // masked-off bytes are neither read nor able to fault, so no copy and no
+    // read past `msg`.
+    gmac_short_tail(rk, powers, nonce, msg, |tail| {
+        _mm_maskz_loadu_epi8(
+            ((1u32 << tail.len()) - 1) as __mmask16,
+            tail.as_ptr().cast(),
+        )
+    })
+}
+
+/// The xmm fused short-message GMAC (`pclmul::gmac_short`) with the partial
+/// last block read by a masked load instead of a stack copy, so a message
+/// with a partial last block costs what a whole-block one does.
+#[inline]
+pub(crate) fn gmac_short(
+    _: (AesNi, Vpclmul512),
+    rk: &RoundKeys,
+    powers: &HPowers,
+    nonce: &[u8; 12],
+    msg: &[u8],
+) -> u128 {
+    assert!(msg.len() <= SHORT_MAX);
+    // SAFETY: the tokens prove AES-NI, PCLMULQDQ, AVX-512F/BW/VL and AVX2 (so
+    // SSSE3); the length is checked above, so the whole-block loads and the
+    // masked tail load (`msg.len() % 16` bytes from the last whole block's
+    // end) stay within `msg`; keys of this tier hold POWERS >= pclmul::POWERS powers.
+    unsafe { gmac_short_impl(rk, powers, nonce, msg) }
 }
