@@ -86,6 +86,9 @@ impl ShaLaneTask for Outer<'_, '_> {
     }
 }
 
+// Not inlined into `compute_lanes`: inlined beside the CMAC pass, a change to
+// one moved the other's 256-B batches by 3-6% (BENCHMARKS.md section 12).
+#[inline(never)]
 pub(super) fn compute(items: &[Item<'_>], idx: &[usize], out: &mut [[u8; 16]]) {
     let Some(&first) = idx.first() else { return };
     // Longest first: a long message started last would run alone at the end.
