@@ -16,28 +16,7 @@ use std::time::Instant;
 
 use smbsign::batch::{self, Job};
 use smbsign::smb2::{Algorithm, SigningKey};
-use smbsign::{Backend, Tier};
-
-fn lengths() -> Vec<usize> {
-    let spec = std::env::var("BATCH_LENS")
-        .unwrap_or_else(|_| "0,16,32,64,96,112,128,176,256,512,1024,4096".into());
-    let mut out = Vec::new();
-    for item in spec.split(',').map(str::trim) {
-        match item.split_once("..=") {
-            Some((a, rest)) => {
-                let (b, step) = rest.split_once(':').unwrap_or((rest, "1"));
-                let (a, b, step): (usize, usize, usize) = (
-                    a.parse().expect("BATCH_LENS"),
-                    b.parse().expect("BATCH_LENS"),
-                    step.parse().expect("BATCH_LENS"),
-                );
-                out.extend((a..=b).step_by(step));
-            }
-            None => out.push(item.parse().expect("BATCH_LENS")),
-        }
-    }
-    out
-}
+use smbsign_benches::example_args;
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -47,14 +26,7 @@ fn main() {
         Some("hmac") => Algorithm::HmacSha256,
         _ => Algorithm::AesGmac,
     };
-    let tiers: Vec<Backend> = Backend::available()
-        .into_iter()
-        .filter(|b| b.tier() != Tier::Portable)
-        .filter(|b| {
-            std::env::var("BATCH_TIERS")
-                .map_or(true, |t| t.split(',').any(|n| n == b.tier().name()))
-        })
-        .collect();
+    let tiers = example_args::simd_tiers("BATCH_TIERS");
     let raw: Vec<[u8; 16]> = (0..8u8).map(|i| [0x40 ^ i; 16]).collect();
     let nonces: Vec<[u8; 12]> = (0..64u8).map(|i| [i; 12]).collect();
     let nonce = |i: usize| (alg == Algorithm::AesGmac).then_some(&nonces[i]);
@@ -62,7 +34,7 @@ fn main() {
         "{} 64 jobs, 8 keys; ns per job, fastest of {trials}: batch / one-shot loop (speed ratio)",
         alg.name()
     );
-    for len in lengths() {
+    for len in example_args::lengths("BATCH_LENS", "0,16,32,64,96,112,128,176,256,512,1024,4096") {
         let bufs: Vec<Vec<u8>> = (0..64)
             .map(|i| (0..len).map(|j| (i * 7 + j) as u8).collect())
             .collect();

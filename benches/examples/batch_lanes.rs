@@ -15,6 +15,7 @@ use std::time::Instant;
 use smbsign::batch::{self, Job};
 use smbsign::smb2::{Algorithm, SigningKey};
 use smbsign::{Backend, Tier};
+use smbsign_benches::example_args;
 use smbsign_benches::peers::IpsecMb;
 
 /// Each SIMD tier as picked, then the widest tier's other kernel variants.
@@ -49,11 +50,7 @@ fn main() {
         _ => vec![Algorithm::AesCmac, Algorithm::HmacSha256],
     };
     let trials: usize = args.next().map_or(400, |s| s.parse().expect("TRIALS"));
-    let lens: Vec<usize> = std::env::var("BATCH_LENS")
-        .unwrap_or_else(|_| "256,4096,16384".into())
-        .split(',')
-        .map(|s| s.trim().parse().expect("BATCH_LENS"))
-        .collect();
+    let lens = example_args::lengths("BATCH_LENS", "256,4096,16384");
     let raw: Vec<[u8; 16]> = (0..8u8).map(|i| [0x40 ^ i; 16]).collect();
     let key_of: Vec<usize> = (0..64).map(|i| i % 8).collect();
     for alg in algs {

@@ -14,6 +14,7 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use smbsign::smb2::{Algorithm, SigningKey};
+use smbsign_benches::example_args;
 use smbsign_benches::peers::{CAbiKey, CMac, Lib};
 
 /// Calls per trial.
@@ -70,11 +71,7 @@ fn main() {
     let trials: usize = std::env::args()
         .nth(1)
         .map_or(300, |s| s.parse().expect("TRIALS"));
-    let lens: Vec<usize> = std::env::var("FFI_LENS")
-        .unwrap_or_else(|_| "1,16,64,256".into())
-        .split(',')
-        .map(|s| s.trim().parse().expect("FFI_LENS"))
-        .collect();
+    let lens = example_args::lengths("FFI_LENS", "1,16,64,256");
     let only = std::env::var("FFI_ALG").ok();
     let key = [0x42u8; 16];
     let nonce_bytes = [7u8; 12];

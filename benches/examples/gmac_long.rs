@@ -12,28 +12,15 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use smbsign::smb2::{Algorithm, SigningKey};
-use smbsign::{Backend, Tier};
+use smbsign_benches::example_args;
 use smbsign_benches::peers::{CMac, Lib};
 
 fn main() {
     let trials: usize = std::env::args()
         .nth(1)
         .map_or(200, |s| s.parse().expect("TRIALS"));
-    let lens: Vec<usize> = std::env::var("GMAC_LENS")
-        .unwrap_or_else(|_| "4096,65536,1048576".into())
-        .split(',')
-        .map(|s| s.trim().parse().expect("GMAC_LENS"))
-        .collect();
-    let wanted = std::env::var("GMAC_TIERS").ok();
-    let tiers: Vec<Backend> = Backend::available()
-        .into_iter()
-        .filter(|b| b.tier() != Tier::Portable)
-        .filter(|b| {
-            wanted
-                .as_deref()
-                .is_none_or(|w| w.split(',').any(|n| n.trim() == b.tier().name()))
-        })
-        .collect();
+    let lens = example_args::lengths("GMAC_LENS", "4096,65536,1048576");
+    let tiers = example_args::simd_tiers("GMAC_TIERS");
     let key = [0x42u8; 16];
     let nonce = [7u8; 12];
     let mut ossl = CMac::new(Lib::OpenSsl, Algorithm::AesGmac, &key);
