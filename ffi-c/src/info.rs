@@ -1,4 +1,4 @@
-//! Version, backend names and error strings: static NUL-terminated strings.
+//! Version, backend description and error strings: NUL-terminated strings that live as long as the process.
 
 use core::ffi::c_char;
 use std::ffi::CString;
@@ -13,49 +13,27 @@ pub extern "C" fn smbsign_version() -> *const c_char {
     concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
 }
 
-/// Every kernel name the core crate reports, NUL-terminated for C.
-const KERNEL_NAMES: &[&str] = &[
-    "portable\0",
-    "x86_64/aes-ni\0",
-    "x86_64/sha-ni\0",
-    "x86_64/pclmulqdq+aes-ni\0",
-    "x86_64/vpclmulqdq-ymm+aes-ni\0",
-    "x86_64/vpclmulqdq-zmm+aes-ni\0",
-    "aarch64/aes\0",
-    "aarch64/sha2\0",
-    "aarch64/pmull+aes\0",
-];
-
-/// The static C string for a kernel name (no allocation, nothing to free).
-pub(crate) fn c_name(name: &str) -> *const c_char {
-    KERNEL_NAMES
-        .iter()
-        .find(|n| &n[..n.len() - 1] == name)
-        .map_or(c"unknown".as_ptr(), |n| n.as_ptr().cast())
-}
-
 /// The kernel the process-wide backend uses for `algorithm` (a SigningAlgorithmId),
 /// e.g. "x86_64/vpclmulqdq-ymm+aes-ni", or NULL for an unknown algorithm. Static.
 #[no_mangle]
 pub extern "C" fn smbsign_backend_name(algorithm: u16) -> *const c_char {
     std::panic::catch_unwind(|| {
-        let b = smbsign::backend::active();
-        match algorithm {
-            0 => c_name(b.hmac_sha256_name()),
-            1 => c_name(b.aes_cmac_name()),
-            2 => c_name(b.aes_gmac_name()),
-            _ => core::ptr::null(),
-        }
+        active_info()
+            .kernel
+            .get(usize::from(algorithm))
+            .map_or(core::ptr::null(), |s| s.as_ptr())
     })
     .unwrap_or(core::ptr::null())
 }
 
-/// What `smbsign_backend_tier`, `_reason` and `_batch_name` return, built on
+/// What the `smbsign_backend_*` functions return, built on
 /// first use: the process-wide backend is fixed from then on, so the strings
 /// live as long as the process.
 struct ActiveInfo {
     tier: CString,
     reason: CString,
+    /// Per SigningAlgorithmId: the one-message kernel, the batch kernel.
+    kernel: [CString; 3],
     batch: [CString; 3],
 }
 
@@ -77,6 +55,7 @@ fn active_info() -> &'static ActiveInfo {
         ActiveInfo {
             tier: c(i.tier.name()),
             reason: c(&reason),
+            kernel: [c(i.hmac_sha256), c(i.aes_cmac), c(i.aes_gmac)],
             batch: [c(i.sha256_batch), c(i.aes_batch), c(i.gmac_batch)],
         }
     })
@@ -144,8 +123,6 @@ pub extern "C" fn smbsign_strerror(status: smbsign_status) -> *const c_char {
 mod tests {
     use std::ffi::CStr;
 
-    use smbsign::Backend;
-
     /// The C face says what core's `backend_info` says, string for string.
     #[test]
     fn backend_strings_equal_core_backend_info() {
@@ -155,23 +132,15 @@ mod tests {
         let s = |p: *const core::ffi::c_char| unsafe { CStr::from_ptr(p) }.to_str().unwrap();
         assert_eq!(s(super::smbsign_backend_tier()), i.tier.name());
         assert!(s(super::smbsign_backend_reason()).ends_with(i.reason));
+        let kernel = [i.hmac_sha256, i.aes_cmac, i.aes_gmac];
         let batch = [i.sha256_batch, i.aes_batch, i.gmac_batch];
-        for (alg, name) in (0u16..).zip(batch) {
-            assert_eq!(s(super::smbsign_backend_batch_name(alg)), name);
+        for (alg, (k, b)) in (0u16..).zip(kernel.into_iter().zip(batch)) {
+            assert_eq!(s(super::smbsign_backend_name(alg)), k);
+            assert_eq!(s(super::smbsign_backend_batch_name(alg)), b);
         }
         for alg in [3u16, 0x100, u16::MAX] {
+            assert!(super::smbsign_backend_name(alg).is_null());
             assert!(super::smbsign_backend_batch_name(alg).is_null());
-        }
-    }
-
-    #[test]
-    fn every_kernel_name_has_a_c_string() {
-        for b in Backend::available() {
-            for name in [b.hmac_sha256_name(), b.aes_cmac_name(), b.aes_gmac_name()] {
-                // SAFETY: c_name returns a pointer into a static NUL-terminated literal.
-                let c = unsafe { CStr::from_ptr(super::c_name(name)) };
-                assert_eq!(c.to_str().unwrap(), name);
-            }
         }
     }
 }
