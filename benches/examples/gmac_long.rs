@@ -20,7 +20,7 @@ fn main() {
         .nth(1)
         .map_or(200, |s| s.parse().expect("TRIALS"));
     let lens = example_args::lengths("GMAC_LENS", "4096,65536,1048576");
-    let tiers = example_args::simd_tiers("GMAC_TIERS");
+    let tiers = example_args::gmac_tiers("GMAC_TIERS");
     let key = [0x42u8; 16];
     let nonce = [7u8; 12];
     let mut ossl = CMac::new(Lib::OpenSsl, Algorithm::AesGmac, &key);
@@ -37,7 +37,7 @@ fn main() {
             black_box(SigningKey::with_backend(Algorithm::AesGmac, black_box(&key), *b).unwrap());
             best = best.min(t.elapsed().as_secs_f64());
         }
-        line += &format!(" {} {:.0}", b.tier().name(), best * 1e9);
+        line += &format!(" {} {:.0}", example_args::gmac_label(b), best * 1e9);
     }
     println!("{line}");
     println!("AES-GMAC one-shot, GB/s (1e9 B/s), fastest of {trials} trials");
@@ -66,12 +66,12 @@ fn main() {
         let gbs = |s: f64| len as f64 / s / 1e9;
         let mut line = format!("{len:>8} B");
         for (b, s) in tiers.iter().zip(&best) {
-            line += &format!(" | {} {:.2}", b.tier().name(), gbs(*s));
+            line += &format!(" | {} {:.2}", example_args::gmac_label(b), gbs(*s));
         }
         let o = best[keys.len()];
         line += &format!(" | openssl {:.2}", gbs(o));
         for (b, s) in tiers.iter().zip(&best) {
-            line += &format!(" | {}/openssl {:.3}x", b.tier().name(), o / s);
+            line += &format!(" | {}/openssl {:.3}x", example_args::gmac_label(b), o / s);
         }
         println!("{line}");
     }

@@ -35,3 +35,22 @@ pub fn simd_tiers(var: &str) -> Vec<Backend> {
         })
         .collect()
 }
+
+/// [`simd_tiers`], each followed by its variants with the other long-message
+/// GHASH loops this CPU has (`Backend::ghash_variants`).
+pub fn gmac_tiers(var: &str) -> Vec<Backend> {
+    simd_tiers(var)
+        .iter()
+        .flat_map(Backend::ghash_variants)
+        .collect()
+}
+
+/// A GMAC timing column's name: the tier, and on the zmm tier which
+/// long-message GHASH loop (`avx512/gfni`, `avx512/vbmi`).
+pub fn gmac_label(b: &Backend) -> String {
+    match b.tier() {
+        Tier::Avx512 if b.aes_gmac_name().contains("gfni") => "avx512/gfni".into(),
+        Tier::Avx512 => "avx512/vbmi".into(),
+        t => t.name().into(),
+    }
+}

@@ -36,15 +36,42 @@ pub(crate) const MAX_POWERS: usize = 64;
 pub(crate) struct HPowers(
     pub(crate) [u128; MAX_POWERS],
     pub(crate) [u128; MAX_POWERS],
-    pub(crate) Option<Box<WidePowers>>,
+    pub(crate) Option<WidePowers>,
 );
 
 /// Blocks per reduction of the zmm tier's long-message loop.
 pub(crate) const WIDE_BLOCKS: usize = 256;
 
-/// Key powers for [`WIDE_BLOCKS`]-block groups, three zmm registers (24 qwords)
-/// per eight blocks: see `x86::vpclmul512::wide_powers`.
-pub(crate) type WidePowers = [[u64; 24]; WIDE_BLOCKS / 8];
+/// Key powers for [`WIDE_BLOCKS`]-block groups, in the layout of the wide
+/// loop the backend picked for this CPU (`x86::WideGhash`; made by
+/// `x86::vpclmul512::wide_powers`). Key material: owners zeroize it.
+#[derive(Clone)]
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+pub(crate) enum WidePowers {
+    /// Byte-reversed (POLYVAL-domain) powers, three zmm registers (24 qwords)
+    /// per eight blocks, for the VBMI-permute Karatsuba loop.
+    Paired(Box<Aligned64<[[u64; 24]; WIDE_BLOCKS / 8]>>),
+    /// `H^WIDE_BLOCKS..H^1` in GHASH's own bit order (bit `i` the coefficient
+    /// of `x^i`), for the GFNI loop; the token proves the CPU has GFNI.
+    #[cfg(target_arch = "x86_64")]
+    Gfni(x86::Gfni512, Box<Aligned64<[u128; WIDE_BLOCKS]>>),
+}
+
+/// `T` on a 64-byte boundary: zmm loads of it never split a cache line.
+#[derive(Clone)]
+#[repr(C, align(64))]
+pub(crate) struct Aligned64<T>(pub(crate) T);
+
+impl WidePowers {
+    pub(crate) fn zeroize(&mut self) {
+        use zeroize::Zeroize;
+        match self {
+            WidePowers::Paired(w) => w.0.as_flattened_mut().zeroize(),
+            #[cfg(target_arch = "x86_64")]
+            WidePowers::Gfni(_, w) => w.0.zeroize(),
+        }
+    }
+}
 
 /// A performance tier. Each primitive takes the best kernel the tier allows and
 /// the CPU supports; a tier is available only when its defining features are present.
@@ -131,8 +158,9 @@ pub(crate) enum Ghash {
     Pclmul(x86::Pclmul),
     #[cfg(target_arch = "x86_64")]
     Vpclmul256(x86::Vpclmul256),
+    /// zmm, with the long-message loop [`x86::WideGhash`] says.
     #[cfg(target_arch = "x86_64")]
-    Vpclmul512(x86::Vpclmul512),
+    Vpclmul512(x86::Vpclmul512, x86::WideGhash),
     #[cfg(target_arch = "aarch64")]
     Pmull(aarch64::Pmull),
 }
@@ -175,8 +203,10 @@ pub(crate) enum AesLanes {
     AesNi8(x86::AesNi),
     #[cfg(target_arch = "x86_64")]
     Vaes16(x86::Vaes),
+    /// VAES on zmm; batches averaging fewer blocks per job than the `usize`
+    /// run the ymm kernel instead (non-zero only where zmm runs at half rate).
     #[cfg(target_arch = "x86_64")]
-    Vaes32(x86::Vaes512),
+    Vaes32(x86::Vaes512, usize),
     #[cfg(target_arch = "aarch64")]
     Armv8x8(aarch64::ArmAes),
 }
@@ -347,6 +377,18 @@ impl Backend {
         vec![*self]
     }
 
+    /// This backend, then copies of it with each other long-message GHASH
+    /// loop this CPU supports swapped in (the zmm tier's VBMI-Karatsuba and
+    /// GFNI loops: `x86::WideGhash`), for tests and benchmarks that must reach
+    /// both where the tier picks one. [`Backend::aes_gmac_name`] tells them apart.
+    #[must_use]
+    pub fn ghash_variants(&self) -> Vec<Backend> {
+        #[cfg(target_arch = "x86_64")]
+        return x86::ghash_variants(self);
+        #[cfg(not(target_arch = "x86_64"))]
+        vec![*self]
+    }
+
     /// The tier this backend was built for.
     #[must_use]
     pub fn tier(&self) -> Tier {
@@ -387,7 +429,9 @@ impl Backend {
             #[cfg(target_arch = "x86_64")]
             Ghash::Vpclmul256(_) => "x86_64/vpclmulqdq-ymm+aes-ni",
             #[cfg(target_arch = "x86_64")]
-            Ghash::Vpclmul512(_) => "x86_64/vpclmulqdq-zmm+aes-ni",
+            Ghash::Vpclmul512(_, x86::WideGhash::Paired) => "x86_64/vpclmulqdq-zmm+aes-ni",
+            #[cfg(target_arch = "x86_64")]
+            Ghash::Vpclmul512(_, x86::WideGhash::Gfni(_)) => "x86_64/vpclmulqdq-zmm-gfni+aes-ni",
             #[cfg(target_arch = "aarch64")]
             Ghash::Pmull(_) => "aarch64/pmull+aes",
         }
@@ -403,7 +447,9 @@ impl Backend {
             #[cfg(target_arch = "x86_64")]
             AesLanes::Vaes16(_) => "x86_64/vaes-ymm-x16",
             #[cfg(target_arch = "x86_64")]
-            AesLanes::Vaes32(_) => "x86_64/vaes-zmm-x32 (ymm-x16 below 1 KiB mean)",
+            AesLanes::Vaes32(_, 0) => "x86_64/vaes-zmm-x32",
+            #[cfg(target_arch = "x86_64")]
+            AesLanes::Vaes32(..) => "x86_64/vaes-zmm-x32 (ymm-x16 below 1 KiB mean)",
             #[cfg(target_arch = "aarch64")]
             AesLanes::Armv8x8(_) => "aarch64/aes-x8",
         }
@@ -419,12 +465,7 @@ impl Backend {
             #[cfg(target_arch = "x86_64")]
             ShaLanes::ShaNiX4(..) => return "x86_64/sha-ni-x4 (avx512vl registers)",
             #[cfg(target_arch = "x86_64")]
-            ShaLanes::Avx512x16(_) => {
-                return match self.sha256 {
-                    Sha256::ShaNi(_) => "x86_64/avx512-zmm-x16 (sha-ni-x2 below 1 KiB mean)",
-                    _ => "x86_64/avx512-zmm-x16",
-                }
-            }
+            ShaLanes::Avx512x16(_) => return "x86_64/avx512-zmm-x16",
         }
         match self.sha256 {
             Sha256::Soft => "portable",
@@ -483,7 +524,7 @@ impl Backend {
             #[cfg(target_arch = "x86_64")]
             Ghash::Vpclmul256(_) => x86::vpclmul256::POWERS,
             #[cfg(target_arch = "x86_64")]
-            Ghash::Vpclmul512(_) => x86::vpclmul512::POWERS,
+            Ghash::Vpclmul512(..) => x86::vpclmul512::POWERS,
             #[cfg(target_arch = "aarch64")]
             Ghash::Pmull(_) => aarch64::pmull::POWERS,
         };
@@ -501,8 +542,8 @@ impl Backend {
             p.1[MAX_POWERS - 1 - i] = karatsuba(acc);
         }
         #[cfg(target_arch = "x86_64")]
-        if let Ghash::Vpclmul512(t) = self.ghash {
-            p.2 = Some(x86::vpclmul512::wide_powers(t, &p));
+        if let Ghash::Vpclmul512(t, wide) = self.ghash {
+            p.2 = Some(x86::vpclmul512::wide_powers(t, wide, &p));
         }
         p
     }
@@ -517,7 +558,7 @@ impl Backend {
             #[cfg(target_arch = "x86_64")]
             Ghash::Vpclmul256(t) => x86::vpclmul256::ghash_blocks(t, powers, acc, blocks),
             #[cfg(target_arch = "x86_64")]
-            Ghash::Vpclmul512(t) => x86::vpclmul512::ghash_blocks(t, powers, acc, blocks),
+            Ghash::Vpclmul512(t, _) => x86::vpclmul512::ghash_blocks(t, powers, acc, blocks),
             #[cfg(target_arch = "aarch64")]
             Ghash::Pmull(t) => aarch64::pmull::ghash_blocks(t, powers, acc, blocks),
         }
@@ -661,13 +702,13 @@ impl Backend {
                 x86::vaes_mb::cbc_mac_lanes(t, keys, state, data, m);
             }),
             #[cfg(target_arch = "x86_64")]
-            AesLanes::Vaes32(t) if mean_blocks < x86::vaes512_mb::MIN_MEAN_BLOCKS => {
+            AesLanes::Vaes32(t, ymm_below) if mean_blocks < ymm_below => {
                 task.run(move |keys, state, data, m| {
                     x86::vaes_mb::cbc_mac_lanes(t.ymm(), keys, state, data, m);
                 })
             }
             #[cfg(target_arch = "x86_64")]
-            AesLanes::Vaes32(t) => task.run(move |keys, state, data, m| {
+            AesLanes::Vaes32(t, _) => task.run(move |keys, state, data, m| {
                 x86::vaes512_mb::cbc_mac_lanes(t, keys, state, data, m);
             }),
             #[cfg(target_arch = "aarch64")]
@@ -677,10 +718,8 @@ impl Backend {
         }
     }
 
-    /// Runs `task` with this backend's multi-buffer SHA-256 kernel;
-    /// `mean_blocks` (the pass's mean blocks per job) as for [`Backend::aes_lanes`].
-    #[cfg_attr(not(target_arch = "x86_64"), allow(unused_variables))]
-    pub(crate) fn sha_lanes<T: ShaLaneTask>(&self, task: T, mean_blocks: usize) -> T::Output {
+    /// Runs `task` with this backend's multi-buffer SHA-256 kernel.
+    pub(crate) fn sha_lanes<T: ShaLaneTask>(&self, task: T) -> T::Output {
         match self.sha_lanes {
             ShaLanes::Sha256 => {}
             #[cfg(target_arch = "x86_64")]
@@ -695,11 +734,6 @@ impl Backend {
                     x86::shani::compress_lanes_wide(t, v, state, data, m);
                 })
             }
-            // Short jobs: two SHA-NI streams, where the CPU has them (below).
-            #[cfg(target_arch = "x86_64")]
-            ShaLanes::Avx512x16(_)
-                if mean_blocks < x86::sha256_mb::zmm::MIN_MEAN_BLOCKS
-                    && matches!(self.sha256, Sha256::ShaNi(_)) => {}
             #[cfg(target_arch = "x86_64")]
             ShaLanes::Avx512x16(t) => {
                 return task.run(move |state, data, m| {

@@ -115,28 +115,17 @@ pub(super) fn compute(items: &[Item<'_>], idx: &[usize], out: &mut [[u8; 16]]) {
     }
     // The outer blocks (`hmac::outer_block`). Key-dependent.
     let mut outer = vec![[0u8; BLOCK]; idx.len()];
-    let inner_blocks: usize = idx
-        .iter()
-        .zip(&tails)
-        .map(|(&i, t)| (items[i].head.len() + items[i].body.len() / BLOCK * BLOCK + t.1) / BLOCK)
-        .sum();
-    backend.sha_lanes(
-        Inner {
-            items,
-            idx,
-            tails: &tails,
-            outer: &mut outer,
-        },
-        inner_blocks / idx.len(),
-    );
-    backend.sha_lanes(
-        Outer {
-            items,
-            idx,
-            outer: &outer,
-            out,
-        },
-        1,
-    );
+    backend.sha_lanes(Inner {
+        items,
+        idx,
+        tails: &tails,
+        outer: &mut outer,
+    });
+    backend.sha_lanes(Outer {
+        items,
+        idx,
+        outer: &outer,
+        out,
+    });
     crate::wipe::wipe(outer.as_flattened_mut());
 }

@@ -233,7 +233,7 @@ impl Drop for Key {
         self.rk.zeroize();
         self.powers.0.zeroize();
         self.powers.1.zeroize();
-        if let Some(w) = self.powers.2.as_deref_mut() {
+        if let Some(w) = self.powers.2.as_mut() {
             w.zeroize();
         }
     }

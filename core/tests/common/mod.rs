@@ -43,17 +43,20 @@ pub fn field<'a>(rec: &'a [(String, Vec<u8>)], name: &str) -> &'a [u8] {
         .1
 }
 
-/// Every backend this CPU supports, portable first. Under `SMBSIGN_TEST_TIERS`
-/// (comma-separated names) only those.
+/// Every backend this CPU supports, portable first, each followed by its
+/// variants with the other long-message GHASH loops the CPU has
+/// (`Backend::ghash_variants`: on an Intel AVX-512 CPU the zmm tier's
+/// VBMI-Karatsuba loop beside the GFNI one it picks). Under
+/// `SMBSIGN_TEST_TIERS` (comma-separated names) only those tiers.
 pub fn backends() -> Vec<Backend> {
-    let all = Backend::available();
-    match std::env::var("SMBSIGN_TEST_TIERS") {
+    let tiers = match std::env::var("SMBSIGN_TEST_TIERS") {
         Ok(list) if !list.is_empty() => list
             .split(',')
             .map(|n| Backend::with_tier(Tier::from_name(n).unwrap()).expect("tier available"))
             .collect(),
-        _ => all,
-    }
+        _ => Backend::available(),
+    };
+    tiers.iter().flat_map(Backend::ghash_variants).collect()
 }
 
 /// [`backends`], each followed by its variants with every other multi-buffer

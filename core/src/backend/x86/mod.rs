@@ -50,6 +50,12 @@ token!(
     Vpclmul512: "vpclmulqdq", "pclmulqdq", "avx512f", "avx512bw", "avx512vl", "avx512vbmi", "avx2"
 );
 token!(
+    /// GFNI's byte-wise affine transform on zmm, with what the zmm GHASH needs
+    /// (the long-message loop that reverses each byte's bits instead of the
+    /// bytes: [`WideGhash::Gfni`]).
+    Gfni512: "gfni", "vpclmulqdq", "pclmulqdq", "avx512f", "avx512bw", "avx512vl", "avx2"
+);
+token!(
     /// VAES (`vaesenc` on ymm) under AVX2.
     Vaes: "vaes", "aes", "avx2", "avx"
 );
@@ -84,20 +90,59 @@ impl Vaes512 {
     }
 }
 
+/// How the zmm tier's GHASH multiplies long messages (whole runs of eight
+/// blocks; `vpclmul512::wide_group` and `wide_group_gfni`).
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum WideGhash {
+    /// Blocks byte-reversed and their halves paired by two VBMI permutes per
+    /// eight blocks, Karatsuba products (three VPCLMULQDQ per register).
+    Paired,
+    /// Blocks bit-reversed byte by byte with GFNI (GHASH's own bit order, no
+    /// shuffle), schoolbook products (four VPCLMULQDQ per register).
+    Gfni(Gfni512),
+}
+
+/// Whether this is an Intel CPU: the CPUID vendor string "GenuineIntel".
+fn intel() -> bool {
+    cpuid_vendor() == (0x756e_6547, 0x4965_6e69, 0x6c65_746e)
+}
+
+/// CPUID leaf 0's vendor string as (EBX, EDX, ECX).
+fn cpuid_vendor() -> (u32, u32, u32) {
+    use core::arch::x86_64::{__cpuid, CpuidResult};
+    // `__cpuid` is a safe function in newer Rust; the MSRV needs the block.
+    #[allow(unused_unsafe)]
+    // SAFETY: every x86-64 CPU has CPUID with leaf 0.
+    let CpuidResult { ebx, ecx, edx, .. } = unsafe { __cpuid(0) };
+    (ebx, edx, ecx)
+}
+
+/// The long-message GHASH loop for this CPU. On Intel's AVX-512 cores
+/// 512-bit shuffles and VPCLMULQDQ both issue on port 5 only, so the
+/// Karatsuba loop's byte permutes take multiplier slots: there the GFNI loop,
+/// whose bit reversal runs on port 0, measured 25% faster (BENCHMARKS.md
+/// section 13). AMD's (Zen 4) run shuffles beside the multiplier and keep
+/// the Karatsuba loop (section 10).
+fn wide_ghash() -> WideGhash {
+    match Gfni512::detect() {
+        Some(g) if intel() => WideGhash::Gfni(g),
+        _ => WideGhash::Paired,
+    }
+}
+
 /// Whether this CPU executes 512-bit operations as two 256-bit halves: AMD
 /// family 19h (Zen 4; its Zen 3 members have no AVX-512). Zen 5 server and
 /// desktop parts (family 1Ah) and Intel's AVX-512 cores run most zmm integer
 /// operations at full width; on Zen 5 the issue measured the 16-lane kernel
 /// at twice two SHA-NI streams.
 fn zmm_half_rate() -> bool {
-    use core::arch::x86_64::{__cpuid, CpuidResult};
+    use core::arch::x86_64::__cpuid;
     // `__cpuid` is a safe function in newer Rust; the MSRV needs the block.
     #[allow(unused_unsafe)]
-    // SAFETY: every x86-64 CPU has CPUID with leaves 0 and 1.
-    let (vendor, eax) = unsafe { (__cpuid(0), __cpuid(1).eax) };
-    let CpuidResult { ebx, ecx, edx, .. } = vendor;
+    // SAFETY: every x86-64 CPU has CPUID with leaf 1.
+    let eax = unsafe { __cpuid(1).eax };
     // "AuthenticAMD" in EBX, EDX, ECX.
-    let amd = (ebx, edx, ecx) == (0x6874_7541, 0x6974_6e65, 0x444d_4163);
+    let amd = cpuid_vendor() == (0x6874_7541, 0x6974_6e65, 0x444d_4163);
     let base = (eax >> 8) & 0xF;
     let family = if base == 0xF {
         base + ((eax >> 20) & 0xFF)
@@ -105,6 +150,17 @@ fn zmm_half_rate() -> bool {
         base
     };
     amd && family == 0x19
+}
+
+/// Below what mean blocks per job the zmm VAES lanes hand a batch to the ymm
+/// kernel: `vaes512_mb::MIN_MEAN_BLOCKS` where zmm runs at half rate, never
+/// elsewhere.
+fn vaes512_ymm_below() -> usize {
+    if zmm_half_rate() {
+        vaes512_mb::MIN_MEAN_BLOCKS
+    } else {
+        0
+    }
 }
 
 /// The backend for `tier`, if this CPU has the tier's defining features.
@@ -115,7 +171,7 @@ pub(crate) fn backend(tier: Tier) -> Option<Backend> {
     let ghash = match tier {
         Tier::AesNi => Ghash::Pclmul(pclmul),
         Tier::Avx2 => Ghash::Vpclmul256(Vpclmul256::detect()?),
-        Tier::Avx512 => Ghash::Vpclmul512(Vpclmul512::detect()?),
+        Tier::Avx512 => Ghash::Vpclmul512(Vpclmul512::detect()?, wide_ghash()),
         _ => return None,
     };
     let sha256 = ShaNi::detect().map_or(Sha256::Soft, Sha256::ShaNi);
@@ -134,7 +190,7 @@ pub(crate) fn backend(tier: Tier) -> Option<Backend> {
         ghash,
         sha256,
         short_gmac: match ghash {
-            Ghash::Vpclmul512(p) => ShortGmac::FusedZmm(aes, p),
+            Ghash::Vpclmul512(p, _) => ShortGmac::FusedZmm(aes, p),
             _ => ShortGmac::Fused(aes, pclmul),
         },
         aes_lanes,
@@ -145,21 +201,21 @@ pub(crate) fn backend(tier: Tier) -> Option<Backend> {
 
 /// The multi-buffer kernels for `tier`. AES: the xmm tier keeps to xmm, the
 /// ymm tier takes VAES on ymm and the zmm tier VAES on zmm, each when the
-/// CPU has it. SHA-256: the zmm tier takes four SHA-NI streams in AVX-512VL
-/// registers where the CPU has SHA-NI and runs zmm operations as two 256-bit
-/// halves (Zen 4: there they beat the 16 zmm lanes at every length, and
-/// mixing the two buys nothing, both needing the same vector pipes:
-/// BENCHMARKS.md 11.1), else the 16-lane AVX-512 kernel (it beats two
-/// interleaved SHA-NI streams from about 1 KiB per message: BENCHMARKS.md
-/// section 11); the other tiers take two SHA-NI streams where the CPU has
-/// SHA-NI, else the 8-lane AVX2 kernel. Below the zmm kernels' thresholds
-/// `Backend::aes_lanes` / `sha_lanes` fall back to the ymm VAES kernel and to
-/// SHA-NI.
+/// CPU has it; where zmm runs at half rate, `Backend::aes_lanes` hands
+/// batches below the zmm kernel's threshold to the ymm one. SHA-256: the zmm
+/// tier takes four SHA-NI streams in AVX-512VL registers where the CPU has
+/// SHA-NI and runs zmm operations as two 256-bit halves (Zen 4: there they
+/// beat the 16 zmm lanes at every length, and mixing the two buys nothing,
+/// both needing the same vector pipes: BENCHMARKS.md 11.1), else the 16-lane
+/// AVX-512 kernel for every pass (on Intel's AVX-512 cores it beats two
+/// SHA-NI streams at every length from 64 B, the one-block outer hashes
+/// included: BENCHMARKS.md section 13); the other tiers take two SHA-NI
+/// streams where the CPU has SHA-NI, else the 8-lane AVX2 kernel.
 fn lane_kernels(tier: Tier, aes: AesNi, sha256: Sha256) -> (AesLanes, ShaLanes) {
     let vaes = Vaes::detect().filter(|_| tier != Tier::AesNi);
     let vaes512 = Vaes512::detect().filter(|_| tier == Tier::Avx512);
     let aes_lanes = match (vaes512, vaes) {
-        (Some(v), _) => AesLanes::Vaes32(v),
+        (Some(v), _) => AesLanes::Vaes32(v, vaes512_ymm_below()),
         (None, Some(v)) => AesLanes::Vaes16(v),
         (None, None) => AesLanes::AesNi8(aes),
     };
@@ -189,7 +245,7 @@ pub(crate) fn batch_variants(b: &Backend) -> Vec<Backend> {
         aes.push(AesLanes::Vaes16(t));
     }
     if let Some(t) = Vaes512::detect() {
-        aes.push(AesLanes::Vaes32(t));
+        aes.push(AesLanes::Vaes32(t, vaes512_ymm_below()));
     }
     let mut sha = vec![ShaLanes::Sha256];
     if let Some(t) = Avx2::detect() {
@@ -210,6 +266,27 @@ pub(crate) fn batch_variants(b: &Backend) -> Vec<Backend> {
     for v in swapped {
         if !out.iter().any(|o| name(o) == name(&v)) {
             out.push(v);
+        }
+    }
+    out
+}
+
+/// `b`, then, on the zmm tier, a copy with each other long-message GHASH loop
+/// this CPU supports (for tests and benchmarks that must reach both).
+pub(crate) fn ghash_variants(b: &Backend) -> Vec<Backend> {
+    let mut out = vec![*b];
+    if let Ghash::Vpclmul512(t, picked) = b.ghash {
+        let others = [
+            Some(WideGhash::Paired),
+            Gfni512::detect().map(WideGhash::Gfni),
+        ];
+        for wide in others.into_iter().flatten() {
+            if core::mem::discriminant(&wide) != core::mem::discriminant(&picked) {
+                out.push(Backend {
+                    ghash: Ghash::Vpclmul512(t, wide),
+                    ..*b
+                });
+            }
         }
     }
     out

@@ -131,11 +131,6 @@ pub(crate) mod zmm {
     /// Lanes per kernel call.
     pub(crate) const LANES: usize = 16;
 
-    /// Passes whose jobs average fewer blocks than this (1 KiB) take two
-    /// SHA-NI streams instead where the CPU has SHA-NI: on Zen 4 they are
-    /// faster below about 1 KiB (BENCHMARKS.md, "Batch lane kernels"), as
-    /// for the outer hashes (one block each) of every HMAC batch.
-    pub(crate) const MIN_MEAN_BLOCKS: usize = 16;
     const N: usize = LANES;
     type V = __m512i;
 

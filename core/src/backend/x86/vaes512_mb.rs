@@ -4,7 +4,7 @@
 //! Where zmm VAES runs at the ymm rate per instruction (Zen 5, Ice Lake and
 //! later Xeons) this doubles the ymm kernel's throughput; where 512-bit
 //! operations are split in two (Zen 4) it matches it with half the
-//! instructions; short batches take the ymm kernel (see [`MIN_MEAN_BLOCKS`]).
+//! instructions, and short batches take the ymm kernel (see [`MIN_MEAN_BLOCKS`]).
 //! [`LaneKeys`] is round-major and 64-byte aligned, so lanes
 //! `4q..4q + 4` of one round are the aligned 64 bytes register `q` needs.
 
@@ -19,10 +19,12 @@ use crate::backend::LaneKeys;
 /// Lanes per kernel call.
 pub(crate) const LANES: usize = 32;
 
-/// Batches whose jobs average fewer blocks than this (1 KiB) run on the ymm
-/// kernel: on Zen 4 (512-bit VAES at half the ymm rate per instruction) the
+/// On CPUs that split 512-bit operations in two (Zen 4), batches whose jobs
+/// average fewer blocks than this (1 KiB) run on the ymm kernel: there the
 /// wider kernel's per-call costs outweigh its gain below about 1 KiB
-/// (BENCHMARKS.md, "Batch lane kernels").
+/// (BENCHMARKS.md section 11). On Intel's AVX-512 cores the zmm kernel
+/// measured faster than the ymm one at every length from 64 B (section 13),
+/// so they take it for every batch.
 pub(crate) const MIN_MEAN_BLOCKS: usize = 64;
 const REGS: usize = LANES / 4;
 

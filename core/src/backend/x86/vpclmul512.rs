@@ -18,15 +18,18 @@
 //! reduction, and per eight blocks two VBMI permutes that byte-reverse the
 //! blocks and pair their halves for Karatsuba, instead of two byte shuffles,
 //! two dword shuffles and two xors (the powers in a matching layout, made at
-//! key setup).
+//! key setup). On Intel, where every 512-bit shuffle issues on VPCLMULQDQ's
+//! port, they take [`wide_group_gfni`] instead: GFNI reverses each byte's
+//! bits on another port, which puts the blocks in GHASH's own bit order with
+//! no shuffle at all, and schoolbook products need no Karatsuba operand.
 
 use core::arch::x86_64::*;
 
 use super::pclmul::{bswap_mask, gmac_short_tail, mul_acc, reduce, tag_bits, tag_mask, SHORT_MAX};
-use super::{AesNi, Vpclmul512};
+use super::{AesNi, Gfni512, Vpclmul512, WideGhash};
 use zeroize::Zeroize;
 
-use crate::backend::{HPowers, RoundKeys, WidePowers, MAX_POWERS, WIDE_BLOCKS};
+use crate::backend::{Aligned64, HPowers, RoundKeys, WidePowers, MAX_POWERS, WIDE_BLOCKS};
 
 /// Key powers this kernel reads.
 pub(crate) const POWERS: usize = 64;
@@ -253,12 +256,14 @@ static LO_INDEX: [u8; 64] = pair_index::<8>();
 static HI_INDEX: [u8; 64] = pair_index::<0>();
 
 /// The key's wide powers: `H^(64 + k) = H^k * H^64` (independent multiplies,
-/// so key setup stays short), laid out as the wide loop reads them. Block `b`
-/// of a wide group is multiplied by `H^(WIDE_BLOCKS - b)`; the eight blocks
-/// `8q..8q + 8` are two registers `a` (blocks `8q + i`) and `b` (blocks
-/// `8q + 4 + i`), and entry `q` holds three zmm whose lane `i` is
-/// `[lo(Pa), lo(Pb)]`, `[hi(Pa), hi(Pb)]` and `[lo^hi(Pa), lo^hi(Pb)]`.
-pub(crate) fn wide_powers(_: Vpclmul512, powers: &HPowers) -> Box<WidePowers> {
+/// so key setup stays short), laid out as the `wide` loop reads them.
+/// Block `b` of a wide group is multiplied by `H^(WIDE_BLOCKS - b)`.
+/// [`WideGhash::Paired`]: the eight blocks `8q..8q + 8` are two registers `a`
+/// (blocks `8q + i`) and `b` (blocks `8q + 4 + i`), and entry `q` holds three
+/// zmm whose lane `i` is `[lo(Pa), lo(Pb)]`, `[hi(Pa), hi(Pb)]` and
+/// `[lo^hi(Pa), lo^hi(Pb)]`. [`WideGhash::Gfni`]: entry `b` is the power
+/// for block `b` in GHASH's own bit order ([`natural`]).
+pub(crate) fn wide_powers(_: Vpclmul512, wide: WideGhash, powers: &HPowers) -> WidePowers {
     // all[k - 1] = H^k.
     let mut all = [0u128; WIDE_BLOCKS];
     for (k, a) in all.iter_mut().enumerate().take(POWERS) {
@@ -267,23 +272,43 @@ pub(crate) fn wide_powers(_: Vpclmul512, powers: &HPowers) -> Box<WidePowers> {
     // SAFETY: the Vpclmul512 token proves VPCLMULQDQ and AVX-512F/BW; every
     // access is within `all` (WIDE_BLOCKS - POWERS is a multiple of 4).
     unsafe { extend_powers(&mut all) };
-    let mut w = Box::new([[0u64; 24]; WIDE_BLOCKS / 8]);
     let power = |b: usize| all[WIDE_BLOCKS - b - 1];
-    for (q, e) in w.iter_mut().enumerate() {
-        for i in 0..4 {
-            for (j, p) in [power(8 * q + i), power(8 * q + 4 + i)]
-                .into_iter()
-                .enumerate()
-            {
-                let (lo, hi) = (p as u64, (p >> 64) as u64);
-                e[2 * i + j] = lo;
-                e[8 + 2 * i + j] = hi;
-                e[16 + 2 * i + j] = lo ^ hi;
+    let w = match wide {
+        WideGhash::Gfni(t) => WidePowers::Gfni(
+            t,
+            Box::new(Aligned64(core::array::from_fn(|b| natural(power(b))))),
+        ),
+        WideGhash::Paired => {
+            let mut w = Box::new(Aligned64([[0u64; 24]; WIDE_BLOCKS / 8]));
+            for (q, e) in w.0.iter_mut().enumerate() {
+                for i in 0..4 {
+                    for (j, p) in [power(8 * q + i), power(8 * q + 4 + i)]
+                        .into_iter()
+                        .enumerate()
+                    {
+                        let (lo, hi) = (p as u64, (p >> 64) as u64);
+                        e[2 * i + j] = lo;
+                        e[8 + 2 * i + j] = hi;
+                        e[16 + 2 * i + j] = lo ^ hi;
+                    }
+                }
             }
+            WidePowers::Paired(w)
         }
-    }
+    };
     all.zeroize();
     w
+}
+
+/// The POLYVAL-domain power `p` of this module's keys (`H^k` in the
+/// byte-reversed representation, times `x`: RFC 8452 appendix A) as `H^k` in
+/// GHASH's own bit order: divided by `x` in POLYVAL's field (mod `x^128 +
+/// x^127 + x^126 + x^121 + 1`), the byte-reversed block, whose bit `127 - i`
+/// is the coefficient of `x^i`, so its bits reversed. Constant time: the
+/// reduction is applied by mask.
+fn natural(p: u128) -> u128 {
+    let odd = 0u128.wrapping_sub(p & 1);
+    ((p >> 1) ^ (odd & (0xE1 << 120))).reverse_bits()
 }
 
 const _: () = assert!(WIDE_BLOCKS > POWERS && (WIDE_BLOCKS - POWERS).is_multiple_of(4));
@@ -323,7 +348,7 @@ unsafe fn extend_powers(all: &mut [u128; WIDE_BLOCKS]) {
 
 /// Folds `8 * w.len()` blocks at `blocks` into `acc` with one reduction, eight
 /// blocks per step through [`Sums::mul8_paired`]; `w` is the tail of the key's
-/// [`WidePowers`] (its last entries hold the lowest powers). On Zen 4 the lane
+/// [`WidePowers::Paired`] (its last entries hold the lowest powers). On Zen 4 the lane
 /// fold and reduction cost about 30 cycles per group whatever its length, so
 /// long messages gain from long groups: 128 blocks 30.4 GB/s, 256 blocks 31.6 GB/s
 /// (BENCHMARKS.md section 10).
@@ -365,6 +390,117 @@ unsafe fn wide_group(w: &[[u64; 24]], acc: __m128i, blocks: *const u8) -> __m128
     reduce(s.fold())
 }
 
+/// GFNI's affine matrix that reverses the bits of each byte.
+const BIT_REVERSE: i64 = 0x8040_2010_0804_0201_u64 as i64;
+
+/// `x` with each byte's bits reversed: raw GHASH blocks (bit 7 of byte 0 the
+/// coefficient of `x^0`) become polynomials in natural order (bit `i` of the
+/// little-endian 128-bit lane the coefficient of `x^i`). An involution.
+#[inline]
+#[target_feature(enable = "gfni,avx512f")]
+fn reverse_byte_bits(x: __m512i) -> __m512i {
+    _mm512_gf2p8affine_epi64_epi8::<0>(x, _mm512_set1_epi64(BIT_REVERSE))
+}
+
+/// The byte-reversed accumulator of the other kernels in GHASH's own bit
+/// order and back (an involution: the byte reversal and the bit reversal
+/// of each byte commute).
+#[inline]
+#[target_feature(enable = "gfni,avx512f,ssse3")]
+fn natural_acc(acc: __m128i) -> __m128i {
+    // SAFETY: SSE2, all `bswap_mask` needs, is among this function's features.
+    let bswap = unsafe { bswap_mask() };
+    _mm_gf2p8affine_epi64_epi8::<0>(_mm_shuffle_epi8(acc, bswap), _mm_set1_epi64x(BIT_REVERSE))
+}
+
+/// Reduces `lo + mid x^64 + hi x^128` (natural bit order) modulo GHASH's
+/// `x^128 + x^7 + x^2 + x + 1`: `x^128 = x^7 + x^2 + x + 1` (0x87), folded
+/// twice, the high qword first (its product reaches past `x^128`).
+#[inline]
+#[target_feature(enable = "pclmulqdq,sse2")]
+fn reduce_natural(t: [__m128i; 3]) -> __m128i {
+    let lo = _mm_xor_si128(t[0], _mm_slli_si128::<8>(t[1]));
+    let hi = _mm_xor_si128(t[2], _mm_srli_si128::<8>(t[1]));
+    let r = _mm_set_epi64x(0, 0x87);
+    // hi.hi x^192 = (hi.hi * 0x87) x^64: its low qword lands at x^64, its
+    // (7-bit) high qword at x^128, which joins hi.lo.
+    let q1 = _mm_clmulepi64_si128::<0x01>(hi, r);
+    let q0 = _mm_clmulepi64_si128::<0x00>(_mm_xor_si128(hi, _mm_srli_si128::<8>(q1)), r);
+    _mm_xor_si128(_mm_xor_si128(lo, _mm_slli_si128::<8>(q1)), q0)
+}
+
+/// Folds `w.len()` (a multiple of eight) blocks at `blocks` into `acc` with
+/// one reduction, in GHASH's own bit order: each block's bits reversed by
+/// GFNI (port 0 on Intel), multiplied schoolbook by its power from `w` (four
+/// VPCLMULQDQ per register and no shuffle: on Intel both the byte permutes
+/// and the Karatsuba operand's shuffle would take VPCLMULQDQ's port 5);
+/// `acc` in and out in the byte-reversed domain of the other kernels.
+/// # Safety
+/// GFNI, VPCLMULQDQ, PCLMULQDQ, AVX-512F/BW and AVX2 must be present; `w`
+/// must not be empty and `blocks` must be readable for `16 * w.len()` bytes.
+#[inline]
+#[target_feature(enable = "gfni,vpclmulqdq,pclmulqdq,avx512f,avx512bw,avx2,avx,ssse3")]
+unsafe fn wide_group_gfni(w: &[u128], acc: __m128i, blocks: *const u8) -> __m128i {
+    // Opaque, as in `wide_group`: keeps the power loads in the loop.
+    let w = core::hint::black_box(w);
+    let h = w.as_ptr();
+    let load = |j: usize| reverse_byte_bits(_mm512_loadu_si512(blocks.add(16 * j).cast()));
+    let power = |j: usize| _mm512_loadu_si512(h.add(j).cast());
+    let (mut lo, mut mid, mut hi) = (
+        _mm512_setzero_si512(),
+        _mm512_setzero_si512(),
+        _mm512_setzero_si512(),
+    );
+    let mut mul8 = |x: __m512i, y: __m512i, j: usize| {
+        let (hx, hy) = (power(j), power(j + 4));
+        lo = xor3(
+            lo,
+            _mm512_clmulepi64_epi128::<0x00>(x, hx),
+            _mm512_clmulepi64_epi128::<0x00>(y, hy),
+        );
+        hi = xor3(
+            hi,
+            _mm512_clmulepi64_epi128::<0x11>(x, hx),
+            _mm512_clmulepi64_epi128::<0x11>(y, hy),
+        );
+        mid = xor3(
+            mid,
+            _mm512_clmulepi64_epi128::<0x01>(x, hx),
+            _mm512_clmulepi64_epi128::<0x10>(x, hx),
+        );
+        mid = xor3(
+            mid,
+            _mm512_clmulepi64_epi128::<0x01>(y, hy),
+            _mm512_clmulepi64_epi128::<0x10>(y, hy),
+        );
+    };
+    // As in `group`: the registers the accumulator joins go last.
+    for j in (8..w.len()).step_by(8) {
+        mul8(load(j), load(j + 4), j);
+    }
+    let first = _mm512_xor_si512(load(0), _mm512_zextsi128_si512(natural_acc(acc)));
+    mul8(first, load(4), 0);
+    natural_acc(reduce_natural([fold(lo), fold(mid), fold(hi)]))
+}
+
+/// `acc` after GHASH of the `steps` eight-block steps at `blocks`, one
+/// reduction, through the wide loop `wide` holds the powers for.
+/// # Safety
+/// As [`wide_group`]; `1 <= steps <= WIDE_BLOCKS / 8` and `blocks` readable
+/// for `128 * steps` bytes.
+#[inline]
+#[target_feature(enable = "vpclmulqdq,pclmulqdq,avx512f,avx512bw,avx512vbmi,avx2,avx,ssse3")]
+unsafe fn wide_steps(wide: &WidePowers, acc: __m128i, blocks: *const u8, steps: usize) -> __m128i {
+    match wide {
+        WidePowers::Paired(w) => wide_group(&w.0[w.0.len() - steps..], acc, blocks),
+        // SAFETY: the token held with the powers proves GFNI (the rest this
+        // function's caller proved); the last `8 * steps` powers, one per block.
+        WidePowers::Gfni(Gfni512(..), w) => unsafe {
+            wide_group_gfni(&w.0[WIDE_BLOCKS - 8 * steps..], acc, blocks)
+        },
+    }
+}
+
 /// `acc` after GHASH of `blocks`: wide groups of `WIDE_BLOCKS`, then the rest's
 /// multiple of eight blocks as one shorter wide group, then 64-block groups
 /// (all of it 64-block groups where the key has no wide powers).
@@ -375,16 +511,16 @@ unsafe fn wide_group(w: &[[u64; 24]], acc: __m128i, blocks: *const u8) -> __m128
 #[target_feature(enable = "vpclmulqdq,pclmulqdq,avx512f,avx512bw,avx512vbmi,avx2,avx,ssse3")]
 unsafe fn hash(powers: &HPowers, mut acc: __m128i, blocks: &[u8]) -> __m128i {
     let mut rest = blocks;
-    if let Some(w) = powers.2.as_deref() {
+    if let Some(w) = powers.2.as_ref() {
         let mut wide = blocks.chunks_exact(16 * WIDE_BLOCKS);
         for chunk in &mut wide {
-            acc = wide_group(w, acc, chunk.as_ptr());
+            acc = wide_steps(w, acc, chunk.as_ptr(), WIDE_BLOCKS / 8);
         }
         rest = wide.remainder();
-        let pairs = rest.len() / 128;
-        if pairs > 0 {
-            acc = wide_group(&w[w.len() - pairs..], acc, rest.as_ptr());
-            rest = &rest[128 * pairs..];
+        let steps = rest.len() / 128;
+        if steps > 0 {
+            acc = wide_steps(w, acc, rest.as_ptr(), steps);
+            rest = &rest[128 * steps..];
         }
     }
     for chunk in rest.chunks(16 * POWERS) {
