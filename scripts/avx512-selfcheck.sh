@@ -7,10 +7,13 @@
 #      tier and the reference crates (SMBSIGN_TEST_TIERS);
 #   2. the backend-differential fuzzer for SMBSIGN_FUZZ_SECONDS (default 60;
 #      0 skips it);
-#   3. the figures BENCHMARKS.md "AVX-512 GMAC" records: VPCLMULQDQ and VAES
-#      throughput per register width (benches/c/simd_throughput.c), then the
-#      criterion GMAC groups (every tier, OpenSSL 3.6 built from source, GnuTLS,
-#      RustCrypto; C ABI at 64 and 256 bytes; PDUs; batches) and their ratios.
+#   3. the figures BENCHMARKS.md sections 10-13 record: VPCLMULQDQ and VAES
+#      throughput per register width (benches/c/simd_throughput.c); one-shot
+#      GMAC per tier and zmm GHASH loop (gmac_long) and through the C ABI
+#      (ffi_overhead) against OpenSSL and GnuTLS; CMAC and HMAC batches
+#      against intel-ipsec-mb (batch_lanes); then the criterion GMAC groups
+#      (every tier, OpenSSL 3.6 built from source, GnuTLS, RustCrypto; C ABI at
+#      64 and 256 bytes; PDUs; batches) and their ratios.
 # Usage: bash scripts/avx512-selfcheck.sh [--no-bench]
 # Prints the CPU, date and load with the figures. Exit status: 0 when every
 # check passed, 1 when one failed, 2 when the CPU lacks the features.
@@ -73,8 +76,14 @@ if [ "$bench" -eq 1 ]; then
     echo "== 3. GHASH loop model (benches/c/ghash_loop_model.c)"
     gcc -O2 -mavx512f -mavx512bw -mavx512vbmi -mvpclmulqdq -mpclmul -mavx2 \
         benches/c/ghash_loop_model.c -o target/ghash_loop_model && target/ghash_loop_model
-    echo "== 3. one-shot GMAC per tier vs OpenSSL, fastest of 300 (load: $(cat /proc/loadavg))"
-    cargo run -q --release -p smbsign-benches --features peers --example gmac_long -- 300
+    apt_ensure libipsec-mb-dev libgnutls28-dev || exit 1
+    cargo build -q --release -p smbsign-benches --features peers --examples || exit 1
+    echo "== 3. one-shot GMAC per tier and zmm GHASH loop vs OpenSSL, fastest of 300 (load: $(cat /proc/loadavg))"
+    target/release/examples/gmac_long 300
+    echo "== 3. C ABI per call vs GnuTLS (load: $(cat /proc/loadavg))"
+    target/release/examples/ffi_overhead 300
+    echo "== 3. CMAC and HMAC batches vs intel-ipsec-mb, fastest of 600 (load: $(cat /proc/loadavg))"
+    BATCH_LENS=256,1024,4096,16384 target/release/examples/batch_lanes all 600
     echo "== 3. GMAC against peers (criterion; load: $(cat /proc/loadavg))"
     bash scripts/bench-peers.sh 'aes-gmac' 2>&1 | grep -vE '^(Benchmarking|Warning|Found|  [0-9]+ \()' |
         grep -vE '^\s*$'

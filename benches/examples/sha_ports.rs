@@ -62,10 +62,12 @@ mod probe {
             let mut x = 0u64;
             for _ in 0..TURNS {
                 // SAFETY: register arithmetic only.
+                // Adds of a register: Golden Cove and later fold chains of
+                // immediate adds at rename.
                 unsafe {
-                    asm!("add {0}, 1", "add {0}, 1", "add {0}, 1", "add {0}, 1",
-                         "add {0}, 1", "add {0}, 1", "add {0}, 1", "add {0}, 1",
-                         inout(reg) x, options(nomem, nostack));
+                    asm!("add {0}, {1}", "add {0}, {1}", "add {0}, {1}", "add {0}, {1}",
+                         "add {0}, {1}", "add {0}, {1}", "add {0}, {1}", "add {0}, {1}",
+                         inout(reg) x, in(reg) 3u64, options(nomem, nostack));
                 }
             }
             std::hint::black_box(x);

@@ -4,7 +4,8 @@
 //! scatter-gather pieces at every boundary, and random incremental update chunking;
 //! short GMAC messages (the fused kernels, whose partial last block is read by
 //! a masked load on the avx512 tier) at every offset, and GMAC of every length
-//! 0..=1100 ending or starting at an unmapped page (no read outside the message).
+//! 0..=1100 ending or starting at an unmapped page (no read outside the message),
+//! and long GMAC messages at every offset within a cache line.
 
 mod common;
 
@@ -112,6 +113,40 @@ fn gmac_around_group_boundaries_all_backends() {
                 len - 64,
                 b.tier()
             );
+        }
+    }
+}
+
+/// GMAC of messages of two wide groups and more, starting at every offset
+/// within a cache line (the zmm tier hashes the blocks up to a line's start
+/// first where whole blocks reach it), one part and header + body.
+#[test]
+fn gmac_long_messages_at_every_line_offset_all_backends() {
+    let key: [u8; 16] = bytes(53, 16).try_into().unwrap();
+    let nonce: [u8; 12] = bytes(54, 12).try_into().unwrap();
+    let data = bytes(55, 12288 + 200);
+    let keys: Vec<_> = backends()
+        .into_iter()
+        .map(|b| (b, gmac::Key::with_backend(&key, b)))
+        .collect();
+    let base = data.as_ptr().align_offset(64);
+    for len in [8192, 8192 + 16, 8192 + 100, 12288 + 48]
+        .into_iter()
+        .filter(|&l| l <= max_len(12288 + 48))
+    {
+        for off in 0..64 {
+            let msg = &data[base + off..base + off + len];
+            let want = ref_gmac(&key, &nonce, msg);
+            for (b, g) in &keys {
+                let name = b.aes_gmac_name();
+                assert_eq!(g.mac(&nonce, msg), want, "len {len} offset {off} {name}");
+                let parts = [&msg[..64], &msg[64..]];
+                assert_eq!(
+                    g.mac_vectored(&nonce, &parts),
+                    want,
+                    "64+ len {len} offset {off} {name}"
+                );
+            }
         }
     }
 }

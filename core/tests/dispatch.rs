@@ -210,7 +210,11 @@ fn cpu_field(name: &str) -> Option<String> {
 #[test]
 fn ghash_variants_reach_both_zmm_loops() {
     for b in Backend::available() {
-        let names: Vec<&str> = b.ghash_variants().iter().map(Backend::aes_gmac_name).collect();
+        let names: Vec<&str> = b
+            .ghash_variants()
+            .iter()
+            .map(Backend::aes_gmac_name)
+            .collect();
         println!("{:?}: {names:?}", b.tier());
         assert_eq!(names[0], b.aes_gmac_name());
         if b.tier() != Tier::Avx512 {
