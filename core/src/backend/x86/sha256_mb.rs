@@ -134,7 +134,104 @@ pub(crate) mod zmm {
     const N: usize = LANES;
     type V = __m512i;
 
-    state_transpose!(N, _mm512_loadu_si512, _mm512_storeu_si512);
+    /// Source element (0..16 the first register, 16..32 the second) of
+    /// output position `p` of the `vpermt2d` stage `stage`, for its outputs
+    /// of kind `h` (0 or 1).
+    ///
+    /// The sixteen lanes' states (rows: register `i` holds lanes 2i and
+    /// 2i + 1, eight words each) become eight word registers (word `w` of
+    /// every lane) in three stages of eight two-register permutes (0-2),
+    /// each halving the lanes a register holds words of; stages 3-5 undo
+    /// them. Layouts: rows `8e + w`; after stage 0 (lane group of 4, word
+    /// half `h`) `4j + x` for word `4h + x`; after stage 1 (lane group of 8,
+    /// word pair `q` of half `h`) `2j + y` for word `4h + 2q + y`; words:
+    /// lane `L`.
+    const fn source(stage: usize, h: usize, p: usize) -> usize {
+        match stage {
+            0 => (p / 4 >= 2) as usize * 16 + 8 * ((p / 4) & 1) + 4 * h + p % 4,
+            1 => (p / 2 >= 4) as usize * 16 + 4 * ((p / 2) & 3) + 2 * h + p % 2,
+            2 => (p >= 8) as usize * 16 + 2 * (p & 7) + h,
+            3 => (p % 2) * 16 + 8 * h + p / 2,
+            4 => (p % 4 / 2) * 16 + 2 * (4 * h + p / 4) + p % 2,
+            _ => (p % 8 / 4) * 16 + 4 * (2 * h + p / 8) + p % 4,
+        }
+    }
+
+    /// The index vectors of stage `stage` (see [`source`]), per kind.
+    const fn stage(stage: usize) -> [[u32; 16]; 2] {
+        let mut idx = [[0u32; 16]; 2];
+        let mut h = 0;
+        while h < 2 {
+            let mut p = 0;
+            while p < 16 {
+                idx[h][p] = source(stage, h, p) as u32;
+                p += 1;
+            }
+            h += 1;
+        }
+        idx
+    }
+
+    static LOAD1: [[u32; 16]; 2] = stage(0);
+    static LOAD2: [[u32; 16]; 2] = stage(1);
+    static LOAD3: [[u32; 16]; 2] = stage(2);
+    static STORE3: [[u32; 16]; 2] = stage(3);
+    static STORE2: [[u32; 16]; 2] = stage(4);
+    static STORE1: [[u32; 16]; 2] = stage(5);
+
+    /// `out[2k + h] = permute(x[2k], IDX[h], x[2k + 1])`, when `pairs` lists
+    /// the input pairs as (first, second) register indices.
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    fn permute_stage(x: &[V; 8], idx: &[[u32; 16]; 2], pairs: [(usize, usize); 4]) -> [V; 8] {
+        // SAFETY: `idx` rows are 64 bytes, read unaligned.
+        let i = idx.map(|r| unsafe { _mm512_loadu_si512(r.as_ptr().cast()) });
+        core::array::from_fn(|o| {
+            let (a, b) = pairs[o / 2];
+            _mm512_permutex2var_epi32(x[a], i[o % 2], x[b])
+        })
+    }
+
+    /// The lanes' states as word registers (`s[w]` holds word `w` of every lane).
+    /// # Safety
+    /// The CPU must support AVX-512F.
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn load_state(state: &[[u32; 8]; N]) -> [V; 8] {
+        let p: *const V = state.as_ptr().cast();
+        let rows: [V; 8] = core::array::from_fn(|i| _mm512_loadu_si512(p.add(i).cast()));
+        // Stage 1: rows 2k, 2k + 1 (lanes 4k..4k + 4) -> words 0..4, 4..8.
+        let s1 = permute_stage(&rows, &LOAD1, [(0, 1), (2, 3), (4, 5), (6, 7)]);
+        // Stage 2: lane groups 2m, 2m + 1 of one half (s1[4m + h], s1[4m + 2 + h]).
+        let s2 = permute_stage(&s1, &LOAD2, [(0, 2), (1, 3), (4, 6), (5, 7)]);
+        // s2[4m + 2h + q]: lanes 8m..8m + 8, words 4h + 2q, + 1.
+        // Stage 3: lanes 0..8 with 8..16 of one word pair -> words 4h + 2q + y.
+        let s3 = permute_stage(&s2, &LOAD3, [(0, 4), (1, 5), (2, 6), (3, 7)]);
+        // s3[2 * (2h + q) + y] = word 4h + 2q + y.
+        s3
+    }
+
+    /// Stores word registers back as the lanes' states (the inverse of [`load_state`]).
+    /// # Safety
+    /// The CPU must support AVX-512F.
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn store_state(state: &mut [[u32; 8]; N], s: &[V; 8]) {
+        // Stage 3 inverse: words 4h + 2q, + 1 -> lanes 8m..8m + 8 (m = 0, 1).
+        let u = permute_stage(s, &STORE3, [(0, 1), (2, 3), (4, 5), (6, 7)]);
+        // u[2 * (2h + q) + m]; back to the load's s2[4m + 2h + q] order.
+        let u = [u[0], u[2], u[4], u[6], u[1], u[3], u[5], u[7]];
+        // Stage 2 inverse: word pairs q = 0, 1 of half h -> lane groups 2m + t.
+        let v = permute_stage(&u, &STORE2, [(0, 1), (2, 3), (4, 5), (6, 7)]);
+        // v[2 * (2m + h) + t] = lane group 2m + t, half h; rows want group k's halves paired.
+        let v = [v[0], v[2], v[1], v[3], v[4], v[6], v[5], v[7]];
+        // Stage 1 inverse: halves 0, 1 of lane group k -> rows 2k + u.
+        let rows = permute_stage(&v, &STORE1, [(0, 1), (2, 3), (4, 5), (6, 7)]);
+        let p: *mut V = state.as_mut_ptr().cast();
+        for (i, r) in rows.iter().enumerate() {
+            _mm512_storeu_si512(p.add(i).cast(), *r);
+        }
+    }
 
     #[inline]
     #[target_feature(enable = "avx512f")]
