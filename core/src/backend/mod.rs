@@ -182,17 +182,13 @@ pub(crate) enum ShortGmac {
     Generic,
     #[cfg(target_arch = "x86_64")]
     Fused(x86::AesNi, x86::Pclmul),
-    /// Any length, in one part or two, on zmm (`x86::vpclmul512::gmac`).
+    /// Any length, in one part or two, on zmm (`x86::vpclmul512::gmac`);
+    /// one-part messages up to the `usize` bytes take the xmm fused kernel
+    /// with a masked partial block (`x86::vpclmul512::gmac_short`), where it
+    /// measured faster (the rule: `x86::zmm_gmac_xmm_max`).
     #[cfg(target_arch = "x86_64")]
-    FusedZmm(x86::AesNi, x86::Vpclmul512),
+    FusedZmm(x86::AesNi, x86::Vpclmul512, usize),
 }
-
-/// One-part messages up to this length take the xmm fused GMAC on the zmm
-/// tier (its partial last block by a masked load): measured faster than the
-/// zmm kernel up to 48 bytes, slower from 63 (BENCHMARKS.md, "AVX-512 GMAC",
-/// partial last blocks).
-#[cfg(target_arch = "x86_64")]
-const ZMM_GMAC_MIN: usize = 48;
 
 /// Multi-buffer AES (CBC-MAC chains of independent messages, one key per lane).
 #[derive(Clone, Copy, Debug)]
@@ -564,22 +560,29 @@ impl Backend {
         }
     }
 
-    /// AES-GMAC of a short message in one fused pass (the tag's bytes as a
-    /// little-endian `u128`), when this backend has a fused kernel and the
-    /// message is short enough; `None` otherwise.
+    /// AES-GMAC of `a || b` (one part, or two with `a` whole blocks) in one
+    /// fused xmm pass (the tag's bytes as a little-endian `u128`), when this
+    /// backend has the fused kernel and the message is at most 512 bytes;
+    /// `None` otherwise.
     #[inline]
     #[cfg_attr(not(target_arch = "x86_64"), allow(unused_variables))]
-    pub(crate) fn gmac_short(
+    pub(crate) fn gmac_fused(
         &self,
         rk: &RoundKeys,
         powers: &HPowers,
         nonce: &[u8; 12],
-        msg: &[u8],
+        a: &[u8],
+        b: &[u8],
     ) -> Option<u128> {
         match self.short_gmac {
             #[cfg(target_arch = "x86_64")]
-            ShortGmac::Fused(a, p) if msg.len() <= x86::pclmul::SHORT_MAX => {
-                Some(x86::pclmul::gmac_short((a, p), rk, powers, nonce, msg))
+            ShortGmac::Fused(t, p)
+                if a.len() + b.len() <= x86::pclmul::FUSED_MAX
+                    && (a.len().is_multiple_of(16) || b.is_empty()) =>
+            {
+                // One part is taken as the second (any length).
+                let (a, b) = if b.is_empty() { (&[][..], a) } else { (a, b) };
+                Some(x86::pclmul::gmac_fused((t, p), rk, powers, nonce, a, b))
             }
             _ => None,
         }
@@ -598,13 +601,12 @@ impl Backend {
         b: &[u8],
     ) -> Option<u128> {
         match self.short_gmac {
-            // Up to 48 bytes the xmm kernel measured faster (BENCHMARKS.md, "AVX-512 GMAC").
             #[cfg(target_arch = "x86_64")]
-            ShortGmac::FusedZmm(t, p) if b.is_empty() && a.len() <= ZMM_GMAC_MIN => {
+            ShortGmac::FusedZmm(t, p, xmm_max) if b.is_empty() && a.len() <= xmm_max => {
                 Some(x86::vpclmul512::gmac_short((t, p), rk, powers, nonce, a))
             }
             #[cfg(target_arch = "x86_64")]
-            ShortGmac::FusedZmm(t, p) if a.len().is_multiple_of(16) || b.is_empty() => {
+            ShortGmac::FusedZmm(t, p, _) if a.len().is_multiple_of(16) || b.is_empty() => {
                 // One part is taken as the second (any length).
                 let (a, b) = if b.is_empty() { (&[][..], a) } else { (a, b) };
                 Some(x86::vpclmul512::gmac((t, p), rk, powers, nonce, a, b))

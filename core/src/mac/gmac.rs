@@ -23,10 +23,6 @@ pub const NONCE_LEN: usize = 12;
 /// their padding and length block (one reduction for the whole message).
 const ONE_CALL_MAX: usize = 512;
 
-/// Two-part messages up to this length are joined on the stack for [`Key::mac`]
-/// (the fused short-message kernels take up to 112 bytes).
-const SHORT_COPY: usize = 112;
-
 /// An AES-128-GMAC key: round keys and the powers of the hash key the active
 /// GHASH kernel aggregates over, computed once. Zeroized on drop.
 #[derive(Clone)]
@@ -127,8 +123,8 @@ impl Key {
 
     /// The GMAC of `a || b` (an SMB header copy and the PDU body, or a message
     /// and nothing), its bytes as a little-endian `u128`: the zmm tier's fused
-    /// kernel at any length; elsewhere the fused kernel for short messages, one
-    /// kernel call up to [`ONE_CALL_MAX`] bytes, streaming beyond. A `u128`
+    /// kernel at any length; elsewhere up to [`ONE_CALL_MAX`] bytes the fused
+    /// xmm kernel (x86) or one GHASH kernel call, streaming beyond. A `u128`
     /// comes back in two registers where a `[u8; 16]` would come back through
     /// the caller's stack (the kernels return it the same way): one store and
     /// reload less per MAC, which a C caller pays in full.
@@ -146,22 +142,8 @@ impl Key {
             st.update(b);
             return u128::from_le_bytes(st.finalize());
         }
-        if len <= SHORT_COPY {
-            // The fused kernels read one contiguous message.
-            // (Joined only when there are two parts: one-part callers pay no copy.)
-            let joined: [u8; SHORT_COPY];
-            let msg = if b.is_empty() {
-                a
-            } else {
-                let mut j = [0u8; SHORT_COPY];
-                j[..a.len()].copy_from_slice(a);
-                j[a.len()..len].copy_from_slice(b);
-                joined = j;
-                &joined[..len]
-            };
-            if let Some(tag) = self.backend.gmac_short(&self.rk, &self.powers, nonce, msg) {
-                return tag;
-            }
+        if let Some(tag) = self.backend.gmac_fused(&self.rk, &self.powers, nonce, a, b) {
+            return tag;
         }
         let mask = self.tag_mask(nonce);
         // The common SMB header-only case gets a small buffer to clear.

@@ -130,6 +130,20 @@ fn wide_ghash() -> WideGhash {
     }
 }
 
+/// The longest one-part message the zmm tier's GMAC gives to the xmm fused
+/// kernel (partial last block by a masked load) rather than the zmm one. On
+/// Zen 4 the xmm kernel measured faster up to 48 bytes and slower from 63
+/// (BENCHMARKS.md section 10); on Intel's AVX-512 cores faster at every
+/// length it takes (112 bytes: section 13), the zmm kernel's lane fold and
+/// masked loads costing more there than the xmm kernel's seven multiplies.
+fn zmm_gmac_xmm_max() -> usize {
+    if intel() {
+        pclmul::SHORT_MAX
+    } else {
+        48
+    }
+}
+
 /// Whether this CPU executes 512-bit operations as two 256-bit halves: AMD
 /// family 19h (Zen 4; its Zen 3 members have no AVX-512). Zen 5 server and
 /// desktop parts (family 1Ah) and Intel's AVX-512 cores run most zmm integer
@@ -190,7 +204,7 @@ pub(crate) fn backend(tier: Tier) -> Option<Backend> {
         ghash,
         sha256,
         short_gmac: match ghash {
-            Ghash::Vpclmul512(p, _) => ShortGmac::FusedZmm(aes, p),
+            Ghash::Vpclmul512(p, _) => ShortGmac::FusedZmm(aes, p, zmm_gmac_xmm_max()),
             _ => ShortGmac::Fused(aes, pclmul),
         },
         aes_lanes,

@@ -92,8 +92,13 @@ pub(crate) fn ghash_blocks(_: Pclmul, powers: &HPowers, acc: &mut u128, blocks: 
     unsafe { ghash_pclmul(powers, acc, blocks) }
 }
 
-/// The longest message [`gmac_short`] takes: 7 blocks, plus the length block, is 8 powers.
+/// The longest one-part message [`gmac_short_tail`] takes: 7 blocks, plus
+/// the length block, is one reduction of 8 powers.
 pub(crate) const SHORT_MAX: usize = 16 * (POWERS - 1);
+
+/// The most bytes [`gmac_fused`] takes (both parts): the one-call size of
+/// `gmac::Key` (longer messages stream).
+pub(crate) const FUSED_MAX: usize = 512;
 
 /// The GMAC tag mask `E_K(nonce || 0^31 || 1)`, for the fused kernels.
 /// # Safety
@@ -114,21 +119,11 @@ pub(super) unsafe fn tag_mask(rk: &RoundKeys, nonce: &[u8; 12]) -> __m128i {
     _mm_aesenclast_si128(x, _mm_loadu_si128(rk[10].as_ptr().cast()))
 }
 
-/// # Safety
-/// AES-NI, PCLMULQDQ, SSE2 and SSSE3 must be present; `msg.len() <= SHORT_MAX`;
-/// `powers` must hold at least `POWERS` powers.
-#[target_feature(enable = "aes,pclmulqdq,sse2,ssse3")]
-unsafe fn gmac_short_impl(rk: &RoundKeys, powers: &HPowers, nonce: &[u8; 12], msg: &[u8]) -> u128 {
-    gmac_short_tail(rk, powers, nonce, msg, |tail| {
-        let mut last = [0u8; 16];
-        last[..tail.len()].copy_from_slice(tail);
-        _mm_loadu_si128(last.as_ptr().cast())
-    })
-}
-
-/// The fused short GMAC of `msg`, whose partial last block (the bytes past
-/// the whole blocks, if any) `load_tail` reads zero-padded into a register:
-/// by a copy here, by a masked load where AVX-512 has one.
+/// The fused GMAC of a one-part message of at most [`SHORT_MAX`] bytes (one
+/// reduction), whose partial last block (the bytes past the whole blocks, if
+/// any) `load_tail` reads zero-padded into a register: by a copy here, by a
+/// masked load where AVX-512 has one. Kept apart from [`gmac_fused_tail`]:
+/// sharing its body cost short messages a fifth (BENCHMARKS.md section 13).
 /// # Safety
 /// AES-NI, PCLMULQDQ, SSE2 and SSSE3 must be present; `msg.len() <= SHORT_MAX`;
 /// `powers` must hold at least `POWERS` powers.
@@ -167,6 +162,138 @@ pub(super) unsafe fn gmac_short_tail(
     tag_bits(_mm_xor_si128(_mm_shuffle_epi8(acc, bswap), mask))
 }
 
+/// `msg`'s partial last block `tail` (its last `tail.len()` < 16 bytes)
+/// zero-padded in a register. From 16 bytes on, by a load of the message's
+/// last 16 bytes shifted down with a byte shuffle (a copy through the stack
+/// would stall the load on store forwarding: 113-B messages 8 ns slower,
+/// BENCHMARKS.md section 13); shorter messages by a copy.
+/// # Safety
+/// SSSE3 must be present; `tail` must be the end of `msg`.
+#[inline]
+#[target_feature(enable = "sse2,ssse3")]
+unsafe fn load_tail(msg: &[u8], tail: &[u8]) -> __m128i {
+    // SHIFT[16 - r..32 - r] moves bytes 16 - r..16 to 0..r and zeroes the rest.
+    static SHIFT: [u8; 32] = {
+        let mut t = [0x80u8; 32];
+        let mut i = 0;
+        while i < 16 {
+            t[i] = i as u8;
+            i += 1;
+        }
+        t
+    };
+    let r = tail.len();
+    if msg.len() >= 16 {
+        let last = _mm_loadu_si128(msg.as_ptr().add(msg.len() - 16).cast());
+        _mm_shuffle_epi8(last, _mm_loadu_si128(SHIFT.as_ptr().add(16 - r).cast()))
+    } else {
+        let mut last = [0u8; 16];
+        last[..r].copy_from_slice(tail);
+        _mm_loadu_si128(last.as_ptr().cast())
+    }
+}
+
+/// # Safety
+/// AES-NI, PCLMULQDQ, SSE2 and SSSE3 must be present; `msg.len() <= SHORT_MAX`;
+/// `powers` must hold at least `POWERS` powers.
+#[target_feature(enable = "aes,pclmulqdq,sse2,ssse3")]
+unsafe fn gmac_short_impl(rk: &RoundKeys, powers: &HPowers, nonce: &[u8; 12], msg: &[u8]) -> u128 {
+    gmac_short_tail(rk, powers, nonce, msg, |tail| load_tail(msg, tail))
+}
+
+/// # Safety
+/// AES-NI, PCLMULQDQ, SSE2 and SSSE3 must be present; `a.len()` is a
+/// multiple of 16; `powers` must hold at least `POWERS` powers.
+#[target_feature(enable = "aes,pclmulqdq,sse2,ssse3")]
+unsafe fn gmac_fused_impl(
+    rk: &RoundKeys,
+    powers: &HPowers,
+    nonce: &[u8; 12],
+    a: &[u8],
+    b: &[u8],
+) -> u128 {
+    gmac_fused_tail(rk, powers, nonce, a, b, |tail| load_tail(b, tail))
+}
+
+/// The fused GMAC of `a || b` (`a` whole blocks), whose partial last block
+/// (the bytes of `b` past its whole blocks, if any) `load_tail` reads
+/// zero-padded into a register: by a copy here, by a masked load where
+/// AVX-512 has one. Groups of eight blocks, each reduced once; the
+/// accumulator joins a group's first block, and the length block joins the
+/// last group where it has room (else it follows alone).
+/// # Safety
+/// AES-NI, PCLMULQDQ, SSE2 and SSSE3 must be present; `a.len()` is a
+/// multiple of 16; `powers` must hold at least `POWERS` powers.
+#[inline]
+#[target_feature(enable = "aes,pclmulqdq,sse2,ssse3")]
+pub(super) unsafe fn gmac_fused_tail(
+    rk: &RoundKeys,
+    powers: &HPowers,
+    nonce: &[u8; 12],
+    a: &[u8],
+    b: &[u8],
+    load_tail: impl FnOnce(&[u8]) -> __m128i,
+) -> u128 {
+    // The tag mask first: independent of GHASH, so the CPU overlaps its ten
+    // dependent rounds with the multiplications below.
+    let mask = tag_mask(rk, nonce);
+    let bswap = bswap_mask();
+    let (na, nb, rem) = (a.len() / 16, b.len() / 16, b.len() % 16);
+    let data = na + nb + usize::from(rem > 0);
+    // [bitlen]_64 || 0^64 read big-endian is bitlen in the high half.
+    let lenblock = _mm_set_epi64x(((a.len() + b.len()) as u64 * 8) as i64, 0);
+    let mut t = [_mm_setzero_si128(); 3];
+    let tail = if rem > 0 {
+        load_tail(&b[16 * nb..])
+    } else {
+        _mm_setzero_si128()
+    };
+    // Data block `j` of `a || b`, byte-reversed.
+    let block = |j: usize| {
+        let x = if j < na {
+            _mm_loadu_si128(a.as_ptr().add(16 * j).cast())
+        } else if j < na + nb {
+            _mm_loadu_si128(b.as_ptr().add(16 * (j - na)).cast())
+        } else {
+            tail
+        };
+        _mm_shuffle_epi8(x, bswap)
+    };
+    // `n` blocks from `j` times H^top..H^(top - n + 1), the accumulator
+    // joining the first.
+    let group = |acc: __m128i, j: usize, n: usize, top: usize, t: &mut [__m128i; 3]| {
+        let h = powers.0.as_ptr().add(MAX_POWERS - top);
+        for i in 0..n {
+            let x = if i == 0 {
+                _mm_xor_si128(block(j), acc)
+            } else {
+                block(j + i)
+            };
+            mul_acc(x, _mm_loadu_si128(h.add(i).cast()), t);
+        }
+    };
+    let mut acc = _mm_setzero_si128();
+    let mut j = 0;
+    while data - j >= POWERS {
+        let mut g = [_mm_setzero_si128(); 3];
+        group(acc, j, POWERS, POWERS, &mut g);
+        acc = reduce(g);
+        j += POWERS;
+    }
+    // The rest (at most POWERS - 1 blocks, H^n..H^2) and the length block
+    // (H^1), one reduction; with no rest the accumulator joins the length block.
+    let n = data - j + 1;
+    let h1 = _mm_loadu_si128(powers.0.as_ptr().add(MAX_POWERS - 1).cast());
+    if n == 1 {
+        mul_acc(_mm_xor_si128(lenblock, acc), h1, &mut t);
+    } else {
+        group(acc, j, n - 1, n, &mut t);
+        mul_acc(lenblock, h1, &mut t);
+    }
+    let acc = reduce(t);
+    tag_bits(_mm_xor_si128(_mm_shuffle_epi8(acc, bswap), mask))
+}
+
 /// A tag register as the `u128` of its bytes (little-endian), which a
 /// function returns in two general registers rather than through memory.
 #[inline]
@@ -176,21 +303,28 @@ pub(super) fn tag_bits(tag: __m128i) -> u128 {
     unsafe { core::mem::transmute::<__m128i, u128>(tag) }
 }
 
-/// AES-128-GMAC of a message of at most [`SHORT_MAX`] bytes (the tag's bytes
-/// as a little-endian `u128`) in one pass: the
-/// tag-mask AES interleaved with an 8-block aggregated GHASH, no buffering.
-/// Serves the short SMB messages (headers, small requests) that dominate traffic.
+/// AES-128-GMAC of `a || b` (`a` whole blocks: empty or an SMB header; at
+/// most [`FUSED_MAX`] bytes; the tag's bytes as a little-endian `u128`) in
+/// one pass: the tag-mask AES overlapped with 8-block aggregated GHASH read
+/// straight from both parts, no buffering. Serves the short SMB messages
+/// (headers, small requests and responses) that dominate traffic.
 #[inline]
-pub(crate) fn gmac_short(
+pub(crate) fn gmac_fused(
     _: (AesNi, Pclmul),
     rk: &RoundKeys,
     powers: &HPowers,
     nonce: &[u8; 12],
-    msg: &[u8],
+    a: &[u8],
+    b: &[u8],
 ) -> u128 {
-    assert!(msg.len() <= SHORT_MAX);
-    // SAFETY: the tokens prove AES-NI, PCLMULQDQ, SSE2 and SSSE3; the length is
-    // checked above (loads stay within `msg`); every x86 tier's key holds at least
+    assert!(a.len().is_multiple_of(16) && a.len() + b.len() <= FUSED_MAX);
+    if a.is_empty() && b.len() <= SHORT_MAX {
+        // SAFETY: as below; the length is checked.
+        return unsafe { gmac_short_impl(rk, powers, nonce, b) };
+    }
+    // SAFETY: the tokens prove AES-NI, PCLMULQDQ, SSE2 and SSSE3; `a` is whole
+    // blocks (checked above), so every load stays within `a` or `b` (the
+    // partial last block is copied); every x86 tier's key holds at least
     // POWERS powers.
-    unsafe { gmac_short_impl(rk, powers, nonce, msg) }
+    unsafe { gmac_fused_impl(rk, powers, nonce, a, b) }
 }

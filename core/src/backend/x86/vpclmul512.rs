@@ -676,7 +676,7 @@ unsafe fn gmac_short_impl(rk: &RoundKeys, powers: &HPowers, nonce: &[u8; 12], ms
     })
 }
 
-/// The xmm fused short-message GMAC (`pclmul::gmac_short`) with the partial
+/// The xmm fused short-message GMAC (`pclmul::gmac_short_tail`) with the partial
 /// last block read by a masked load instead of a stack copy, so a message
 /// with a partial last block costs what a whole-block one does.
 #[inline]
