@@ -623,17 +623,17 @@ impl Backend {
     #[inline]
     #[cfg_attr(not(target_arch = "x86_64"), allow(unused_variables))]
     pub(crate) fn gmac_pair_pays(&self, len: usize) -> bool {
-        // The xmm fused one-shot kernel of the avx2 tier reads whole blocks in
-        // place but copies a partial last block: the pair loses to it on whole
-        // blocks up to 64 bytes (and on an empty message, one block) and beats
-        // it otherwise. (The zmm tier has no pair: its one-shot kernels read
-        // partial blocks by masked loads and beat the pair at every length.)
-        let whole = len.is_multiple_of(16);
+        // The xmm fused one-shot kernel of the avx2 tier reads a partial last
+        // block by an overlapping load: the pair beats it only on whole blocks
+        // from 128 bytes (Intel Xeon: 1.10-1.15x there, 0.65-0.94x on partial
+        // blocks and below 128 B; BENCHMARKS.md section 13). (The zmm tier has
+        // no pair: its one-shot kernels beat the pair at every length.)
         match self.gmac_pair {
             GmacPair::None => false,
             #[cfg(target_arch = "x86_64")]
             GmacPair::Vaes256(..) => {
-                len <= 16 * (x86::gmac_pair::MAX_BLOCKS - 1) && !(whole && len <= 64)
+                len.is_multiple_of(16)
+                    && (128..=16 * (x86::gmac_pair::MAX_BLOCKS - 1)).contains(&len)
             }
         }
     }
