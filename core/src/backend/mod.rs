@@ -118,7 +118,8 @@ impl Tier {
         match self {
             Tier::Avx512 => {
                 "AVX-512F/BW/VL/VBMI and VPCLMULQDQ present: zmm GHASH (four blocks per \
-                 instruction), measured faster than ymm from 48-byte messages up"
+                 instruction), measured faster than ymm from 48-byte messages up on Zen 4 \
+                 and at every length on an Intel Xeon"
             }
             Tier::Avx2 => "VPCLMULQDQ and AVX2 present, no AVX-512 with VPCLMULQDQ: ymm GHASH",
             Tier::AesNi => "AES-NI and PCLMULQDQ present, no VPCLMULQDQ: xmm kernels",
@@ -341,8 +342,8 @@ impl Backend {
     /// [`Tier::Avx512`] is picked on CPUs with AVX-512F/BW/VL/VBMI and VPCLMULQDQ
     /// (Intel since Ice Lake, AMD since Zen 4): its zmm GHASH and fused GMAC
     /// measured faster than the ymm tier at every GMAC length from 48 bytes up
-    /// on Zen 4 (BENCHMARKS.md, "AVX-512 GMAC"), and its other primitives are
-    /// the ymm tier's. No length threshold: the CPUs that have VPCLMULQDQ on
+    /// on Zen 4 (BENCHMARKS.md section 10) and at every length on an Intel
+    /// Xeon (section 13), and its other primitives are the ymm tier's. No length threshold: the CPUs that have VPCLMULQDQ on
     /// zmm are the ones whose zmm frequency penalty is small (the heavy
     /// downclocking of Skylake-SP predates VPCLMULQDQ). [`Tier::reason`]
     /// says why a tier is picked.
