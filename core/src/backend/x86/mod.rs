@@ -120,9 +120,10 @@ fn cpuid_vendor() -> (u32, u32, u32) {
 /// The long-message GHASH loop for this CPU. On Intel's AVX-512 cores
 /// 512-bit shuffles and VPCLMULQDQ both issue on port 5 only, so the
 /// Karatsuba loop's byte permutes take multiplier slots: there the GFNI loop,
-/// whose bit reversal runs on port 0, measured 25% faster (BENCHMARKS.md
-/// section 13). AMD's (Zen 4) run shuffles beside the multiplier and keep
-/// the Karatsuba loop (section 10).
+/// whose bit reversal runs on port 0, measured 9-17% faster from 64 KiB up
+/// and 4-7% at 4 KiB (BENCHMARKS.md section 13). AMD's cores (Zen 4) run
+/// shuffles beside the multiplier and keep the Karatsuba loop (section 10;
+/// Zen 5 not measured).
 fn wide_ghash() -> WideGhash {
     match Gfni512::detect() {
         Some(g) if intel() => WideGhash::Gfni(g),
