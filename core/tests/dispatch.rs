@@ -195,6 +195,7 @@ fn batch_variants_reach_every_lane_kernel() {
 }
 
 /// A field of /proc/cpuinfo's first processor (`None` off Linux).
+#[cfg(target_arch = "x86_64")]
 fn cpu_field(name: &str) -> Option<String> {
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").ok()?;
     cpuinfo
