@@ -181,6 +181,7 @@ pub(crate) enum Sha256 {
 pub(crate) enum ShortGmac {
     /// None: the generic path (GHASH kernel, then the AES kernel).
     Generic,
+    /// Up to 512 bytes, in one part or two, on xmm (`x86::pclmul::gmac_fused`).
     #[cfg(target_arch = "x86_64")]
     Fused(x86::AesNi, x86::Pclmul),
     /// Any length, in one part or two, on zmm (`x86::vpclmul512::gmac`);
@@ -626,7 +627,7 @@ impl Backend {
     pub(crate) fn gmac_pair_pays(&self, len: usize) -> bool {
         // The xmm fused one-shot kernel of the avx2 tier reads a partial last
         // block by an overlapping load: the pair beats it only on whole blocks
-        // from 128 bytes (Intel Xeon: 1.10-1.15x there, 0.65-0.94x on partial
+        // from 128 bytes (Intel Xeon: 1.10-1.24x there, 0.65-0.94x on partial
         // blocks and below 128 B; BENCHMARKS.md section 13). (The zmm tier has
         // no pair: its one-shot kernels beat the pair at every length.)
         match self.gmac_pair {

@@ -121,9 +121,10 @@ pub(super) unsafe fn tag_mask(rk: &RoundKeys, nonce: &[u8; 12]) -> __m128i {
 
 /// The fused GMAC of a one-part message of at most [`SHORT_MAX`] bytes (one
 /// reduction), whose partial last block (the bytes past the whole blocks, if
-/// any) `load_tail` reads zero-padded into a register: by a copy here, by a
-/// masked load where AVX-512 has one. Kept apart from [`gmac_fused_tail`]:
-/// sharing its body cost short messages a fifth (BENCHMARKS.md section 13).
+/// any) `load_tail` reads zero-padded into a register: by an overlapping load
+/// here ([`load_tail`]), by a masked load where AVX-512 has one. Kept apart
+/// from [`gmac_fused_tail`]: sharing its body cost short messages a fifth
+/// (BENCHMARKS.md section 13).
 /// # Safety
 /// AES-NI, PCLMULQDQ, SSE2 and SSSE3 must be present; `msg.len() <= SHORT_MAX`;
 /// `powers` must hold at least `POWERS` powers.
@@ -217,8 +218,8 @@ unsafe fn gmac_fused_impl(
 
 /// The fused GMAC of `a || b` (`a` whole blocks), whose partial last block
 /// (the bytes of `b` past its whole blocks, if any) `load_tail` reads
-/// zero-padded into a register: by a copy here, by a masked load where
-/// AVX-512 has one. Groups of eight blocks, each reduced once; the
+/// zero-padded into a register ([`load_tail`]). Groups of eight blocks, each
+/// reduced once; the
 /// accumulator joins a group's first block, and the length block joins the
 /// last group where it has room (else it follows alone).
 /// # Safety
