@@ -16,11 +16,12 @@
 
 pub mod check;
 pub mod diagnose;
-pub mod ntlm;
 pub mod packets;
 pub mod report;
-pub mod smb;
 pub mod tcp;
+
+/// The shared SMB2 wire layer (messages, NTLMSSP), re-exported under its old paths.
+pub use smbsign_wire::{ntlm, smb};
 
 use std::collections::HashMap;
 use std::io::Read;

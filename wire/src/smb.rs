@@ -52,15 +52,21 @@ pub fn command_name(c: u16) -> &'static str {
     NAMES.get(usize::from(c)).copied().unwrap_or("UNKNOWN")
 }
 
-pub(crate) fn u16_at(b: &[u8], at: usize) -> Option<u16> {
+/// The little-endian field at `at`, if `b` holds it.
+#[must_use]
+pub fn u16_at(b: &[u8], at: usize) -> Option<u16> {
     Some(u16::from_le_bytes(b.get(at..at + 2)?.try_into().ok()?))
 }
 
-pub(crate) fn u32_at(b: &[u8], at: usize) -> Option<u32> {
+/// The little-endian field at `at`, if `b` holds it.
+#[must_use]
+pub fn u32_at(b: &[u8], at: usize) -> Option<u32> {
     Some(u32::from_le_bytes(b.get(at..at + 4)?.try_into().ok()?))
 }
 
-pub(crate) fn u64_at(b: &[u8], at: usize) -> Option<u64> {
+/// The little-endian field at `at`, if `b` holds it.
+#[must_use]
+pub fn u64_at(b: &[u8], at: usize) -> Option<u64> {
     Some(u64::from_le_bytes(b.get(at..at + 8)?.try_into().ok()?))
 }
 
