@@ -1,0 +1,304 @@
+//! A generator of crafted captures for the capture suite: classic pcap files
+//! of Ethernet/IPv4/TCP frames, built connection by connection, with SMB2
+//! messages framed for direct TCP. Tests build the unusual cases (gaps,
+//! spoofed or reordered segments, cut frames, lying lengths, forged chains)
+//! from these pieces instead of committing opaque binary files.
+#![allow(dead_code)] // each test file uses the part it needs
+
+use std::net::SocketAddrV4;
+
+/// TCP flag bits.
+pub mod flag {
+    pub const FIN: u8 = 0x01;
+    pub const SYN: u8 = 0x02;
+    pub const RST: u8 = 0x04;
+    pub const PSH: u8 = 0x08;
+    pub const ACK: u8 = 0x10;
+}
+
+/// A classic (libpcap) capture being written, link type Ethernet.
+pub struct Pcap {
+    out: Vec<u8>,
+    snaplen: u32,
+    time: u32,
+}
+
+impl Default for Pcap {
+    fn default() -> Self {
+        Pcap::new(262_144)
+    }
+}
+
+impl Pcap {
+    /// An empty capture whose header says `snaplen`; frames longer than it are
+    /// cut to it, with their original length recorded, as `tcpdump -s N` does.
+    #[must_use]
+    pub fn new(snaplen: u32) -> Pcap {
+        let mut out = Vec::new();
+        out.extend_from_slice(&0xA1B2_C3D4u32.to_le_bytes());
+        out.extend_from_slice(&2u16.to_le_bytes());
+        out.extend_from_slice(&4u16.to_le_bytes());
+        out.extend_from_slice(&[0; 8]); // thiszone, sigfigs
+        out.extend_from_slice(&snaplen.to_le_bytes());
+        out.extend_from_slice(&1u32.to_le_bytes()); // LINKTYPE_ETHERNET
+        Pcap {
+            out,
+            snaplen,
+            time: 1_700_000_000,
+        }
+    }
+
+    /// Appends one link-layer frame (cut to the snap length), one second after the last.
+    pub fn frame(&mut self, frame: &[u8]) {
+        self.time += 1;
+        let caplen = frame.len().min(self.snaplen as usize);
+        self.out.extend_from_slice(&self.time.to_le_bytes());
+        self.out.extend_from_slice(&0u32.to_le_bytes());
+        self.out.extend_from_slice(&(caplen as u32).to_le_bytes());
+        self.out
+            .extend_from_slice(&(frame.len() as u32).to_le_bytes());
+        self.out.extend_from_slice(&frame[..caplen]);
+    }
+
+    /// Appends an Ethernet/IPv4 frame carrying `ip_payload` with IP protocol `proto`.
+    pub fn ipv4(&mut self, src: SocketAddrV4, dst: SocketAddrV4, proto: u8, ip_payload: &[u8]) {
+        let mut f = vec![0u8; 12];
+        f.extend_from_slice(&[0x08, 0x00]);
+        f.extend_from_slice(&ipv4_header(
+            *src.ip(),
+            *dst.ip(),
+            proto,
+            ip_payload.len(),
+            0,
+            0,
+        ));
+        f.extend_from_slice(ip_payload);
+        self.frame(&f);
+    }
+
+    /// The capture file's bytes.
+    #[must_use]
+    pub fn bytes(&self) -> Vec<u8> {
+        self.out.clone()
+    }
+}
+
+/// An IPv4 header (no options) for a payload of `len` bytes; `id` and
+/// `frag` (flags and fragment offset, as on the wire) for fragments.
+#[must_use]
+pub fn ipv4_header(
+    src: std::net::Ipv4Addr,
+    dst: std::net::Ipv4Addr,
+    proto: u8,
+    len: usize,
+    id: u16,
+    frag: u16,
+) -> Vec<u8> {
+    let mut h = vec![0x45, 0];
+    h.extend_from_slice(&((20 + len) as u16).to_be_bytes());
+    h.extend_from_slice(&id.to_be_bytes());
+    h.extend_from_slice(&frag.to_be_bytes());
+    h.extend_from_slice(&[64, proto, 0, 0]);
+    h.extend_from_slice(&src.octets());
+    h.extend_from_slice(&dst.octets());
+    let sum = checksum(&h);
+    h[10..12].copy_from_slice(&sum.to_be_bytes());
+    h
+}
+
+fn checksum(b: &[u8]) -> u16 {
+    let mut s: u32 = b
+        .chunks(2)
+        .map(|c| u32::from(u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)])))
+        .sum();
+    while s > 0xFFFF {
+        s = (s & 0xFFFF) + (s >> 16);
+    }
+    !(s as u16)
+}
+
+/// A TCP segment header (20 bytes, no options; checksum left zero, as
+/// offloaded loopback captures show it) followed by `payload`.
+#[must_use]
+pub fn tcp_segment(
+    src_port: u16,
+    dst_port: u16,
+    seq: u32,
+    ack: u32,
+    flags: u8,
+    payload: &[u8],
+) -> Vec<u8> {
+    let mut t = Vec::with_capacity(20 + payload.len());
+    t.extend_from_slice(&src_port.to_be_bytes());
+    t.extend_from_slice(&dst_port.to_be_bytes());
+    t.extend_from_slice(&seq.to_be_bytes());
+    t.extend_from_slice(&ack.to_be_bytes());
+    t.extend_from_slice(&[5 << 4, flags]);
+    t.extend_from_slice(&65_535u16.to_be_bytes());
+    t.extend_from_slice(&[0, 0, 0, 0]);
+    t.extend_from_slice(payload);
+    t
+}
+
+/// Which way a segment goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dir {
+    /// Client to server.
+    ToServer,
+    /// Server to client.
+    ToClient,
+}
+
+/// One TCP connection between a client and a server, keeping each
+/// direction's next sequence number.
+pub struct Conn {
+    pub client: SocketAddrV4,
+    pub server: SocketAddrV4,
+    /// Next sequence number client to server, server to client.
+    pub next: [u32; 2],
+}
+
+impl Conn {
+    /// A connection from `client_port` on 127.0.0.1 to 127.0.0.2:445, with
+    /// initial sequence numbers derived from the port (distinct per connection).
+    #[must_use]
+    pub fn new(client_port: u16) -> Conn {
+        Conn::between(
+            SocketAddrV4::new([127, 0, 0, 1].into(), client_port),
+            SocketAddrV4::new([127, 0, 0, 2].into(), 445),
+        )
+    }
+
+    /// A connection between these two endpoints.
+    #[must_use]
+    pub fn between(client: SocketAddrV4, server: SocketAddrV4) -> Conn {
+        let seed = u32::from(client.port()).wrapping_mul(0x9E37_79B9);
+        Conn {
+            client,
+            server,
+            next: [seed, seed ^ 0x5555_0000],
+        }
+    }
+
+    fn ends(&self, dir: Dir) -> (SocketAddrV4, SocketAddrV4, usize) {
+        match dir {
+            Dir::ToServer => (self.client, self.server, 0),
+            Dir::ToClient => (self.server, self.client, 1),
+        }
+    }
+
+    /// Writes a segment with an explicit sequence number and flags, changing
+    /// no state: for spoofed, duplicated or out-of-window segments.
+    pub fn raw(&self, pcap: &mut Pcap, dir: Dir, seq: u32, flags: u8, payload: &[u8]) {
+        let (src, dst, i) = self.ends(dir);
+        let ack = self.next[1 - i];
+        let seg = tcp_segment(src.port(), dst.port(), seq, ack, flags, payload);
+        pcap.ipv4(src, dst, 6, &seg);
+    }
+
+    /// The TCP segment bytes (header and payload) that `send` would write next,
+    /// advancing the sequence number: for callers that wrap them (IP fragments).
+    pub fn next_segment(&mut self, dir: Dir, flags: u8, payload: &[u8]) -> Vec<u8> {
+        let (src, dst, i) = self.ends(dir);
+        let seq = self.next[i];
+        let ack = self.next[1 - i];
+        self.next[i] = seq.wrapping_add(payload.len() as u32);
+        tcp_segment(src.port(), dst.port(), seq, ack, flags, payload)
+    }
+
+    /// The three-way handshake (SYN and SYN-ACK each take one sequence number).
+    pub fn handshake(&mut self, pcap: &mut Pcap) {
+        self.raw(pcap, Dir::ToServer, self.next[0], flag::SYN, &[]);
+        self.next[0] = self.next[0].wrapping_add(1);
+        self.raw(
+            pcap,
+            Dir::ToClient,
+            self.next[1],
+            flag::SYN | flag::ACK,
+            &[],
+        );
+        self.next[1] = self.next[1].wrapping_add(1);
+        self.raw(pcap, Dir::ToServer, self.next[0], flag::ACK, &[]);
+    }
+
+    /// One data segment of `payload`, in order.
+    pub fn send(&mut self, pcap: &mut Pcap, dir: Dir, payload: &[u8]) {
+        let (src, dst, _) = self.ends(dir);
+        let seg = self.next_segment(dir, flag::PSH | flag::ACK, payload);
+        pcap.ipv4(src, dst, 6, &seg);
+    }
+
+    /// One SMB message (SMB2, transform or compressed) in one segment, with
+    /// its 4-byte direct-TCP length in front.
+    pub fn send_smb(&mut self, pcap: &mut Pcap, dir: Dir, message: &[u8]) {
+        self.send(pcap, dir, &direct_tcp(message));
+    }
+
+    /// FIN from one side (takes one sequence number).
+    pub fn fin(&mut self, pcap: &mut Pcap, dir: Dir) {
+        let (_, _, i) = self.ends(dir);
+        self.raw(pcap, dir, self.next[i], flag::FIN | flag::ACK, &[]);
+        self.next[i] = self.next[i].wrapping_add(1);
+    }
+
+    /// FIN both ways: the connection closes.
+    pub fn close(&mut self, pcap: &mut Pcap) {
+        self.fin(pcap, Dir::ToServer);
+        self.fin(pcap, Dir::ToClient);
+    }
+
+    /// RST from one side.
+    pub fn rst(&mut self, pcap: &mut Pcap, dir: Dir) {
+        let (_, _, i) = self.ends(dir);
+        self.raw(pcap, dir, self.next[i], flag::RST, &[]);
+    }
+}
+
+/// `message` with its direct-TCP header (a zero byte and a 24-bit big-endian length).
+#[must_use]
+pub fn direct_tcp(message: &[u8]) -> Vec<u8> {
+    let len = message.len() as u32;
+    assert!(len < 1 << 24, "direct TCP carries at most 16 MiB - 1");
+    let mut v = len.to_be_bytes().to_vec();
+    v.extend_from_slice(message);
+    v
+}
+
+/// An SMB2 header's fields, for [`Smb2::bytes`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Smb2 {
+    pub command: u16,
+    pub flags: u32,
+    pub status: u32,
+    pub next_command: u32,
+    pub message_id: u64,
+    pub session_id: u64,
+    pub tree_id: u32,
+    pub credit: u16,
+}
+
+impl Smb2 {
+    /// The 64-byte sync header (StructureSize 64, signature zero) followed by `body`.
+    #[must_use]
+    pub fn bytes(&self, body: &[u8]) -> Vec<u8> {
+        let mut h = Vec::with_capacity(64 + body.len());
+        h.extend_from_slice(&smbsign::smb2::PROTOCOL_ID);
+        h.extend_from_slice(&64u16.to_le_bytes());
+        h.extend_from_slice(&1u16.to_le_bytes()); // CreditCharge
+        h.extend_from_slice(&self.status.to_le_bytes());
+        h.extend_from_slice(&self.command.to_le_bytes());
+        h.extend_from_slice(&self.credit.to_le_bytes());
+        h.extend_from_slice(&self.flags.to_le_bytes());
+        h.extend_from_slice(&self.next_command.to_le_bytes());
+        h.extend_from_slice(&self.message_id.to_le_bytes());
+        h.extend_from_slice(&0u32.to_le_bytes()); // Reserved (ProcessId)
+        h.extend_from_slice(&self.tree_id.to_le_bytes());
+        h.extend_from_slice(&self.session_id.to_le_bytes());
+        h.extend_from_slice(&[0; 16]);
+        h.extend_from_slice(body);
+        h
+    }
+}
+
+/// An ECHO request or response body (StructureSize 4, Reserved).
+pub const ECHO_BODY: [u8; 4] = [4, 0, 0, 0];

@@ -1,0 +1,2 @@
+//! Helpers shared by the capture suite's test files.
+pub mod craft;
