@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 
 use smbsign::batch::{self, PduJob};
 use smbsign::smb2::{Algorithm, SigningKey};
@@ -27,6 +27,15 @@ use crate::Options;
 const BATCH_BYTES: usize = 64 << 20;
 /// AES-GMAC messages at least this long are verified at once rather than queued.
 const DIRECT_BYTES: usize = 64 << 10;
+/// Records held before the queue is verified and they are handed on: what
+/// bounds the memory of a capture of many short messages.
+const MAX_HELD: usize = 1 << 16;
+/// Sessions whose diagnosis keys are kept derived.
+const CANDIDATES_KEPT: usize = 16;
+/// Smallest SMB2 TRANSFORM_HEADER (MS-SMB2 2.2.41) and
+/// COMPRESSION_TRANSFORM_HEADER (2.2.42: unchained and chained both 16).
+const TRANSFORM_HEADER_LEN: usize = 52;
+const COMPRESSION_HEADER_LEN: usize = 16;
 /// SessionId of a related compound PDU that inherits the previous one's.
 const RELATED_SESSION: u64 = u64::MAX;
 
@@ -67,7 +76,10 @@ pub struct Checker<'o> {
     conns: HashMap<(SocketAddr, SocketAddr), Conn>,
     queue: Vec<Queued>,
     queued_bytes: usize,
-    /// What was found, in order.
+    /// Diagnosis keys per session, most recent last.
+    candidates: Vec<(Weak<KeyContext>, Rc<diagnose::Candidates>)>,
+    work: diagnose::Work,
+    /// What was found: the records not yet handed on, the counts.
     pub report: Report,
 }
 
@@ -88,8 +100,108 @@ impl<'o> Checker<'o> {
             conns: HashMap::new(),
             queue: Vec::new(),
             queued_bytes: 0,
+            candidates: Vec::new(),
+            work: diagnose::Work::default(),
             report: Report::default(),
         }
+    }
+
+    /// A transform (encrypted) or compressed message: reported unchecked
+    /// (this tool does not decrypt or decompress), or MALFORMED when it is
+    /// shorter than its header (a 4-byte `FD 'SMB'` is no transform).
+    fn transformed(&mut self, frame: u64, src: SocketAddr, dst: SocketAddr, msg: &[u8]) {
+        let encrypted = msg[0] == 0xFD;
+        let (verdict, min) = if encrypted {
+            (Verdict::Encrypted, TRANSFORM_HEADER_LEN)
+        } else {
+            (Verdict::Compressed, COMPRESSION_HEADER_LEN)
+        };
+        let session_id = if encrypted {
+            smb::u64_at(msg, 44).unwrap_or(0)
+        } else {
+            0
+        };
+        let mut r = Record::new(frame, src, dst, None, session_id, verdict);
+        if msg.len() < min {
+            r.verdict = Verdict::Malformed;
+            r.note = Some(format!(
+                "{} of {} bytes: shorter than its {min}-byte header",
+                if encrypted {
+                    "SMB2 TRANSFORM_HEADER message"
+                } else {
+                    "SMB2 COMPRESSION_TRANSFORM_HEADER message"
+                },
+                msg.len()
+            ));
+        } else {
+            r.note = Some(
+                if encrypted {
+                    "encrypted (SMB2 TRANSFORM_HEADER): not decrypted, the messages inside are not checked"
+                } else {
+                    "compressed (SMB2 COMPRESSION_TRANSFORM_HEADER): not decompressed, the messages inside are not checked"
+                }
+                .into(),
+            );
+        }
+        self.report.records.push(r);
+    }
+
+    /// Stream bytes that could not be checked, with why.
+    pub fn lost(
+        &mut self,
+        frame: u64,
+        src: SocketAddr,
+        dst: SocketAddr,
+        kind: &'static str,
+        reason: String,
+    ) {
+        let mut r = Record::new(frame, src, dst, None, 0, Verdict::Unchecked);
+        r.note = Some(reason);
+        r.unchecked = Some(kind);
+        self.report.records.push(r);
+    }
+
+    /// The connection between `a` and `b` ended: its state goes (the queue
+    /// keeps the keys of what it still has to verify).
+    pub fn close(&mut self, a: SocketAddr, b: SocketAddr) {
+        self.conns.remove(&conn_key(a, b));
+    }
+
+    /// Hands on the records whose verdicts are final, counting them: all of
+    /// them when nothing waits for the batch, else when too many are held.
+    pub fn release(&mut self, on_record: &mut dyn FnMut(&Record)) {
+        self.report.peak_connections = self.report.peak_connections.max(self.conns.len());
+        if !self.queue.is_empty() {
+            if self.report.records.len() < MAX_HELD {
+                return;
+            }
+            self.flush();
+        }
+        let records = std::mem::take(&mut self.report.records);
+        for r in &records {
+            self.report.tally(r);
+            on_record(r);
+        }
+        // Keep the allocation for the next records.
+        self.report.records = records;
+        self.report.records.clear();
+    }
+
+    /// The diagnosis keys of `key`'s session, derived on first use.
+    fn candidates_for(&mut self, key: &Rc<KeyContext>) -> Rc<diagnose::Candidates> {
+        if let Some((_, c)) = self
+            .candidates
+            .iter()
+            .find(|(w, _)| std::ptr::eq(w.as_ptr(), Rc::as_ptr(key)) && w.strong_count() > 0)
+        {
+            return c.clone();
+        }
+        let c = Rc::new(diagnose::Candidates::new(key));
+        if self.candidates.len() >= CANDIDATES_KEPT {
+            self.candidates.remove(0);
+        }
+        self.candidates.push((Rc::downgrade(key), c.clone()));
+        c
     }
 
     /// One SMB message (direct-TCP frame payload) sent from `src` to `dst`,
@@ -97,21 +209,8 @@ impl<'o> Checker<'o> {
     pub fn message(&mut self, frame: u64, src: SocketAddr, dst: SocketAddr, msg: &[u8]) {
         self.report.smb_bytes += msg.len() as u64;
         let addrs = conn_key(src, dst);
-        if msg[0] != 0xFE {
-            // Transform (encrypted) or compressed messages carry no signature.
-            let what = if msg[0] == 0xFD {
-                Verdict::Encrypted
-            } else {
-                Verdict::Compressed
-            };
-            let session_id = if msg[0] == 0xFD {
-                smb::u64_at(msg, 44).unwrap_or(0)
-            } else {
-                0
-            };
-            self.report
-                .records
-                .push(Record::new(frame, src, dst, None, session_id, what));
+        if msg.first() != Some(&0xFE) {
+            self.transformed(frame, src, dst, msg);
             return;
         }
         let Ok(ranges) = smbsign::smb2::chain_ranges(msg) else {
@@ -211,32 +310,48 @@ impl<'o> Checker<'o> {
     /// Marks the signed PDUs of a verified chain invalid where they failed.
     fn record_verdicts(
         &mut self,
-        key: &KeyContext,
+        key: &Rc<KeyContext>,
         msg: &[u8],
         records: &[usize],
         result: smbsign::Result<Vec<smbsign::Result<()>>>,
     ) {
         let Ok(verdicts) = result else { return };
+        // Shared by the chain's failures: parsed once, the costly tries paid once.
+        let mut chain: Option<diagnose::ChainState> = None;
+        let mut candidates: Option<Rc<diagnose::Candidates>> = None;
         for (i, v) in verdicts.into_iter().enumerate() {
-            let rec = &mut self.report.records[records[i]];
-            if !matches!(rec.verdict, Verdict::Valid) {
+            let Some(&at) = records.get(i) else { break };
+            if !matches!(self.report.records[at].verdict, Verdict::Valid) {
                 continue; // unsigned or keyless: decided already
             }
             if v.is_err() {
-                rec.verdict = Verdict::Invalid;
+                self.report.records[at].verdict = Verdict::Invalid;
                 if self.opts.diagnose {
-                    rec.diagnosis = diagnose::diagnose(key, msg, i);
+                    if chain.is_none() {
+                        chain = diagnose::ChainState::new(msg);
+                    }
+                    let Some(state) = chain.as_mut() else {
+                        continue;
+                    };
+                    let c = match &candidates {
+                        Some(c) => c.clone(),
+                        None => candidates.insert(self.candidates_for(key)).clone(),
+                    };
+                    let d = diagnose::diagnose_in(key, &c, msg, state, i, &mut self.work);
+                    self.report.records[at].diagnosis = d;
                 }
             }
         }
+        self.report.diagnosis_macs = self.work.macs;
+        self.report.diagnosis_bytes = self.work.bytes;
     }
 
-    /// Verifies what is still queued and returns the report.
+    /// Verifies what is still queued, hands on the last records and returns
+    /// the report (counts, sessions, notes; no records).
     #[must_use]
-    pub fn finish(mut self) -> Report {
+    pub fn finish(mut self, on_record: &mut dyn FnMut(&Record)) -> Report {
         self.flush();
-        // Messages completed past a gap come out at the end; list them by frame.
-        self.report.records.sort_by_key(|r| r.frame);
+        self.release(on_record);
         self.report
     }
 }

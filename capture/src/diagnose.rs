@@ -1,6 +1,14 @@
 //! Why a signature failed: recompute it the ways implementations get it wrong
 //! and name the ones that reproduce the signature on the wire. Each try uses
 //! core's MACs, KDF and nonce; only the inputs are deliberately wrong.
+//!
+//! Linear by construction: the wrong keys are derived once per session
+//! ([`Candidates`]), a PDU gets a fixed number of tries over its own bytes,
+//! the one try over "the rest of the chain" is paid at most once per chain
+//! ([`ChainState`]), and a chain's failures past [`PER_CHAIN`] are named but
+//! not diagnosed.
+
+use std::ops::Range;
 
 use smbsign::kdf::{self, CipherKeyLen};
 use smbsign::smb2::{self, dialect, Algorithm, SigningKey};
@@ -34,9 +42,79 @@ impl Drop for KeyContext {
     }
 }
 
+/// Failed PDUs of one compound chain that are diagnosed; the rest get a note.
+pub const PER_CHAIN: usize = 16;
+/// Preauth hash values of a session's setup tried as wrong KDF contexts: the
+/// first (the connection's) and the last ones. A setup of many rounds would
+/// otherwise cost rounds x failures.
+const HISTORY_TRIED: usize = 8;
+
+/// Work done by the diagnosis, for the report (and the tests that keep it linear).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Work {
+    /// MACs computed.
+    pub macs: u64,
+    /// Bytes they covered.
+    pub bytes: u64,
+}
+
+/// What diagnosing one chain remembers between its failed PDUs.
+pub struct ChainState {
+    ranges: Vec<Range<usize>>,
+    diagnosed: usize,
+    /// Whether the "rest of the chain" try was made.
+    rest_tried: bool,
+}
+
+impl ChainState {
+    /// The state for chain `msg`; `None` when it does not parse.
+    #[must_use]
+    pub fn new(msg: &[u8]) -> Option<ChainState> {
+        Some(ChainState {
+            ranges: smb2::chain_ranges(msg).ok()?,
+            diagnosed: 0,
+            rest_tried: false,
+        })
+    }
+}
+
+/// The keys a session's failures are tried with, derived once.
+pub struct Candidates {
+    /// The right key bytes under each other algorithm.
+    other_algorithms: Vec<(Algorithm, SigningKey)>,
+    /// Other keys of the key set, same algorithm, with what each would mean.
+    wrong_keys: Vec<(String, SigningKey)>,
+}
+
+impl Candidates {
+    /// Derives them for `ctx`.
+    #[must_use]
+    pub fn new(ctx: &KeyContext) -> Candidates {
+        let alg = ctx.key.algorithm();
+        let other_algorithms = Algorithm::ALL
+            .into_iter()
+            .filter(|&a| a != alg)
+            .filter_map(|a| Some((a, SigningKey::new(a, &ctx.key_bytes).ok()?)))
+            .collect();
+        let wrong_keys = wrong_keys(ctx)
+            .into_iter()
+            .filter_map(|(what, mut key)| {
+                let k = SigningKey::new(alg, &key).ok();
+                key.zeroize();
+                Some((what, k?))
+            })
+            .collect();
+        Candidates {
+            other_algorithms,
+            wrong_keys,
+        }
+    }
+}
+
 /// Whether `key` over `header` and `body`, with the GMAC nonce taken from
 /// `nonce_header`, reproduces `sig`.
 fn matches(
+    work: &mut Work,
     key: &SigningKey,
     header: &[u8; 64],
     nonce_header: &[u8; 64],
@@ -49,26 +127,56 @@ fn matches(
     };
     let mut parts: Vec<&[u8]> = vec![header];
     parts.extend_from_slice(body);
+    work.macs += 1;
+    work.bytes += parts.iter().map(|p| p.len() as u64).sum::<u64>();
     key.mac_vectored(nonce.as_ref(), &parts)
         .is_ok_and(|m| smbsign::ct::eq(&m, sig))
 }
 
-/// Explanations for the failed signature of PDU `index` of the chain `msg`.
+/// Explanations for the failed signature of PDU `index` of the chain `msg`
+/// (a one-off: [`diagnose_in`] shares the work across a chain and a session).
 #[must_use]
 pub fn diagnose(ctx: &KeyContext, msg: &[u8], index: usize) -> Vec<String> {
+    let Some(mut chain) = ChainState::new(msg) else {
+        return vec![];
+    };
+    diagnose_in(
+        ctx,
+        &Candidates::new(ctx),
+        msg,
+        &mut chain,
+        index,
+        &mut Work::default(),
+    )
+}
+
+/// Explanations for the failed signature of PDU `index` of the chain `msg`,
+/// with the session's `candidates` and the chain's state, counting the work.
+#[must_use]
+pub fn diagnose_in(
+    ctx: &KeyContext,
+    candidates: &Candidates,
+    msg: &[u8],
+    chain: &mut ChainState,
+    index: usize,
+    work: &mut Work,
+) -> Vec<String> {
     if ctx.wrong_password {
         return vec![
             "the password (or user/domain) does not match the NTLMv2 response: the key is wrong"
                 .into(),
         ];
     }
-    let Ok(ranges) = smb2::chain_ranges(msg) else {
+    if chain.diagnosed >= PER_CHAIN {
+        return vec![format!(
+            "not diagnosed: only the first {PER_CHAIN} failed PDUs of a compound chain are (the others likely share their cause)"
+        )];
+    }
+    chain.diagnosed += 1;
+    let Some(range) = chain.ranges.get(index).cloned() else {
         return vec![];
     };
-    let Some(range) = ranges.get(index).cloned() else {
-        return vec![];
-    };
-    let last = index + 1 == ranges.len();
+    let last = index + 1 == chain.ranges.len();
     let pdu = &msg[range.clone()];
     let Ok(header) = smb2::header_for_mac(pdu) else {
         return vec![];
@@ -79,9 +187,9 @@ pub fn diagnose(ctx: &KeyContext, msg: &[u8], index: usize) -> Vec<String> {
     let mut found = Vec::new();
 
     // Another algorithm with the right key.
-    for other in Algorithm::ALL.into_iter().filter(|&a| a != alg) {
-        if let Ok(k) = SigningKey::new(other, &ctx.key_bytes) {
-            if matches(&k, &header, &header, &[body], sig) {
+    for (other, k) in &candidates.other_algorithms {
+        {
+            if matches(work, k, &header, &header, &[body], sig) {
                 found.push(format!(
                     "signed with {} instead of {} (the right key, the wrong algorithm{})",
                     other.name(),
@@ -100,7 +208,7 @@ pub fn diagnose(ctx: &KeyContext, msg: &[u8], index: usize) -> Vec<String> {
         let flags_at = 16;
         let mut role = header;
         role[flags_at] ^= smb2::FLAGS_SERVER_TO_REDIR as u8;
-        if matches(&ctx.key, &header, &role, &[body], sig) {
+        if matches(work, &ctx.key, &header, &role, &[body], sig) {
             found.push(
                 "AES-GMAC nonce has the role bit (server-to-client) wrong: it must be set exactly for responses".into(),
             );
@@ -109,7 +217,7 @@ pub fn diagnose(ctx: &KeyContext, msg: &[u8], index: usize) -> Vec<String> {
         let is_cancel = u16::from_le_bytes([header[12], header[13]]) == smb2::COMMAND_CANCEL;
         let flipped = if is_cancel { 0 } else { smb2::COMMAND_CANCEL };
         cancel[12..14].copy_from_slice(&flipped.to_le_bytes());
-        if matches(&ctx.key, &header, &cancel, &[body], sig) {
+        if matches(work, &ctx.key, &header, &cancel, &[body], sig) {
             found.push(
                 "AES-GMAC nonce has the CANCEL bit wrong: it must be set exactly for SMB2 CANCEL requests".into(),
             );
@@ -117,24 +225,32 @@ pub fn diagnose(ctx: &KeyContext, msg: &[u8], index: usize) -> Vec<String> {
     }
 
     // Another key of the key set.
-    for (what, mut key) in wrong_keys(ctx) {
-        if let Ok(k) = SigningKey::new(alg, &key) {
-            if matches(&k, &header, &header, &[body], sig) {
-                found.push(format!("signed with {what}"));
-            }
+    for (what, k) in &candidates.wrong_keys {
+        if matches(work, k, &header, &header, &[body], sig) {
+            found.push(format!("signed with {what}"));
         }
-        key.zeroize();
     }
 
     // The range the MAC covers.
     if !last {
-        let rest = &msg[range.start + smb2::HEADER_LEN..];
-        if matches(&ctx.key, &header, &header, &[rest], sig) {
-            found.push("signature covers the rest of the compound chain, not just this PDU (up to its NextCommand)".into());
+        // Once per chain: tried for every failure it would cost chain x failures.
+        if !chain.rest_tried {
+            chain.rest_tried = true;
+            let rest = &msg[range.start + smb2::HEADER_LEN..];
+            if matches(work, &ctx.key, &header, &header, &[rest], sig) {
+                found.push("signature covers the rest of the compound chain, not just this PDU (up to its NextCommand)".into());
+            }
         }
         let zeros = body.iter().rev().take(7).take_while(|&&b| b == 0).count();
         for k in 1..=zeros {
-            if matches(&ctx.key, &header, &header, &[&body[..body.len() - k]], sig) {
+            if matches(
+                work,
+                &ctx.key,
+                &header,
+                &header,
+                &[&body[..body.len() - k]],
+                sig,
+            ) {
                 found.push(format!(
                     "signature excludes the {k} padding byte(s) before the next PDU; it must cover the PDU up to NextCommand"
                 ));
@@ -143,7 +259,7 @@ pub fn diagnose(ctx: &KeyContext, msg: &[u8], index: usize) -> Vec<String> {
     } else if !pdu.len().is_multiple_of(8) {
         let pad = [0u8; 8];
         let n = 8 - pdu.len() % 8;
-        if matches(&ctx.key, &header, &header, &[body, &pad[..n]], sig) {
+        if matches(work, &ctx.key, &header, &header, &[body, &pad[..n]], sig) {
             found.push(format!(
                 "signature covers {n} zero padding byte(s) after the last PDU that were not sent"
             ));
@@ -153,7 +269,7 @@ pub fn diagnose(ctx: &KeyContext, msg: &[u8], index: usize) -> Vec<String> {
     // SMB2_FLAGS_SIGNED set only after signing.
     let mut unsigned_flag = header;
     unsigned_flag[16] &= !(smb2::FLAGS_SIGNED as u8);
-    if matches(&ctx.key, &unsigned_flag, &header, &[body], sig) {
+    if matches(work, &ctx.key, &unsigned_flag, &header, &[body], sig) {
         found.push("signature computed before SMB2_FLAGS_SIGNED was set in the header".into());
     }
 
@@ -213,8 +329,8 @@ fn wrong_keys(ctx: &KeyContext) -> Vec<(String, [u8; 16])> {
     if ctx.dialect == dialect::SMB3_1_1 {
         let n = ctx.preauth_history.len();
         for (i, h) in ctx.preauth_history.iter().enumerate() {
-            if h == &ctx.preauth {
-                continue;
+            if h == &ctx.preauth || (i > 0 && i + HISTORY_TRIED <= n) {
+                continue; // the right one, or a middle round of a long setup
             }
             let what = if i == 0 {
                 "the 3.1.1 KDF over the connection's preauth hash (after NEGOTIATE only)"

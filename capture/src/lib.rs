@@ -27,6 +27,7 @@ use std::collections::HashMap;
 use std::io::Read;
 use std::net::SocketAddr;
 use std::path::Path;
+use std::time::Duration;
 
 pub use report::{Record, Report, Verdict};
 
@@ -87,67 +88,258 @@ pub struct Walk {
     pub captured_bytes: u64,
     /// Reassembly statistics, summed over every direction.
     pub streams: tcp::StreamStats,
+    /// IP fragment bytes that could not be reassembled.
+    pub fragment_bytes_lost: u64,
+    /// Most TCP directions held at once (each freed on FIN/RST or when idle).
+    pub peak_directions: usize,
+    /// Directions ended by being idle.
+    pub idle_directions: u64,
     /// Why reading stopped before the end of the file, if it did.
     pub read_error: Option<String>,
 }
 
-/// Calls `f(frame, src, dst, message)` for every SMB message (direct-TCP
-/// frame payload: SMB2, transform or compressed) in the capture, each
-/// direction reassembled, in the order they complete. A file that is not a
-/// capture is an error; one that ends early or turns corrupt is walked up to
-/// there ([`Walk::read_error`]).
+/// What walking a capture delivers, in capture order.
+#[derive(Debug)]
+pub enum Event<'a> {
+    /// One SMB message (direct-TCP frame payload: SMB2, transform or
+    /// compressed), completed in `frame`.
+    Message {
+        /// Frame that completed it.
+        frame: u64,
+        /// Sender.
+        src: SocketAddr,
+        /// Receiver.
+        dst: SocketAddr,
+        /// The message.
+        msg: &'a [u8],
+    },
+    /// Bytes that could not be made into messages.
+    Lost {
+        /// Frame where the loss showed.
+        frame: u64,
+        /// Sender.
+        src: SocketAddr,
+        /// Receiver.
+        dst: SocketAddr,
+        /// The kind of loss, for counting.
+        kind: &'static str,
+        /// The reason, in a sentence.
+        reason: String,
+    },
+    /// Both directions between `a` and `b` ended: their state can go.
+    Closed {
+        /// One end.
+        a: SocketAddr,
+        /// The other end.
+        b: SocketAddr,
+    },
+}
+
+/// A direction with no segment for this long (capture time) is taken as
+/// ended and freed: longer than SMB's own idle limits (Windows closes an idle
+/// session after 15 minutes), so a live connection is rarely cut.
+pub const IDLE: Duration = Duration::from_secs(30 * 60);
+/// How often (capture time) directions are checked for idleness.
+const SWEEP: Duration = Duration::from_secs(60);
+
+struct Live {
+    dir: tcp::Direction,
+    last: Duration,
+}
+
+/// Calls `f(frame, src, dst, message)` for every SMB message in the capture,
+/// each direction reassembled, in the order they complete (see [`walk`]).
 pub fn for_each_message<R: Read>(
     reader: R,
     mut f: impl FnMut(u64, SocketAddr, SocketAddr, &[u8]),
 ) -> Result<Walk, CheckError> {
+    walk(reader, |e| {
+        if let Event::Message {
+            frame,
+            src,
+            dst,
+            msg,
+        } = e
+        {
+            f(frame, src, dst, msg);
+        }
+    })
+}
+
+/// Walks the capture: every SMB message, each direction reassembled, in the
+/// order they complete; every loss with its reason; each connection's end. A
+/// file that is not a capture is an error; one that ends early or turns
+/// corrupt is walked up to there ([`Walk::read_error`]). Memory: the
+/// directions alive (freed on FIN/RST, and after [`IDLE`]) and the largest
+/// message.
+pub fn walk<R: Read>(reader: R, mut f: impl FnMut(Event<'_>)) -> Result<Walk, CheckError> {
     let mut frames = packets::Frames::open(reader)?;
-    let mut dirs: HashMap<(SocketAddr, SocketAddr), tcp::Direction> = HashMap::new();
+    let mut decoder = packets::Decoder::default();
+    let mut dirs: HashMap<(SocketAddr, SocketAddr), Live> = HashMap::new();
     let mut walk = Walk::default();
+    let mut next_sweep = Duration::ZERO;
     let walked = frames.for_each(|frame| {
         walk.frames += 1;
         walk.captured_bytes += frame.data.len() as u64;
-        let Some(seg) = packets::decode(frame.link, frame.data, frame.orig_len) else {
-            return;
-        };
-        walk.tcp_frames += 1;
-        let (src, dst) = (seg.src, seg.dst);
-        let dir = dirs.entry((src, dst)).or_default();
-        dir.push(
-            walk.frames,
-            seg.seq,
-            seg.syn,
-            seg.payload,
-            seg.missing,
-            &mut |n, m| {
-                f(n, src, dst, m);
-            },
-        );
+        let n = walk.frames;
+        let now = frame.time;
+        if let Some(seg) = decoder.decode(n, &frame) {
+            walk.tcp_frames += 1;
+            let (src, dst) = (seg.src, seg.dst);
+            let carries = !seg.payload.is_empty() || seg.missing > 0;
+            let live = match dirs.entry((src, dst)) {
+                std::collections::hash_map::Entry::Occupied(o) => Some(o.into_mut()),
+                // A bare ACK (or FIN, RST) on no live direction starts nothing.
+                std::collections::hash_map::Entry::Vacant(v) if carries || seg.flags.syn => {
+                    Some(v.insert(Live {
+                        dir: tcp::Direction::default(),
+                        last: now,
+                    }))
+                }
+                std::collections::hash_map::Entry::Vacant(_) => None,
+            };
+            if let Some(live) = live {
+                live.last = live.last.max(now);
+                live.dir.push(
+                    n,
+                    seg.seq,
+                    seg.flags,
+                    seg.payload,
+                    seg.missing,
+                    &mut |fr, p| deliver(&mut f, fr, src, dst, p),
+                );
+                if live.dir.closed() {
+                    end(&mut dirs, &mut walk, (src, dst), &mut f);
+                }
+            }
+            walk.peak_directions = walk.peak_directions.max(dirs.len());
+        }
+        fragment_losses(&mut decoder, &mut walk, &mut f);
+        if now >= next_sweep {
+            next_sweep = now + SWEEP;
+            let idle: Vec<_> = dirs
+                .iter()
+                .filter(|(_, l)| now.saturating_sub(l.last) > IDLE)
+                .map(|(k, _)| *k)
+                .collect();
+            for k in idle {
+                walk.idle_directions += 1;
+                end(&mut dirs, &mut walk, k, &mut f);
+            }
+        }
     });
-    // Messages past gaps that were never filled, in a stable order.
+    decoder.finish();
+    fragment_losses(&mut decoder, &mut walk, &mut f);
+    // What is left at the end of the capture, in a stable order.
     let mut keys: Vec<_> = dirs.keys().copied().collect();
     keys.sort();
     for k in keys {
-        let dir = dirs.get_mut(&k).expect("key from the map");
-        dir.finish(&mut |n, m| f(n, k.0, k.1, m));
-        walk.streams.bytes_missing += dir.stats.bytes_missing;
-        walk.streams.resyncs += dir.stats.resyncs;
-        walk.streams.bytes_skipped += dir.stats.bytes_skipped;
+        end(&mut dirs, &mut walk, k, &mut f);
     }
     walk.read_error = walked.err().map(|e| e.to_string());
     Ok(walk)
 }
 
-/// Checks a capture read from `reader`. A file that is not a capture is an
-/// error; one that ends early or turns corrupt is checked up to there and the
-/// report says so ([`Report::read_error`]).
+fn fragment_losses(decoder: &mut packets::Decoder, walk: &mut Walk, f: &mut impl FnMut(Event<'_>)) {
+    for l in decoder.losses.drain(..) {
+        walk.fragment_bytes_lost += l.bytes;
+        f(Event::Lost {
+            frame: l.frame,
+            src: SocketAddr::new(l.src, 0),
+            dst: SocketAddr::new(l.dst, 0),
+            kind: "IP fragments not reassembled",
+            reason: format!("{}; {} bytes not checked", l.reason, l.bytes),
+        });
+    }
+}
+
+fn deliver(
+    f: &mut impl FnMut(Event<'_>),
+    frame: u64,
+    src: SocketAddr,
+    dst: SocketAddr,
+    p: tcp::Piece<'_>,
+) {
+    match p {
+        tcp::Piece::Message(msg) => f(Event::Message {
+            frame,
+            src,
+            dst,
+            msg,
+        }),
+        tcp::Piece::Lost(l) => f(Event::Lost {
+            frame,
+            src,
+            dst,
+            kind: l.kind(),
+            reason: l.reason(),
+        }),
+    }
+}
+
+/// Finishes and frees one direction; the connection ends with its second.
+fn end(
+    dirs: &mut HashMap<(SocketAddr, SocketAddr), Live>,
+    walk: &mut Walk,
+    k: (SocketAddr, SocketAddr),
+    f: &mut impl FnMut(Event<'_>),
+) {
+    let Some(mut live) = dirs.remove(&k) else {
+        return;
+    };
+    live.dir.finish(&mut |fr, p| deliver(f, fr, k.0, k.1, p));
+    walk.streams.add(&live.dir.stats);
+    if !dirs.contains_key(&(k.1, k.0)) {
+        f(Event::Closed { a: k.0, b: k.1 });
+    }
+}
+
+/// Checks a capture read from `reader`, keeping every record in
+/// [`Report::records`]. A file that is not a capture is an error; one that
+/// ends early or turns corrupt is checked up to there and the report says so
+/// ([`Report::read_error`]).
 pub fn check_reader<R: Read>(reader: R, opts: &Options) -> Result<Report, CheckError> {
+    let mut records = Vec::new();
+    let mut report = check_streaming(reader, opts, &mut |r| records.push(r.clone()))?;
+    report.records = records;
+    Ok(report)
+}
+
+/// Checks a capture, handing each record to `on_record` once its verdict is
+/// final (in the order its message completed) and keeping none: the report
+/// returned has the counts, sessions and notes, no records.
+pub fn check_streaming<R: Read>(
+    reader: R,
+    opts: &Options,
+    on_record: &mut dyn FnMut(&Record),
+) -> Result<Report, CheckError> {
     let mut checker = check::Checker::new(opts);
-    let walk = for_each_message(reader, |n, src, dst, m| checker.message(n, src, dst, m))?;
-    let mut report = checker.finish();
+    let walk = walk(reader, |e| {
+        match e {
+            Event::Message {
+                frame,
+                src,
+                dst,
+                msg,
+            } => checker.message(frame, src, dst, msg),
+            Event::Lost {
+                frame,
+                src,
+                dst,
+                kind,
+                reason,
+            } => checker.lost(frame, src, dst, kind, reason),
+            Event::Closed { a, b } => checker.close(a, b),
+        }
+        checker.release(on_record);
+    })?;
+    let mut report = checker.finish(on_record);
     report.frames = walk.frames;
     report.tcp_frames = walk.tcp_frames;
     report.captured_bytes = walk.captured_bytes;
     report.streams = walk.streams;
+    report.fragment_bytes_lost = walk.fragment_bytes_lost;
+    report.peak_directions = walk.peak_directions;
     report.read_error = walk.read_error;
     Ok(report)
 }

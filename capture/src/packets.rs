@@ -1,15 +1,21 @@
 //! Capture files to TCP segments: pcap and pcapng via `pcap-file`, link layers
 //! (Ethernet, Linux cooked SLL and SLL2, BSD loopback, raw IP) and IPv4/IPv6 +
-//! TCP via `etherparse`. Frames that are not TCP are counted and skipped.
+//! TCP via `etherparse`, IPv4 and IPv6 fragments reassembled here. Frames that
+//! are not TCP are counted and skipped.
 
+use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
 use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
 
-use etherparse::{LaxNetSlice, LaxSlicedPacket, TransportSlice};
+use etherparse::{
+    Ipv6ExtensionSlice, LaxIpPayloadSlice, LaxNetSlice, LaxSlicedPacket, TcpSlice, TransportSlice,
+};
 use pcap_file::pcap::PcapReader;
 use pcap_file::pcapng::{Block, PcapNgReader};
-use pcap_file::DataLink;
+use pcap_file::{DataLink, TsResolution};
 
+use crate::tcp::Flags;
 use crate::CheckError;
 
 /// One TCP segment as captured.
@@ -19,53 +25,329 @@ pub struct Segment<'a> {
     pub src: SocketAddr,
     /// Receiver.
     pub dst: SocketAddr,
-    /// Sequence number of the first payload byte (of the SYN itself when `syn`).
+    /// Sequence number of the first payload byte (of the SYN itself when SYN is set).
     pub seq: u32,
-    /// SYN flag.
-    pub syn: bool,
-    /// FIN or RST flag: the direction ends.
-    pub fin: bool,
+    /// SYN, FIN, RST.
+    pub flags: Flags,
     /// The captured payload.
     pub payload: &'a [u8],
     /// Payload bytes the sender sent but the capture cut off (snap length).
     pub missing: usize,
 }
 
-/// Decodes one frame of link type `link`; `None` when it holds no TCP segment.
-#[must_use]
-pub fn decode(link: DataLink, data: &[u8], orig_len: usize) -> Option<Segment<'_>> {
-    let pkt = match link {
-        DataLink::ETHERNET => LaxSlicedPacket::from_ethernet(data).ok()?,
-        DataLink::LINUX_SLL => ip_after(data, 16, u16_be(data, 14)?)?,
-        DataLink::LINUX_SLL2 => ip_after(data, 20, u16_be(data, 0)?)?,
-        // BSD loopback: a 4-byte address family in host order; the IP version says the rest.
-        DataLink::NULL | DataLink::LOOP => LaxSlicedPacket::from_ip(data.get(4..)?).ok()?,
-        DataLink::RAW | DataLink::IPV4 | DataLink::IPV6 => LaxSlicedPacket::from_ip(data).ok()?,
-        _ => return None,
-    };
-    let (src_ip, dst_ip): (IpAddr, IpAddr) = match pkt.net.as_ref()? {
-        LaxNetSlice::Ipv4(v4) => (
-            v4.header().source_addr().into(),
-            v4.header().destination_addr().into(),
-        ),
-        LaxNetSlice::Ipv6(v6) => (
-            v6.header().source_addr().into(),
-            v6.header().destination_addr().into(),
-        ),
-        LaxNetSlice::Arp(_) => return None,
-    };
-    let Some(TransportSlice::Tcp(tcp)) = pkt.transport else {
-        return None;
-    };
-    Some(Segment {
-        src: SocketAddr::new(src_ip, tcp.source_port()),
-        dst: SocketAddr::new(dst_ip, tcp.destination_port()),
+/// IP fragments that could not be made into a datagram.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FragmentLoss {
+    /// Frame of the datagram's first fragment seen.
+    pub frame: u64,
+    /// Sender and receiver (port 0: the TCP header may be in a lost fragment).
+    pub src: IpAddr,
+    /// Receiver.
+    pub dst: IpAddr,
+    /// Captured fragment bytes dropped.
+    pub bytes: u64,
+    /// Why.
+    pub reason: &'static str,
+}
+
+/// Largest IP datagram (the 16-bit length fields).
+const MAX_DATAGRAM: usize = 0xFFFF;
+/// Datagrams reassembled at once, and the bytes they may hold: beyond either
+/// the oldest is dropped (and reported), so a capture of fragments that never
+/// complete cannot grow memory.
+const MAX_DATAGRAMS: usize = 1024;
+const MAX_FRAGMENT_BYTES: usize = 16 << 20;
+/// A datagram not complete this long after its first fragment (capture time)
+/// is dropped, as a host would (Linux ipfrag_time is 30 s).
+const FRAGMENT_TIMEOUT: Duration = Duration::from_secs(60);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+struct FragKey {
+    src: IpAddr,
+    dst: IpAddr,
+    id: u32,
+    proto: u8,
+}
+
+#[derive(Debug, Default)]
+struct Datagram {
+    frame: u64,
+    time: Duration,
+    /// Fragment data by byte offset.
+    parts: BTreeMap<usize, Vec<u8>>,
+    /// Length of the whole payload, once the last fragment arrived.
+    total: Option<usize>,
+    bytes: usize,
+    /// Fragments overlapped with different bytes (RFC 5722: discard).
+    overlap: bool,
+    /// A fragment was cut by the snap length.
+    cut: bool,
+}
+
+impl Datagram {
+    /// The payload once every byte up to the end arrived.
+    fn complete(&self) -> Option<Vec<u8>> {
+        let total = self.total?;
+        let mut out = Vec::with_capacity(total);
+        for (&at, d) in &self.parts {
+            if at > out.len() {
+                return None;
+            }
+            let end = at + d.len();
+            if end > out.len() {
+                out.extend_from_slice(&d[out.len() - at..]);
+            }
+        }
+        (out.len() >= total).then(|| {
+            out.truncate(total);
+            out
+        })
+    }
+}
+
+/// Turns frames into TCP segments, reassembling IP fragments on the way.
+#[derive(Debug, Default)]
+pub struct Decoder {
+    frags: HashMap<FragKey, Datagram>,
+    frag_bytes: usize,
+    /// A reassembled datagram's payload, which the segment returned borrows.
+    whole: Vec<u8>,
+    /// Fragments dropped, for the caller to take.
+    pub losses: Vec<FragmentLoss>,
+}
+
+impl Decoder {
+    /// Decodes frame number `n`; `None` when it holds no TCP segment (yet:
+    /// a fragment waits for the rest of its datagram).
+    pub fn decode<'a>(&'a mut self, n: u64, frame: &Frame<'a>) -> Option<Segment<'a>> {
+        let data = frame.data;
+        let pkt = match frame.link {
+            DataLink::ETHERNET => LaxSlicedPacket::from_ethernet(data).ok()?,
+            DataLink::LINUX_SLL => ip_after(data, 16, u16_be(data, 14)?)?,
+            DataLink::LINUX_SLL2 => ip_after(data, 20, u16_be(data, 0)?)?,
+            // BSD loopback: a 4-byte address family in host order; the IP version says the rest.
+            DataLink::NULL | DataLink::LOOP => LaxSlicedPacket::from_ip(data.get(4..)?).ok()?,
+            DataLink::RAW | DataLink::IPV4 | DataLink::IPV6 => {
+                LaxSlicedPacket::from_ip(data).ok()?
+            }
+            _ => return None,
+        };
+        let cut = frame.orig_len > data.len();
+        let (src_ip, dst_ip, frag) = match pkt.net.as_ref()? {
+            LaxNetSlice::Ipv4(v4) => {
+                let h = v4.header();
+                let frag = h.is_fragmenting_payload().then(|| {
+                    (
+                        u32::from(h.identification()),
+                        usize::from(h.fragments_offset().value()) * 8,
+                        h.more_fragments(),
+                    )
+                });
+                (h.source_addr().into(), h.destination_addr().into(), frag)
+            }
+            LaxNetSlice::Ipv6(v6) => {
+                let h = v6.header();
+                let frag = v6.extensions().clone().into_iter().find_map(|e| match e {
+                    Ipv6ExtensionSlice::Fragment(f) if f.is_fragmenting_payload() => Some((
+                        f.identification(),
+                        usize::from(f.fragment_offset().value()) * 8,
+                        f.more_fragments(),
+                    )),
+                    _ => None,
+                });
+                (h.source_addr().into(), h.destination_addr().into(), frag)
+            }
+            LaxNetSlice::Arp(_) => return None,
+        };
+        if let Some((id, offset, more)) = frag {
+            let ip: &LaxIpPayloadSlice<'_> = match pkt.net.as_ref()? {
+                LaxNetSlice::Ipv4(v4) => v4.payload(),
+                LaxNetSlice::Ipv6(v6) => v6.payload(),
+                LaxNetSlice::Arp(_) => return None,
+            };
+            let key = FragKey {
+                src: src_ip,
+                dst: dst_ip,
+                id,
+                proto: ip.ip_number.0,
+            };
+            let part = Part {
+                offset,
+                more,
+                data: ip.payload,
+                cut: cut || ip.incomplete,
+            };
+            return self.fragment(n, frame.time, key, part);
+        }
+        let Some(TransportSlice::Tcp(tcp)) = pkt.transport else {
+            return None;
+        };
+        Some(segment(
+            src_ip,
+            dst_ip,
+            &tcp,
+            frame.orig_len.saturating_sub(data.len()),
+        ))
+    }
+
+    /// Adds one fragment; returns the segment its datagram completes.
+    fn fragment(
+        &mut self,
+        n: u64,
+        time: Duration,
+        key: FragKey,
+        part: Part<'_>,
+    ) -> Option<Segment<'_>> {
+        self.expire(time);
+        if !self.frags.contains_key(&key) && self.frags.len() >= MAX_DATAGRAMS {
+            self.drop_oldest("too many IP datagrams being reassembled at once");
+        }
+        let d = self.frags.entry(key).or_insert_with(|| Datagram {
+            frame: n,
+            time,
+            ..Datagram::default()
+        });
+        let end = part.offset + part.data.len();
+        if end > MAX_DATAGRAM {
+            d.overlap = true; // a datagram past 64 KiB is not one a host accepts
+        }
+        if part.cut {
+            d.cut = true;
+        }
+        if !part.more && !part.cut {
+            if d.total.is_some_and(|t| t != end) {
+                d.overlap = true; // two different last fragments
+            }
+            d.total = Some(end);
+        }
+        // Overlaps with different bytes: RFC 5722 (and RFC 791 hosts that
+        // differ on which copy wins) make the datagram ambiguous.
+        for (&at, old) in d.parts.range(..end) {
+            let old_end = at + old.len();
+            if old_end <= part.offset {
+                continue;
+            }
+            let lo = at.max(part.offset);
+            let hi = old_end.min(end);
+            if old[lo - at..hi - at] != part.data[lo - part.offset..hi - part.offset] {
+                d.overlap = true;
+            }
+        }
+        if !d.overlap && end <= MAX_DATAGRAM {
+            let longer = d
+                .parts
+                .get(&part.offset)
+                .is_none_or(|o| o.len() < part.data.len());
+            if longer {
+                let old = d
+                    .parts
+                    .insert(part.offset, part.data.to_vec())
+                    .map_or(0, |o| o.len());
+                d.bytes += part.data.len() - old;
+                self.frag_bytes += part.data.len() - old;
+            }
+        }
+        let (frame, overlap, cut) = (d.frame, d.overlap, d.cut);
+        let whole = if overlap || cut { None } else { d.complete() };
+        if overlap || cut || whole.is_some() {
+            let d = self.frags.remove(&key).unwrap_or_default();
+            self.frag_bytes -= d.bytes;
+            if overlap || cut {
+                self.losses.push(FragmentLoss {
+                    frame,
+                    src: key.src,
+                    dst: key.dst,
+                    bytes: (d.bytes + part.data.len()) as u64,
+                    reason: if overlap {
+                        "IP fragments overlap with different bytes (RFC 5722) or exceed 64 KiB: datagram discarded"
+                    } else {
+                        "an IP fragment is cut by the snap length: datagram incomplete"
+                    },
+                });
+                return None;
+            }
+        }
+        while self.frag_bytes > MAX_FRAGMENT_BYTES {
+            self.drop_oldest("more IP fragment bytes held than the reassembly limit");
+        }
+        self.whole = whole?;
+        if key.proto != 6 {
+            return None;
+        }
+        let tcp = TcpSlice::from_slice(&self.whole).ok()?;
+        Some(segment(key.src, key.dst, &tcp, 0))
+    }
+
+    /// Drops the datagrams older than the timeout at capture time `now`.
+    fn expire(&mut self, now: Duration) {
+        if self.frags.is_empty() {
+            return;
+        }
+        let old: Vec<FragKey> = self
+            .frags
+            .iter()
+            .filter(|(_, d)| now.saturating_sub(d.time) > FRAGMENT_TIMEOUT)
+            .map(|(k, _)| *k)
+            .collect();
+        for k in old {
+            self.drop_key(k, "IP datagram incomplete when reassembly timed out");
+        }
+    }
+
+    fn drop_oldest(&mut self, reason: &'static str) {
+        if let Some(k) = self
+            .frags
+            .iter()
+            .min_by_key(|(_, d)| d.frame)
+            .map(|(k, _)| *k)
+        {
+            self.drop_key(k, reason);
+        }
+    }
+
+    fn drop_key(&mut self, k: FragKey, reason: &'static str) {
+        if let Some(d) = self.frags.remove(&k) {
+            self.frag_bytes -= d.bytes;
+            self.losses.push(FragmentLoss {
+                frame: d.frame,
+                src: k.src,
+                dst: k.dst,
+                bytes: d.bytes as u64,
+                reason,
+            });
+        }
+    }
+
+    /// The end of the capture: datagrams still incomplete are lost.
+    pub fn finish(&mut self) {
+        let mut left: Vec<FragKey> = self.frags.keys().copied().collect();
+        left.sort_by_key(|k| self.frags.get(k).map_or(0, |d| d.frame));
+        for k in left {
+            self.drop_key(k, "IP datagram incomplete at the end of the capture");
+        }
+    }
+}
+
+struct Part<'a> {
+    offset: usize,
+    more: bool,
+    data: &'a [u8],
+    cut: bool,
+}
+
+fn segment<'a>(src: IpAddr, dst: IpAddr, tcp: &TcpSlice<'a>, missing: usize) -> Segment<'a> {
+    Segment {
+        src: SocketAddr::new(src, tcp.source_port()),
+        dst: SocketAddr::new(dst, tcp.destination_port()),
         seq: tcp.sequence_number(),
-        syn: tcp.syn(),
-        fin: tcp.fin() || tcp.rst(),
+        flags: Flags {
+            syn: tcp.syn(),
+            fin: tcp.fin(),
+            rst: tcp.rst(),
+        },
         payload: tcp.payload(),
-        missing: orig_len.saturating_sub(data.len()),
-    })
+        missing,
+    }
 }
 
 fn u16_be(data: &[u8], at: usize) -> Option<u16> {
@@ -91,7 +373,7 @@ pub enum Frames<R: Read> {
     PcapNg(PcapNgReader<R>),
 }
 
-/// One frame: its link type, captured bytes and original length.
+/// One frame: its link type, captured bytes, original length and time.
 pub struct Frame<'a> {
     /// Link type of its interface.
     pub link: DataLink,
@@ -99,6 +381,8 @@ pub struct Frame<'a> {
     pub data: &'a [u8],
     /// Length on the wire.
     pub orig_len: usize,
+    /// Capture time (since the epoch, as the file says).
+    pub time: Duration,
 }
 
 const PCAP_MAGICS: [[u8; 4]; 4] = [
@@ -137,13 +421,22 @@ impl<R: Read> Frames<R> {
     pub fn for_each(&mut self, mut f: impl FnMut(Frame<'_>)) -> Result<(), CheckError> {
         match self {
             Frames::Pcap(r) => {
-                let link = r.header().datalink;
-                while let Some(pkt) = r.next_packet() {
+                let header = r.header();
+                let link = header.datalink;
+                let nanos = header.ts_resolution == TsResolution::NanoSecond;
+                // Raw records: the validated ones refuse orig_len > snaplen,
+                // which is every frame `tcpdump -s N` cut.
+                while let Some(pkt) = r.next_raw_packet() {
                     let pkt = pkt.map_err(|e| CheckError::Format(format!("pcap: {e}")))?;
+                    let frac = u64::from(pkt.ts_frac);
+                    let time = Duration::from_secs(u64::from(pkt.ts_sec))
+                        + Duration::from_nanos(if nanos { frac } else { frac * 1000 });
                     f(Frame {
                         link,
                         data: &pkt.data,
-                        orig_len: pkt.orig_len as usize,
+                        // A writer that recorded orig_len below incl_len cut nothing.
+                        orig_len: (pkt.orig_len as usize).max(pkt.data.len()),
+                        time,
                     });
                 }
             }
@@ -156,25 +449,34 @@ impl<R: Read> Frames<R> {
                         .copied()
                         .unwrap_or(DataLink::Unknown(u32::MAX))
                 };
+                let mut last = Duration::ZERO;
                 while let Some(block) = r.next_block() {
                     let block = block.map_err(|e| CheckError::Format(format!("pcapng: {e}")))?;
                     match block {
                         Block::SectionHeader(_) => links.clear(),
                         Block::InterfaceDescription(idb) => links.push(idb.linktype),
-                        Block::EnhancedPacket(epb) => f(Frame {
-                            link: link_of(&links, epb.interface_id),
-                            data: &epb.data,
-                            orig_len: epb.original_len as usize,
-                        }),
+                        Block::EnhancedPacket(epb) => {
+                            last = epb.timestamp;
+                            f(Frame {
+                                link: link_of(&links, epb.interface_id),
+                                data: &epb.data,
+                                orig_len: (epb.original_len as usize).max(epb.data.len()),
+                                time: epb.timestamp,
+                            });
+                        }
+                        // Simple packet blocks have no time: the last one seen stands in.
                         Block::SimplePacket(spb) => f(Frame {
                             link: link_of(&links, 0),
                             data: &spb.data,
-                            orig_len: spb.original_len as usize,
+                            orig_len: (spb.original_len as usize).max(spb.data.len()),
+                            time: last,
                         }),
+                        // The obsolete packet block's time is in interface units: the last one stands in.
                         Block::Packet(pb) => f(Frame {
                             link: link_of(&links, u32::from(pb.interface_id)),
                             data: &pb.data,
-                            orig_len: pb.original_len as usize,
+                            orig_len: (pb.original_len as usize).max(pb.data.len()),
+                            time: last,
                         }),
                         _ => {}
                     }

@@ -3,7 +3,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use smbsign_capture::{check_file, Options};
+use smbsign_capture::report::Writer;
+use smbsign_capture::{check_streaming, Options};
 
 const USAGE: &str = "usage: smbsign-check [OPTIONS] CAPTURE
 
@@ -23,8 +24,17 @@ options:
   --no-diagnose                  do not explain invalid signatures
   -h, --help                     this text
 
-exit status: 0 when every signature checked out, 1 when any did not (invalid,
-unsigned where required, no key), 2 when the capture could not be read.";
+exit status:
+  0  at least one signature was verified, every message that was signed or
+     required a signature verified valid, and nothing went unchecked
+  1  something is INVALID, UNSIGNED-BUT-REQUIRED, NO-KEY or MALFORMED
+  2  the capture could not be read (or a bad option)
+  3  incomplete: something could not be checked (bytes missing from the
+     capture, a cut message, an ignored spoofed or out-of-window segment,
+     IP fragments not reassembled, encrypted or compressed messages, a file
+     that ends early), or there was nothing to check; the summary says what
+     and why
+Output is written as the check goes (--json too); memory stays bounded.";
 
 fn parse_hex(s: &str) -> Option<Vec<u8>> {
     let s = s.trim();
@@ -108,22 +118,23 @@ fn main() -> ExitCode {
     let Some(path) = capture else {
         return usage_error("no capture file given");
     };
-    let report = match check_file(&path, &opts) {
+    let file = match std::fs::File::open(&path) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("smbsign-check: {}: {e}", path.display());
+            return ExitCode::from(2);
+        }
+    };
+    let reader = std::io::BufReader::with_capacity(1 << 20, file);
+    let stdout = std::io::stdout().lock();
+    let mut writer = Writer::new(std::io::BufWriter::new(stdout), json, failures_only);
+    let report = match check_streaming(reader, &opts, &mut |r| writer.record(r)) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("smbsign-check: {}: {e}", path.display());
             return ExitCode::from(2);
         }
     };
-    let ok = report.all_valid();
-    if json {
-        print!("{}", report.json());
-    } else {
-        print!("{}", report.text(failures_only));
-    }
-    if ok {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    }
+    drop(writer.finish(&report));
+    ExitCode::from(report.status().code())
 }
