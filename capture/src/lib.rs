@@ -209,7 +209,12 @@ pub fn walk<R: Read>(reader: R, mut f: impl FnMut(Event<'_>)) -> Result<Walk, Ch
                     &mut |fr, p| deliver(&mut f, fr, src, dst, p),
                 );
                 if live.dir.closed() {
+                    // A RST aborts both directions (RFC 9293 3.10.7.4).
+                    let reset = live.dir.reset();
                     end(&mut dirs, &mut walk, (src, dst), &mut f);
+                    if reset {
+                        end(&mut dirs, &mut walk, (dst, src), &mut f);
+                    }
                 }
             }
             walk.peak_directions = walk.peak_directions.max(dirs.len());

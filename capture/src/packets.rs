@@ -148,11 +148,7 @@ impl Decoder {
             LaxNetSlice::Ipv6(v6) => {
                 let h = v6.header();
                 let frag = v6.extensions().clone().into_iter().find_map(|e| match e {
-                    Ipv6ExtensionSlice::Fragment(f) if f.is_fragmenting_payload() => Some((
-                        f.identification(),
-                        usize::from(f.fragment_offset().value()) * 8,
-                        f.more_fragments(),
-                    )),
+                    Ipv6ExtensionSlice::Fragment(f) => ipv6_fragment(f.slice()),
                     _ => None,
                 });
                 (h.source_addr().into(), h.destination_addr().into(), frag)
@@ -326,6 +322,18 @@ impl Decoder {
             self.drop_key(k, "IP datagram incomplete at the end of the capture");
         }
     }
+}
+
+/// (identification, byte offset, more fragments) of an IPv6 fragment header
+/// that fragments (RFC 8200 4.5: a 13-bit offset in 8-byte units above two
+/// reserved bits and the M flag), read from the bytes: etherparse 0.19 reads
+/// the offset and M flag at other bit positions.
+fn ipv6_fragment(h: &[u8]) -> Option<(u32, usize, bool)> {
+    let field = u16::from_be_bytes([*h.get(2)?, *h.get(3)?]);
+    let id = u32::from_be_bytes(h.get(4..8)?.try_into().ok()?);
+    let offset = usize::from(field & 0xFFF8);
+    let more = field & 1 != 0;
+    (offset != 0 || more).then_some((id, offset, more))
 }
 
 struct Part<'a> {

@@ -388,6 +388,12 @@ impl Direction {
                 .is_some_and(|f| self.next >= f && self.pending.is_empty())
     }
 
+    /// Whether a RST ended it.
+    #[must_use]
+    pub fn reset(&self) -> bool {
+        self.reset
+    }
+
     /// Stream bytes so far (each is framed, skipped or missing once finished).
     #[must_use]
     pub fn stream_len(&self) -> u64 {

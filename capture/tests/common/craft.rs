@@ -302,3 +302,126 @@ impl Smb2 {
 
 /// An ECHO request or response body (StructureSize 4, Reserved).
 pub const ECHO_BODY: [u8; 4] = [4, 0, 0, 0];
+
+impl Pcap {
+    /// Lets `secs` seconds of capture time pass before the next frame.
+    pub fn wait(&mut self, secs: u32) {
+        self.time = self.time.wrapping_add(secs);
+    }
+
+    /// Appends the IPv4 fragments of one datagram carrying `ip_payload`: each
+    /// `(offset, len)` of `pieces` (offsets in bytes, multiples of 8) as one
+    /// frame, in the order given; the piece that reaches the end is the last.
+    pub fn ipv4_fragments(
+        &mut self,
+        src: std::net::Ipv4Addr,
+        dst: std::net::Ipv4Addr,
+        proto: u8,
+        id: u16,
+        ip_payload: &[u8],
+        pieces: &[(usize, usize)],
+    ) {
+        for &(at, len) in pieces {
+            let part = &ip_payload[at..at + len];
+            let more = if at + len < ip_payload.len() {
+                0x2000
+            } else {
+                0
+            };
+            let mut f = vec![0u8; 12];
+            f.extend_from_slice(&[0x08, 0x00]);
+            f.extend_from_slice(&ipv4_header(
+                src,
+                dst,
+                proto,
+                part.len(),
+                id,
+                more | (at / 8) as u16,
+            ));
+            f.extend_from_slice(part);
+            self.frame(&f);
+        }
+    }
+
+    /// Appends an Ethernet/IPv6 frame carrying `ip_payload` (next header `proto`).
+    pub fn ipv6(
+        &mut self,
+        src: std::net::Ipv6Addr,
+        dst: std::net::Ipv6Addr,
+        proto: u8,
+        ip_payload: &[u8],
+    ) {
+        let mut f = vec![0u8; 12];
+        f.extend_from_slice(&[0x86, 0xDD]);
+        f.extend_from_slice(&ipv6_header(src, dst, proto, ip_payload.len()));
+        f.extend_from_slice(ip_payload);
+        self.frame(&f);
+    }
+
+    /// Appends the IPv6 fragments (RFC 8200 4.5) of `ip_payload`, as
+    /// [`Pcap::ipv4_fragments`] does.
+    pub fn ipv6_fragments(
+        &mut self,
+        src: std::net::Ipv6Addr,
+        dst: std::net::Ipv6Addr,
+        proto: u8,
+        id: u32,
+        ip_payload: &[u8],
+        pieces: &[(usize, usize)],
+    ) {
+        for &(at, len) in pieces {
+            let part = &ip_payload[at..at + len];
+            let more = u16::from(at + len < ip_payload.len());
+            let mut body = vec![proto, 0];
+            body.extend_from_slice(&((at as u16) | more).to_be_bytes());
+            body.extend_from_slice(&id.to_be_bytes());
+            body.extend_from_slice(part);
+            self.ipv6(src, dst, 44, &body);
+        }
+    }
+}
+
+/// An IPv6 header for a payload of `len` bytes.
+#[must_use]
+pub fn ipv6_header(
+    src: std::net::Ipv6Addr,
+    dst: std::net::Ipv6Addr,
+    next: u8,
+    len: usize,
+) -> Vec<u8> {
+    let mut h = vec![0x60, 0, 0, 0];
+    h.extend_from_slice(&(len as u16).to_be_bytes());
+    h.extend_from_slice(&[next, 64]);
+    h.extend_from_slice(&src.octets());
+    h.extend_from_slice(&dst.octets());
+    h
+}
+
+/// A signed SMB2 ECHO (request, or response with `response`) of session
+/// `session_id`, signed with the SMB 2.1 key made from `session_key` (HMAC-SHA256),
+/// which `--session-key` lets the checker adopt without a SESSION_SETUP.
+#[must_use]
+pub fn signed_echo(
+    session_id: u64,
+    message_id: u64,
+    response: bool,
+    session_key: &[u8],
+) -> Vec<u8> {
+    let mut pdu = Smb2 {
+        command: 13,
+        flags: u32::from(response) | 8,
+        message_id,
+        session_id,
+        ..Smb2::default()
+    }
+    .bytes(&ECHO_BODY);
+    let key = smbsign::smb2::SigningKey::for_session(
+        smbsign::smb2::dialect::SMB2_1,
+        None,
+        session_key,
+        &[0; 64],
+    )
+    .unwrap();
+    smbsign::smb2::sign_pdu(&key, &mut pdu).unwrap();
+    pdu
+}
