@@ -353,3 +353,33 @@ fn wrong_keys(ctx: &KeyContext) -> Vec<(String, [u8; 16])> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx(rounds: usize) -> KeyContext {
+        let sk = [9u8; 16];
+        let preauth = [1u8; 64];
+        let key = SigningKey::for_session(dialect::SMB3_1_1, Some(2), &sk, &preauth).unwrap();
+        let key_bytes = kdf::signing_key(dialect::SMB3_1_1, &sk, &preauth).unwrap();
+        KeyContext {
+            key,
+            key_bytes,
+            dialect: dialect::SMB3_1_1,
+            algorithm_id: Some(2),
+            session_key: sk,
+            preauth,
+            preauth_history: (0..rounds).map(|i| [(i % 200) as u8 + 2; 64]).collect(),
+            wrong_password: false,
+        }
+    }
+
+    #[test]
+    fn candidates_do_not_grow_with_session_setup_rounds() {
+        let few = Candidates::new(&ctx(4)).wrong_keys.len();
+        let many = Candidates::new(&ctx(5000)).wrong_keys.len();
+        // Four rounds: all tried; 5000 rounds: the first and the last seven.
+        assert_eq!(many, few + HISTORY_TRIED - 4);
+    }
+}

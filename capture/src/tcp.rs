@@ -231,6 +231,8 @@ pub struct Direction {
     run: Option<(u64, u64, u64)>,
     /// The last frame that carried a segment of this direction.
     last_frame: u64,
+    /// A frame cut by the end was reported: it covers every byte after it.
+    cut: bool,
     /// What reassembly coped with so far.
     pub stats: StreamStats,
 }
@@ -419,7 +421,12 @@ impl Direction {
                 self.stats.bytes_skipped += 4;
                 self.start += 4;
                 self.synced = false;
-                out(frame, Piece::Lost(Loss::Cut { declared, captured }));
+                if !self.cut {
+                    self.emit_run(out);
+                    // Every byte to the end is in this loss: what follows is not reported again.
+                    out(frame, Piece::Lost(Loss::Cut { declared, captured }));
+                    self.cut = true;
+                }
                 // What the cut frame would have held: the frames behind a lying length.
                 self.frame(frame, out);
                 continue;
@@ -504,7 +511,7 @@ impl Direction {
 
     /// Counts `n` skipped bytes into the loss being accumulated.
     fn note_skip(&mut self, frame: u64, n: u64) {
-        if n > 0 {
+        if n > 0 && !self.cut {
             self.run.get_or_insert((frame, 0, 0)).2 += n;
         }
     }
@@ -826,16 +833,10 @@ mod tests {
         assert_eq!(got.messages.len(), 2, "{:?}", got.losses);
         assert_eq!(
             got.losses,
-            vec![
-                Loss::Cut {
-                    declared: 0xFF_FFFF,
-                    captured: stream.len() as u64 - 4
-                },
-                Loss::Gap {
-                    missing: 0,
-                    skipped: 66
-                }
-            ]
+            vec![Loss::Cut {
+                declared: 0xFF_FFFF,
+                captured: stream.len() as u64 - 4
+            }]
         );
     }
 

@@ -1,6 +1,7 @@
 //! Proves the smbsign-check command line: exit status 0 when every signature
 //! checks out, 1 when any does not (wrong password, no key), 2 for a file that
-//! is not a capture or a bad option; --password-file and --session-key work;
+//! is not a capture or a bad option, 3 when something went unchecked (the
+//! summary says what); --password-file and --session-key work;
 //! --json is one JSON object; --failures lists only failures.
 
 use std::path::PathBuf;
@@ -58,4 +59,45 @@ fn exit_status_and_outputs() {
     assert_eq!(run(&["--session-key", "zz", cap]).0, 2);
     assert_eq!(run(&["--bogus", cap]).0, 2);
     assert_eq!(run(&[]).0, 2);
+}
+
+mod common;
+
+#[test]
+fn exit_status_3_when_something_went_unchecked_and_the_summary_says_why() {
+    use common::craft::{self, Conn, Dir, Pcap};
+    let mut pcap = Pcap::default();
+    let mut c = Conn::new(40_100);
+    c.handshake(&mut pcap);
+    let key = [0x42u8; 16];
+    c.send_smb(
+        &mut pcap,
+        Dir::ToServer,
+        &craft::signed_echo(5, 1, false, &key),
+    );
+    // A message cut by the end of the capture.
+    let cut = craft::direct_tcp(&craft::signed_echo(5, 2, false, &key));
+    c.send(&mut pcap, Dir::ToServer, &cut[..20]);
+    let path = std::env::temp_dir().join(format!("smbsign-check-cut-{}.pcap", std::process::id()));
+    std::fs::write(&path, pcap.bytes()).unwrap();
+    let p = path.to_str().unwrap();
+    let (rc, text) = run(&["--session-key", "42424242424242424242424242424242", p]);
+    assert_eq!(rc, 3, "{text}");
+    assert!(text.contains(" valid\n"), "{text}");
+    assert!(
+        text.contains("not checked: 1 message cut at the end of the stream"),
+        "{text}"
+    );
+    assert!(text.contains("result: INCOMPLETE"), "{text}");
+    let (rc, json) = run(&[
+        "--json",
+        "--session-key",
+        "42424242424242424242424242424242",
+        p,
+    ]);
+    assert_eq!(rc, 3);
+    assert!(json.contains("\"exit_status\":3") && json.contains("\"verdict\":\"unchecked\""));
+    // Without a key nothing verifies: NO-KEY is a failure, which wins.
+    assert_eq!(run(&[p]).0, 1);
+    std::fs::remove_file(&path).unwrap();
 }

@@ -11,6 +11,8 @@ use smbsign_capture::{check_file, CheckError, Options};
 /// the report as the JSON text `smbsign-check --json` prints. Keys:
 /// `password` (NTLMv2, with `user`/`domain` overriding the capture's),
 /// `session_keys` ({SessionId: key}) and `session_key` (for every other session).
+/// `summary.exit_status` is smbsign-check's (0 verified, 1 failed, 3 incomplete)
+/// and `summary.not_checked` names what was not checked and why.
 /// OSError when the file cannot be read, ValueError when it is not a capture.
 #[pyfunction]
 #[pyo3(signature = (path, password=None, session_keys=None, session_key=None, user=None, domain=None, diagnose=true))]

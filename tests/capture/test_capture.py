@@ -348,11 +348,14 @@ def check_damaged(name, pcap, port, msgs):
     with open(cut, "wb") as f:
         f.write(raw[:cut_at])
     rc, js = run_check(cut, "--password", pw)
-    got = js["messages"]
-    expect(f"{name}: file cut mid-frame: the {len(got)} messages before the cut are the original's, all valid or unsigned",
-           rc == 1 and len(got) > 10 and [(m["frame"], m["message_id"]) for m in got] ==
+    # Records of bytes that could not be checked (the message the cut broke) are not messages.
+    got = [m for m in js["messages"] if m["verdict"] != "unchecked"]
+    expect(f"{name}: file cut mid-frame: exit 3 (incomplete), the {len(got)} messages before the cut are the "
+           f"original's, all valid or unsigned",
+           rc == 3 and len(got) > 10 and [(m["frame"], m["message_id"]) for m in got] ==
            [(m["frame"], m["message_id"]) for m in msgs[:len(got)]]
-           and all(m["verdict"] in ("valid", "unsigned") for m in got) and js["notes"],
+           and all(m["verdict"] in ("valid", "unsigned") for m in got) and js["notes"]
+           and js["summary"].get("not_checked"),
            f"rc={rc} {js.get('summary')} notes={js.get('notes')}")
 
     # Lost frames: drop two data frames in the middle of the big transfer (not the session setup).
@@ -361,11 +364,14 @@ def check_damaged(name, pcap, port, msgs):
     lossy = pcap + ".lossy.pcap"
     write_pcap(lossy, header, kept)
     rc, js = run_check(lossy, "--password", pw)
-    inv = [m for m in js["messages"] if m["verdict"] not in ("valid", "unsigned")]
+    inv = [m for m in js["messages"] if m["verdict"] not in ("valid", "unsigned", "unchecked")]
+    lost = [m for m in js["messages"] if m["verdict"] == "unchecked"]
+    checked = [m for m in js["messages"] if m["verdict"] != "unchecked"]
     expect(f"{name}: two frames lost mid-stream: reassembly resynchronises, nothing INVALID, "
-           f"{len(js['messages'])} of {len(msgs)} messages checked",
-           not inv and len(js["messages"]) >= len(msgs) - 4 and js["summary"].get("resyncs", 0) >= 1,
-           f"{js.get('summary')} {inv[:3]}")
+           f"{len(checked)} of {len(msgs)} messages checked, the loss reported, exit 3",
+           rc == 3 and not inv and lost and all("missing from the capture" in m["note"] for m in lost)
+           and len(checked) >= len(msgs) - 4 and js["summary"].get("resyncs", 0) >= 1,
+           f"rc={rc} {js.get('summary')} {inv[:3]} {lost[:2]}")
 
     # Reordered and duplicated segments: same verdicts (frame numbers move).
     shuffled = [list(fr) for fr in frames]
@@ -390,9 +396,11 @@ def check_damaged(name, pcap, port, msgs):
     write_pcap(snap, header, snapped)
     rc, js = run_check(snap, "--password", pw)
     got = {(m["frame"], m["message_id"], m["direction"]) for m in js["messages"] if m["verdict"] == "valid"}
-    expect(f"{name}: snap length 1500: {len(got)} messages checked, all valid, a subset of the original's",
-           len(got) > 5 and got <= valid and not any(m["verdict"] == "INVALID" for m in js["messages"]),
-           f"{js.get('summary')}")
+    expect(f"{name}: snap length 1500: {len(got)} messages checked, all valid, a subset of the original's; "
+           f"the cut ones reported, exit 3",
+           rc == 3 and len(got) > 5 and got <= valid and not any(m["verdict"] == "INVALID" for m in js["messages"])
+           and any(m["verdict"] == "unchecked" for m in js["messages"]),
+           f"rc={rc} {js.get('summary')}")
     for p in (cut, lossy, mixed, snap):
         os.unlink(p)
 

@@ -27,11 +27,12 @@ def test_fixture_verifies(name, algorithm):
     report = smbsign.check_capture(FIXTURES / f"{name}.pcap", password=PASSWORD)
     signed = [m for m in report["messages"] if m["verdict"] != "unsigned"]
     assert report["summary"]["all_valid"] and len(signed) >= 40
+    assert report["summary"]["exit_status"] == 0 and report["summary"]["not_checked"] == []
     assert all(m["verdict"] == "valid" and m["algorithm"] == algorithm for m in signed)
     by_key = smbsign.check_capture(str(FIXTURES / f"{name}.pcap"), session_keys=keys(f"{name}.keys"))
     assert [m["verdict"] for m in by_key["messages"]] == [m["verdict"] for m in report["messages"]]
     wrong = smbsign.check_capture(FIXTURES / f"{name}.pcap", password=PASSWORD + "!")
-    assert not wrong["summary"]["all_valid"]
+    assert not wrong["summary"]["all_valid"] and wrong["summary"]["exit_status"] == 1
     assert all(m["verdict"] == "INVALID" for m in wrong["messages"] if m["verdict"] != "unsigned")
     assert len([m for m in wrong["messages"] if m["verdict"] == "INVALID"]) == len(signed)
 

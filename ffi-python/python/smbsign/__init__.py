@@ -37,7 +37,9 @@ from smbsign._smbsign import (
 
 def check_capture(path, password=None, session_keys=None, session_key=None, user=None, domain=None, diagnose=True):
     """smbsign-check on a pcap/pcapng file: the report as a dict ("messages": one
-    entry per SMB2 PDU with its verdict and diagnosis, "summary", "notes")."""
+    entry per SMB2 PDU with its verdict and diagnosis, and one per stretch of bytes
+    not checked; "summary" with "exit_status" 0 verified / 1 failed / 3 incomplete
+    and "not_checked"; "notes")."""
     import json
 
     return json.loads(
