@@ -29,7 +29,7 @@ const BATCH_BYTES: usize = 64 << 20;
 const DIRECT_BYTES: usize = 64 << 10;
 /// Records held before the queue is verified and they are handed on: what
 /// bounds the memory of a capture of many short messages.
-const MAX_HELD: usize = 1 << 16;
+const MAX_HELD: usize = 1 << 14;
 /// Sessions whose diagnosis keys are kept derived.
 const CANDIDATES_KEPT: usize = 16;
 /// Smallest SMB2 TRANSFORM_HEADER (MS-SMB2 2.2.41) and
