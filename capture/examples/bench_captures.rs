@@ -5,7 +5,7 @@
 //!   compound chain of 72-byte ECHOs signed with the wrong key, after one good
 //!   ECHO exchange that lets `--session-key 42..42` adopt the session;
 //! - `short-conns OUT [N]`: N (default 100,000) connections, each a handshake,
-//!   two signed ECHO exchanges of ~430 bytes and a FIN both ways (about 2 KB
+//!   two signed ECHO exchanges of 424-byte PDUs and a FIN both ways (about 2 KB
 //!   per connection).
 //!
 //! `cargo run --release -p smbsign-capture --example bench_captures -- bad-frame /tmp/bad.pcap`
