@@ -110,7 +110,7 @@ impl<'o> Checker<'o> {
     /// (this tool does not decrypt or decompress), or MALFORMED when it is
     /// shorter than its header (a 4-byte `FD 'SMB'` is no transform).
     fn transformed(&mut self, frame: u64, src: SocketAddr, dst: SocketAddr, msg: &[u8]) {
-        let encrypted = msg[0] == 0xFD;
+        let encrypted = msg.first() == Some(&0xFD);
         let (verdict, min) = if encrypted {
             (Verdict::Encrypted, TRANSFORM_HEADER_LEN)
         } else {
