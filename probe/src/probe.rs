@@ -698,7 +698,7 @@ pub fn probe(target: &Target, cfg: &Config) -> Outcome {
             Ok(Some(n)) => n,
             Ok(None) => continue,
             Err(e) => {
-                notes.push(format!("{name}: {e}"));
+                failures.push(format!("{name}: NEGOTIATE: {e}"));
                 continue;
             }
         };
@@ -749,7 +749,7 @@ pub fn probe(target: &Target, cfg: &Config) -> Outcome {
             }
             Ok(None) => o.signatures.push((key, Sig::NotSupported)),
             Err(e) => {
-                notes.push(format!("{key}: {e}"));
+                failures.push(format!("{key}: NEGOTIATE: {e}"));
                 o.signatures.push((key, Sig::NotTested));
             }
         }
@@ -758,17 +758,18 @@ pub fn probe(target: &Target, cfg: &Config) -> Outcome {
     // 3.1.1: each cipher alone.
     if has_311 {
         for c in WINDOWS_CIPHER_ORDER {
-            if let Ok(Some(n)) = negotiate(
+            let name = msg::CIPHERS.iter().find(|x| x.0 == c).map_or("?", |x| x.1);
+            match negotiate(
                 &addrs,
                 cfg,
                 &[dialect::SMB3_1_1],
                 &WINDOWS_SIGNING_ORDER,
                 &[c],
             ) {
-                if n.resp.cipher == Some(c) {
-                    let name = msg::CIPHERS.iter().find(|x| x.0 == c).map_or("?", |x| x.1);
-                    o.encryption_ciphers.push(name);
-                }
+                Ok(Some(n)) if n.resp.cipher == Some(c) => o.encryption_ciphers.push(name),
+                Ok(_) => {}
+                // Unknown is not "not accepted": the list would be a guess.
+                Err(e) => failures.push(format!("cipher {name}: NEGOTIATE: {e}")),
             }
         }
     }
@@ -784,14 +785,22 @@ pub fn probe(target: &Target, cfg: &Config) -> Outcome {
     // Guest and anonymous.
     if let Some(d) = best {
         for (auth, is_guest) in [(Auth::Guest, true), (Auth::Anonymous, false)] {
-            if let Ok(Some(mut n)) = negotiate(
+            let what = if is_guest { "guest" } else { "anonymous" };
+            let n = negotiate(
                 &addrs,
                 cfg,
                 &[d],
                 &WINDOWS_SIGNING_ORDER,
                 &WINDOWS_CIPHER_ORDER,
-            ) {
-                if let Ok(s) = session_setup(&mut n, auth) {
+            );
+            let s = match n {
+                Ok(Some(mut n)) => session_setup(&mut n, auth),
+                Ok(None) => Err(Failure::Protocol("NEGOTIATE refused".into())),
+                Err(e) => Err(e),
+            };
+            match s {
+                Err(e) => failures.push(format!("{what} session not tested: {e}")),
+                Ok(s) => {
                     // An unknown account or no account at all that gets in
                     // is a guest or null session, whatever SessionFlags say
                     // (Samba sets neither flag on a 3.1.1 anonymous session).
@@ -806,8 +815,18 @@ pub fn probe(target: &Target, cfg: &Config) -> Outcome {
         }
     }
 
-    // Enforcement, on the best dialect's session.
-    if let (Some(d), true, false) = (best, o.authenticated, o.encryption_required) {
+    // Enforcement, on the best dialect's session. A refusal means something
+    // only where a correctly signed TREE_CONNECT to IPC$ was granted.
+    let tree_granted = o
+        .signature_checks
+        .iter()
+        .flat_map(|(_, c)| c)
+        .any(|&(w, v)| w == "tree_connect" && v == Sig::Valid);
+    if o.authenticated && !o.encryption_required && !tree_granted {
+        notes.push(
+            "enforcement not-tested: no correctly signed TREE_CONNECT to IPC$ was granted to compare with".into(),
+        );
+    } else if let (Some(d), true, false) = (best, o.authenticated, o.encryption_required) {
         let alg = (d == dialect::SMB3_1_1)
             .then_some(o.preferred_signing_algorithm)
             .flatten();

@@ -301,12 +301,6 @@ pub fn smb1_negotiate_dialect(msg: &[u8]) -> Option<&'static str> {
     SMB1_DIALECTS.get(usize::from(u16_at(msg, 33)?)).copied()
 }
 
-/// Whether `pdu` is a response to `command`.
-#[must_use]
-pub fn is_response_to(pdu: &[u8], command: u16) -> bool {
-    crate::smb::Header::parse(pdu).is_some_and(|h| h.is_response() && h.command == command)
-}
-
 /// NEGOTIATE's command code, for callers that only import this module.
 pub const NEGOTIATE: u16 = cmd::NEGOTIATE;
 /// SESSION_SETUP's command code, for callers that only import this module.
