@@ -197,6 +197,8 @@ pub struct Outcome {
     pub signing_algorithms: Vec<Algorithm>,
     /// The algorithm chosen from a Windows 11 client's offer (3.1.1).
     pub preferred_signing_algorithm: Option<Algorithm>,
+    /// The cipher chosen from a Windows 11 client's offer (3.1.1; `None`: none in common or no context).
+    pub preferred_encryption_cipher: Option<&'static str>,
     /// The 3.1.1 ciphers accepted when offered alone.
     pub encryption_ciphers: Vec<&'static str>,
     /// A session with the credentials was set up (not as guest or null).
@@ -643,6 +645,7 @@ pub fn probe(target: &Target, cfg: &Config) -> Outcome {
             .collect(),
         signing_algorithms: Vec::new(),
         preferred_signing_algorithm: None,
+        preferred_encryption_cipher: None,
         encryption_ciphers: Vec::new(),
         authenticated: false,
         signatures: Vec::new(),
@@ -708,6 +711,11 @@ pub fn probe(target: &Target, cfg: &Config) -> Outcome {
             signing_required: n.resp.security_mode & smb::SIGNING_REQUIRED != 0,
         };
         if d == dialect::SMB3_1_1 {
+            o.preferred_encryption_cipher = n
+                .resp
+                .cipher
+                .and_then(|c| msg::CIPHERS.iter().find(|x| x.0 == c))
+                .map(|x| x.1);
             o.preferred_signing_algorithm = Some(
                 Algorithm::for_dialect(d, n.resp.signing_algorithm).unwrap_or(Algorithm::AesCmac),
             );
@@ -1016,6 +1024,196 @@ fn verdict(o: &mut Outcome, cfg: &Config, failures: Vec<String>, notes: Vec<Stri
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn cfg(with_credentials: bool) -> Config {
+        Config {
+            credentials: with_credentials.then(|| Credentials {
+                user: "u".into(),
+                domain: String::new(),
+                password: Zeroizing::new("p".into()),
+            }),
+            connect_timeout: Duration::from_secs(1),
+            request_timeout: Duration::from_secs(1),
+        }
+    }
+
+    /// What a server that gets everything right measures (before the verdict).
+    fn good() -> Outcome {
+        let on = DialectResult {
+            accepted: true,
+            signing_enabled: true,
+            signing_required: true,
+        };
+        let keys = ["2.0.2", "2.1", "3.0", "3.0.2"]
+            .map(String::from)
+            .into_iter()
+            .chain(WINDOWS_SIGNING_ORDER.map(|a| format!("3.1.1/{}", a.name())));
+        Outcome {
+            target: "h:445".into(),
+            reachable: true,
+            smb1: false,
+            dialects: DIALECTS.iter().map(|&(_, n)| (n, on)).collect(),
+            signing_algorithms: WINDOWS_SIGNING_ORDER.to_vec(),
+            preferred_signing_algorithm: Some(Algorithm::AesGmac),
+            preferred_encryption_cipher: Some("aes-128-gcm"),
+            encryption_ciphers: vec!["aes-128-gcm"],
+            authenticated: true,
+            signatures: keys.map(|k| (k, Sig::Valid)).collect(),
+            signature_checks: vec![("2.0.2".into(), vec![("tree_connect", Sig::Valid)])],
+            diagnosis: Vec::new(),
+            rejects_forged_signature: Some(true),
+            rejects_unsigned: Some(true),
+            guest: false,
+            anonymous: false,
+            encryption_required: false,
+            verdict: Verdict::Fails,
+            reasons: Vec::new(),
+        }
+    }
+
+    fn judged(mut o: Outcome, creds: bool, failures: &[&str]) -> Outcome {
+        let f = failures.iter().map(|s| s.to_string()).collect();
+        verdict(&mut o, &cfg(creds), f, Vec::new());
+        o
+    }
+
+    #[test]
+    fn everything_verified_is_ok_with_no_reasons() {
+        let o = judged(good(), true, &[]);
+        assert_eq!(
+            (o.verdict, o.reasons.len()),
+            (Verdict::Ok, 0),
+            "{:?}",
+            o.reasons
+        );
+    }
+
+    #[test]
+    fn any_gap_keeps_it_from_ok() {
+        let mut bad = good();
+        bad.signatures[4].1 = Sig::Invalid;
+        bad.diagnosis = vec![("3.1.1/aes-gmac".into(), vec!["echo: why".into()])];
+        let o = judged(bad, true, &[]);
+        assert_eq!(o.verdict, Verdict::Fails);
+        assert!(
+            o.reasons[0].contains("3.1.1/aes-gmac") && o.reasons.iter().any(|r| r.contains("why"))
+        );
+
+        let mut unsigned = good();
+        unsigned.signatures[0].1 = Sig::Unsigned;
+        assert_eq!(judged(unsigned, true, &[]).verdict, Verdict::Fails);
+
+        let mut forged = good();
+        forged.rejects_forged_signature = Some(false);
+        let o = judged(forged, true, &[]);
+        assert_eq!(o.verdict, Verdict::AtRisk);
+        assert!(o.reasons[0].contains("forged"));
+
+        let mut lax = good();
+        lax.rejects_unsigned = Some(false);
+        assert_eq!(judged(lax, true, &[]).verdict, Verdict::AtRisk);
+
+        let mut untested = good();
+        untested.rejects_unsigned = None;
+        assert_eq!(judged(untested, true, &[]).verdict, Verdict::Incomplete);
+
+        let mut partly = good();
+        partly.signatures[1].1 = Sig::NotTested;
+        assert_eq!(judged(partly, true, &[]).verdict, Verdict::Incomplete);
+
+        let mut enc = good();
+        enc.encryption_required = true;
+        assert_eq!(judged(enc, true, &[]).verdict, Verdict::Incomplete);
+
+        assert_eq!(
+            judged(good(), true, &["3.0: NEGOTIATE: timeout"]).verdict,
+            Verdict::Incomplete
+        );
+    }
+
+    #[test]
+    fn not_supported_is_no_gap_but_facts_are_said() {
+        let mut o = good();
+        o.signing_algorithms = vec![Algorithm::AesCmac];
+        o.signatures[4].1 = Sig::NotSupported;
+        o.signatures[6].1 = Sig::NotSupported;
+        o.smb1 = true;
+        for d in &mut o.dialects {
+            d.1.signing_required = false;
+        }
+        let o = judged(o, true, &[]);
+        assert_eq!(o.verdict, Verdict::Ok);
+        assert_eq!(
+            o.reasons,
+            [
+                "SMB1 enabled",
+                "no AES-GMAC",
+                "signing not required by the server"
+            ]
+        );
+    }
+
+    #[test]
+    fn without_an_account() {
+        let anonymous_only = || {
+            let mut o = good();
+            o.authenticated = false;
+            o.anonymous = true;
+            o.rejects_forged_signature = None;
+            o.rejects_unsigned = None;
+            for s in &mut o.signatures {
+                s.1 = Sig::NotTested;
+            }
+            o
+        };
+        assert_eq!(
+            judged(anonymous_only(), false, &[]).verdict,
+            Verdict::Incomplete
+        );
+        let mut guest = anonymous_only();
+        guest.guest = true;
+        assert_eq!(judged(guest, false, &[]).verdict, Verdict::Fails);
+        // Credentials that only get a null session: such a client cannot sign.
+        assert_eq!(judged(anonymous_only(), true, &[]).verdict, Verdict::Fails);
+    }
+
+    /// The JSON Lines object carries the issue's fields, names and order exactly.
+    #[test]
+    fn json_has_the_stable_fields() {
+        let j = crate::report::json(&judged(good(), true, &[]));
+        let d = r#"{"accepted": true, "signing_enabled": true, "signing_required": true}"#;
+        let want = format!(
+            r#"{{"target": "h:445", "reachable": true, "smb1": false, "dialects": {{"2.0.2": {d}, "2.1": {d}, "3.0": {d}, "3.0.2": {d}, "3.1.1": {d}}}, "signing_algorithms": ["aes-gmac", "aes-cmac", "hmac-sha256"], "encryption_ciphers": ["aes-128-gcm"], "authenticated": true, "signatures": {{"2.0.2": "valid", "2.1": "valid", "3.0": "valid", "3.0.2": "valid", "3.1.1/aes-gmac": "valid", "3.1.1/aes-cmac": "valid", "3.1.1/hmac-sha256": "valid"}}, "rejects_forged_signature": true, "rejects_unsigned": true, "guest": false, "anonymous": false, "verdict": "ok", "reasons": [], "preferred_signing_algorithm": "aes-gmac", "preferred_encryption_cipher": "aes-128-gcm", "encryption_required": false, "signature_checks": {{"2.0.2": {{"tree_connect": "valid"}}}}, "diagnosis": {{}}}}"#
+        );
+        assert_eq!(j, want);
+        let mut o = good();
+        o.rejects_forged_signature = None;
+        o.reasons = vec!["a \"quoted\"\nline".into()];
+        let j = crate::report::json(&o);
+        assert!(j.contains(r#""rejects_forged_signature": null"#));
+        assert!(
+            j.contains(r#""reasons": ["a \"quoted\"\u000aline"]"#),
+            "{j}"
+        );
+    }
+
+    #[test]
+    fn smb1_only_and_unreachable_fail() {
+        let mut o = good();
+        o.smb1 = true;
+        o.authenticated = false;
+        for d in &mut o.dialects {
+            d.1 = DialectResult::default();
+        }
+        for s in &mut o.signatures {
+            s.1 = Sig::NotSupported;
+        }
+        let o = judged(o, true, &[]);
+        assert_eq!(o.verdict, Verdict::Fails);
+        assert!(o.reasons[0].starts_with("SMB1 only"));
+        let closed = probe(&Target::parse("127.0.0.1:1").unwrap(), &cfg(true));
+        assert!(!closed.reachable && closed.verdict == Verdict::Fails);
+    }
 
     #[test]
     fn targets_parse() {

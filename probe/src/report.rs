@@ -69,9 +69,10 @@ pub fn json(o: &Outcome) -> String {
     // Beyond the fields: what the summaries rest on.
     let _ = write!(
         s,
-        ", \"preferred_signing_algorithm\": {}, \"encryption_required\": {}, \"signature_checks\": {{",
+        ", \"preferred_signing_algorithm\": {}, \"preferred_encryption_cipher\": {}, \"encryption_required\": {}, \"signature_checks\": {{",
         o.preferred_signing_algorithm
             .map_or("null".to_string(), |a| json_str(a.name())),
+        o.preferred_encryption_cipher.map_or("null".to_string(), json_str),
         o.encryption_required
     );
     let checks: Vec<String> = o
@@ -153,13 +154,15 @@ pub fn text(o: &Outcome) -> String {
         );
         let _ = writeln!(
             s,
-            "  {:<26} {}",
+            "  {:<26} {}{}",
             "3.1.1 ciphers",
             if o.encryption_ciphers.is_empty() {
                 "-".to_string()
             } else {
                 o.encryption_ciphers.join(", ")
-            }
+            },
+            o.preferred_encryption_cipher
+                .map_or(String::new(), |c| format!(" (Windows 11 order gets {c})"))
         );
         let _ = writeln!(
             s,

@@ -209,7 +209,8 @@ def main():
         check("mandatory: signing algorithms and ciphers",
               o["signing_algorithms"] == ["aes-gmac", "aes-cmac", "hmac-sha256"]
               and o["encryption_ciphers"] == ["aes-128-gcm", "aes-128-ccm", "aes-256-gcm", "aes-256-ccm"]
-              and o["preferred_signing_algorithm"] == "aes-gmac", o)
+              and o["preferred_signing_algorithm"] == "aes-gmac"
+              and o["preferred_encryption_cipher"] == "aes-128-gcm", o)
         check("mandatory: 3.1.1 checks include the SESSION_SETUP response and the compound",
               o["signature_checks"]["3.1.1/aes-gmac"] == {"session_setup": "valid", "tree_connect": "valid",
                                                           "echo": "valid", "compound": "valid"},
@@ -343,7 +344,7 @@ def main():
 
         # Without credentials: the guest-only server, Samba with IPC$ null sessions.
         g = servers["guest"]
-        rc, (o, o2), _ = probe(f"127.0.0.1:{g.port}", f"127.0.0.1:{m.port}", creds=False)
+        rc, (o, o2), _ = probe(f"127.0.0.1:{g.port}", f"localhost:{m.port}", creds=False)
         check("guest: exit status 1", rc == 1, rc)
         verdict_is("guest-only, no credentials", o, "fails")
         check("guest: guest granted, said so, enforcement null",
@@ -351,6 +352,8 @@ def main():
               and o["rejects_forged_signature"] is None and not o["authenticated"], o)
         check("guest: signatures not-tested", set(o["signatures"].values()) == {"not-tested"}, o["signatures"])
         verdict_is("mandatory, no credentials", o2, "incomplete")
+        check("a host name works (localhost), named as given", o2["target"] == f"localhost:{m.port}"
+              and o2["reachable"] and o2["dialects"]["3.1.1"]["accepted"], o2)
 
         # A closed port.
         closed = free_port()
