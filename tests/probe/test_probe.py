@@ -62,11 +62,13 @@ def snapshot(path):
 class Proxy:
     """A loopback proxy in front of `target_port` altering every signed SMB2
     response: `spoil` flips a bit of each PDU's signature, `strip` clears
-    SMB2_FLAGS_SIGNED and zeroes the signature of each PDU."""
+    SMB2_FLAGS_SIGNED and zeroes the signature of each PDU, `pass` alters
+    nothing (on ::1: smbd itself listens on IPv4 only)."""
 
-    def __init__(self, target_port, mode):
+    def __init__(self, target_port, mode, host="127.0.0.1"):
         self.target, self.mode, self.altered = target_port, mode, 0
-        self.listener = socket.create_server(("127.0.0.1", 0))
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self.listener = socket.create_server((host, 0), family=family)
         self.port = self.listener.getsockname()[1]
         threading.Thread(target=self._accept, daemon=True).start()
 
@@ -111,7 +113,7 @@ class Proxy:
     def _alter(self, frame):
         at = 4
         while at + 64 <= len(frame) and frame[at:at + 4] == b"\xfeSMB":
-            if frame[at + 16] & 0x08:
+            if frame[at + 16] & 0x08 and self.mode != "pass":
                 if self.mode == "spoil":
                     frame[at + 48] ^= 0x01
                 else:
@@ -279,13 +281,17 @@ def main():
 
         # The batch with credentials, in one invocation (the order given is kept).
         spoil, strip = Proxy(m.port, "spoil"), Proxy(m.port, "strip")
+        v6 = Proxy(m.port, "pass", host="::1")
         names = ["auto", "one-algorithm", "nt1", "encrypt"]
         targets = [f"127.0.0.1:{servers[n].port}" for n in names] + [
-            f"127.0.0.1:{imp_port}", f"127.0.0.1:{spoil.port}", f"127.0.0.1:{strip.port}"]
+            f"127.0.0.1:{imp_port}", f"127.0.0.1:{spoil.port}", f"127.0.0.1:{strip.port}", f"[::1]:{v6.port}"]
         rc, outs, err = probe(*targets)
         check("batch: one line per target, in order", [x["target"] for x in outs] == targets, err[-500:])
         check("batch: exit status 1 (fails/at-risk present)", rc == 1, rc)
-        res = dict(zip(names + ["impacket", "spoil", "strip"], outs))
+        res = dict(zip(names + ["impacket", "spoil", "strip", "ipv6"], outs))
+        o = res["ipv6"]
+        verdict_is("IPv6 [::1] (a pass-through proxy)", o, "ok")
+        check("IPv6: named [::1]:port", o["target"] == f"[::1]:{v6.port}", o["target"])
 
         o = res["auto"]
         verdict_is("auto", o, "ok")
@@ -339,8 +345,8 @@ def main():
         check("stripping proxy: every signature unsigned, said so",
               o["signatures"] == {k: "unsigned" for k in ALL_SIGS}
               and any(r.startswith("server doesn't sign") for r in o["reasons"]), o)
-        spoil.close()
-        strip.close()
+        for p in (spoil, strip, v6):
+            p.close()
 
         # Without credentials: the guest-only server, Samba with IPC$ null sessions.
         g = servers["guest"]
