@@ -545,9 +545,11 @@ fn signed_checks(n: &mut Negotiated, s: &Session, host: &str) -> Checks {
     };
     let tree =
         msg::tree_connect_request(&conn.header(msg::TREE_CONNECT), &format!(r"\\{host}\IPC$"));
+    let mut share_encrypted = false;
     if let Some(r) = run(conn, "tree_connect", tree, 1) {
         if let Some(t) = msg::tree_connect_response(&r) {
             conn.tree_id = t.tree_id;
+            share_encrypted = t.share_flags & msg::SHAREFLAG_ENCRYPT_DATA != 0;
         }
     }
     let echo = msg::echo_request(&conn.header(msg::ECHO));
@@ -557,6 +559,13 @@ fn signed_checks(n: &mut Negotiated, s: &Session, host: &str) -> Checks {
         msg::echo_request(&conn.header(msg::ECHO)),
     ]);
     run(conn, "compound", pair, 2);
+    // IPC$ asking for encryption is the share-level form of "encryption
+    // required": what was verified stands, and the verdict says the rest is open.
+    if share_encrypted {
+        out.encryption_required = true;
+        out.notes
+            .push("IPC$ has SMB2_SHAREFLAG_ENCRYPT_DATA: the share requires encryption".into());
+    }
     logoff(conn, ctx);
     out
 }
