@@ -435,6 +435,26 @@ mod tests {
         assert_eq!(smb1_negotiate_dialect(b"\xfeSMB"), None);
     }
 
+    /// The one negotiate-context parser (smb.rs) reads the chosen cipher and algorithm.
+    #[test]
+    fn negotiate_response_contexts() {
+        let mut p = vec![0u8; 128];
+        p[..4].copy_from_slice(b"\xfeSMB");
+        p[16] = 1; // a response
+        p[64..66].copy_from_slice(&65u16.to_le_bytes());
+        p[66] = 3;
+        p[68..70].copy_from_slice(&0x0311u16.to_le_bytes());
+        p[70..72].copy_from_slice(&2u16.to_le_bytes());
+        p[124..128].copy_from_slice(&128u32.to_le_bytes());
+        p.extend_from_slice(&[2, 0, 4, 0, 0, 0, 0, 0, 1, 0, 4, 0, 0, 0, 0, 0]);
+        p.extend_from_slice(&[8, 0, 4, 0, 0, 0, 0, 0, 1, 0, 2, 0]);
+        let r = smb::negotiate_response(&p).unwrap();
+        assert_eq!((r.dialect, r.security_mode), (0x0311, 3));
+        assert_eq!((r.cipher, r.signing_algorithm), (Some(4), Some(2)));
+        // Cut inside the SIGNING context: refused, not read past the end.
+        assert_eq!(smb::negotiate_response(&p[..p.len() - 1]), None);
+    }
+
     #[test]
     fn tree_connect_response_fields() {
         let mut p = vec![0u8; 80];
