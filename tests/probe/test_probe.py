@@ -350,7 +350,10 @@ def main():
 
         # Without credentials: the guest-only server, Samba with IPC$ null sessions.
         g = servers["guest"]
-        rc, (o, o2), _ = probe(f"127.0.0.1:{g.port}", f"localhost:{m.port}", creds=False)
+        listing = os.path.join(tmp, "targets.txt")
+        with open(listing, "w") as f:
+            f.write(f"# a comment, then a blank line\n\n127.0.0.1:{g.port}\nlocalhost:{m.port}\n")
+        rc, (o, o2), _ = probe(creds=False, extra=("--targets", listing))
         check("guest: exit status 1", rc == 1, rc)
         verdict_is("guest-only, no credentials", o, "fails")
         check("guest: guest granted, said so, enforcement null",
@@ -366,6 +369,16 @@ def main():
         rc, (o,), _ = probe(f"127.0.0.1:{closed}")
         check("closed port: exit status 2, reachable false, fails",
               rc == 2 and o["reachable"] is False and o["verdict"] == "fails", (rc, o))
+
+        # A server that accepts TCP and never answers: bounded by --timeout.
+        silent = socket.create_server(("127.0.0.1", 0), backlog=64)
+        t0 = time.time()
+        rc, (o,), _ = probe(f"127.0.0.1:{silent.getsockname()[1]}", extra=("--timeout", "0.3"))
+        took = time.time() - t0
+        silent.close()
+        check("silent server: fails, reachable, each NEGOTIATE timed out, in bounded time",
+              rc == 1 and o["reachable"] and o["verdict"] == "fails" and took < 10
+              and sum("no answer" in r for r in o["reasons"]) == 5, (rc, took, o))
 
         # Usage errors.
         r = subprocess.run([PROBE], capture_output=True, text=True)
