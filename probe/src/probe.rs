@@ -657,7 +657,8 @@ pub fn probe(target: &Target, cfg: &Config) -> Outcome {
         preferred_encryption_cipher: None,
         encryption_ciphers: Vec::new(),
         authenticated: false,
-        signatures: Vec::new(),
+        // Every key present from the start (fleet scripts index them); filled in below.
+        signatures: signature_keys().map(|k| (k, Sig::NotTested)).collect(),
         signature_checks: Vec::new(),
         diagnosis: Vec::new(),
         rejects_forged_signature: None,
@@ -732,19 +733,20 @@ pub fn probe(target: &Target, cfg: &Config) -> Outcome {
         }
         user_session(&mut o, &mut n, creds, name, host, &mut failures);
     }
-    let dialect_ok = |d: &str| o.dialects.iter().any(|(n, r)| *n == d && r.accepted);
-    let has_311 = dialect_ok("3.1.1");
-    for &(_, name) in &DIALECTS[..4] {
-        if !dialect_ok(name) {
-            o.signatures.push((name.to_string(), Sig::NotSupported));
-        }
+    let has_311 = o.dialects[4].1.accepted;
+    let refused: Vec<&str> = (o.dialects[..4].iter())
+        .filter(|(_, r)| !r.accepted)
+        .map(|(n, _)| *n)
+        .collect();
+    for name in refused {
+        set_sig(&mut o, name, Sig::NotSupported);
     }
 
     // 3.1.1: each signing algorithm alone, with a session each.
     for alg in WINDOWS_SIGNING_ORDER {
         let key = format!("3.1.1/{}", alg.name());
         if !has_311 {
-            o.signatures.push((key, Sig::NotSupported));
+            set_sig(&mut o, &key, Sig::NotSupported);
             continue;
         }
         match negotiate(
@@ -758,16 +760,16 @@ pub fn probe(target: &Target, cfg: &Config) -> Outcome {
                 // No SIGNING_CAPABILITIES in the response means AES-CMAC.
                 let chosen = n.resp.signing_algorithm.unwrap_or(Algorithm::AesCmac.id());
                 if chosen != alg.id() {
-                    o.signatures.push((key, Sig::NotSupported));
+                    set_sig(&mut o, &key, Sig::NotSupported);
                     continue;
                 }
                 o.signing_algorithms.push(alg);
                 user_session(&mut o, &mut n, creds, &key, host, &mut failures);
             }
-            Ok(None) => o.signatures.push((key, Sig::NotSupported)),
+            Ok(None) => set_sig(&mut o, &key, Sig::NotSupported),
             Err(e) => {
                 failures.push(format!("{key}: NEGOTIATE: {e}"));
-                o.signatures.push((key, Sig::NotTested));
+                set_sig(&mut o, &key, Sig::NotTested);
             }
         }
     }
@@ -860,6 +862,21 @@ pub fn probe(target: &Target, cfg: &Config) -> Outcome {
     o
 }
 
+/// The `signatures` keys, in output order: the dialects, then 3.1.1's algorithms.
+fn signature_keys() -> impl Iterator<Item = String> {
+    DIALECTS[..4].iter().map(|d| d.1.to_string()).chain(
+        WINDOWS_SIGNING_ORDER
+            .iter()
+            .map(|a| format!("3.1.1/{}", a.name())),
+    )
+}
+
+fn set_sig(o: &mut Outcome, key: &str, v: Sig) {
+    if let Some(slot) = o.signatures.iter_mut().find(|(k, _)| k == key) {
+        slot.1 = v;
+    }
+}
+
 /// Sets up a user session on `n` and runs the signature checks, recording them under `key`.
 fn user_session(
     o: &mut Outcome,
@@ -870,14 +887,14 @@ fn user_session(
     failures: &mut Vec<String>,
 ) {
     let Some(c) = creds else {
-        o.signatures.push((key.to_string(), Sig::NotTested));
+        set_sig(o, key, Sig::NotTested);
         return;
     };
     let s = match session_setup(n, Auth::User(c)) {
         Ok(s) => s,
         Err(e) => {
             failures.push(format!("{key}: SESSION_SETUP: {e}"));
-            o.signatures.push((key.to_string(), Sig::NotTested));
+            set_sig(o, key, Sig::NotTested);
             return;
         }
     };
@@ -886,7 +903,7 @@ fn user_session(
             "{key}: authentication refused (status {:#010x})",
             s.status
         ));
-        o.signatures.push((key.to_string(), Sig::NotTested));
+        set_sig(o, key, Sig::NotTested);
         return;
     }
     if s.key.is_none() {
@@ -896,7 +913,7 @@ fn user_session(
         failures.push(format!(
             "{key}: the credentials got a guest or null session, which has no signing key"
         ));
-        o.signatures.push((key.to_string(), Sig::NotTested));
+        set_sig(o, key, Sig::NotTested);
         return;
     }
     o.authenticated = true;
@@ -907,7 +924,7 @@ fn user_session(
         .into_iter()
         .find(|w| c.checks.iter().any(|(_, v)| v == w))
         .unwrap_or(Sig::Valid);
-    o.signatures.push((key.to_string(), sum));
+    set_sig(o, key, sum);
     o.signature_checks.push((key.to_string(), c.checks));
     failures.extend(c.notes.into_iter().map(|n| format!("{key}: {n}")));
     if !c.diagnosis.is_empty() {
@@ -917,19 +934,6 @@ fn user_session(
 
 /// The verdict for a client that requires signing, with its reasons.
 fn verdict(o: &mut Outcome, cfg: &Config, failures: Vec<String>, notes: Vec<String>) {
-    // The summaries in a fixed order: the dialects, then 3.1.1's algorithms.
-    let order = |k: &str| {
-        DIALECTS[..4]
-            .iter()
-            .map(|d| d.1.to_string())
-            .chain(
-                WINDOWS_SIGNING_ORDER
-                    .iter()
-                    .map(|a| format!("3.1.1/{}", a.name())),
-            )
-            .position(|x| x == k)
-    };
-    o.signatures.sort_by_key(|(k, _)| order(k));
     let mut fails = Vec::new();
     let mut risks = Vec::new();
     let mut untested = Vec::new();

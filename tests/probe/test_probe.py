@@ -368,7 +368,8 @@ def main():
         closed = free_port()
         rc, (o,), _ = probe(f"127.0.0.1:{closed}")
         check("closed port: exit status 2, reachable false, fails",
-              rc == 2 and o["reachable"] is False and o["verdict"] == "fails", (rc, o))
+              rc == 2 and o["reachable"] is False and o["verdict"] == "fails"
+              and o["signatures"] == {k: "not-tested" for k in ALL_SIGS}, (rc, o))
 
         # A server that accepts TCP and never answers: bounded by --timeout.
         silent = socket.create_server(("127.0.0.1", 0), backlog=64)
