@@ -1190,6 +1190,50 @@ mod tests {
         assert_eq!(judged(anonymous_only(), true, &[]).verdict, Verdict::Fails);
     }
 
+    /// A response signed with HMAC where 3.0 needs CMAC is invalid, and
+    /// smbsign-check's diagnosis names the mistake, also for the second PDU of a compound.
+    #[test]
+    fn wrong_algorithm_is_diagnosed() {
+        let ctx = key_context(dialect::SMB3_0, None, &[7; 16], [0; 64], Vec::new()).unwrap();
+        let wrong = SigningKey::new(Algorithm::HmacSha256, &ctx.key_bytes).unwrap();
+        // An ECHO response has the request's shape with the response flag.
+        let response = |id| {
+            msg::echo_request(&msg::RequestHeader {
+                command: msg::ECHO,
+                message_id: id,
+                flags: smb2::FLAGS_SERVER_TO_REDIR,
+                ..msg::RequestHeader::default()
+            })
+        };
+        let mut one = response(1);
+        smb2::sign_pdu(&ctx.key, &mut one).unwrap();
+        let mut diag = Vec::new();
+        assert_eq!(check(&ctx, &one, "echo", &mut diag), Sig::Valid);
+        smb2::sign_pdu(&wrong, &mut one).unwrap();
+        assert_eq!(check(&ctx, &one, "echo", &mut diag), Sig::Invalid);
+        assert!(
+            diag.iter()
+                .any(|d| d.starts_with("echo: signed with hmac-sha256 instead of aes-cmac")),
+            "{diag:?}"
+        );
+        let mut pair = msg::compound(&[response(2), response(3)]);
+        smb2::sign_pdu(&ctx.key, &mut pair).unwrap();
+        let second = smb2::chain_ranges(&pair).unwrap()[1].clone();
+        smb2::sign_pdu(&wrong, &mut pair[second.clone()]).unwrap();
+        let mut diag = Vec::new();
+        assert_eq!(check(&ctx, &pair, "compound", &mut diag), Sig::Invalid);
+        assert!(
+            diag.iter()
+                .any(|d| d.contains("hmac-sha256 instead of aes-cmac")),
+            "{diag:?}"
+        );
+        pair[second.start + 16] &= !(smb2::FLAGS_SIGNED as u8);
+        assert_eq!(
+            check(&ctx, &pair, "compound", &mut Vec::new()),
+            Sig::Unsigned
+        );
+    }
+
     /// The JSON Lines object carries the fields, names and order exactly.
     #[test]
     fn json_has_the_stable_fields() {
