@@ -851,11 +851,6 @@ pub fn probe(target: &Target, cfg: &Config) -> Outcome {
             .flatten();
         o.rejects_forged_signature = enforcement(&addrs, cfg, d, alg, host, true, &mut notes);
         o.rejects_unsigned = enforcement(&addrs, cfg, d, alg, host, false, &mut notes);
-    } else if o.encryption_required {
-        notes.push(
-            "enforcement not-tested: the server requires encryption and smbsign has no SMB3 transform yet"
-                .into(),
-        );
     }
 
     verdict(&mut o, cfg, failures, notes);
@@ -989,13 +984,16 @@ fn verdict(o: &mut Outcome, cfg: &Config, failures: Vec<String>, notes: Vec<Stri
         if !not_tested.is_empty() {
             untested.push(format!("signatures not-tested: {}", not_tested.join(", ")));
         }
-        if o.rejects_forged_signature.is_none() || o.rejects_unsigned.is_none() {
+        // Encryption required says so itself, below.
+        if (o.rejects_forged_signature.is_none() || o.rejects_unsigned.is_none())
+            && !o.encryption_required
+        {
             untested.push("enforcement not-tested".to_string());
         }
     }
     if o.encryption_required {
         untested.push(
-            "encryption required: only the 3.1.1 SESSION_SETUP response was verified; TREE_CONNECT, ECHO, compound and enforcement are not-tested (smbsign has no SMB3 transform yet)".into(),
+            "encryption required: only the final SESSION_SETUP responses were verified; TREE_CONNECT, ECHO, compound and enforcement are not-tested (smbsign has no SMB3 transform yet)".into(),
         );
     }
     o.verdict = if !fails.is_empty() {
@@ -1010,7 +1008,14 @@ fn verdict(o: &mut Outcome, cfg: &Config, failures: Vec<String>, notes: Vec<Stri
     o.reasons = fails;
     o.reasons.extend(risks);
     o.reasons.extend(untested);
-    o.reasons.extend(failures);
+    // 2.x cannot encrypt, so a server that requires encryption refuses it.
+    o.reasons.extend(failures.into_iter().map(|f| {
+        if o.encryption_required && f.ends_with("(status 0xc0000022)") {
+            f + ", as a server that requires encryption does for a dialect without it"
+        } else {
+            f
+        }
+    }));
     // The notable facts.
     if o.smb1 {
         o.reasons.push("SMB1 enabled".into());
