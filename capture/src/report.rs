@@ -327,7 +327,9 @@ impl Report {
     }
 }
 
-fn json_str(v: &str) -> String {
+/// `v` as a JSON string literal (quoted and escaped); smbsign-probe writes its JSON Lines with it.
+#[must_use]
+pub fn json_str(v: &str) -> String {
     let mut s = String::with_capacity(v.len() + 2);
     s.push('"');
     for c in v.chars() {
