@@ -132,6 +132,27 @@ typedef struct smbsign_session_keys {
 extern "C" {
 #endif // __cplusplus
 
+// The library version, e.g. "0.1.0". Static; do not free.
+const char *smbsign_version(void);
+
+// The kernel the process-wide backend uses for `algorithm` (a SigningAlgorithmId),
+// e.g. "x86_64/vpclmulqdq-ymm+aes-ni", or NULL for an unknown algorithm. Static.
+const char *smbsign_backend_name(uint16_t algorithm);
+
+// The process-wide backend's tier: "portable", "aesni", "avx2", "avx512" or
+// "armv8". Static; do not free. NULL only if the library failed internally.
+const char *smbsign_backend_tier(void);
+
+// Why the process-wide backend is the one it is: what detection found on
+// this CPU, "forced by SMBSIGN_BACKEND", or why a forced tier was not
+// honoured. Static; do not free. NULL only if the library failed internally.
+const char *smbsign_backend_reason(void);
+
+// The multi-buffer kernel the batch calls use for `algorithm` (a
+// SigningAlgorithmId), e.g. "x86_64/vaes-zmm-x32 (ymm-x16 below 1 KiB mean)",
+// or NULL for an unknown algorithm. Static; do not free.
+const char *smbsign_backend_batch_name(uint16_t algorithm);
+
 // Computes the 16-byte MAC of every job into its `tag`, computed together in
 // the multi-buffer kernels. Per job: OK, or NULL_POINTER, INVALID_ARGUMENT,
 // MISSING_NONCE or UNEXPECTED_NONCE (its tag untouched). Returns OK when every
@@ -174,40 +195,9 @@ smbsign_status smbsign_sign_pdu_batch(struct smbsign_pdu_job *jobs, size_t count
 // readable for `len` bytes.
 smbsign_status smbsign_verify_pdu_batch(struct smbsign_pdu_job *jobs, size_t count);
 
-// The library version, e.g. "0.1.0". Static; do not free.
-const char *smbsign_version(void);
-
-// The kernel the process-wide backend uses for `algorithm` (a SigningAlgorithmId),
-// e.g. "x86_64/vpclmulqdq-ymm+aes-ni", or NULL for an unknown algorithm. Static.
-const char *smbsign_backend_name(uint16_t algorithm);
-
-// The process-wide backend's tier: "portable", "aesni", "avx2", "avx512" or
-// "armv8". Static; do not free. NULL only if the library failed internally.
-const char *smbsign_backend_tier(void);
-
-// Why the process-wide backend is the one it is: what detection found on
-// this CPU, "forced by SMBSIGN_BACKEND", or why a forced tier was not
-// honoured. Static; do not free. NULL only if the library failed internally.
-const char *smbsign_backend_reason(void);
-
-// The multi-buffer kernel the batch calls use for `algorithm` (a
-// SigningAlgorithmId), e.g. "x86_64/vaes-zmm-x32 (ymm-x16 below 1 KiB mean)",
-// or NULL for an unknown algorithm. Static; do not free.
-const char *smbsign_backend_batch_name(uint16_t algorithm);
-
 // A static description of `status`. Never NULL: any int is accepted, and a
 // value that is not an `smbsign_status_code` gives "unknown status".
 const char *smbsign_strerror(smbsign_status status);
-
-// Full 32-byte HMAC-SHA256 of `msg` under a key of any length, into `out`.
-//
-// # Safety
-// `key`/`msg` readable for their lengths; `out` writable for 32 bytes.
-smbsign_status smbsign_hmac_sha256(const uint8_t *key,
-                                   size_t key_len,
-                                   const uint8_t *msg,
-                                   size_t len,
-                                   uint8_t *out);
 
 // SP 800-108 counter-mode KDF, PRF HMAC-SHA256, 32-bit counter before the
 // fixed input: fills `out`/`out_len` (OUTPUT_LENGTH if 0 or over
@@ -257,6 +247,16 @@ smbsign_status smbsign_smb311_keys(const uint8_t *session_key,
                                    const uint8_t *preauth_hash,
                                    uint32_t cipher_key_len,
                                    struct smbsign_session_keys *out);
+
+// Full 32-byte HMAC-SHA256 of `msg` under a key of any length, into `out`.
+//
+// # Safety
+// `key`/`msg` readable for their lengths; `out` writable for 32 bytes.
+smbsign_status smbsign_hmac_sha256(const uint8_t *key,
+                                   size_t key_len,
+                                   const uint8_t *msg,
+                                   size_t len,
+                                   uint8_t *out);
 
 // Chains one message into a preauth integrity hash in place:
 // `hash = SHA-512(hash || msg)`. Start from 64 zero bytes.

@@ -8,7 +8,7 @@
 #   2. the backend-differential fuzzer for SMBSIGN_FUZZ_SECONDS (default 60;
 #      0 skips it);
 #   3. the figures BENCHMARKS.md sections 10-13 record: VPCLMULQDQ and VAES
-#      throughput per register width (benches/c/simd_throughput.c); one-shot
+#      throughput per register width (benches/experiments/simd_throughput.c); one-shot
 #      GMAC per tier and zmm GHASH loop (gmac_long) and through the C ABI
 #      (ffi_overhead) against OpenSSL and GnuTLS; CMAC and HMAC batches
 #      against intel-ipsec-mb (batch_lanes); then the criterion GMAC groups
@@ -72,10 +72,10 @@ fi
 
 if [ "$bench" -eq 1 ]; then
     echo "== 3. instruction throughput"
-    gcc -O2 benches/c/simd_throughput.c -o target/simd_throughput && target/simd_throughput
-    echo "== 3. GHASH loop model (benches/c/ghash_loop_model.c)"
+    gcc -O2 benches/experiments/simd_throughput.c -o target/simd_throughput && target/simd_throughput
+    echo "== 3. GHASH loop model (benches/experiments/ghash_loop_model.c)"
     gcc -O2 -mavx512f -mavx512bw -mavx512vbmi -mvpclmulqdq -mpclmul -mavx2 \
-        benches/c/ghash_loop_model.c -o target/ghash_loop_model && target/ghash_loop_model
+        benches/experiments/ghash_loop_model.c -o target/ghash_loop_model && target/ghash_loop_model
     apt_ensure libipsec-mb-dev libgnutls28-dev || exit 1
     cargo build -q --release -p smbsign-benches --features peers --examples || exit 1
     echo "== 3. one-shot GMAC per tier and zmm GHASH loop vs OpenSSL, fastest of 300 (load: $(cat /proc/loadavg))"

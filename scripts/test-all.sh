@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every smbsign test suite (lint, Rust native, C ABI, Python with Samba
 # interop, the GnuTLS drop-in with a preloaded smbd, smbsign-check on recorded
-# Samba captures, the x86 CPU-tier matrix, the aarch64 suite under qemu, the fuzz
-# targets, the sanitizer runs with the concurrency soak, and the dudect
+# Samba captures, smbsign-probe against real servers, the x86 CPU-tier matrix,
+# the aarch64 suite under qemu, the fuzz targets, the sanitizer runs with the
+# concurrency soak, and the dudect
 # constant-time report) and prints one summary line per suite, then the total.
 # Installs what the suites need (Debian packages, cargo-fuzz) itself,
 # idempotently. Exit status 0 iff all passed.
@@ -32,6 +33,8 @@ suite python bash tests/python/run.sh
 suite gnutls-preload bash tests/gnutls/run.sh
 
 suite capture bash scripts/test-capture.sh
+
+suite probe bash tests/probe/run.sh
 
 if [ "$(uname -m)" = x86_64 ]; then
     suite x86-tier-matrix bash scripts/test-x86-matrix.sh

@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
+use plotters::coord::combinators::{LogCoord, WithKeyPoints};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -28,11 +29,62 @@ fn register_font() -> Result<(), DynErr> {
     Ok(())
 }
 
+/// Width of the panel beside each chart that holds its legend, so that no
+/// legend covers a line.
+const LEGEND_WIDTH: u32 = 230;
+
+/// The run's CPU and date, for the titles.
+fn machine(r: &Report) -> String {
+    format!("{}, {}", r.host.cpu_model, r.date)
+}
+
+/// Splits `area` into the chart's part and a legend panel on its right.
+fn with_legend_panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+) -> (DrawingArea<DB, Shift>, DrawingArea<DB, Shift>) {
+    let (w, _) = area.dim_in_pixel();
+    area.split_horizontally(w.saturating_sub(LEGEND_WIDTH))
+}
+
+/// Draws one legend entry per (label, colour, line width) into `panel`.
+fn legend<DB: DrawingBackend>(
+    panel: &DrawingArea<DB, Shift>,
+    entries: &[(String, RGBColor, u32)],
+) -> Result<(), DynErr>
+where
+    DB::ErrorType: 'static,
+{
+    let style = ("sans-serif", 14).into_font().color(&BLACK);
+    for (i, (label, color, width)) in entries.iter().enumerate() {
+        let y = 40 + 22 * i as i32;
+        panel.draw(&PathElement::new(
+            vec![(8, y), (32, y)],
+            color.stroke_width(*width),
+        ))?;
+        panel.draw(&Text::new(label.clone(), (38, y - 8), style.clone()))?;
+    }
+    Ok(())
+}
+
+/// The x axis of a size plot: logarithmic, with a tick at each measured size,
+/// labelled in binary units (64 B, 1 KiB, 64 KiB, 1 MiB).
+fn size_axis(sizes: &[usize]) -> WithKeyPoints<LogCoord<f64>> {
+    let lo = sizes.first().copied().unwrap_or(64) as f64;
+    let hi = sizes.last().copied().unwrap_or(128).max(2 * lo as usize) as f64;
+    (lo / 1.25..hi * 1.25)
+        .log_scale()
+        .with_key_points(sizes.iter().map(|&s| s as f64).collect())
+}
+
 fn throughput<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) -> Result<(), DynErr>
 where
     DB::ErrorType: 'static,
 {
     root.fill(&WHITE)?;
+    let root = root.titled(
+        &format!("Single-core signing throughput: {}", machine(r)),
+        ("sans-serif", 18),
+    )?;
     let algs = ["hmac-sha256", "aes-cmac", "aes-gmac"];
     let areas = root.split_evenly((algs.len(), 1));
     for (alg, area) in algs.iter().zip(areas.iter()) {
@@ -44,31 +96,35 @@ where
         if cells.is_empty() {
             continue;
         }
-        let xmax = cells.iter().map(|c| c.size).max().unwrap_or(64) as f64;
+        let (area, panel) = with_legend_panel(area);
+        let mut sizes: Vec<usize> = cells.iter().map(|c| c.size).collect();
+        sizes.sort_unstable();
+        sizes.dedup();
+        // Slow tiers (portable CMAC, a debug build) reach far below 1 MB/s.
+        let ymin = cells
+            .iter()
+            .map(|c| c.sign_gbps)
+            .filter(|&g| g > 0.0)
+            .fold(0.001, f64::min);
         let ymax = cells
             .iter()
             .map(|c| c.sign_gbps.max(c.size as f64 / c.memcpy_ns))
             .fold(0.1, f64::max);
-        let mut chart = ChartBuilder::on(area)
-            .caption(
-                format!("{alg}: single-core signing throughput"),
-                ("sans-serif", 18),
-            )
+        let mut chart = ChartBuilder::on(&area)
+            .caption(*alg, ("sans-serif", 16))
             .margin(8)
             .x_label_area_size(30)
             .y_label_area_size(50)
-            .build_cartesian_2d(
-                (64f64..xmax.max(128.0)).log_scale(),
-                (0.001f64..ymax * 1.5).log_scale(),
-            )?;
+            .build_cartesian_2d(size_axis(&sizes), (ymin / 1.5..ymax * 1.5).log_scale())?;
         chart
             .configure_mesh()
-            .x_desc("PDU size (bytes)")
+            .x_desc("PDU size")
             .y_desc("GB/s")
             .x_label_formatter(&|v| crate::report::human_size(*v as usize))
             .draw()?;
         let mut backends: Vec<&str> = cells.iter().map(|c| c.backend).collect();
         backends.dedup();
+        let mut entries = Vec::new();
         for (i, b) in backends.iter().enumerate() {
             let color = COLORS[i % COLORS.len()];
             let pts: Vec<(f64, f64)> = cells
@@ -76,13 +132,9 @@ where
                 .filter(|c| c.backend == *b)
                 .map(|c| (c.size as f64, c.sign_gbps))
                 .collect();
-            chart
-                .draw_series(LineSeries::new(pts.clone(), color.stroke_width(2)))?
-                .label(format!("sign ({b})"))
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2))
-                });
+            chart.draw_series(LineSeries::new(pts.clone(), color.stroke_width(2)))?;
             chart.draw_series(pts.iter().map(|&p| Circle::new(p, 3, color.filled())))?;
+            entries.push((format!("sign ({b})"), color, 2));
         }
         let first = backends.first().copied().unwrap_or_default();
         let copy: Vec<(f64, f64)> = cells
@@ -90,15 +142,9 @@ where
             .filter(|c| c.backend == first)
             .map(|c| (c.size as f64, c.size as f64 / c.memcpy_ns))
             .collect();
-        chart
-            .draw_series(LineSeries::new(copy, BLACK.stroke_width(1)))?
-            .label("memcpy")
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], BLACK));
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .draw()?;
+        chart.draw_series(LineSeries::new(copy, BLACK.stroke_width(1)))?;
+        entries.push(("memcpy".into(), BLACK, 1));
+        legend(&panel, &entries)?;
     }
     root.present()?;
     Ok(())
@@ -115,18 +161,23 @@ where
         .map(|s| s.threads)
         .max()
         .unwrap_or(1)
-        .max(2) as f64;
+        .max(2);
     let ymax = r.scaling.iter().map(|s| s.gbps).fold(0.1, f64::max);
-    let mut chart = ChartBuilder::on(root)
-        .caption("Signing throughput vs threads", ("sans-serif", 18))
+    let (area, panel) = with_legend_panel(root);
+    let mut chart = ChartBuilder::on(&area)
+        .caption(
+            format!("Signing throughput vs threads: {}", machine(r)),
+            ("sans-serif", 16),
+        )
         .margin(8)
         .x_label_area_size(30)
         .y_label_area_size(50)
-        .build_cartesian_2d(1f64..tmax, 0f64..ymax * 1.15)?;
+        .build_cartesian_2d(1usize..tmax, 0f64..ymax * 1.15)?;
     chart
         .configure_mesh()
         .x_desc("threads")
         .y_desc("GB/s (aggregate)")
+        .x_labels(tmax) // whole thread counts only
         .draw()?;
     let mut series: Vec<(&str, &str, usize)> = r
         .scaling
@@ -134,27 +185,21 @@ where
         .map(|s| (s.algorithm, s.backend, s.size))
         .collect();
     series.dedup();
+    let mut entries = Vec::new();
     for (i, (a, b, size)) in series.iter().enumerate() {
         let color = COLORS[i % COLORS.len()];
-        let pts: Vec<(f64, f64)> = r
+        let pts: Vec<(usize, f64)> = r
             .scaling
             .iter()
             .filter(|s| s.algorithm == *a && s.backend == *b && s.size == *size)
-            .map(|s| (s.threads as f64, s.gbps))
+            .map(|s| (s.threads, s.gbps))
             .collect();
-        chart
-            .draw_series(LineSeries::new(pts.clone(), color.stroke_width(2)))?
-            .label(format!("{a} ({b}, {})", crate::report::human_size(*size)))
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2))
-            });
+        chart.draw_series(LineSeries::new(pts.clone(), color.stroke_width(2)))?;
         chart.draw_series(pts.iter().map(|&p| Circle::new(p, 3, color.filled())))?;
+        let label = format!("{a} ({b}, {})", crate::report::human_size(*size));
+        entries.push((label, color, 2));
     }
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .draw()?;
+    legend(&panel, &entries)?;
     root.present()?;
     Ok(())
 }

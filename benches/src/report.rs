@@ -14,12 +14,39 @@ pub struct Report {
     pub host: Host,
     /// The command line that produced this run.
     pub command: String,
+    /// The day of the run (UTC, `YYYY-MM-DD`).
+    pub date: String,
     /// Single-core signing vs memcpy, per algorithm x backend x size.
     pub single_core: Vec<Cell>,
     /// Aggregate throughput by thread count.
     pub scaling: Vec<Scaling>,
     /// The mixed SMB-like workload.
     pub mixed: Vec<Mixed>,
+}
+
+/// Today's date (UTC) as `YYYY-MM-DD`, from the system clock.
+#[must_use]
+pub fn today() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    civil_date(secs / 86_400)
+}
+
+/// The proleptic Gregorian date `days` after 1970-01-01 (Hinnant's
+/// days-to-civil algorithm), as `YYYY-MM-DD`.
+#[must_use]
+pub fn civil_date(days: u64) -> String {
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z % 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + u64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}")
 }
 
 /// `1536` -> `1.5 KiB`.
@@ -42,8 +69,8 @@ pub fn table(r: &Report) -> String {
     let h = &r.host;
     let _ = writeln!(
         o,
-        "smbsign {} on {} ({} logical CPUs)",
-        h.smbsign_version, h.cpu_model, h.cores
+        "smbsign {} on {} ({} logical CPUs), {}",
+        h.smbsign_version, h.cpu_model, h.cores, r.date
     );
     let _ = writeln!(o, "features: {}", h.features.join(" "));
     let kernels: Vec<String> = h.kernels.iter().map(|(a, k)| format!("{a}={k}")).collect();
@@ -136,4 +163,14 @@ pub fn table(r: &Report) -> String {
         }
     }
     o
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn civil_dates() {
+        assert_eq!(super::civil_date(0), "1970-01-01");
+        assert_eq!(super::civil_date(11_016), "2000-02-29");
+        assert_eq!(super::civil_date(20_788), "2026-12-01");
+    }
 }

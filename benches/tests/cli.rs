@@ -81,6 +81,19 @@ fn quick_run_writes_table_json_and_plots() {
     }
     let svg = std::fs::read_to_string(plots.join("throughput.svg")).unwrap();
     assert!(svg.contains("<svg") && svg.contains("aes-gmac"));
+    // Size ticks at the measured sizes in binary units, the CPU and date in the title.
+    let texts: Vec<&str> = svg
+        .split("<text")
+        .skip(1)
+        .filter_map(|t| Some(t.split_once('>')?.1.split_once("</text>")?.0.trim()))
+        .collect();
+    for tick in ["64 B", "1 KiB"] {
+        assert!(texts.contains(&tick), "no size tick {tick}: {texts:?}");
+    }
+    assert!(!texts.contains(&"1000 B") && !texts.contains(&"100 B"));
+    let date = doc["date"].as_str().unwrap();
+    assert_eq!(date.len(), 10, "{date}");
+    assert!(svg.contains(date) && svg.contains(doc["host"]["cpu_model"].as_str().unwrap()));
     let png = std::fs::read(plots.join("scaling.png")).unwrap();
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
 }

@@ -1,4 +1,4 @@
-//! Writes the crafted captures BENCHMARKS.md section 14 measures smbsign-check
+//! Writes the crafted captures BENCHMARKS.md section 15 measures smbsign-check
 //! on (with the generator the tests use, capture/tests/common/craft.rs):
 //!
 //! - `bad-frame OUT [MIB]`: one direct-TCP frame of MIB MiB (default 16) holding a
@@ -11,7 +11,6 @@
 //! `cargo run --release -p smbsign-capture --example bench_captures -- bad-frame /tmp/bad.pcap`
 
 #[path = "../tests/common/craft.rs"]
-#[allow(dead_code, unused_imports)]
 mod craft;
 
 use std::net::SocketAddrV4;

@@ -562,7 +562,10 @@ impl<W: std::io::Write> Writer<W> {
         self.out
     }
 }
-fn json_str(v: &str) -> String {
+
+/// `v` as a JSON string literal (quoted and escaped); smbsign-probe writes its JSON Lines with it.
+#[must_use]
+pub fn json_str(v: &str) -> String {
     let mut s = String::with_capacity(v.len() + 2);
     s.push('"');
     for c in v.chars() {

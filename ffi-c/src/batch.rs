@@ -9,8 +9,9 @@
 
 use smbsign::batch::{self, Job, PduJob};
 
-use crate::guard::*;
-use crate::key::{key_ref, nonce_ref, smbsign_key};
+use crate::args::*;
+use crate::error::*;
+use crate::smb2::{key_ref, smbsign_key};
 
 /// One message of `smbsign_sign_batch` / `smbsign_verify_batch`.
 #[repr(C)]

@@ -1,12 +1,10 @@
-//! Key derivation, the preauth hash, and full-length HMAC-SHA256.
-
-use core::ffi::c_int;
+//! Key derivation: SP 800-108 KBKDF with HMAC-SHA256, the SMB KDF, and the
+//! SMB 3.0 and 3.1.1 session key sets (core's `kdf`).
 
 use smbsign::kdf::{self, CipherKeyLen, SessionKeys};
-use smbsign::{hmac, PreauthHash};
 
-use crate::guard::*;
-use crate::key::iovec;
+use crate::args::*;
+use crate::error::*;
 
 /// The keys of an SMB 3.x session.
 #[repr(C)]
@@ -47,27 +45,6 @@ unsafe fn write_keys(
     // SAFETY: non-NULL, writable per the caller's contract.
     unsafe { out.write(export(k)) };
     Ok(())
-}
-
-/// Full 32-byte HMAC-SHA256 of `msg` under a key of any length, into `out`.
-///
-/// # Safety
-/// `key`/`msg` readable for their lengths; `out` writable for 32 bytes.
-#[no_mangle]
-pub unsafe extern "C" fn smbsign_hmac_sha256(
-    key: *const u8,
-    key_len: usize,
-    msg: *const u8,
-    len: usize,
-    out: *mut u8,
-) -> smbsign_status {
-    guard(|| {
-        // SAFETY (all): caller contract.
-        let k = unsafe { bytes(key, key_len)? };
-        let m = unsafe { bytes(msg, len)? };
-        let tag = hmac::Key::new(k).mac(m);
-        unsafe { write_out(out, &tag) }
-    })
 }
 
 /// The longest KDF output, in bytes: SP 800-108's `[L]_32` field counts the
@@ -228,43 +205,5 @@ pub unsafe extern "C" fn smbsign_smb311_keys(
         let h = unsafe { array::<64>(preauth_hash)? };
         let keys = kdf::smb311_keys(k, full, h, cipher)?;
         unsafe { write_keys(out, &keys) }
-    })
-}
-
-/// Chains one message into a preauth integrity hash in place:
-/// `hash = SHA-512(hash || msg)`. Start from 64 zero bytes.
-///
-/// # Safety
-/// `hash` readable and writable for 64 bytes; `msg` readable for `len` bytes.
-#[no_mangle]
-pub unsafe extern "C" fn smbsign_preauth_update(
-    hash: *mut u8,
-    msg: *const u8,
-    len: usize,
-) -> smbsign_status {
-    guard(|| {
-        // SAFETY (all): caller contract.
-        let mut h = PreauthHash::from_value(*unsafe { array::<64>(hash)? });
-        h.update(unsafe { bytes(msg, len)? });
-        unsafe { write_out(hash, h.value()) }
-    })
-}
-
-/// `smbsign_preauth_update` with the message given as `iovcnt` segments.
-///
-/// # Safety
-/// `hash` readable and writable for 64 bytes; `iov` points to `iovcnt` readable segments.
-#[no_mangle]
-pub unsafe extern "C" fn smbsign_preauth_update_iov(
-    hash: *mut u8,
-    iov: *const iovec,
-    iovcnt: c_int,
-) -> smbsign_status {
-    guard(|| {
-        // SAFETY (all): caller contract.
-        let mut h = PreauthHash::from_value(*unsafe { array::<64>(hash)? });
-        let segs = unsafe { crate::key::gather(iov, iovcnt)? };
-        h.update_vectored(&segs);
-        unsafe { write_out(hash, h.value()) }
     })
 }

@@ -7,25 +7,32 @@
 
 #![allow(non_camel_case_types)]
 
+// One file per core module faced (smb2, mac, kdf, preauth, batch, backend),
+// plus the status codes (error) and the pointer checks (args) they share.
+mod args;
+mod backend;
 mod batch;
-mod guard;
-mod info;
+mod error;
 mod kdf;
-mod key;
+mod mac;
+mod preauth;
+mod smb2;
 
+pub use args::iovec;
+pub use backend::{smbsign_backend_name, smbsign_version};
 pub use batch::{
     smbsign_job, smbsign_pdu_job, smbsign_sign_batch, smbsign_sign_pdu_batch, smbsign_verify_batch,
     smbsign_verify_pdu_batch,
 };
-pub use guard::{smbsign_status, smbsign_status_code};
-pub use info::{smbsign_backend_name, smbsign_strerror, smbsign_version};
+pub use error::{smbsign_status, smbsign_status_code, smbsign_strerror};
 pub use kdf::{
-    smbsign_hmac_sha256, smbsign_kbkdf_hmac_sha256, smbsign_kdf, smbsign_preauth_update,
-    smbsign_preauth_update_iov, smbsign_session_keys, smbsign_smb30_keys, smbsign_smb311_keys,
-    SMBSIGN_KDF_MAX_OUTPUT,
+    smbsign_kbkdf_hmac_sha256, smbsign_kdf, smbsign_session_keys, smbsign_smb30_keys,
+    smbsign_smb311_keys, SMBSIGN_KDF_MAX_OUTPUT,
 };
-pub use key::{
-    iovec, smbsign_algorithm, smbsign_algorithm_for_dialect, smbsign_key, smbsign_key_algorithm,
+pub use mac::smbsign_hmac_sha256;
+pub use preauth::{smbsign_preauth_update, smbsign_preauth_update_iov};
+pub use smb2::{
+    smbsign_algorithm, smbsign_algorithm_for_dialect, smbsign_key, smbsign_key_algorithm,
     smbsign_key_free, smbsign_key_new, smbsign_mac, smbsign_mac_iov, smbsign_sign_pdu,
     smbsign_sign_pdu_iov, smbsign_verify_pdu, smbsign_verify_pdu_iov,
 };

@@ -8,5 +8,7 @@
 //! Everything is bounds-checked: a short or inconsistent message yields
 //! `None`, never a panic.
 
+pub mod msg;
 pub mod ntlm;
+pub mod ntlm_client;
 pub mod smb;

@@ -10,19 +10,19 @@ use zeroize::{Zeroize, Zeroizing};
 
 const SIGNATURE: &[u8; 8] = b"NTLMSSP\0";
 /// NTLMSSP_NEGOTIATE_UNICODE.
-const NEGOTIATE_UNICODE: u32 = 0x0000_0001;
+pub(crate) const NEGOTIATE_UNICODE: u32 = 0x0000_0001;
 /// NTLMSSP_NEGOTIATE_KEY_EXCH.
 const NEGOTIATE_KEY_EXCH: u32 = 0x4000_0000;
 
 /// The NTLMSSP message inside a security buffer, and its MessageType.
-fn find(token: &[u8]) -> Option<(&[u8], u32)> {
+pub(crate) fn find(token: &[u8]) -> Option<(&[u8], u32)> {
     let at = token.windows(8).position(|w| w == SIGNATURE)?;
     let msg = &token[at..];
     Some((msg, u32::from_le_bytes(msg.get(8..12)?.try_into().ok()?)))
 }
 
 /// The payload a (Len, MaxLen, Offset) field at `at` points to.
-fn field(msg: &[u8], at: usize) -> Option<&[u8]> {
+pub(crate) fn field(msg: &[u8], at: usize) -> Option<&[u8]> {
     let len = usize::from(u16::from_le_bytes(msg.get(at..at + 2)?.try_into().ok()?));
     let off = u32::from_le_bytes(msg.get(at + 4..at + 8)?.try_into().ok()?) as usize;
     msg.get(off..off.checked_add(len)?)
@@ -81,7 +81,7 @@ pub fn authenticate(token: &[u8]) -> Option<Authenticate> {
     })
 }
 
-fn hmac_md5(key: &[u8], parts: &[&[u8]]) -> [u8; 16] {
+pub(crate) fn hmac_md5(key: &[u8], parts: &[&[u8]]) -> [u8; 16] {
     let mut mac = <Hmac<Md5> as KeyInit>::new_from_slice(key).expect("HMAC takes any key length");
     for p in parts {
         mac.update(p);
@@ -89,7 +89,7 @@ fn hmac_md5(key: &[u8], parts: &[&[u8]]) -> [u8; 16] {
     mac.finalize().into_bytes().into()
 }
 
-fn utf16le(s: &str) -> Vec<u8> {
+pub(crate) fn utf16le(s: &str) -> Vec<u8> {
     s.encode_utf16().flat_map(u16::to_le_bytes).collect()
 }
 

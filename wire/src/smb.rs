@@ -128,6 +128,8 @@ pub struct NegotiateResponse {
     pub signing_algorithm: Option<u16>,
     /// Whether a PREAUTH_INTEGRITY_CAPABILITIES context is present.
     pub preauth_integrity: bool,
+    /// The Cipher of the ENCRYPTION_CAPABILITIES context (3.1.1; 0: none in common).
+    pub cipher: Option<u16>,
 }
 
 /// SMB2_NEGOTIATE_SIGNING_REQUIRED.
@@ -151,6 +153,8 @@ pub fn negotiate_response(pdu: &[u8]) -> Option<NegotiateResponse> {
             let data = pdu.get(at + 8..at + 8 + len)?;
             match ty {
                 0x0001 => r.preauth_integrity = true,
+                // CipherCount, then the chosen cipher.
+                0x0002 if u16_at(data, 0)? >= 1 => r.cipher = Some(u16_at(data, 2)?),
                 // SigningAlgorithmCount, then the chosen algorithm.
                 0x0008 if u16_at(data, 0)? >= 1 => {
                     r.signing_algorithm = Some(u16_at(data, 2)?);

@@ -148,6 +148,7 @@ fn run(args: Args) -> Result<(), String> {
         schema: 1,
         host,
         command: std::env::args().collect::<Vec<_>>().join(" "),
+        date: report::today(),
         single_core: Vec::new(),
         scaling: Vec::new(),
         mixed: Vec::new(),

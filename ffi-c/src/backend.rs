@@ -1,11 +1,9 @@
-//! Version, backend description and error strings: NUL-terminated strings that live as long as the process.
+//! What the library is and which kernels it runs (core's `backend_info`):
+//! NUL-terminated strings that live as long as the process.
 
 use core::ffi::c_char;
 use std::ffi::CString;
 use std::sync::OnceLock;
-
-use crate::guard::smbsign_status;
-use crate::guard::smbsign_status_code::{self, *};
 
 /// The library version, e.g. "0.1.0". Static; do not free.
 #[no_mangle]
@@ -88,35 +86,6 @@ pub extern "C" fn smbsign_backend_batch_name(algorithm: u16) -> *const c_char {
             .map_or(core::ptr::null(), |s| s.as_ptr())
     })
     .unwrap_or(core::ptr::null())
-}
-
-/// A static description of `status`. Never NULL: any int is accepted, and a
-/// value that is not an `smbsign_status_code` gives "unknown status".
-#[no_mangle]
-pub extern "C" fn smbsign_strerror(status: smbsign_status) -> *const c_char {
-    let Some(code) = smbsign_status_code::from_int(status) else {
-        return c"unknown status".as_ptr();
-    };
-    let s: &'static str = match code {
-        SMBSIGN_OK => "success\0",
-        SMBSIGN_ERR_NULL_POINTER => "NULL pointer\0",
-        SMBSIGN_ERR_INVALID_ARGUMENT => {
-            "invalid argument (length, count, enum value or overlapping iovecs)\0"
-        }
-        SMBSIGN_ERR_KEY_LENGTH => "wrong key length (SMB signing keys are 16 bytes)\0",
-        SMBSIGN_ERR_UNKNOWN_ALGORITHM => "unknown signing algorithm id\0",
-        SMBSIGN_ERR_UNSUPPORTED_DIALECT => "dialect has no SMB2 signing\0",
-        SMBSIGN_ERR_TRUNCATED => "PDU shorter than the 64-byte SMB2 header\0",
-        SMBSIGN_ERR_BAD_PROTOCOL_ID => "PDU does not start with FE 'SMB'\0",
-        SMBSIGN_ERR_BAD_NEXT_COMMAND => "NextCommand unaligned, below 64, or out of bounds\0",
-        SMBSIGN_ERR_NOT_SIGNED => "PDU does not have SMB2_FLAGS_SIGNED set\0",
-        SMBSIGN_ERR_BAD_SIGNATURE => "signature does not match\0",
-        SMBSIGN_ERR_MISSING_NONCE => "AES-GMAC needs a 12-byte nonce\0",
-        SMBSIGN_ERR_UNEXPECTED_NONCE => "nonce given to an algorithm that takes none\0",
-        SMBSIGN_ERR_OUTPUT_LENGTH => "unsupported output length\0",
-        SMBSIGN_ERR_INTERNAL => "internal error\0",
-    };
-    s.as_ptr().cast()
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
-//! Result codes, the panic guard, and pointer/length checks.
+//! Result codes and the panic guard: every entry point returns an
+//! `smbsign_status`, core's `Error` maps to one code, and no panic crosses.
 
-use core::ffi::c_int;
+use core::ffi::{c_char, c_int};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use smbsign::Error;
@@ -114,88 +115,33 @@ pub(crate) fn guard(f: impl FnOnce() -> Result<(), smbsign_status_code>) -> smbs
     }
 }
 
-/// Whether any two of the `(start, end)` address ranges overlap (mutable
-/// slices over them would alias). Sorts `ranges`.
-pub(crate) fn any_overlap(ranges: &mut [(usize, usize)]) -> bool {
-    ranges.sort_unstable();
-    ranges.windows(2).any(|w| w[1].0 < w[0].1)
-}
-
-/// A byte slice from C: NULL is allowed only with length 0.
-///
-/// # Safety
-/// If non-NULL, `ptr` must be valid for reads of `len` bytes for `'a`.
-pub(crate) unsafe fn bytes<'a>(
-    ptr: *const u8,
-    len: usize,
-) -> Result<&'a [u8], smbsign_status_code> {
-    if len > isize::MAX as usize {
-        return Err(SMBSIGN_ERR_INVALID_ARGUMENT);
-    }
-    if ptr.is_null() {
-        return if len == 0 {
-            Ok(&[])
-        } else {
-            Err(SMBSIGN_ERR_NULL_POINTER)
-        };
-    }
-    // SAFETY: non-NULL, length bounded by isize::MAX, validity is the caller's contract.
-    Ok(unsafe { std::slice::from_raw_parts(ptr, len) })
-}
-
-/// A mutable byte slice from C: NULL is allowed only with length 0.
-///
-/// # Safety
-/// If non-NULL, `ptr` must be valid for reads and writes of `len` bytes for `'a`
-/// and not aliased by any other live reference.
-pub(crate) unsafe fn bytes_mut<'a>(
-    ptr: *mut u8,
-    len: usize,
-) -> Result<&'a mut [u8], smbsign_status_code> {
-    if len > isize::MAX as usize {
-        return Err(SMBSIGN_ERR_INVALID_ARGUMENT);
-    }
-    if ptr.is_null() {
-        return if len == 0 {
-            Ok(&mut [])
-        } else {
-            Err(SMBSIGN_ERR_NULL_POINTER)
-        };
-    }
-    // SAFETY: non-NULL, length bounded by isize::MAX, validity and exclusivity are
-    // the caller's contract.
-    Ok(unsafe { std::slice::from_raw_parts_mut(ptr, len) })
-}
-
-/// A fixed-size array from C, which must not be NULL.
-///
-/// # Safety
-/// If non-NULL, `ptr` must be valid for reads of `N` bytes.
-pub(crate) unsafe fn array<'a, const N: usize>(
-    ptr: *const u8,
-) -> Result<&'a [u8; N], smbsign_status_code> {
-    if ptr.is_null() {
-        return Err(SMBSIGN_ERR_NULL_POINTER);
-    }
-    // SAFETY: non-NULL; the caller guarantees N readable bytes.
-    Ok(unsafe { &*ptr.cast::<[u8; N]>() })
-}
-
-/// Writes `value` to a non-NULL output pointer.
-///
-/// # Safety
-/// `out` must be NULL or valid for a write of `N` bytes.
-pub(crate) unsafe fn write_out<const N: usize>(
-    out: *mut u8,
-    value: &[u8; N],
-) -> Result<(), smbsign_status_code> {
-    if out.is_null() {
-        return Err(SMBSIGN_ERR_NULL_POINTER);
-    }
-    // SAFETY: non-NULL; the caller guarantees N writable bytes. copy (not
-    // copy_nonoverlapping): the output may alias an input the caller passed.
-    unsafe { std::ptr::copy(value.as_ptr(), out, N) };
-    Ok(())
+/// A static description of `status`. Never NULL: any int is accepted, and a
+/// value that is not an `smbsign_status_code` gives "unknown status".
+#[no_mangle]
+pub extern "C" fn smbsign_strerror(status: smbsign_status) -> *const c_char {
+    let Some(code) = smbsign_status_code::from_int(status) else {
+        return c"unknown status".as_ptr();
+    };
+    let s: &'static str = match code {
+        SMBSIGN_OK => "success\0",
+        SMBSIGN_ERR_NULL_POINTER => "NULL pointer\0",
+        SMBSIGN_ERR_INVALID_ARGUMENT => {
+            "invalid argument (length, count, enum value or overlapping iovecs)\0"
+        }
+        SMBSIGN_ERR_KEY_LENGTH => "wrong key length (SMB signing keys are 16 bytes)\0",
+        SMBSIGN_ERR_UNKNOWN_ALGORITHM => "unknown signing algorithm id\0",
+        SMBSIGN_ERR_UNSUPPORTED_DIALECT => "dialect has no SMB2 signing\0",
+        SMBSIGN_ERR_TRUNCATED => "PDU shorter than the 64-byte SMB2 header\0",
+        SMBSIGN_ERR_BAD_PROTOCOL_ID => "PDU does not start with FE 'SMB'\0",
+        SMBSIGN_ERR_BAD_NEXT_COMMAND => "NextCommand unaligned, below 64, or out of bounds\0",
+        SMBSIGN_ERR_NOT_SIGNED => "PDU does not have SMB2_FLAGS_SIGNED set\0",
+        SMBSIGN_ERR_BAD_SIGNATURE => "signature does not match\0",
+        SMBSIGN_ERR_MISSING_NONCE => "AES-GMAC needs a 12-byte nonce\0",
+        SMBSIGN_ERR_UNEXPECTED_NONCE => "nonce given to an algorithm that takes none\0",
+        SMBSIGN_ERR_OUTPUT_LENGTH => "unsupported output length\0",
+        SMBSIGN_ERR_INTERNAL => "internal error\0",
+    };
+    s.as_ptr().cast()
 }
 
 /// Rust callers (tests, fuzz targets, benches) compare the returned int with

@@ -3,7 +3,7 @@
  * short runs (robust on a shared machine), in ns and in cycles of a dependent
  * 1-cycle `add` chain. Gives the GHASH bound BENCHMARKS.md ("AVX-512 GMAC")
  * quotes: Karatsuba GHASH needs 3 VPCLMULQDQ per register of blocks.
- * Build: gcc -O2 simd_throughput.c (run by scripts/avx512-selfcheck.sh). */
+ * Build: gcc -O2 simd_throughput.c (run by scripts/avx512-selfcheck.sh; an experiment, see README.md here). */
 #include <immintrin.h>
 #include <stdio.h>
 #include <time.h>

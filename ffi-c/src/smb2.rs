@@ -1,19 +1,12 @@
-//! Key handles, raw MACs and in-place PDU signing.
+//! Key handles and in-place PDU signing (core's `smb2::SigningKey`,
+//! `sign_pdu`, `verify_pdu`), and the MAC a signing key computes.
 
-use core::ffi::{c_int, c_void};
+use core::ffi::c_int;
 
 use smbsign::smb2::{self, Algorithm, SigningKey};
 
-use crate::guard::*;
-
-/// The C `struct iovec` of `<sys/uio.h>` (POSIX: base pointer, then length).
-#[repr(C)]
-pub struct iovec {
-    /// Start of the segment.
-    pub iov_base: *mut c_void,
-    /// Length of the segment in bytes.
-    pub iov_len: usize,
-}
+use crate::args::*;
+use crate::error::*;
 
 /// SigningAlgorithmId values of MS-SMB2 (SIGNING_CAPABILITIES).
 #[repr(C)]
@@ -31,126 +24,6 @@ pub enum smbsign_algorithm {
 /// GHASH key powers, HMAC pad states). Immutable; share it between threads freely.
 pub struct smbsign_key(SigningKey);
 
-/// Segments above this count are gathered on the heap instead of the stack.
-const STACK_IOVS: usize = 16;
-
-/// An empty vector with room for `n` items, or INVALID_ARGUMENT when that
-/// much memory cannot be had: a count from the caller never aborts the process.
-fn fallible_vec<T>(n: usize) -> Result<Vec<T>, smbsign_status_code> {
-    let mut v = Vec::new();
-    v.try_reserve_exact(n)
-        .map_err(|_| SMBSIGN_ERR_INVALID_ARGUMENT)?;
-    Ok(v)
-}
-
-/// Reads `iovcnt` iovecs as byte slices and calls `f` with them.
-///
-/// # Safety
-/// `iov` must be NULL or point to `iovcnt` iovecs, each NULL-with-length-0 or
-/// valid for reads of `iov_len` bytes.
-unsafe fn with_iov<'a, R>(
-    iov: *const iovec,
-    iovcnt: c_int,
-    f: impl FnOnce(&[&'a [u8]]) -> Result<R, smbsign_status_code>,
-) -> Result<R, smbsign_status_code> {
-    let n = usize::try_from(iovcnt).map_err(|_| SMBSIGN_ERR_INVALID_ARGUMENT)?;
-    if n > 0 && iov.is_null() {
-        return Err(SMBSIGN_ERR_NULL_POINTER);
-    }
-    let mut total = 0usize;
-    let mut stack: [&'a [u8]; STACK_IOVS] = [&[]; STACK_IOVS];
-    let mut heap = Vec::new();
-    if n > STACK_IOVS {
-        heap = fallible_vec(n)?;
-    }
-    for i in 0..n {
-        // SAFETY: i < iovcnt and the caller guarantees iovcnt readable entries.
-        let v = unsafe { &*iov.add(i) };
-        total = total
-            .checked_add(v.iov_len)
-            .ok_or(SMBSIGN_ERR_INVALID_ARGUMENT)?;
-        // SAFETY: the caller guarantees each segment is readable for iov_len bytes.
-        let s: &'a [u8] = unsafe { bytes(v.iov_base.cast::<u8>(), v.iov_len)? };
-        match stack.get_mut(i) {
-            Some(slot) if n <= STACK_IOVS => *slot = s,
-            _ => heap.push(s),
-        }
-    }
-    if total > isize::MAX as usize {
-        return Err(SMBSIGN_ERR_INVALID_ARGUMENT);
-    }
-    f(if n <= STACK_IOVS { &stack[..n] } else { &heap })
-}
-
-/// Reads `iovcnt` iovecs into a vector of byte slices.
-///
-/// # Safety
-/// As [`with_iov`].
-pub(crate) unsafe fn gather<'a>(
-    iov: *const iovec,
-    iovcnt: c_int,
-) -> Result<Vec<&'a [u8]>, smbsign_status_code> {
-    // SAFETY: same contract as with_iov.
-    unsafe {
-        with_iov(iov, iovcnt, |segs| {
-            let mut v = fallible_vec(segs.len())?;
-            v.extend_from_slice(segs);
-            Ok(v)
-        })
-    }
-}
-
-/// Reads `iovcnt` iovecs as mutable byte slices, refusing overlapping segments
-/// (which would alias), and calls `f` with them.
-///
-/// # Safety
-/// As [`with_iov`], and each segment must be writable and not otherwise borrowed.
-unsafe fn with_iov_mut<R>(
-    iov: *const iovec,
-    iovcnt: c_int,
-    f: impl FnOnce(&mut [&mut [u8]]) -> Result<R, smbsign_status_code>,
-) -> Result<R, smbsign_status_code> {
-    let n = usize::try_from(iovcnt).map_err(|_| SMBSIGN_ERR_INVALID_ARGUMENT)?;
-    if n > 0 && iov.is_null() {
-        return Err(SMBSIGN_ERR_NULL_POINTER);
-    }
-    // Check bounds and overlap before creating any mutable slice.
-    let mut ranges = fallible_vec(n)?;
-    let mut total = 0usize;
-    for i in 0..n {
-        // SAFETY: i < iovcnt and the caller guarantees iovcnt readable entries.
-        let v = unsafe { &*iov.add(i) };
-        total = total
-            .checked_add(v.iov_len)
-            .ok_or(SMBSIGN_ERR_INVALID_ARGUMENT)?;
-        if v.iov_len == 0 {
-            continue;
-        }
-        if v.iov_base.is_null() {
-            return Err(SMBSIGN_ERR_NULL_POINTER);
-        }
-        let start = v.iov_base as usize;
-        let end = start
-            .checked_add(v.iov_len)
-            .ok_or(SMBSIGN_ERR_INVALID_ARGUMENT)?;
-        ranges.push((start, end));
-    }
-    if total > isize::MAX as usize {
-        return Err(SMBSIGN_ERR_INVALID_ARGUMENT);
-    }
-    if any_overlap(&mut ranges) {
-        return Err(SMBSIGN_ERR_INVALID_ARGUMENT);
-    }
-    let mut segs = fallible_vec(n)?;
-    for i in 0..n {
-        // SAFETY: as above; segments were checked not to overlap, so the mutable
-        // slices do not alias each other.
-        let v = unsafe { &*iov.add(i) };
-        segs.push(unsafe { bytes_mut(v.iov_base.cast::<u8>(), v.iov_len)? });
-    }
-    f(&mut segs)
-}
-
 /// # Safety
 /// `key` must be NULL or a live handle from `smbsign_key_new`.
 pub(crate) unsafe fn key_ref<'a>(
@@ -161,19 +34,6 @@ pub(crate) unsafe fn key_ref<'a>(
     }
     // SAFETY: non-NULL live handle, per the caller's contract.
     Ok(unsafe { &(*key).0 })
-}
-
-/// # Safety
-/// `nonce` must be NULL or valid for reads of 12 bytes.
-pub(crate) unsafe fn nonce_ref<'a>(
-    nonce: *const u8,
-) -> Result<Option<&'a [u8; 12]>, smbsign_status_code> {
-    if nonce.is_null() {
-        Ok(None)
-    } else {
-        // SAFETY: non-NULL; the caller guarantees 12 readable bytes.
-        Ok(Some(unsafe { array::<12>(nonce)? }))
-    }
 }
 
 /// Creates a key handle for `algorithm` (an `smbsign_algorithm` value) from the
