@@ -318,7 +318,6 @@ impl<'o> Checker<'o> {
         let Ok(verdicts) = result else { return };
         // Shared by the chain's failures: parsed once, the costly tries paid once.
         let mut chain: Option<diagnose::ChainState> = None;
-        let mut candidates: Option<Rc<diagnose::Candidates>> = None;
         for (i, v) in verdicts.into_iter().enumerate() {
             let Some(&at) = records.get(i) else { break };
             if !matches!(self.report.records[at].verdict, Verdict::Valid) {
@@ -327,23 +326,34 @@ impl<'o> Checker<'o> {
             if v.is_err() {
                 self.report.records[at].verdict = Verdict::Invalid;
                 if self.opts.diagnose {
-                    if chain.is_none() {
-                        chain = diagnose::ChainState::new(msg);
-                    }
-                    let Some(state) = chain.as_mut() else {
-                        continue;
-                    };
-                    let c = match &candidates {
-                        Some(c) => c.clone(),
-                        None => candidates.insert(self.candidates_for(key)).clone(),
-                    };
-                    let d = diagnose::diagnose_in(key, &c, msg, state, i, &mut self.work);
+                    let d = self.diagnosis(key, msg, &mut chain, i);
                     self.report.records[at].diagnosis = d;
                 }
             }
         }
+    }
+
+    /// The diagnosis of PDU `index` of chain `msg`, failed under `key`:
+    /// `chain` carries the chain's state between its failures (start with
+    /// `None`), the session's wrong keys come from the cache.
+    fn diagnosis(
+        &mut self,
+        key: &Rc<KeyContext>,
+        msg: &[u8],
+        chain: &mut Option<diagnose::ChainState>,
+        index: usize,
+    ) -> Vec<String> {
+        if chain.is_none() {
+            *chain = diagnose::ChainState::new(msg);
+        }
+        let Some(state) = chain.as_mut() else {
+            return Vec::new();
+        };
+        let candidates = self.candidates_for(key);
+        let d = diagnose::diagnose_in(key, &candidates, msg, state, index, &mut self.work);
         self.report.diagnosis_macs = self.work.macs;
         self.report.diagnosis_bytes = self.work.bytes;
+        d
     }
 
     /// Verifies what is still queued, hands on the last records and returns
