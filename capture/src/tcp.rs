@@ -83,6 +83,12 @@ pub enum Loss {
         /// Payload bytes it carried.
         bytes: u64,
     },
+    /// A segment before the first byte the direction started with (after its
+    /// SYN's ISN, or reordered at capture start past the segments held), ignored.
+    BeforeStart {
+        /// Payload bytes it carried.
+        bytes: u64,
+    },
 }
 
 impl Loss {
@@ -95,6 +101,7 @@ impl Loss {
             Loss::Cut { .. } => "message cut at the end of the stream",
             Loss::Syn { .. } => "SYN on an established direction",
             Loss::OutOfWindow { .. } => "segment outside the TCP window",
+            Loss::BeforeStart { .. } => "segment before the start of the stream",
         }
     }
 
@@ -104,7 +111,9 @@ impl Loss {
         match *self {
             Loss::Gap { missing, skipped } => missing + skipped,
             Loss::Cut { captured, .. } => captured + 4,
-            Loss::Syn { bytes } | Loss::OutOfWindow { bytes } => bytes,
+            Loss::Syn { bytes } | Loss::OutOfWindow { bytes } | Loss::BeforeStart { bytes } => {
+                bytes
+            }
         }
     }
 
@@ -126,6 +135,9 @@ impl Loss {
             ),
             Loss::OutOfWindow { bytes } => format!(
                 "segment more than a TCP window away from the stream ignored (a spoof, or another connection); {bytes} payload bytes not checked"
+            ),
+            Loss::BeforeStart { bytes } => format!(
+                "segment before the first byte of the stream ignored (before the SYN's sequence number, or reordered at the start of the capture further than the first segments held); {bytes} payload bytes not checked"
             ),
         }
     }
@@ -174,7 +186,7 @@ pub struct StreamStats {
     pub bytes_framed: u64,
     /// SYNs on an established direction, ignored.
     pub syns_ignored: u64,
-    /// Segments outside the window, ignored.
+    /// Segments outside the window or before the start of the stream, ignored.
     pub segments_out_of_window: u64,
     /// Payload bytes of the SYNs and segments ignored.
     pub bytes_ignored: u64,
@@ -348,7 +360,12 @@ impl Direction {
             let bytes = (payload.len() + missing) as u64;
             self.stats.segments_out_of_window += 1;
             self.stats.bytes_ignored += bytes;
-            out(frame, Piece::Lost(Loss::OutOfWindow { bytes }));
+            let loss = if (-WINDOW..=WINDOW).contains(&delta) {
+                Loss::BeforeStart { bytes }
+            } else {
+                Loss::OutOfWindow { bytes }
+            };
+            out(frame, Piece::Lost(loss));
             return;
         }
         let at = at as u64;
@@ -806,7 +823,7 @@ mod tests {
             got.losses,
             vec![
                 Loss::OutOfWindow { bytes: 10 },
-                Loss::OutOfWindow { bytes: 5 }
+                Loss::BeforeStart { bytes: 5 }
             ]
         );
     }

@@ -153,6 +153,21 @@ fn reordering_at_capture_start_loses_nothing() {
     let mids: Vec<u64> = r.records.iter().map(|r| r.message_id).collect();
     assert_eq!(mids, vec![1, 2, 3], "{}", r.text(false));
     assert_eq!(r.status(), Status::Verified, "{}", r.text(false));
+
+    // Reordered further than the segments held at the start: reported, not dropped silently.
+    let mut pcap = Pcap::default();
+    let mut c = Conn::new(40_014);
+    let first = craft::direct_tcp(&craft::signed_echo(SID, 1, false, &KEY));
+    let s0 = c.next[0];
+    c.next[0] = s0.wrapping_add(first.len() as u32);
+    for mid in 2..=10 {
+        c.send_smb(&mut pcap, Dir::ToServer, &craft::signed_echo(SID, mid, false, &KEY));
+    }
+    c.raw(&mut pcap, Dir::ToServer, s0, flag::ACK, &first);
+    let r = check(&pcap);
+    assert_eq!(r.count(Verdict::Valid), 9, "{}", r.text(false));
+    assert!(notes(&r).contains("before the first byte of the stream"), "{}", notes(&r));
+    assert_eq!(r.status(), Status::Incomplete);
 }
 
 #[test]
