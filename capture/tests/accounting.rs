@@ -161,12 +161,20 @@ fn reordering_at_capture_start_loses_nothing() {
     let s0 = c.next[0];
     c.next[0] = s0.wrapping_add(first.len() as u32);
     for mid in 2..=10 {
-        c.send_smb(&mut pcap, Dir::ToServer, &craft::signed_echo(SID, mid, false, &KEY));
+        c.send_smb(
+            &mut pcap,
+            Dir::ToServer,
+            &craft::signed_echo(SID, mid, false, &KEY),
+        );
     }
     c.raw(&mut pcap, Dir::ToServer, s0, flag::ACK, &first);
     let r = check(&pcap);
     assert_eq!(r.count(Verdict::Valid), 9, "{}", r.text(false));
-    assert!(notes(&r).contains("before the first byte of the stream"), "{}", notes(&r));
+    assert!(
+        notes(&r).contains("before the first byte of the stream"),
+        "{}",
+        notes(&r)
+    );
     assert_eq!(r.status(), Status::Incomplete);
 }
 
