@@ -147,15 +147,15 @@ impl Loss {
 /// sent that the capture does not have.
 #[derive(Debug)]
 enum Chunk {
-    /// Captured bytes and the frame that carried them.
-    Data(Vec<u8>, u64),
+    /// Captured bytes.
+    Data(Vec<u8>),
     Hole(u64),
 }
 
 impl Chunk {
     fn len(&self) -> u64 {
         match self {
-            Chunk::Data(d, _) => d.len() as u64,
+            Chunk::Data(d) => d.len() as u64,
             Chunk::Hole(n) => *n,
         }
     }
@@ -387,14 +387,14 @@ impl Direction {
             return;
         }
         if !payload.is_empty() {
-            self.insert(at, Chunk::Data(payload.to_vec(), frame));
+            self.insert(at, Chunk::Data(payload.to_vec()));
         }
         if missing > 0 {
             self.insert(at + payload.len() as u64, Chunk::Hole(missing as u64));
         }
-        self.drain(out);
+        self.drain(frame, out);
         if self.pending_bytes > MAX_PENDING {
-            self.skip_gap(out);
+            self.skip_gap(frame, out);
         }
     }
 
@@ -426,10 +426,10 @@ impl Direction {
         if self.base.is_none() {
             self.settle(out);
         }
-        while !self.pending.is_empty() {
-            self.skip_gap(out);
-        }
         let frame = self.last_frame;
+        while !self.pending.is_empty() {
+            self.skip_gap(frame, out);
+        }
         while self.start < self.buf.len() {
             let avail = &self.buf[self.start..];
             if self.synced && avail.len() >= 4 {
@@ -474,8 +474,10 @@ impl Direction {
         }
     }
 
-    /// Takes the chunks that now continue the stream, framing as it goes.
-    fn drain(&mut self, out: &mut Out<'_>) {
+    /// Takes the chunks that now continue the stream, framing as it goes:
+    /// what completes is completed by `frame`, the segment that filled the gap
+    /// (not the earlier frame that carried the chunk), as Wireshark counts it.
+    fn drain(&mut self, frame: u64, out: &mut Out<'_>) {
         while let Some(entry) = self.pending.first_entry() {
             let at = *entry.key();
             if at > self.next {
@@ -489,7 +491,7 @@ impl Direction {
             }
             let skip = (self.next - at) as usize;
             match chunk {
-                Chunk::Data(d, frame) => {
+                Chunk::Data(d) => {
                     self.buf.extend_from_slice(&d[skip..]);
                     self.next = end;
                     self.frame(frame, out);
@@ -503,14 +505,14 @@ impl Direction {
     }
 
     /// Gives up on the bytes before the first pending chunk.
-    fn skip_gap(&mut self, out: &mut Out<'_>) {
+    fn skip_gap(&mut self, frame: u64, out: &mut Out<'_>) {
         if let Some((&at, _)) = self.pending.first_key_value() {
             if at > self.next {
                 self.lose(at - self.next);
                 self.next = at;
             }
         }
-        self.drain(out);
+        self.drain(frame, out);
     }
 
     /// `n` bytes will never come: the message being assembled is lost.

@@ -358,8 +358,17 @@ def check_damaged(name, pcap, port, msgs):
            and js["summary"].get("not_checked"),
            f"rc={rc} {js.get('summary')} notes={js.get('notes')}")
 
-    # Lost frames: drop two data frames in the middle of the big transfer (not the session setup).
-    by_len = sorted(range(len(frames) // 2, len(frames)), key=lambda i: -len(frames[i][1]))[:2]
+    # Lost frames: drop two data frames in the middle of the big transfer (not the session setup),
+    # each the only copy of its segment (a retransmitted one would fill the gap again).
+    def segment_key(body):
+        p = tcp_parts(body)
+        return p and (p[0], p[1], struct.unpack_from(">I", body, p[4] + 4)[0], p[3])
+    copies = {}
+    for _, body in frames:
+        k = segment_key(body)
+        copies[k] = copies.get(k, 0) + 1
+    by_len = sorted((i for i in range(len(frames) // 2, len(frames)) if copies[segment_key(frames[i][1])] == 1),
+                    key=lambda i: -len(frames[i][1]))[:2]
     kept = [fr for i, fr in enumerate(frames) if i not in by_len]
     lossy = pcap + ".lossy.pcap"
     write_pcap(lossy, header, kept)
