@@ -85,6 +85,19 @@ def one_copy(server, proto, alg, signed, src, dst, size, env):
     return out
 
 
+def repeat_with_servers(repeat, share, base_env, pre_env, one_repeat):
+    """Runs one_repeat(rep, unsigned, stock, preloaded server) `repeat` times
+    against three smbd serving `share`: signing off, stock GnuTLS, and
+    libsmbsign_gnutls.so preloaded."""
+    t_start = time.time()
+    with run_smbd(env=base_env, share_path=share, signing="auto") as unsigned_srv, \
+            run_smbd(env=base_env, share_path=share) as stock_srv, \
+            run_smbd(env=pre_env, share_path=share) as pre_srv:
+        for rep in range(repeat):
+            one_repeat(rep, unsigned_srv, stock_srv, pre_srv)
+            print(f"repeat {rep + 1}/{repeat} done ({time.time() - t_start:.0f} s)", file=sys.stderr)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--so", required=True)
@@ -116,21 +129,18 @@ def main():
             f.write(os.urandom(1 << 20))
     load_before = open("/proc/loadavg").read().split()[:3]
     rows = {}  # (config, variant) -> list of [put MB/s, put CPU, get MB/s, get CPU]
-    t_start = time.time()
+    def one_repeat(_, unsigned_srv, stock_srv, pre_srv):
+        for proto in protos:
+            r = one_copy(unsigned_srv, proto, None, False, src, dst, size, base_env)
+            rows.setdefault((f"{UNSIGNED[proto]} unsigned", "stock"), []).append(r)
+        for name, proto, alg in signed:
+            for variant, srv, cenv in [("stock", stock_srv, base_env), ("smbsign server", pre_srv, base_env),
+                                       ("smbsign both", pre_srv, pre_env)]:
+                r = one_copy(srv, proto, alg, True, src, dst, size, cenv)
+                rows.setdefault((name, variant), []).append(r)
+
     try:
-        with run_smbd(env=base_env, share_path=share, signing="auto") as unsigned_srv, \
-                run_smbd(env=base_env, share_path=share) as stock_srv, \
-                run_smbd(env=pre_env, share_path=share) as pre_srv:
-            for rep in range(a.repeat):
-                for proto in protos:
-                    r = one_copy(unsigned_srv, proto, None, False, src, dst, size, base_env)
-                    rows.setdefault((f"{UNSIGNED[proto]} unsigned", "stock"), []).append(r)
-                for name, proto, alg in signed:
-                    for variant, srv, cenv in [("stock", stock_srv, base_env), ("smbsign server", pre_srv, base_env),
-                                               ("smbsign both", pre_srv, pre_env)]:
-                        r = one_copy(srv, proto, alg, True, src, dst, size, cenv)
-                        rows.setdefault((name, variant), []).append(r)
-                print(f"repeat {rep + 1}/{a.repeat} done ({time.time() - t_start:.0f} s)", file=sys.stderr)
+        repeat_with_servers(a.repeat, share, base_env, pre_env, one_repeat)
     finally:
         for p in [src, dst]:
             if os.path.exists(p):
@@ -237,19 +247,15 @@ def small_main(a):
         lst = measure(srv, proto, alg, signed, "cd big; " + "; ".join(["ls"] * a.listings))
         return [put / a.files, lst / a.listings]
 
-    t_start = time.time()
+    def one_repeat(rep, unsigned_srv, stock_srv, pre_srv):
+        rows.setdefault(("3.1.1 unsigned", "stock"), []).append(run(unsigned_srv, "SMB3_11", None, False, f"u{rep}"))
+        for name, proto, alg in configs:
+            for variant, srv in [("stock", stock_srv), ("smbsign server", pre_srv)]:
+                tag = f"{name.split()[1]}-{variant.split()[0]}-{rep}"
+                rows.setdefault((name, variant), []).append(run(srv, proto, alg, True, tag))
+
     try:
-        with run_smbd(env=base_env, share_path=share, signing="auto") as unsigned_srv, \
-                run_smbd(env=base_env, share_path=share) as stock_srv, \
-                run_smbd(env=pre_env, share_path=share) as pre_srv:
-            for rep in range(a.repeat):
-                rows.setdefault(("3.1.1 unsigned", "stock"), []).append(
-                    run(unsigned_srv, "SMB3_11", None, False, f"u{rep}"))
-                for name, proto, alg in configs:
-                    for variant, srv in [("stock", stock_srv), ("smbsign server", pre_srv)]:
-                        tag = f"{name.split()[1]}-{variant.split()[0]}-{rep}"
-                        rows.setdefault((name, variant), []).append(run(srv, proto, alg, True, tag))
-                print(f"repeat {rep + 1}/{a.repeat} done ({time.time() - t_start:.0f} s)", file=sys.stderr)
+        repeat_with_servers(a.repeat, share, base_env, pre_env, one_repeat)
     finally:
         subprocess.run(["rm", "-rf", work])
     load_after = open("/proc/loadavg").read().split()[:3]
