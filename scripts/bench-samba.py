@@ -85,6 +85,19 @@ def one_copy(server, proto, alg, signed, src, dst, size, env):
     return out
 
 
+def repeat_with_servers(repeat, share, base_env, pre_env, one_repeat):
+    """Runs one_repeat(rep, unsigned, stock, preloaded server) `repeat` times
+    against three smbd serving `share`: signing off, stock GnuTLS, and
+    libsmbsign_gnutls.so preloaded."""
+    t_start = time.time()
+    with run_smbd(env=base_env, share_path=share, signing="auto") as unsigned_srv, \
+            run_smbd(env=base_env, share_path=share) as stock_srv, \
+            run_smbd(env=pre_env, share_path=share) as pre_srv:
+        for rep in range(repeat):
+            one_repeat(rep, unsigned_srv, stock_srv, pre_srv)
+            print(f"repeat {rep + 1}/{repeat} done ({time.time() - t_start:.0f} s)", file=sys.stderr)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--so", required=True)
@@ -92,7 +105,14 @@ def main():
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--out", default="target/bench-samba")
     ap.add_argument("--only", help="comma-separated config names (e.g. '3.1.1 CMAC,3.1.1 GMAC')")
+    ap.add_argument("--small", action="store_true",
+                    help="small messages: put FILES 4 KiB files and list a DIR-ENTRIES directory (see small_main)")
+    ap.add_argument("--files", type=int, default=2000)
+    ap.add_argument("--dir-entries", type=int, default=10000)
+    ap.add_argument("--listings", type=int, default=5)
     a = ap.parse_args()
+    if a.small:
+        return small_main(a)
     os.makedirs(a.out, exist_ok=True)
     size = a.size_mib << 20
     base_env = {k: v for k, v in os.environ.items() if not k.startswith(("LD_PRELOAD", "SMBSIGN_GNUTLS"))}
@@ -109,21 +129,18 @@ def main():
             f.write(os.urandom(1 << 20))
     load_before = open("/proc/loadavg").read().split()[:3]
     rows = {}  # (config, variant) -> list of [put MB/s, put CPU, get MB/s, get CPU]
-    t_start = time.time()
+    def one_repeat(_, unsigned_srv, stock_srv, pre_srv):
+        for proto in protos:
+            r = one_copy(unsigned_srv, proto, None, False, src, dst, size, base_env)
+            rows.setdefault((f"{UNSIGNED[proto]} unsigned", "stock"), []).append(r)
+        for name, proto, alg in signed:
+            for variant, srv, cenv in [("stock", stock_srv, base_env), ("smbsign server", pre_srv, base_env),
+                                       ("smbsign both", pre_srv, pre_env)]:
+                r = one_copy(srv, proto, alg, True, src, dst, size, cenv)
+                rows.setdefault((name, variant), []).append(r)
+
     try:
-        with run_smbd(env=base_env, share_path=share, signing="auto") as unsigned_srv, \
-                run_smbd(env=base_env, share_path=share) as stock_srv, \
-                run_smbd(env=pre_env, share_path=share) as pre_srv:
-            for rep in range(a.repeat):
-                for proto in protos:
-                    r = one_copy(unsigned_srv, proto, None, False, src, dst, size, base_env)
-                    rows.setdefault((f"{UNSIGNED[proto]} unsigned", "stock"), []).append(r)
-                for name, proto, alg in signed:
-                    for variant, srv, cenv in [("stock", stock_srv, base_env), ("smbsign server", pre_srv, base_env),
-                                               ("smbsign both", pre_srv, pre_env)]:
-                        r = one_copy(srv, proto, alg, True, src, dst, size, cenv)
-                        rows.setdefault((name, variant), []).append(r)
-                print(f"repeat {rep + 1}/{a.repeat} done ({time.time() - t_start:.0f} s)", file=sys.stderr)
+        repeat_with_servers(a.repeat, share, base_env, pre_env, one_repeat)
     finally:
         for p in [src, dst]:
             if os.path.exists(p):
@@ -180,6 +197,102 @@ def main():
     with open(os.path.join(a.out, "samba.json"), "w") as f:
         json.dump({"meta": meta, "rows": table, "raw": {f"{k[0]}|{k[1]}": v for k, v in rows.items()}}, f, indent=1)
     write_svg(os.path.join(a.out, "samba.svg"), table, meta)
+
+
+SMALL = [("3.1.1 GMAC", "SMB3_11", "AES-128-GMAC"), ("3.1.1 CMAC", "SMB3_11", "AES-128-CMAC"),
+         ("3.1.1 HMAC", "SMB3_11", "HMAC-SHA256")]
+
+
+def small_main(a):
+    """Small-message traffic, the messages Samba signs most: one smbclient
+    session puts FILES 4 KiB files (create, write, close per file), another
+    lists a directory of DIR-ENTRIES entries LISTINGS times (query-directory
+    responses). Per algorithm (SMB 3.1.1), unsigned, signed by stock GnuTLS
+    and with libsmbsign_gnutls.so preloaded into smbd; smbd CPU per operation
+    and the signing share (signed minus unsigned), median of --repeat."""
+    os.makedirs(a.out, exist_ok=True)
+    base_env = {k: v for k, v in os.environ.items() if not k.startswith(("LD_PRELOAD", "SMBSIGN_GNUTLS"))}
+    pre_env = dict(base_env, LD_PRELOAD=os.path.abspath(a.so))
+    configs = [c for c in SMALL if not a.only or c[0] in a.only.split(",")]
+    work = tempfile.mkdtemp(prefix="smbsign-bench-small-", dir="/dev/shm")
+    os.chmod(work, 0o755)
+    share, src = os.path.join(work, "share"), os.path.join(work, "src")
+    os.makedirs(share)
+    os.makedirs(src)
+    for i in range(a.files):
+        with open(os.path.join(src, f"f{i:05d}.bin"), "wb") as f:
+            f.write(os.urandom(4096))
+    big = os.path.join(share, "big")
+    os.makedirs(big)
+    for i in range(a.dir_entries):
+        open(os.path.join(big, f"entry{i:05d}.txt"), "w").close()
+    os.chmod(share, 0o777)
+    load_before = open("/proc/loadavg").read().split()[:3]
+    rows = {}  # (config, variant) -> [[put CPU s per file, list CPU s per listing], ...]
+
+    def measure(srv, proto, alg, signed, command):
+        time.sleep(0.3)
+        c0 = tree_cpu(srv.proc.pid)
+        smbclient(srv.port, proto, alg, signed, command, base_env)
+        time.sleep(0.5)  # the serving child exits and is reaped
+        return tree_cpu(srv.proc.pid) - c0
+
+    def run(srv, proto, alg, signed, tag):
+        remote = f"put-{tag}"
+        put = measure(srv, proto, alg, signed, f"prompt off; lcd {src}; mkdir {remote}; cd {remote}; mput *")
+        got = len(os.listdir(os.path.join(share, remote)))
+        subprocess.run(["rm", "-rf", os.path.join(share, remote)], check=True)
+        if got != a.files:
+            raise RuntimeError(f"{tag}: {got} of {a.files} files put")
+        lst = measure(srv, proto, alg, signed, "cd big; " + "; ".join(["ls"] * a.listings))
+        return [put / a.files, lst / a.listings]
+
+    def one_repeat(rep, unsigned_srv, stock_srv, pre_srv):
+        rows.setdefault(("3.1.1 unsigned", "stock"), []).append(run(unsigned_srv, "SMB3_11", None, False, f"u{rep}"))
+        for name, proto, alg in configs:
+            for variant, srv in [("stock", stock_srv), ("smbsign server", pre_srv)]:
+                tag = f"{name.split()[1]}-{variant.split()[0]}-{rep}"
+                rows.setdefault((name, variant), []).append(run(srv, proto, alg, True, tag))
+
+    try:
+        repeat_with_servers(a.repeat, share, base_env, pre_env, one_repeat)
+    finally:
+        subprocess.run(["rm", "-rf", work])
+    load_after = open("/proc/loadavg").read().split()[:3]
+    med = {k: [statistics.median(r[i] for r in v) for i in range(2)] for k, v in rows.items()}
+    with open("/proc/cpuinfo") as f:
+        model = next((ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")), "?")
+    date = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    lines = [f"{date}, {model}, {os.cpu_count()} cores, {a.files} x 4 KiB put, {a.listings} listings of "
+             f"{a.dir_entries} entries, median of {a.repeat}, loadavg before {' '.join(load_before)} "
+             f"after {' '.join(load_after)}; CPU read in {1e3 / TICK:.0f} ms ticks: resolution "
+             f"{1e6 / TICK / a.files:.1f} us/file, {1e3 / TICK / a.listings:.1f} ms/listing",
+             "",
+             "| config | smbd signs with | put: smbd CPU us/file | signing us/file | list: smbd CPU ms/listing "
+             "| signing ms/listing | signing share vs stock (put, list) |",
+             "|---|---|---:|---:|---:|---:|---|"]
+    up, ul = med[("3.1.1 unsigned", "stock")]
+    lines.append(f"| 3.1.1 unsigned | - | {up * 1e6:.1f} | - | {ul * 1e3:.1f} | - | - |")
+    table = []
+    for name, _, _ in configs:
+        sp, sl = med[(name, "stock")][0] - up, med[(name, "stock")][1] - ul
+        for variant in ["stock", "smbsign server"]:
+            p, l = med[(name, variant)]
+            vs = "-"
+            if variant != "stock":
+                vs = ", ".join(f"{(1 - x / y) * 100:.0f}% lower" if y > 0 and x <= y else
+                               (f"{(x / y - 1) * 100:.0f}% higher" if y > 0 else "n/a (stock share <= 0)")
+                               for x, y in [(p - up, sp), (l - ul, sl)])
+            lines.append(f"| {name} | {'GnuTLS' if variant == 'stock' else variant} | {p * 1e6:.1f} | "
+                         f"{(p - up) * 1e6:.1f} | {l * 1e3:.1f} | {(l - ul) * 1e3:.1f} | {vs} |")
+            table.append({"config": name, "variant": variant, "put_cpu_s_per_file": p, "list_cpu_s_per_listing": l})
+    text = "\n".join(lines)
+    print(text)
+    with open(os.path.join(a.out, "samba-small.md"), "w") as f:
+        f.write(text + "\n")
+    with open(os.path.join(a.out, "samba-small.json"), "w") as f:
+        json.dump({"date": date, "cpu": model, "rows": table, "unsigned": [up, ul],
+                   "raw": {f"{k[0]}|{k[1]}": v for k, v in rows.items()}}, f, indent=1)
 
 
 def redraw(json_path, svg_path):

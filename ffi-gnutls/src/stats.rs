@@ -1,10 +1,17 @@
 //! Per-process counters of what was computed here and what was forwarded to
 //! GnuTLS, appended as one JSON line to `$SMBSIGN_GNUTLS_STATS` at exit.
+//!
+//! Calls on own handles count into the handle's [`Tally`] with plain loads and
+//! stores (one thread uses a handle at a time, so no locked add and no cache
+//! line shared between threads); a tally moves into the process totals when
+//! its handle is released, and the exit report adds the live ones. Calls
+//! without an own handle count into the totals directly.
 
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 
 /// What a call is counted under.
 #[derive(Clone, Copy)]
+#[repr(u8)]
 pub enum Bucket {
     HmacSha256 = 0,
     AesCmac128 = 1,
@@ -29,21 +36,92 @@ const NAMES: [&str; 6] = [
 /// [bucket][computed calls, computed bytes, forwarded calls, forwarded bytes]
 static COUNTS: [[AtomicU64; 4]; 6] = [const { [const { AtomicU64::new(0) }; 4] }; 6];
 
+/// Counts without an own handle (GnuTLS's handles, `gnutls_hmac_fast`).
 #[inline]
 pub fn computed(b: Bucket, calls: u64, bytes: u64) {
     COUNTS[b as usize][0].fetch_add(calls, Ordering::Relaxed);
     COUNTS[b as usize][1].fetch_add(bytes, Ordering::Relaxed);
 }
 
+/// As [`computed`], for calls forwarded to GnuTLS.
 #[inline]
 pub fn forwarded(b: Bucket, calls: u64, bytes: u64) {
     COUNTS[b as usize][2].fetch_add(calls, Ordering::Relaxed);
     COUNTS[b as usize][3].fetch_add(bytes, Ordering::Relaxed);
 }
 
-/// A forked child reports only its own work.
-pub extern "C" fn reset_in_child() {
-    for row in &COUNTS {
+/// One own handle's counts (the four of [`COUNTS`]) and its bucket.
+pub struct Tally {
+    bucket: AtomicU8,
+    n: [AtomicU64; 4],
+}
+
+impl Tally {
+    pub const fn new() -> Tally {
+        Tally {
+            bucket: AtomicU8::new(0),
+            n: [const { AtomicU64::new(0) }; 4],
+        }
+    }
+
+    /// Only the thread using the handle writes: a load and a store, no lock.
+    #[inline]
+    fn bump(&self, i: usize, v: u64) {
+        let c = &self.n[i];
+        c.store(c.load(Ordering::Relaxed).wrapping_add(v), Ordering::Relaxed);
+    }
+
+    /// `calls` is a constant at most call sites (0 for `gnutls_hmac`), so
+    /// the test folds away and a zero costs no store.
+    #[inline]
+    pub fn computed(&self, calls: u64, bytes: u64) {
+        if calls != 0 {
+            self.bump(0, calls);
+        }
+        self.bump(1, bytes);
+    }
+
+    #[inline]
+    pub fn forwarded(&self, calls: u64, bytes: u64) {
+        if calls != 0 {
+            self.bump(2, calls);
+        }
+        self.bump(3, bytes);
+    }
+
+    pub fn bucket(&self) -> Bucket {
+        BUCKETS[usize::from(self.bucket.load(Ordering::Relaxed)) % BUCKETS.len()]
+    }
+
+    /// Starts counting a new handle under `bucket` (the counts are zero: a
+    /// released handle's moved to the totals).
+    pub fn open(&self, bucket: Bucket) {
+        self.bucket.store(bucket as u8, Ordering::Relaxed);
+    }
+
+    /// Moves the counts into the process totals (the handle is released).
+    pub fn close(&self) {
+        let row = &COUNTS[self.bucket() as usize];
+        for (total, c) in row.iter().zip(&self.n) {
+            total.fetch_add(c.swap(0, Ordering::Relaxed), Ordering::Relaxed);
+        }
+    }
+}
+
+const BUCKETS: [Bucket; 6] = [
+    Bucket::HmacSha256,
+    Bucket::AesCmac128,
+    Bucket::Aes128Gcm,
+    Bucket::MacOther,
+    Bucket::AeadOther,
+    Bucket::Unwrapped,
+];
+
+/// A forked child reports only its own work: zeroes the totals and `tallies`
+/// (every own handle's, inherited from the parent).
+pub fn reset_in_child(tallies: &[&[Tally]]) {
+    let all = tallies.iter().flat_map(|t| t.iter().map(|t| &t.n));
+    for row in COUNTS.iter().chain(all) {
         for c in row {
             c.store(0, Ordering::Relaxed);
         }
@@ -77,12 +155,19 @@ fn json_escape(s: &str) -> String {
     out
 }
 
-/// Appends this process's line, if it did anything and a file is named.
-pub fn write_at_exit(mode: &str) {
-    let snapshot: Vec<[u64; 4]> = COUNTS
+/// Appends this process's line (the totals plus the live handles' `tallies`),
+/// if it did anything and a file is named.
+pub fn write_at_exit(mode: &str, tallies: &[&[Tally]]) {
+    let mut snapshot: Vec<[u64; 4]> = COUNTS
         .iter()
         .map(|row| core::array::from_fn(|i| row[i].load(Ordering::Relaxed)))
         .collect();
+    for t in tallies.iter().flat_map(|t| t.iter()) {
+        let row = &mut snapshot[t.bucket() as usize];
+        for (s, c) in row.iter_mut().zip(&t.n) {
+            *s += c.load(Ordering::Relaxed);
+        }
+    }
     if snapshot.iter().all(|r| r.iter().all(|&v| v == 0)) {
         return;
     }

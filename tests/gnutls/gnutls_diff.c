@@ -263,6 +263,57 @@ static void test_aead(FILE *f) {
     }
 }
 
+/* Samba's GMAC signing call: encryptv2 with the message as AAD in Samba's
+ * pieces (header 48, zeroed signature 16, body; up to five with the body
+ * split into fixed part, dynamic part and padding at odd places), at every
+ * length from 64 to 600 bytes and some long ones; also ten pieces (more than
+ * the drop-in's fused kernels take at once). No empty pieces (see split). */
+static void test_samba_gmac(FILE *f) {
+    /* Each piece is copied apart, with junk between, as Samba's zeroed
+     * signature lies apart from the header: a read past a piece shows. */
+    static unsigned char key[16], msg[70000], apart[70000 + 11 * 64], nonce[12], tag[16];
+    static const size_t shapes[][5] = {{48, 16}, {48, 16, 24}, {48, 16, 88, 7}, {48, 16, 1, 15},
+                                       {48, 16, 16, 33, 2}, {16, 1, 2, 3}};
+    static const size_t longs[] = {1024, 1040, 4096, 4103, 65536 + 5};
+    char label[96];
+    fill(key, 16);
+    fill(msg, sizeof msg);
+    gnutls_datum_t kd = {key, 16};
+    gnutls_aead_cipher_hd_t h;
+    int rc = gnutls_aead_cipher_init(&h, GNUTLS_CIPHER_AES_128_GCM, &kd);
+    hex(f, "samba gmac init", rc, NULL, 0);
+    if (rc < 0) return;
+    for (size_t li = 0; li < 537 + sizeof longs / sizeof *longs; li++) {
+        size_t len = li < 537 ? 64 + li : longs[li - 537];
+        for (size_t si = 0; si <= sizeof shapes / sizeof *shapes; si++) {
+            struct iovec iov[10];
+            int n = 0;
+            size_t off = 0;
+            if (si == sizeof shapes / sizeof *shapes) { /* ten pieces: 16 x 9, then the rest */
+                for (; n < 9 && off + 16 < len; n++, off += 16) iov[n] = (struct iovec){msg + off, 16};
+            } else {
+                for (int k = 0; k < 5 && shapes[si][k] && off + shapes[si][k] < len; k++, n++) {
+                    iov[n] = (struct iovec){msg + off, shapes[si][k]};
+                    off += shapes[si][k];
+                }
+            }
+            iov[n++] = (struct iovec){msg + off, len - off};
+            memset(apart, 0xa5, sizeof apart);
+            for (int k = 0; k < n; k++) {
+                unsigned char *at = apart + ((unsigned char *)iov[k].iov_base - msg) + 64 * (k + 1);
+                memcpy(at, iov[k].iov_base, iov[k].iov_len);
+                iov[k].iov_base = at;
+            }
+            fill(nonce, 12);
+            size_t ts = 16;
+            rc = gnutls_aead_cipher_encryptv2(h, nonce, 12, iov, n, NULL, 0, tag, &ts);
+            snprintf(label, sizeof label, "samba gmac len=%zu shape=%zu parts=%d ts->%zu", len, si, n, ts);
+            hex(f, label, rc, tag, 16);
+        }
+    }
+    gnutls_aead_cipher_deinit(h);
+}
+
 /* Threads: each thread its own CMAC and GMAC handles, fixed per-thread inputs. */
 struct thread_arg { int id; unsigned char out[16 * 200]; };
 static void *thread_main(void *p) {
@@ -328,6 +379,7 @@ int main(void) {
     FILE *f = stdout;
     test_hmac(f);
     test_aead(f);
+    test_samba_gmac(f);
     test_threads(f);
     test_fork(f);
     fprintf(f, "done\n");

@@ -83,6 +83,20 @@ check "stats: valid JSON for an odd program path" python3 -c \
     'import json,os,sys; ls=[json.loads(l) for l in open(sys.argv[1])]; assert ls and all(l["exe"].startswith(os.path.realpath(sys.argv[2])) for l in ls)' \
     "$work/odd.json" "$odd/"
 check "transcript: FIPS mode = stock" cmp "$work/stock.txt" "$work/fips.txt"
+# Exact counts: Samba's calls (benches/gnutls/samba_calls.c), 1000 each at 80
+# and 1040 bytes on one handle per algorithm, handles released before exit
+# (their tallies moved to the totals) and left open (summed at exit).
+gcc -std=gnu99 -O1 -Wall -Wextra -Werror benches/gnutls/samba_calls.c -o "$work/samba_calls" -lgnutls -ldl || exit 1
+for keep in 0 1; do
+    SAMBA_CALLS_KEEP=$keep SAMBA_CALLS_ITERS=1000 SMBSIGN_GNUTLS_STATS="$work/exact$keep.json" LD_PRELOAD="$so" \
+        "$work/samba_calls" gmac,cmac,hmac 80,1040 1 >/dev/null
+    check "stats: exact counts, handles $([ $keep = 1 ] && echo "open" || echo "released") at exit" python3 -c '
+import json, sys
+(line,) = [json.loads(l) for l in open(sys.argv[1])]
+want = {"computed_calls": 2000, "computed_bytes": 1000 * (80 + 1040), "forwarded_calls": 0, "forwarded_bytes": 0}
+bad = [(b, line[b]) for b in ("aes-128-gcm", "aes-cmac-128", "hmac-sha256") if line[b] != want]
+sys.exit(print(bad) or 1 if bad else 0)' "$work/exact$keep.json"
+done
 # Under valgrind memcheck (valgrind's CPUID hides AVX-512, so another tier runs).
 # Definite leaks count as errors (so a GnuTLS handle the drop-in forgot to free
 # fails); failing inits are left out here, as GnuTLS itself leaks on them.

@@ -32,6 +32,79 @@ pub struct Key {
     backend: Backend,
 }
 
+/// Parts [`Key::mac_parts`] splits at odd places for the fused kernels
+/// (Samba signs up to five: header, zeroed signature, body, dynamic part,
+/// padding).
+pub const PARTS_MAX: usize = 8;
+
+/// Splits the message `parts` (at most [`PARTS_MAX`], at least one) into
+/// whole-block segments, written to `segs` (their count returned), and the
+/// rest, returned as the tail. Segments and tail point into `parts` except for
+/// a block that straddles parts, gathered in `scratch` (at most one per part:
+/// each starts at a part boundary and ends in a later part, or is the tail).
+/// Only message bytes are copied: `scratch` needs no wiping.
+fn segments<'a>(
+    parts: &[&'a [u8]],
+    scratch: &'a mut [[u8; 16]; PARTS_MAX],
+    segs: &mut [&'a [u8]; 2 * PARTS_MAX],
+) -> (usize, &'a [u8]) {
+    let total: usize = parts.iter().map(|p| p.len()).sum();
+    let last = parts.len() - 1;
+    let start_last = total - parts[last].len();
+    // The tail lies in the last part from the first block boundary at or after
+    // its start; if no boundary falls inside it, the tail is gathered too.
+    let boundary = start_last.next_multiple_of(16);
+    let head_end = boundary.min(total);
+    // Segments as (part, start, end); part = usize::MAX marks a scratch block.
+    let mut spans = [(0usize, 0usize, 0usize); 2 * PARTS_MAX];
+    let (mut n, mut k, mut fill, mut off) = (0, 0, 0, 0);
+    for (i, p) in parts.iter().enumerate() {
+        let here = head_end.saturating_sub(off).min(p.len());
+        let mut pos = 0;
+        while pos < here {
+            if fill > 0 {
+                let take = (16 - fill).min(here - pos);
+                scratch[k][fill..fill + take].copy_from_slice(&p[pos..pos + take]);
+                fill += take;
+                pos += take;
+                if fill == 16 {
+                    spans[n] = (usize::MAX, k, 16);
+                    (n, k, fill) = (n + 1, k + 1, 0);
+                }
+                continue;
+            }
+            let whole = (here - pos) / 16 * 16;
+            if whole > 0 {
+                spans[n] = (i, pos, pos + whole);
+                n += 1;
+                pos += whole;
+            }
+            let rest = here - pos;
+            if rest > 0 {
+                scratch[k][..rest].copy_from_slice(&p[pos..here]);
+                fill = rest;
+                pos = here;
+            }
+        }
+        off += p.len();
+    }
+    let gathered_tail = fill;
+    let scratch: &'a [[u8; 16]; PARTS_MAX] = scratch;
+    for (seg, &(i, a, b)) in segs.iter_mut().zip(&spans[..n]) {
+        *seg = if i == usize::MAX {
+            &scratch[a][..b]
+        } else {
+            &parts[i][a..b]
+        };
+    }
+    let tail = if boundary <= total {
+        &parts[last][boundary - start_last..]
+    } else {
+        &scratch[k][..gathered_tail]
+    };
+    (n, tail)
+}
+
 /// `v * x` in POLYVAL's field; the reduction is applied by mask.
 fn mul_x(v: u128) -> u128 {
     let mask = 0u128.wrapping_sub(v >> 127);
@@ -171,9 +244,66 @@ impl Key {
         acc
     }
 
-    /// The GMAC of the concatenation of `parts` under `nonce`.
+    /// The GMAC of the concatenation of `parts` under `nonce`. Up to
+    /// [`PARTS_MAX`] parts go to the fused kernels read in place (see
+    /// [`Key::mac_parts`]); more stream.
     #[must_use]
     pub fn mac_vectored<B: core::ops::Deref<Target = [u8]>>(
+        &self,
+        nonce: &[u8; NONCE_LEN],
+        parts: &[B],
+    ) -> [u8; TAG_LEN] {
+        if parts.len() <= PARTS_MAX {
+            let mut refs: [&[u8]; PARTS_MAX] = [&[]; PARTS_MAX];
+            for (r, p) in refs.iter_mut().zip(parts) {
+                *r = p;
+            }
+            return self.mac_parts(nonce, &refs[..parts.len()]);
+        }
+        self.stream(nonce, parts)
+    }
+
+    /// The GMAC of the concatenation of `parts` under `nonce`, the shape of
+    /// Samba's AAD (header, zeroed signature, body pieces). Whole-block parts
+    /// followed by one of any length (Samba's three parts) go to the fused
+    /// kernels as they lie; other splits of up to [`PARTS_MAX`] parts gather
+    /// only the blocks that straddle parts; longer lists, or tiers without a
+    /// fused kernel for the length, stream.
+    #[must_use]
+    pub fn mac_parts(&self, nonce: &[u8; NONCE_LEN], parts: &[&[u8]]) -> [u8; TAG_LEN] {
+        let Some((last, head)) = parts.split_last() else {
+            return self.mac(nonce, &[]);
+        };
+        let tag = if head.iter().all(|p| p.len().is_multiple_of(16)) {
+            self.tag_head(nonce, head, last)
+        } else if parts.len() <= PARTS_MAX {
+            let mut scratch = [[0u8; 16]; PARTS_MAX];
+            let mut segs: [&[u8]; 2 * PARTS_MAX] = [&[]; 2 * PARTS_MAX];
+            let (n, tail) = segments(parts, &mut scratch, &mut segs);
+            self.tag_head(nonce, &segs[..n], tail)
+        } else {
+            None
+        };
+        match tag {
+            Some(t) => t.to_le_bytes(),
+            None => self.stream(nonce, parts),
+        }
+    }
+
+    /// The tag of `head || b` (`head` whole-block parts) by a fused kernel, or
+    /// `None` where this backend must stream.
+    fn tag_head(&self, nonce: &[u8; NONCE_LEN], head: &[&[u8]], b: &[u8]) -> Option<u128> {
+        match head {
+            [] => Some(self.tag2(nonce, b, &[])),
+            [a] => Some(self.tag2(nonce, a, b)),
+            _ => self
+                .backend
+                .gmac_parts(&self.rk, &self.powers, nonce, head, b),
+        }
+    }
+
+    /// The GMAC of the concatenation of `parts` through [`State`].
+    fn stream<B: core::ops::Deref<Target = [u8]>>(
         &self,
         nonce: &[u8; NONCE_LEN],
         parts: &[B],

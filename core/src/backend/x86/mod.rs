@@ -81,6 +81,12 @@ impl Vpclmul512 {
     pub(crate) fn ymm(self) -> Vpclmul256 {
         Vpclmul256(())
     }
+
+    /// The xmm token: PCLMULQDQ is among this token's, and AVX2 implies SSE2
+    /// and SSSE3.
+    pub(crate) fn xmm(self) -> Pclmul {
+        Pclmul(())
+    }
 }
 
 impl Vaes512 {

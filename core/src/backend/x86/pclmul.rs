@@ -203,17 +203,106 @@ unsafe fn gmac_short_impl(rk: &RoundKeys, powers: &HPowers, nonce: &[u8; 12], ms
 }
 
 /// # Safety
-/// AES-NI, PCLMULQDQ, SSE2 and SSSE3 must be present; `a.len()` is a
-/// multiple of 16; `powers` must hold at least `POWERS` powers.
+/// AES-NI, PCLMULQDQ, SSE2 and SSSE3 must be present; `powers` must hold at
+/// least `POWERS` powers.
 #[target_feature(enable = "aes,pclmulqdq,sse2,ssse3")]
 unsafe fn gmac_fused_impl(
     rk: &RoundKeys,
     powers: &HPowers,
     nonce: &[u8; 12],
-    a: &[u8],
+    a: impl Head,
     b: &[u8],
 ) -> u128 {
     gmac_fused_tail(rk, powers, nonce, a, b, |tail| load_tail(b, tail))
+}
+
+/// The whole-block leading part(s) of a fused GMAC message: one slice (an SMB
+/// header copy), or several ([`Parts`]: Samba's header and zeroed signature, a
+/// body split across iovecs), read in place. Generic, so the one-slice kernel
+/// compiles as it did before parts existed.
+pub(crate) trait Head: Copy {
+    /// Whole 16-byte blocks in all parts.
+    fn blocks(self) -> usize;
+    /// The address of block `j` (`j < blocks()`).
+    fn block(self, j: usize) -> *const u8;
+    /// Calls `f` on each part, in order.
+    fn each(self, f: impl FnMut(&[u8]));
+    /// Whether every part is whole blocks (the kernels' precondition).
+    fn whole(self) -> bool;
+}
+
+impl Head for &[u8] {
+    #[inline]
+    fn blocks(self) -> usize {
+        self.len() / 16
+    }
+    #[inline]
+    fn block(self, j: usize) -> *const u8 {
+        self.as_ptr().wrapping_add(16 * j)
+    }
+    #[inline]
+    fn each(self, mut f: impl FnMut(&[u8])) {
+        f(self)
+    }
+    #[inline]
+    fn whole(self) -> bool {
+        self.len().is_multiple_of(16)
+    }
+}
+
+/// Several whole-block parts (each a multiple of 16 bytes long).
+#[derive(Clone, Copy)]
+pub(crate) struct Parts<'a> {
+    parts: &'a [&'a [u8]],
+    blocks: usize,
+}
+
+impl<'a> Parts<'a> {
+    /// `None` unless every part is whole blocks.
+    pub(crate) fn new(parts: &'a [&'a [u8]]) -> Option<Parts<'a>> {
+        let mut blocks = 0;
+        for p in parts {
+            if !p.len().is_multiple_of(16) {
+                return None;
+            }
+            blocks += p.len() / 16;
+        }
+        Some(Parts { parts, blocks })
+    }
+
+    /// Bytes in all parts.
+    pub(crate) fn len(&self) -> usize {
+        16 * self.blocks
+    }
+}
+
+impl Head for Parts<'_> {
+    #[inline]
+    fn blocks(self) -> usize {
+        self.blocks
+    }
+    #[inline]
+    fn block(self, mut j: usize) -> *const u8 {
+        // A few parts (Samba: two), so a walk beats a table built per call.
+        for p in self.parts {
+            let n = p.len() / 16;
+            if j < n {
+                return p.as_ptr().wrapping_add(16 * j);
+            }
+            j -= n;
+        }
+        core::ptr::null()
+    }
+    #[inline]
+    fn each(self, mut f: impl FnMut(&[u8])) {
+        for p in self.parts {
+            f(p)
+        }
+    }
+    #[inline]
+    fn whole(self) -> bool {
+        true // checked by Parts::new
+    }
 }
 
 /// The fused GMAC of `a || b` (`a` whole blocks), whose partial last block
@@ -223,15 +312,15 @@ unsafe fn gmac_fused_impl(
 /// accumulator joins a group's first block, and the length block joins the
 /// last group where it has room (else it follows alone).
 /// # Safety
-/// AES-NI, PCLMULQDQ, SSE2 and SSSE3 must be present; `a.len()` is a
-/// multiple of 16; `powers` must hold at least `POWERS` powers.
+/// AES-NI, PCLMULQDQ, SSE2 and SSSE3 must be present; `powers` must hold at
+/// least `POWERS` powers.
 #[inline]
 #[target_feature(enable = "aes,pclmulqdq,sse2,ssse3")]
 pub(super) unsafe fn gmac_fused_tail(
     rk: &RoundKeys,
     powers: &HPowers,
     nonce: &[u8; 12],
-    a: &[u8],
+    a: impl Head,
     b: &[u8],
     load_tail: impl FnOnce(&[u8]) -> __m128i,
 ) -> u128 {
@@ -239,10 +328,10 @@ pub(super) unsafe fn gmac_fused_tail(
     // dependent rounds with the multiplications below.
     let mask = tag_mask(rk, nonce);
     let bswap = bswap_mask();
-    let (na, nb, rem) = (a.len() / 16, b.len() / 16, b.len() % 16);
+    let (na, nb, rem) = (a.blocks(), b.len() / 16, b.len() % 16);
     let data = na + nb + usize::from(rem > 0);
     // [bitlen]_64 || 0^64 read big-endian is bitlen in the high half.
-    let lenblock = _mm_set_epi64x(((a.len() + b.len()) as u64 * 8) as i64, 0);
+    let lenblock = _mm_set_epi64x(((16 * na + b.len()) as u64 * 8) as i64, 0);
     let mut t = [_mm_setzero_si128(); 3];
     let tail = if rem > 0 {
         load_tail(&b[16 * nb..])
@@ -252,7 +341,7 @@ pub(super) unsafe fn gmac_fused_tail(
     // Data block `j` of `a || b`, byte-reversed.
     let block = |j: usize| {
         let x = if j < na {
-            _mm_loadu_si128(a.as_ptr().add(16 * j).cast())
+            _mm_loadu_si128(a.block(j).cast())
         } else if j < na + nb {
             _mm_loadu_si128(b.as_ptr().add(16 * (j - na)).cast())
         } else {
@@ -304,28 +393,29 @@ pub(super) fn tag_bits(tag: __m128i) -> u128 {
     unsafe { core::mem::transmute::<__m128i, u128>(tag) }
 }
 
-/// AES-128-GMAC of `a || b` (`a` whole blocks: empty or an SMB header; at
-/// most [`FUSED_MAX`] bytes; the tag's bytes as a little-endian `u128`) in
-/// one pass: the tag-mask AES overlapped with 8-block aggregated GHASH read
-/// straight from both parts, no buffering. Serves the short SMB messages
-/// (headers, small requests and responses) that dominate traffic.
+/// AES-128-GMAC of `a || b` (`a` whole blocks: empty, an SMB header, or
+/// Samba's header and zeroed signature as [`Parts`]; at most [`FUSED_MAX`]
+/// bytes; the tag's bytes as a little-endian `u128`) in one pass: the
+/// tag-mask AES overlapped with 8-block aggregated GHASH read straight from
+/// the parts, no buffering. Serves the short SMB messages (headers, small
+/// requests and responses) that dominate traffic.
 #[inline]
 pub(crate) fn gmac_fused(
     _: (AesNi, Pclmul),
     rk: &RoundKeys,
     powers: &HPowers,
     nonce: &[u8; 12],
-    a: &[u8],
+    a: impl Head,
     b: &[u8],
 ) -> u128 {
-    assert!(a.len().is_multiple_of(16) && a.len() + b.len() <= FUSED_MAX);
-    if a.is_empty() && b.len() <= SHORT_MAX {
+    assert!(a.whole() && 16 * a.blocks() + b.len() <= FUSED_MAX);
+    if a.blocks() == 0 && b.len() <= SHORT_MAX {
         // SAFETY: as below; the length is checked.
         return unsafe { gmac_short_impl(rk, powers, nonce, b) };
     }
     // SAFETY: the tokens prove AES-NI, PCLMULQDQ, SSE2 and SSSE3; `a` is whole
-    // blocks (checked above), so every load stays within `a` or `b` (the
-    // partial last block is copied); every x86 tier's key holds at least
-    // POWERS powers.
+    // blocks (checked above), so every load stays within a part of `a` or
+    // within `b` (the partial last block is read by load_tail); every x86
+    // tier's key holds at least POWERS powers.
     unsafe { gmac_fused_impl(rk, powers, nonce, a, b) }
 }

@@ -25,7 +25,9 @@
 
 use core::arch::x86_64::*;
 
-use super::pclmul::{bswap_mask, gmac_short_tail, mul_acc, reduce, tag_bits, tag_mask, SHORT_MAX};
+use super::pclmul::{
+    bswap_mask, gmac_short_tail, mul_acc, reduce, tag_bits, tag_mask, Head, SHORT_MAX,
+};
 use super::{AesNi, Gfni512, Vpclmul512, WideGhash};
 use zeroize::Zeroize;
 
@@ -571,7 +573,7 @@ pub(crate) fn ghash_blocks(t: Vpclmul512, powers: &HPowers, acc: &mut u128, bloc
 
 /// # Safety
 /// AES-NI, VPCLMULQDQ, PCLMULQDQ, AVX-512F/BW and AVX2 must be present;
-/// `a.len()` is a multiple of 16; `powers` hold `POWERS` powers.
+/// `a` whole blocks; `powers` hold `POWERS` powers.
 #[target_feature(
     enable = "aes,vpclmulqdq,pclmulqdq,avx512f,avx512bw,avx512vl,avx512vbmi,avx2,avx,ssse3"
 )]
@@ -579,22 +581,23 @@ unsafe fn gmac_impl(
     rk: &RoundKeys,
     powers: &HPowers,
     nonce: &[u8; 12],
-    a: &[u8],
+    a: impl Head,
     b: &[u8],
 ) -> u128 {
     // The tag mask first: ten dependent rounds the CPU overlaps with the multiplies.
     let mask = tag_mask(rk, nonce);
-    let total = a.len() + b.len();
+    let total = 16 * a.blocks() + b.len();
     // Past one group, `a` and all but the last (partial) group of `b` go
     // through the GHASH loop; the last group below takes the accumulator.
-    let (mut acc, a, b) = if total <= 16 * POWERS {
-        (_mm_setzero_si128(), a, b)
+    let (mut acc, na, b) = if total <= 16 * POWERS {
+        (_mm_setzero_si128(), a.blocks(), b)
     } else {
         let lead = b.len() / (16 * POWERS) * (16 * POWERS);
-        let acc = hash(powers, hash(powers, _mm_setzero_si128(), a), &b[..lead]);
-        (acc, &[][..], &b[lead..])
+        let mut acc = _mm_setzero_si128();
+        a.each(|p| acc = hash(powers, acc, p));
+        (hash(powers, acc, &b[..lead]), 0, &b[lead..])
     };
-    let (na, nb) = (a.len() / 16, b.len().div_ceil(16));
+    let nb = b.len().div_ceil(16);
     let data = na + nb;
     // With room for it, the length block joins the data's reduction as the
     // last of `n` powers; else (64 data blocks) it follows in a second one.
@@ -602,7 +605,13 @@ unsafe fn gmac_impl(
     let h = powers.0.as_ptr().add(MAX_POWERS - n);
     let hk = powers.1.as_ptr().add(MAX_POWERS - n);
     let mut s = Sums::zero();
-    add_blocks(&mut s, a, h, hk);
+    if na > 0 {
+        let mut at = 0;
+        a.each(|p| {
+            add_blocks(&mut s, p, h.add(at), hk.add(at));
+            at += p.len() / 16;
+        });
+    }
     // `b`: whole registers, then the rest (a partial block zero-padded) masked by byte.
     let whole = b.len() / 64 * 64;
     add_blocks(&mut s, &b[..whole], h.add(na), hk.add(na));
@@ -638,7 +647,8 @@ unsafe fn gmac_impl(
     tag_bits(_mm_xor_si128(_mm_shuffle_epi8(acc, bswap_mask()), mask))
 }
 
-/// AES-128-GMAC of `a || b` (`a` whole blocks: empty or an SMB2 header;
+/// AES-128-GMAC of `a || b` (`a` whole blocks: empty, an SMB2 header, or
+/// Samba's header and zeroed signature as [`Parts`](super::pclmul::Parts);
 /// the tag's bytes as a little-endian `u128`) in one pass: the tag-mask AES overlapped with the zmm GHASH of both parts,
 /// padding and length block, read straight from the caller's buffers; one
 /// reduction up to 1008 bytes.
@@ -648,10 +658,10 @@ pub(crate) fn gmac(
     rk: &RoundKeys,
     powers: &HPowers,
     nonce: &[u8; 12],
-    a: &[u8],
+    a: impl Head,
     b: &[u8],
 ) -> u128 {
-    assert!(a.len().is_multiple_of(16));
+    assert!(a.whole());
     // SAFETY: the tokens prove AES-NI, VPCLMULQDQ, PCLMULQDQ, AVX-512F/BW/VL/VBMI and
     // AVX2 (so SSSE3); `a` is whole blocks (checked above) and the last group
     // holds at most POWERS data blocks, so every (masked) load stays within

@@ -1,0 +1,85 @@
+//! The caller's arguments as Rust sees them, checked the way GnuTLS would
+//! have read them, and what a handle leads to.
+
+use core::ffi::{c_int, c_void};
+
+use libc::iovec;
+
+use crate::slots::Slots;
+use crate::stats::Tally;
+
+/// `len` bytes at `p`; `None` for NULL with a non-zero length.
+///
+/// # Safety
+/// A non-NULL `p` must be readable for `len` bytes while the slice is used.
+pub unsafe fn bytes<'a>(p: *const c_void, len: usize) -> Option<&'a [u8]> {
+    if len == 0 {
+        Some(&[])
+    } else if p.is_null() || len > isize::MAX as usize {
+        None
+    } else {
+        // SAFETY: non-NULL, and readable for len bytes per the caller.
+        Some(unsafe { core::slice::from_raw_parts(p.cast::<u8>(), len) })
+    }
+}
+
+/// The iovec array, if every entry can be read: no NULL base with a length
+/// (GnuTLS skips those) and no length beyond `isize::MAX` (no buffer is that
+/// long; GnuTLS's iterator returns such lengths as a negative `ssize_t`), so
+/// that whatever GnuTLS makes of such entries stays GnuTLS's.
+///
+/// # Safety
+/// A non-NULL `iov` must point at `cnt` iovecs whose buffers are readable.
+pub unsafe fn iovecs<'a>(iov: *const iovec, cnt: c_int) -> Option<&'a [iovec]> {
+    let n = usize::try_from(cnt).ok()?;
+    if n == 0 {
+        return Some(&[]);
+    }
+    if iov.is_null() {
+        return None;
+    }
+    // SAFETY: non-NULL and cnt entries long per the caller.
+    let v = unsafe { core::slice::from_raw_parts(iov, n) };
+    v.iter()
+        .all(|e| e.iov_len == 0 || (!e.iov_base.is_null() && e.iov_len <= isize::MAX as usize))
+        .then_some(v)
+}
+
+/// The buffer of an entry of a list [`iovecs`] accepted.
+pub fn iov_slice(e: &iovec) -> &[u8] {
+    // SAFETY: iovecs() checked the entry (zero length, or a non-NULL base and
+    // a length bytes() accepts, so the fallback is never taken).
+    unsafe { bytes(e.iov_base, e.iov_len) }.unwrap_or(&[])
+}
+
+/// Bytes in the iovec lists of a call GnuTLS completed (so it read them all).
+pub fn iov_total(lists: &[(*const iovec, c_int)]) -> u64 {
+    let mut total = 0;
+    for &(v, n) in lists {
+        // SAFETY: GnuTLS just read these iovecs successfully.
+        if let Some(v) = unsafe { iovecs(v, n) } {
+            total += v.iter().map(|e| e.iov_len as u64).sum::<u64>();
+        }
+    }
+    total
+}
+
+/// Where a handle leads.
+pub enum Target<'s, T> {
+    /// A live own handle and its counts.
+    Own(*mut T, &'s Tally),
+    /// An own slot that is not live (used after deinit): never passed on.
+    Stale,
+    /// GnuTLS's own handle.
+    Foreign,
+}
+
+/// A range check on the handle's address and one load: no table walk.
+#[inline]
+pub fn target<T>(slots: &Slots<T>, h: *const c_void) -> Target<'_, T> {
+    match slots.get(h) {
+        Some((p, tally)) => Target::Own(p, tally),
+        None if slots.owns(h) => Target::Stale,
+        None => Target::Foreign,
+    }
+}

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Samba's signing calls through GnuTLS, stock against libsmbsign_gnutls.so
+# preloaded, per call (benches/gnutls/samba_calls.c): GMAC encryptv2 with
+# Samba's three AAD pieces, CMAC and HMAC-SHA256 as gnutls_hmac x3 +
+# gnutls_hmac_output, at SMB message sizes. Stock and preloaded runs
+# alternate, ROUNDS times; each cell is the best of all rounds. The preloaded
+# run goes once per tier this CPU has (SMBSIGN_BACKEND) and also times the C
+# ABI (smbsign_mac on the same bytes), for the preload's overhead per call.
+#   bash scripts/bench-gnutls.sh [--rounds N (5)] [--sizes 64,80,...] [--algs gmac,cmac,hmac]
+# Writes target/bench-gnutls/{raw.txt,results.md}.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$SMBSIGN_ROOT"
+rounds=5 sizes=64,80,128,256,512,1024,4096,65536,1048576 algs=gmac,cmac,hmac
+while [ $# -gt 0 ]; do
+    case "$1" in
+    --rounds) rounds="$2"; shift 2 ;;
+    --sizes) sizes="$2"; shift 2 ;;
+    --algs) algs="$2"; shift 2 ;;
+    *) echo "usage: $0 [--rounds N] [--sizes LIST] [--algs LIST]" >&2; exit 2 ;;
+    esac
+done
+ensure_toolchain
+apt_ensure gcc libgnutls28-dev >/dev/null
+cargo build --release -q -p smbsign-gnutls -p smbsign-ffi
+rel="${CARGO_TARGET_DIR:-$SMBSIGN_ROOT/target}/release"
+out="$SMBSIGN_ROOT/target/bench-gnutls"
+mkdir -p "$out"
+gcc -O2 -Wall -Wextra -o "$out/samba_calls" benches/gnutls/samba_calls.c -lgnutls -ldl
+# The tiers this CPU runs: those the C ABI reports back when forced.
+tiers=()
+for t in avx512 avx2 aesni armv8 portable; do
+    got=$(SMBSIGN_BACKEND=$t SMBSIGN_CABI="$rel/libsmbsign_ffi.so" "$out/samba_calls" gmac 64 1 2>/dev/null |
+        sed -n 's/^# C ABI tier //p')
+    [ "$got" = "$t" ] && tiers+=("$t")
+done
+raw="$out/raw.txt"
+{
+    echo "# $(date -u '+%F %H:%M UTC'); CPU:$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-)"
+    echo "# GnuTLS $(dpkg-query -W -f='${Version}' libgnutls30 2>/dev/null || echo '?'); tiers: ${tiers[*]}; rounds $rounds"
+    echo "# load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+} >"$raw"
+for r in $(seq "$rounds"); do
+    "$out/samba_calls" "$algs" "$sizes" | sed "s/^/stock - /" >>"$raw"
+    for t in "${tiers[@]}"; do
+        SMBSIGN_BACKEND=$t SMBSIGN_CABI="$rel/libsmbsign_ffi.so" LD_PRELOAD="$rel/libsmbsign_gnutls.so" \
+            "$out/samba_calls" "$algs" "$sizes" | grep -v '^#' | sed "s/^/preload $t /" >>"$raw"
+    done
+    echo "round $r of $rounds done" >&2
+done
+echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$raw"
+python3 - "$raw" >"$out/results.md" <<'PY'
+import sys
+best, head = {}, []
+for line in open(sys.argv[1]):
+    if line.startswith("#"):
+        head.append(line[2:].strip())
+        continue
+    run, tier, alg, size, api, ns, _tag = line.split()
+    key = (run, tier, alg, int(size), api)
+    best[key] = min(best.get(key, 1e30), float(ns))
+tiers = sorted({k[1] for k in best if k[0] == "preload"}, key=["avx512", "avx2", "aesni", "armv8", "portable"].index)
+sizes = sorted({k[3] for k in best})
+algs = [a for a in ("gmac", "cmac", "hmac") if any(k[2] == a for k in best)]
+name = {"gmac": "GMAC encryptv2 (3 AAD pieces)", "cmac": "CMAC gnutls_hmac x3 + output", "hmac": "HMAC-SHA256 gnutls_hmac x3 + output"}
+fmt = lambda n: f"{n // 1048576} MiB" if n >= 1048576 else f"{n // 1024} KiB" if n >= 1024 and n % 1024 == 0 else f"{n} B"
+print("\n".join(f"- {h}" for h in head))
+print("\nBest of all rounds, ns per call; ratio = stock / preloaded (higher is faster);"
+      " overhead = preloaded - C ABI smbsign_mac on the same message in one part.\n")
+print("| call | tier | row | " + " | ".join(fmt(s) for s in sizes) + " |")
+print("|---|---|---|" + "---:|" * len(sizes))
+for a in algs:
+    stock = [best.get(("stock", "-", a, s, "gnutls")) for s in sizes]
+    print(f"| {name[a]} | - | stock ns | " + " | ".join(f"{v:.1f}" for v in stock) + " |")
+    for t in tiers:
+        pre = [best.get(("preload", t, a, s, "gnutls")) for s in sizes]
+        cabi = [best.get(("preload", t, a, s, "cabi")) for s in sizes]
+        print(f"| | {t} | preloaded ns | " + " | ".join(f"{v:.1f}" for v in pre) + " |")
+        print(f"| | {t} | **ratio** | " + " | ".join(f"**{x / p:.2f}**" for x, p in zip(stock, pre)) + " |")
+        print(f"| | {t} | overhead ns | " + " | ".join(f"{p - c:.1f}" for p, c in zip(pre, cabi)) + " |")
+PY
+cat "$out/results.md"
