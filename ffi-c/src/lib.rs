@@ -12,6 +12,7 @@ mod guard;
 mod info;
 mod kdf;
 mod key;
+mod rules;
 
 pub use batch::{
     smbsign_job, smbsign_pdu_job, smbsign_sign_batch, smbsign_sign_pdu_batch, smbsign_verify_batch,
@@ -28,4 +29,8 @@ pub use key::{
     iovec, smbsign_algorithm, smbsign_algorithm_for_dialect, smbsign_key, smbsign_key_algorithm,
     smbsign_key_free, smbsign_key_new, smbsign_mac, smbsign_mac_iov, smbsign_sign_pdu,
     smbsign_sign_pdu_iov, smbsign_verify_pdu, smbsign_verify_pdu_iov,
+};
+pub use rules::{
+    smbsign_gmac_nonce_for, smbsign_must_be_signed, smbsign_skips_verification,
+    smbsign_verifying_sessions,
 };
