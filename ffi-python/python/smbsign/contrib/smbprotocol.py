@@ -76,7 +76,11 @@ def _compute(self, b_header, signing_key, message_id, response, command):
 
     if type(b_header) is not bytes or type(signing_key) is not bytes:  # noqa: E721
         return original()
-    data = b_header[:48] + (b"\x00" * 16) + b_header[64:]
+    try:
+        # The header as it is MACed (Signature zeroed): core's layout, not a slice here.
+        data = smbsign.header_for_mac(b_header) + b_header[64:]
+    except ValueError:
+        return original()  # shorter than a header or not FE 'SMB': smbprotocol MACs it as it is
 
     if self.dialect >= Dialects.SMB_3_1_1 and self.signing_algorithm_id is not None:
         sign_id = self.signing_algorithm_id
