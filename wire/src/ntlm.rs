@@ -101,29 +101,75 @@ fn utf16le(s: &str) -> Vec<u8> {
     s.encode_utf16().flat_map(u16::to_le_bytes).collect()
 }
 
-/// One UTF-16 unit upper-cased as Windows' RtlUpcaseUnicodeString and Samba's
-/// `toupper_m` do: unit by unit, a unit mapping only to one unit. So "ß" stays
-/// (its full mapping is "SS"), the ligature "ﬁ" stays (full mapping "FI"), and
-/// a surrogate, paired or not, stays as it is. The mapping used is Unicode's
-/// simple uppercase as Rust's tables have it, taken where it is one BMP
-/// character; Windows' and Samba's tables are older Unicode and lack a few
-/// later pairs (e.g. Georgian Mkhedruli to Mtavruli, Unicode 11).
+/// The UTF-16 units Samba's `toupper_m` changes (Debian 12's libsamba-util,
+/// read unit by unit over the whole BMP: 636 units, in these runs). Its table
+/// is the old Windows upcase table, so later Unicode pairs (µ, ı, ſ,
+/// titlecase digraphs, Georgian Mtavruli, Cherokee, Glagolitic, Greek with
+/// ypogegrammeni, most Latin Extended-B/C/D, ...) are absent from it: a
+/// server hashing with it leaves them as they are, and so must we.
+const UPCASED: [(u16, u16); 40] = [
+    (0x0061, 0x007A),
+    (0x00E0, 0x012F),
+    (0x0133, 0x017E),
+    (0x0183, 0x0192),
+    (0x0199, 0x0199),
+    (0x01A1, 0x01BD),
+    (0x01C6, 0x01C6),
+    (0x01C9, 0x01C9),
+    (0x01CC, 0x01EF),
+    (0x01F3, 0x01F5),
+    (0x01FB, 0x0217),
+    (0x0253, 0x025B),
+    (0x0260, 0x0260),
+    (0x0263, 0x0263),
+    (0x0268, 0x0269),
+    (0x026F, 0x026F),
+    (0x0272, 0x0275),
+    (0x0283, 0x0283),
+    (0x0288, 0x0288),
+    (0x028A, 0x028B),
+    (0x0292, 0x0292),
+    (0x03AC, 0x03CE),
+    (0x03E3, 0x03EF),
+    (0x0430, 0x044F),
+    (0x0451, 0x045C),
+    (0x045E, 0x0481),
+    (0x0491, 0x04C4),
+    (0x04C8, 0x04C8),
+    (0x04CC, 0x04CC),
+    (0x04D1, 0x04EB),
+    (0x04EF, 0x04F5),
+    (0x04F9, 0x04F9),
+    (0x0561, 0x0586),
+    (0x1E01, 0x1E95),
+    (0x1EA1, 0x1EF9),
+    (0x1F00, 0x1FB1),
+    (0x1FD0, 0x1FE5),
+    (0x2170, 0x217F),
+    (0x24D0, 0x24E9),
+    (0xFF41, 0xFF5A),
+];
+
+/// One UTF-16 unit upper-cased as Samba's `toupper_m` (and the Windows table
+/// it comes from) does for NTOWFv2: unit by unit, one unit to one unit. Within
+/// [`UPCASED`]'s runs the unit's Unicode uppercase, where that is a single BMP
+/// character (equal to Samba's there, unit for unit); everything else as it
+/// is: "ß" stays (its full mapping is "SS"), the ligature "ﬁ" stays ("FI"),
+/// surrogates, paired or not, stay.
 #[must_use]
 pub fn upcase_unit(u: u16) -> u16 {
+    // Runs are sorted and disjoint: the last run starting at or before `u`.
+    let run = UPCASED.partition_point(|&(lo, _)| lo <= u);
+    if run == 0 || u > UPCASED[run - 1].1 {
+        return u;
+    }
     let Some(c) = char::from_u32(u32::from(u)) else {
-        return u; // a surrogate
+        return u;
     };
     let mut up = c.to_uppercase();
     match (up.next(), up.next()) {
         (Some(one), None) => u16::try_from(u32::from(one)).unwrap_or(u),
-        // Rust gives the full mapping; where it is several characters the
-        // simple one is none, except for the Greek letters with ypogegrammeni,
-        // whose simple uppercase is the prosgegrammeni form (UnicodeData.txt).
-        _ => match u {
-            0x1F80..=0x1F87 | 0x1F90..=0x1F97 | 0x1FA0..=0x1FA7 => u + 8,
-            0x1FB3 | 0x1FC3 | 0x1FF3 => u + 9,
-            _ => u,
-        },
+        _ => u,
     }
 }
 
@@ -285,7 +331,17 @@ mod tests {
         assert_eq!(up("weiß"), "WEIß");
         assert_eq!(up("\u{FB01}le"), "\u{FB01}LE");
         assert_eq!(up("ǆemal"), "ǄEMAL");
-        assert_eq!(up("\u{1F80}\u{1FB3}\u{0149}"), "\u{1F88}\u{1FBC}\u{0149}");
+        // Pairs Samba's (old Windows) table lacks stay: µ, ı, ſ, titlecase ǅ,
+        // Greek with ypogegrammeni, ŉ, Georgian Mkhedruli, Cherokee small letters.
+        for s in [
+            "µıſǅ",
+            "\u{1F80}\u{1FB3}\u{0149}",
+            "\u{10D0}\u{10FA}",
+            "\u{AB70}",
+        ] {
+            assert_eq!(up(s), s);
+        }
+        assert_eq!(up("ǳабвёя-ѐ"), "ǱАБВЁЯ-ѐ"); // U+0450 is not in the table
         assert_eq!(up("straße-éàü-ωσς"), "STRAßE-ÉÀÜ-ΩΣΣ");
         assert_eq!(
             up("\u{10428}"),
