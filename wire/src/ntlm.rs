@@ -152,7 +152,7 @@ const UPCASED: [(u16, u16); 40] = [
 
 /// One UTF-16 unit upper-cased as Samba's `toupper_m` (and the Windows table
 /// it comes from) does for NTOWFv2: unit by unit, one unit to one unit. Within
-/// [`UPCASED`]'s runs the unit's Unicode uppercase, where that is a single BMP
+/// the runs of Samba's table the unit's Unicode uppercase, where that is a single BMP
 /// character (equal to Samba's there, unit for unit); everything else as it
 /// is: "ß" stays (its full mapping is "SS"), the ligature "ﬁ" stays ("FI"),
 /// surrogates, paired or not, stay.
