@@ -4,16 +4,19 @@
 //! connection preauth hash); per session: SESSION_SETUP rounds (the session
 //! preauth hash over every request and every response but the final one, the
 //! NTLMSSP CHALLENGE and AUTHENTICATE), then the signing key from core
-//! ([`SigningKey::for_session`]). Signed PDUs are queued with their key and
-//! verified in batches ([`smbsign::batch::verify_pdus_each`]); a PDU that
-//! fails is then diagnosed ([`crate::diagnose`]).
+//! ([`SigningKey::for_session`]). Which session's key verifies each PDU of a
+//! compound chain, and which unsigned messages should have been signed, are
+//! core's rules ([`smbsign::smb2::rules`]), asked here, not restated. Signed
+//! PDUs are queued with their own session's key and verified in batches
+//! ([`smbsign::batch::verify_chains_keyed`]); a PDU that fails is then
+//! diagnosed ([`crate::diagnose`]).
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::rc::{Rc, Weak};
 
-use smbsign::batch::{self, PduJob};
-use smbsign::smb2::{Algorithm, SigningKey};
+use smbsign::batch::{self, KeyedChainJob, PduJob};
+use smbsign::smb2::{self, Algorithm, SigningKey};
 use smbsign::PreauthHash;
 use zeroize::Zeroizing;
 
@@ -36,8 +39,6 @@ const CANDIDATES_KEPT: usize = 16;
 /// COMPRESSION_TRANSFORM_HEADER (2.2.42: unchained and chained both 16).
 const TRANSFORM_HEADER_LEN: usize = 52;
 const COMPRESSION_HEADER_LEN: usize = 16;
-/// SessionId of a related compound PDU that inherits the previous one's.
-const RELATED_SESSION: u64 = u64::MAX;
 
 #[derive(Default)]
 struct Session {
@@ -50,13 +51,20 @@ struct Session {
     established: bool,
     guest: bool,
     no_key: Option<String>,
+    /// SecurityMode of its SESSION_SETUP requests (SIGNING_REQUIRED bits OR-ed).
+    setup_security_mode: Option<u8>,
 }
 
 #[derive(Default)]
 struct Conn {
     dialect: Option<u16>,
     signing_algorithm: Option<u16>,
-    signing_required: bool,
+    /// SecurityMode of the NEGOTIATE request and of the response.
+    negotiate_request_mode: Option<u16>,
+    negotiate_response_mode: Option<u16>,
+    /// Why the NEGOTIATE response could not be read, when it could not: no
+    /// session of this connection can then have a key.
+    negotiate_malformed: Option<String>,
     preauth: Option<PreauthHash>,
     /// The session being set up by requests with SessionId 0.
     setup: Option<Session>,
@@ -65,9 +73,13 @@ struct Conn {
 
 struct Queued {
     msg: Vec<u8>,
-    key: Rc<KeyContext>,
+    /// The key of each PDU's own session (None: not verified).
+    keys: Vec<Option<Rc<KeyContext>>>,
     /// Record index of each PDU of the chain.
     records: Vec<usize>,
+    /// Per PDU: the exemption of a message its receiver does not verify even
+    /// when flagged as signed ([`smb2::Exemption::skips_verification`]).
+    lenient: Vec<Option<smb2::Exemption>>,
 }
 
 /// The checker: feed it messages in capture order, then [`Checker::finish`].
@@ -221,72 +233,93 @@ impl<'o> Checker<'o> {
             return;
         };
         let conn = self.conns.entry(addrs).or_default();
-        let mut chain_key: Option<Rc<KeyContext>> = None;
         let mut chain_records = Vec::with_capacity(ranges.len());
-        let mut any_signed_with_key = false;
-        let mut prev_session = 0;
+        let mut keys: Vec<Option<Rc<KeyContext>>> = Vec::with_capacity(ranges.len());
+        let mut lenient = Vec::with_capacity(ranges.len());
+        let mut previous = None;
         for (index, range) in ranges.iter().enumerate() {
             let pdu = &msg[range.clone()];
-            let h = Header::parse(pdu).expect("chain_ranges checked the header");
-            let sid = if h.flags & smb::FLAGS_RELATED != 0 && h.session_id == RELATED_SESSION {
-                prev_session
-            } else {
-                h.session_id
-            };
-            prev_session = sid;
-            track(conn, addrs, self.opts, &h, sid, pdu, &mut self.report);
+            let view = smb2::Header::new(pdu).expect("chain_ranges checked the header");
+            let h = Header::from(&view);
+            // Each PDU is verified with its own session's key (related operations inherit).
+            let sid = smb2::verifying_session(previous, &view);
+            previous = Some(sid);
+            let malformed = track(conn, addrs, self.opts, &h, sid, pdu, &mut self.report);
             if h.is_signed() && sid != 0 && !conn.sessions.get(&sid).is_some_and(|s| s.established)
             {
                 adopt_mid_stream(conn, addrs, self.opts, sid, msg, index, &mut self.report);
             }
             let session = conn.sessions.get(&sid);
-            let verdict;
             let mut record = Record::new(frame, src, dst, Some(&h), sid, Verdict::Unsigned);
-            if h.is_signed() {
+            let mut key = None;
+            if let Some(why) = malformed {
+                record.verdict = Verdict::Malformed;
+                record.note = Some(why);
+            } else if h.is_signed() {
                 match session.and_then(|s| s.key.clone()) {
                     Some(k) => {
+                        lenient.push(
+                            smb2::signing_exemption(pdu, sid)
+                                .ok()
+                                .flatten()
+                                .filter(|e| e.skips_verification()),
+                        );
                         record.algorithm = Some(k.key.algorithm());
-                        verdict = Verdict::Valid; // provisional: the batch decides
-                        any_signed_with_key = true;
-                        chain_key.get_or_insert(k);
+                        record.verdict = Verdict::Valid; // provisional: the batch decides
+                        key = Some(k);
                     }
                     None => {
-                        verdict = Verdict::NoKey;
+                        record.verdict = Verdict::NoKey;
                         record.note = Some(session.and_then(|s| s.no_key.clone()).unwrap_or_else(
                             || "the session's SESSION_SETUP is not in the capture; give --session-key".into(),
                         ));
                     }
                 }
-            } else if signing_required(conn, session, &h, sid) {
-                verdict = Verdict::UnsignedRequired;
-            } else {
-                verdict = Verdict::Unsigned;
+            } else if signing_required(conn, session, pdu, sid) {
+                record.verdict = Verdict::UnsignedRequired;
             }
-            record.verdict = verdict;
+            if key.is_none() {
+                lenient.push(None);
+            }
+            keys.push(key);
             chain_records.push(self.report.records.len());
             self.report.records.push(record);
         }
-        if let (true, Some(key)) = (any_signed_with_key, chain_key) {
-            if msg.len() >= DIRECT_BYTES && key.key.algorithm() == Algorithm::AesGmac {
-                // Long GMAC messages are MACed one-shot even in a batch: verify in place, no copy.
-                // (CMAC and HMAC chains are serial: long ones gain most from the batch's lanes.)
-                let job = [PduJob {
-                    key: &key.key,
-                    pdu: msg,
-                }];
-                let res = batch::verify_pdus_each(&job).pop().expect("one job");
-                self.record_verdicts(&key, msg, &chain_records, res);
-                return;
-            }
-            self.queued_bytes += msg.len();
-            self.queue.push(Queued {
-                msg: msg.to_vec(),
-                key,
+        if keys.iter().all(Option::is_none) {
+            return;
+        }
+        let gmac = keys
+            .iter()
+            .flatten()
+            .any(|k| k.key.algorithm() == Algorithm::AesGmac);
+        if msg.len() >= DIRECT_BYTES && gmac {
+            // Long GMAC messages are MACed one-shot even in a batch: verify in place, no copy.
+            // (CMAC and HMAC chains are serial: long ones gain most from the batch's lanes.)
+            let refs: Vec<Option<&SigningKey>> =
+                keys.iter().map(|k| k.as_ref().map(|k| &k.key)).collect();
+            let job = [KeyedChainJob {
+                keys: &refs,
+                pdu: msg,
+            }];
+            let res = batch::verify_chains_keyed(&job).pop().expect("one job");
+            let q = Queued {
+                msg: Vec::new(),
+                keys,
                 records: chain_records,
-            });
-            if self.queued_bytes >= BATCH_BYTES {
-                self.flush();
-            }
+                lenient,
+            };
+            self.record_verdicts(&q, msg, res);
+            return;
+        }
+        self.queued_bytes += msg.len();
+        self.queue.push(Queued {
+            msg: msg.to_vec(),
+            keys,
+            records: chain_records,
+            lenient,
+        });
+        if self.queued_bytes >= BATCH_BYTES {
+            self.flush();
         }
     }
 
@@ -294,41 +327,55 @@ impl<'o> Checker<'o> {
     pub fn flush(&mut self) {
         let queue = std::mem::take(&mut self.queue);
         self.queued_bytes = 0;
-        let jobs: Vec<PduJob<'_, &[u8]>> = queue
+        let refs: Vec<Vec<Option<&SigningKey>>> = queue
             .iter()
-            .map(|q| PduJob {
-                key: &q.key.key,
+            .map(|q| q.keys.iter().map(|k| k.as_ref().map(|k| &k.key)).collect())
+            .collect();
+        let jobs: Vec<KeyedChainJob<'_, &[u8]>> = queue
+            .iter()
+            .zip(&refs)
+            .map(|(q, keys)| KeyedChainJob {
+                keys,
                 pdu: &q.msg[..],
             })
             .collect();
-        let results = batch::verify_pdus_each(&jobs);
+        let results = batch::verify_chains_keyed(&jobs);
         for (q, res) in queue.iter().zip(results) {
-            self.record_verdicts(&q.key, &q.msg, &q.records, res);
+            self.record_verdicts(q, &q.msg, res);
         }
     }
 
-    /// Marks the signed PDUs of a verified chain invalid where they failed.
+    /// Marks the signed PDUs of a verified chain invalid where they failed,
+    /// each diagnosed with its own session's key.
     fn record_verdicts(
         &mut self,
-        key: &Rc<KeyContext>,
+        q: &Queued,
         msg: &[u8],
-        records: &[usize],
-        result: smbsign::Result<Vec<smbsign::Result<()>>>,
+        result: smbsign::Result<Vec<Option<smbsign::Result<()>>>>,
     ) {
         let Ok(verdicts) = result else { return };
         // Shared by the chain's failures: parsed once, the costly tries paid once.
         let mut chain: Option<diagnose::ChainState> = None;
         for (i, v) in verdicts.into_iter().enumerate() {
-            let Some(&at) = records.get(i) else { break };
-            if !matches!(self.report.records[at].verdict, Verdict::Valid) {
-                continue; // unsigned or keyless: decided already
+            let Some(&at) = q.records.get(i) else { break };
+            let (Some(Err(_)), Some(key)) = (v, q.keys[i].clone()) else {
+                continue; // valid, or unsigned or keyless: decided already
+            };
+            let rec = &mut self.report.records[at];
+            if let Some(e) = q.lenient[i] {
+                // Flagged as signed, but a message its receiver never verifies.
+                rec.verdict = Verdict::Unsigned;
+                rec.algorithm = None;
+                rec.note = Some(format!(
+                    "SMB2_FLAGS_SIGNED set but the signature does not verify: {}, which its receiver does not verify (MS-SMB2 3.2.5.1.3)",
+                    e.reason()
+                ));
+                continue;
             }
-            if v.is_err() {
-                self.report.records[at].verdict = Verdict::Invalid;
-                if self.opts.diagnose {
-                    let d = self.diagnosis(key, msg, &mut chain, i);
-                    self.report.records[at].diagnosis = d;
-                }
+            rec.verdict = Verdict::Invalid;
+            if self.opts.diagnose {
+                let d = self.diagnosis(&key, msg, &mut chain, i);
+                self.report.records[at].diagnosis = d;
             }
         }
     }
@@ -366,29 +413,26 @@ impl<'o> Checker<'o> {
     }
 }
 
-/// Whether `h`, unsigned, should have been signed: the connection or session
-/// requires signing, the session has a key, and the message is not one that
-/// MS-SMB2 leaves unsigned (NEGOTIATE, SESSION_SETUP before its final
-/// response, interim responses, oplock break notifications).
-fn signing_required(conn: &Conn, session: Option<&Session>, h: &Header, sid: u64) -> bool {
+/// Whether `pdu`, unsigned, should have been signed: its session was set up
+/// in the capture (not guest or anonymous) and requires signing
+/// ([`smb2::session_requires_signing`]: the NEGOTIATE request's or response's
+/// SecurityMode, or a SESSION_SETUP request's), and core's rule grants it no
+/// exemption ([`smb2::must_be_signed`]).
+fn signing_required(conn: &Conn, session: Option<&Session>, pdu: &[u8], sid: u64) -> bool {
     let Some(s) = session else { return false };
-    if sid == 0 || !s.established || s.guest {
+    if !s.established || s.guest {
         return false;
     }
-    if !conn.signing_required {
-        return false;
-    }
-    match h.command {
-        cmd::NEGOTIATE => false,
-        cmd::SESSION_SETUP => h.is_response() && h.status == smb::STATUS_SUCCESS,
-        cmd::OPLOCK_BREAK if h.message_id == u64::MAX => false,
-        _ => {
-            !(h.is_response() && h.flags & smb::FLAGS_ASYNC != 0 && h.status == smb::STATUS_PENDING)
-        }
-    }
+    let required = smb2::session_requires_signing(
+        conn.negotiate_request_mode,
+        conn.negotiate_response_mode,
+        s.setup_security_mode,
+    );
+    smb2::must_be_signed(pdu, sid, required).unwrap_or(false)
 }
 
-/// Follows NEGOTIATE and SESSION_SETUP.
+/// Follows NEGOTIATE and SESSION_SETUP; returns why `pdu` is malformed when
+/// it is a NEGOTIATE response that cannot be read.
 fn track(
     conn: &mut Conn,
     addrs: (SocketAddr, SocketAddr),
@@ -397,26 +441,35 @@ fn track(
     sid: u64,
     pdu: &[u8],
     report: &mut Report,
-) {
+) -> Option<String> {
     match (h.command, h.is_response()) {
         (cmd::NEGOTIATE, false) => {
             *conn = Conn::default();
             let mut p = PreauthHash::new();
             p.update(pdu);
             conn.preauth = Some(p);
-            conn.signing_required =
-                smb::negotiate_request_security_mode(pdu).unwrap_or(0) & smb::SIGNING_REQUIRED != 0;
+            conn.negotiate_request_mode = smb::negotiate_request_security_mode(pdu);
         }
         (cmd::NEGOTIATE, true) => {
             let Some(n) = smb::negotiate_response(pdu) else {
-                return;
+                let why = "NEGOTIATE response too short for its SecurityMode and DialectRevision: the connection's dialect is unknown";
+                conn.negotiate_malformed = Some(why.into());
+                conn.preauth = None;
+                return Some(why.into());
             };
             if n.dialect == 0x02FF {
-                return; // the wildcard answer to an SMB1 negotiate; the real one follows
+                return None; // the wildcard answer to an SMB1 negotiate; the real one follows
             }
             conn.dialect = Some(n.dialect);
             conn.signing_algorithm = n.signing_algorithm;
-            conn.signing_required |= n.security_mode & smb::SIGNING_REQUIRED != 0;
+            conn.negotiate_response_mode = Some(n.security_mode);
+            if n.malformed_contexts {
+                // Not silently 2.x/3.0 rules: the algorithm and preauth hash are unknown.
+                let why = "3.1.1 NEGOTIATE response whose negotiate contexts do not parse: the connection's signing algorithm and preauth hash are unknown";
+                conn.negotiate_malformed = Some(why.into());
+                conn.preauth = None;
+                return Some(why.into());
+            }
             if n.dialect == smbsign::smb2::dialect::SMB3_1_1 {
                 if let Some(p) = conn.preauth.as_mut() {
                     p.update(pdu);
@@ -433,8 +486,11 @@ fn track(
             } else {
                 conn.sessions.entry(sid).or_default()
             };
+            if let Some(mode) = smb::session_setup_request_security_mode(pdu) {
+                *session.setup_security_mode.get_or_insert(0) |= mode;
+            }
             if session.established {
-                return; // re-authentication keeps the session's keys
+                return None; // re-authentication keeps the session's keys
             }
             if is_311 {
                 let p = session.preauth.get_or_insert_with(|| {
@@ -458,9 +514,10 @@ fn track(
             }
             let dialect = conn.dialect;
             let alg = conn.signing_algorithm;
+            let malformed = conn.negotiate_malformed.clone();
             let session = conn.sessions.get_mut(&sid).expect("inserted above");
             if session.established {
-                return;
+                return None;
             }
             let token = smb::session_setup_security_buffer(pdu, true);
             if let Some(c) = token.and_then(ntlm::server_challenge) {
@@ -483,7 +540,14 @@ fn track(
                         report
                             .sessions
                             .push(session_line(addrs, sid, dialect, session, opts));
-                        return;
+                        return None;
+                    }
+                    if let Some(why) = malformed {
+                        session.no_key = Some(why);
+                        report
+                            .sessions
+                            .push(session_line(addrs, sid, dialect, session, opts));
+                        return None;
                     }
                     establish(session, sid, dialect, alg, opts, pdu, &mut report.notes);
                     report
@@ -495,6 +559,7 @@ fn track(
         }
         _ => {}
     }
+    None
 }
 
 /// A session whose SESSION_SETUP the capture does not hold (it starts
@@ -515,6 +580,10 @@ fn adopt_mid_stream(
     let Some(session_key) = opts.session_key_for(sid) else {
         return;
     };
+    if let Some(why) = conn.negotiate_malformed.clone() {
+        conn.sessions.entry(sid).or_default().no_key = Some(why);
+        return;
+    }
     let candidates = match conn.dialect {
         Some(d::SMB3_1_1) => {
             conn.sessions.entry(sid).or_default().no_key = Some(

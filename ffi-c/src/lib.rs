@@ -16,6 +16,7 @@ mod error;
 mod kdf;
 mod mac;
 mod preauth;
+mod rules;
 mod smb2;
 
 pub use args::iovec;
@@ -31,6 +32,10 @@ pub use kdf::{
 };
 pub use mac::smbsign_hmac_sha256;
 pub use preauth::{smbsign_preauth_update, smbsign_preauth_update_iov};
+pub use rules::{
+    smbsign_gmac_nonce_for, smbsign_must_be_signed, smbsign_skips_verification,
+    smbsign_verifying_sessions,
+};
 pub use smb2::{
     smbsign_algorithm, smbsign_algorithm_for_dialect, smbsign_key, smbsign_key_algorithm,
     smbsign_key_free, smbsign_key_new, smbsign_mac, smbsign_mac_iov, smbsign_sign_pdu,

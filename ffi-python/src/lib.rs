@@ -8,6 +8,7 @@ mod capture;
 mod keys;
 mod macs;
 mod pdu;
+mod rules;
 
 use pyo3::prelude::*;
 
@@ -25,6 +26,14 @@ fn _smbsign(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(pdu::verify_pdu, m)?)?;
     m.add_function(wrap_pyfunction!(pdu::algorithm_for_dialect, m)?)?;
     m.add_function(wrap_pyfunction!(pdu::gmac_nonce, m)?)?;
+    m.add_class::<rules::Header>()?;
+    m.add_function(wrap_pyfunction!(rules::gmac_nonce_for, m)?)?;
+    m.add_function(wrap_pyfunction!(rules::header_for_mac, m)?)?;
+    m.add_function(wrap_pyfunction!(rules::verifying_session_ids, m)?)?;
+    m.add_function(wrap_pyfunction!(rules::signing_exemption, m)?)?;
+    m.add_function(wrap_pyfunction!(rules::skips_verification, m)?)?;
+    m.add_function(wrap_pyfunction!(rules::must_be_signed, m)?)?;
+    m.add_function(wrap_pyfunction!(rules::session_requires_signing, m)?)?;
     m.add_function(wrap_pyfunction!(batch::sign_batch, m)?)?;
     m.add_function(wrap_pyfunction!(batch::verify_batch, m)?)?;
     m.add_function(wrap_pyfunction!(batch::sign_pdus, m)?)?;

@@ -291,7 +291,13 @@ fn negotiate(
     let h = Header::parse(&resp).filter(|h| h.command == cmd::NEGOTIATE);
     let parsed = smb::negotiate_response(&resp);
     match (h, parsed) {
-        (Some(h), Some(r)) if h.status == smb::STATUS_SUCCESS && dialects.contains(&r.dialect) => {
+        // A 3.1.1 response whose contexts do not parse leaves the algorithm and
+        // preauth hash unknown: nothing on it can be verified, so it is no answer.
+        (Some(h), Some(r))
+            if h.status == smb::STATUS_SUCCESS
+                && dialects.contains(&r.dialect)
+                && !r.malformed_contexts =>
+        {
             let mut preauth = PreauthHash::new();
             if r.dialect == dialect::SMB3_1_1 {
                 preauth.update(&req);

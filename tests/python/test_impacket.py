@@ -442,9 +442,11 @@ def test_response_checks():
             client._Session["SigningActivated"] = True
             client._NetBIOSSession = types.SimpleNamespace()
 
-            def response(flags=s.SMB2_FLAGS_SERVER_TO_REDIR, status=0, message_id=5, sign=True, tamper=False):
+            def response(flags=s.SMB2_FLAGS_SERVER_TO_REDIR, status=0, message_id=5, sign=True, tamper=False,
+                         command=s.SMB2_READ):
                 p = s.SMB2Packet()
-                p["Command"], p["Status"], p["MessageID"] = s.SMB2_READ, status, message_id
+                p["Command"], p["Status"], p["MessageID"] = command, status, message_id
+                p["SessionID"] = 0x4411
                 p["Flags"] = flags | (s.SMB2_FLAGS_SIGNED if sign else 0)
                 p["Data"] = rng.randbytes(100)
                 if sign:
@@ -456,16 +458,31 @@ def test_response_checks():
 
             adapter._check_response(client, response())
             assert adapter.STATS["verified"] >= 1
-            for bad in [response(tamper=True), response(sign=False)]:
+            async_flag = s.SMB2_FLAGS_SERVER_TO_REDIR | s.SMB2_FLAGS_ASYNC_COMMAND
+            refused = [
+                response(tamper=True),
+                response(sign=False),
+                # Near misses of the exemptions (core's rule, smbsign.must_be_signed):
+                response(sign=False, status=nt_errors.STATUS_PENDING),  # synchronous: no interim response
+                response(sign=False, message_id=0xFFFFFFFFFFFFFFFF),  # not an OPLOCK_BREAK
+                response(sign=False, status=nt_errors.STATUS_NETWORK_SESSION_EXPIRED),  # the session has its key
+            ]
+            for bad in refused:
                 with pytest.raises(smb3.SessionError) as exc:
                     adapter._check_response(client, bad)
                 assert exc.value.get_error_code() == nt_errors.STATUS_INVALID_SIGNATURE
                 assert "smbsign" in str(exc.value)
             # Unsigned and fine: an interim response, an oplock break, a session the server lost.
-            adapter._check_response(client, response(sign=False, status=nt_errors.STATUS_PENDING))
-            adapter._check_response(client, response(sign=False, message_id=0xFFFFFFFFFFFFFFFF))
+            adapter._check_response(client, response(sign=False, flags=async_flag, status=nt_errors.STATUS_PENDING))
+            adapter._check_response(
+                client, response(sign=False, message_id=0xFFFFFFFFFFFFFFFF, command=s.SMB2_OPLOCK_BREAK)
+            )
             adapter._check_response(client, response(sign=False, status=nt_errors.STATUS_USER_SESSION_DELETED))
-        assert adapter.STATS["verify_failed"] == 6 and adapter.STATS["verified"] == 3
+            # An interim response flagged as signed is not verified (MS-SMB2 3.2.5.1.3).
+            adapter._check_response(
+                client, response(flags=async_flag, status=nt_errors.STATUS_PENDING, tamper=True)
+            )
+        assert adapter.STATS["verify_failed"] == 15 and adapter.STATS["verified"] == 3
     finally:
         adapter.uninstall()
 

@@ -451,8 +451,11 @@ mod tests {
         let r = smb::negotiate_response(&p).unwrap();
         assert_eq!((r.dialect, r.security_mode), (0x0311, 3));
         assert_eq!((r.cipher, r.signing_algorithm), (Some(4), Some(2)));
-        // Cut inside the SIGNING context: refused, not read past the end.
-        assert_eq!(smb::negotiate_response(&p[..p.len() - 1]), None);
+        assert!(!r.malformed_contexts);
+        // Cut inside the SIGNING context: flagged malformed, nothing read past the end.
+        let cut = smb::negotiate_response(&p[..p.len() - 1]).unwrap();
+        assert!(cut.malformed_contexts);
+        assert_eq!((cut.cipher, cut.signing_algorithm), (None, None));
     }
 
     #[test]

@@ -425,3 +425,146 @@ pub fn signed_echo(
     smbsign::smb2::sign_pdu(&key, &mut pdu).unwrap();
     pdu
 }
+
+// ---- SMB2 message builders (MS-SMB2 2.2) -------------------------------------
+
+/// `SMB2_FLAGS_SERVER_TO_REDIR`.
+pub const RESPONSE: u32 = 0x1;
+/// `SMB2_FLAGS_RELATED_OPERATIONS`.
+pub const RELATED: u32 = 0x4;
+/// SMB2 command codes used here.
+pub mod command {
+    pub const NEGOTIATE: u16 = 0;
+    pub const SESSION_SETUP: u16 = 1;
+    pub const ECHO: u16 = 13;
+}
+
+/// A NEGOTIATE request body (StructureSize 36) offering `dialect`, with `security_mode`.
+#[must_use]
+pub fn negotiate_request_body(security_mode: u16, dialect: u16) -> Vec<u8> {
+    let mut b = vec![0u8; 36];
+    b[0..2].copy_from_slice(&36u16.to_le_bytes());
+    b[2..4].copy_from_slice(&1u16.to_le_bytes()); // DialectCount
+    b[4..6].copy_from_slice(&security_mode.to_le_bytes());
+    b.extend_from_slice(&dialect.to_le_bytes());
+    b
+}
+
+/// A NEGOTIATE response body (StructureSize 65) choosing `dialect`, with
+/// `security_mode`; `contexts` (count, raw bytes) are placed right after the
+/// fixed part, 8-aligned, and NegotiateContextOffset points at them.
+#[must_use]
+pub fn negotiate_response_body(
+    security_mode: u16,
+    dialect: u16,
+    contexts: (u16, &[u8]),
+) -> Vec<u8> {
+    let mut b = vec![0u8; 64];
+    b[0..2].copy_from_slice(&65u16.to_le_bytes());
+    b[2..4].copy_from_slice(&security_mode.to_le_bytes());
+    b[4..6].copy_from_slice(&dialect.to_le_bytes());
+    b[6..8].copy_from_slice(&contexts.0.to_le_bytes());
+    let offset = 64 + 64u32; // header + fixed body: already 8-aligned
+    b[60..64].copy_from_slice(&offset.to_le_bytes());
+    b.extend_from_slice(contexts.1);
+    b
+}
+
+/// One negotiate context (MS-SMB2 2.2.3.1): type, length, reserved, data, padded to 8.
+#[must_use]
+pub fn negotiate_context(ty: u16, data: &[u8]) -> Vec<u8> {
+    let mut c = ty.to_le_bytes().to_vec();
+    c.extend_from_slice(&(data.len() as u16).to_le_bytes());
+    c.extend_from_slice(&[0; 4]);
+    c.extend_from_slice(data);
+    c.resize(c.len().div_ceil(8) * 8, 0);
+    c
+}
+
+/// A SESSION_SETUP request body (StructureSize 25) with `security_mode` and `token`.
+#[must_use]
+pub fn session_setup_request_body(security_mode: u8, token: &[u8]) -> Vec<u8> {
+    let mut b = vec![0u8; 24];
+    b[0..2].copy_from_slice(&25u16.to_le_bytes());
+    b[3] = security_mode;
+    b[12..14].copy_from_slice(&(64u16 + 24).to_le_bytes());
+    b[14..16].copy_from_slice(&(token.len() as u16).to_le_bytes());
+    b.extend_from_slice(token);
+    b
+}
+
+/// A SESSION_SETUP response body (StructureSize 9) with `session_flags` and `token`.
+#[must_use]
+pub fn session_setup_response_body(session_flags: u16, token: &[u8]) -> Vec<u8> {
+    let mut b = vec![0u8; 8];
+    b[0..2].copy_from_slice(&9u16.to_le_bytes());
+    b[2..4].copy_from_slice(&session_flags.to_le_bytes());
+    b[4..6].copy_from_slice(&(64u16 + 8).to_le_bytes());
+    b[6..8].copy_from_slice(&(token.len() as u16).to_le_bytes());
+    b.extend_from_slice(token);
+    b
+}
+
+/// PDUs joined into a compound chain: each but the last padded to 8 bytes,
+/// its NextCommand pointing at the next.
+#[must_use]
+pub fn compound(pdus: &[Vec<u8>]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (i, p) in pdus.iter().enumerate() {
+        let mut p = p.clone();
+        if i + 1 < pdus.len() {
+            p.resize(p.len().div_ceil(8) * 8, 0);
+            let next = p.len() as u32;
+            p[20..24].copy_from_slice(&next.to_le_bytes());
+        }
+        out.extend_from_slice(&p);
+    }
+    out
+}
+
+/// `chain` with PDU `i` signed with `keys[i]` (None: left as it is): each PDU
+/// is taken from a copy of the whole chain signed with its key (a PDU's
+/// signature covers only its own bytes, NextCommand included).
+#[must_use]
+pub fn sign_each(chain: &[u8], keys: &[Option<&smbsign::SigningKey>]) -> Vec<u8> {
+    let ranges = smbsign::smb2::chain_ranges(chain).unwrap();
+    assert_eq!(ranges.len(), keys.len());
+    let mut out = chain.to_vec();
+    for (r, k) in ranges.into_iter().zip(keys) {
+        if let Some(k) = k {
+            let mut signed = chain.to_vec();
+            smbsign::smb2::sign_pdu(k, &mut signed).unwrap();
+            out[r.clone()].copy_from_slice(&signed[r]);
+        }
+    }
+    out
+}
+
+/// A raw NTLMSSP AUTHENTICATE message (MS-NLMP 2.2.1.3, UNICODE) with these
+/// fields; `user` and `domain` as UTF-16 units.
+#[must_use]
+pub fn ntlm_authenticate(nt_response: &[u8], domain: &[u16], user: &[u16], flags: u32) -> Vec<u8> {
+    let utf16 = |u: &[u16]| -> Vec<u8> { u.iter().flat_map(|c| c.to_le_bytes()).collect() };
+    let fields: [Vec<u8>; 6] = [
+        Vec::new(), // LmChallengeResponse
+        nt_response.to_vec(),
+        utf16(domain),
+        utf16(user),
+        Vec::new(), // Workstation
+        Vec::new(), // EncryptedRandomSessionKey
+    ];
+    let mut m = b"NTLMSSP\0".to_vec();
+    m.extend_from_slice(&3u32.to_le_bytes());
+    let mut payload = Vec::new();
+    let base = 64usize;
+    for f in &fields {
+        m.extend_from_slice(&(f.len() as u16).to_le_bytes());
+        m.extend_from_slice(&(f.len() as u16).to_le_bytes());
+        m.extend_from_slice(&((base + payload.len()) as u32).to_le_bytes());
+        payload.extend_from_slice(f);
+    }
+    m.extend_from_slice(&flags.to_le_bytes());
+    assert_eq!(m.len(), base);
+    m.extend_from_slice(&payload);
+    m
+}

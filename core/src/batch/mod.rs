@@ -38,7 +38,9 @@ mod hmac;
 pub(crate) mod lanes;
 mod pdu;
 
-pub use pdu::{sign_pdus, verify_pdus, verify_pdus_each, PduJob};
+pub use pdu::{
+    sign_pdus, verify_chains_keyed, verify_pdus, verify_pdus_each, KeyedChainJob, PduJob,
+};
 
 use crate::error::{Error, Result};
 use crate::mac::gmac::NONCE_LEN;

@@ -27,33 +27,52 @@ fn parse(buf: &[u8]) -> Result<Vec<Pdu>> {
     Ok(pdus)
 }
 
-/// The signature of every PDU of every well-formed chain, in order.
-fn signatures(
-    key_bufs: &[(&SigningKey, &[u8])],
-    chains: &[Result<Vec<Pdu>>],
-    sign: bool,
-) -> Vec<[u8; 16]> {
-    let headers: Vec<[u8; 64]> = chains
+/// The signature of each listed PDU (its key, its chain's buffer, the walked
+/// PDU), in order.
+fn signatures(pdus: &[(&SigningKey, &[u8], &Pdu)], sign: bool) -> Vec<[u8; 16]> {
+    let headers: Vec<[u8; 64]> = pdus
         .iter()
-        .flat_map(|c| c.iter().flatten())
-        .map(|p| mac_header(&p.header, sign))
+        .map(|(_, _, p)| mac_header(&p.header, sign))
         .collect();
-    let mut items = Vec::with_capacity(headers.len());
-    let mut h = headers.iter();
-    for ((key, buf), chain) in key_bufs.iter().zip(chains) {
-        for p in chain.iter().flatten() {
-            let head = h.next().expect("one header per PDU");
-            items.push(Item {
-                key,
-                nonce: nonce_of(head),
-                head,
-                body: &buf[p.start + 64..p.end],
-            });
-        }
-    }
+    let items: Vec<Item<'_>> = pdus
+        .iter()
+        .zip(&headers)
+        .map(|(&(key, buf, p), head)| Item {
+            key,
+            nonce: nonce_of(head),
+            head,
+            body: &buf[p.start + 64..p.end],
+        })
+        .collect();
     let mut sigs = vec![[0u8; 16]; items.len()];
     compute(&items, &mut sigs);
     sigs
+}
+
+/// Every PDU of every well-formed chain with its job's key, in order.
+fn every_pdu<'a>(
+    key_bufs: &[(&'a SigningKey, &'a [u8])],
+    chains: &'a [Result<Vec<Pdu>>],
+) -> Vec<(&'a SigningKey, &'a [u8], &'a Pdu)> {
+    key_bufs
+        .iter()
+        .zip(chains)
+        .flat_map(|(&(key, buf), chain)| chain.iter().flatten().map(move |p| (key, buf, p)))
+        .collect()
+}
+
+/// One PDU's verdict from its walked header and the signature computed for it.
+fn verdict(p: &Pdu, computed: &[u8; 16]) -> Result<()> {
+    if u32_at(&p.header, FLAGS_OFFSET) & FLAGS_SIGNED == 0 {
+        Err(Error::NotSigned { offset: p.start })
+    } else if !crate::ct::eq(
+        computed,
+        &p.header[SIGNATURE_OFFSET..SIGNATURE_OFFSET + SIGNATURE_LEN],
+    ) {
+        Err(Error::BadSignature { offset: p.start })
+    } else {
+        Ok(())
+    }
 }
 
 /// Signs every job's PDU or compound chain in place, as [`crate::sign_pdu`]
@@ -63,7 +82,7 @@ pub fn sign_pdus<B: DerefMut<Target = [u8]>>(jobs: &mut [PduJob<'_, B>]) -> Vec<
     let chains: Vec<Result<Vec<Pdu>>> = jobs.iter().map(|j| parse(&j.pdu)).collect();
     let sigs = {
         let key_bufs: Vec<(&SigningKey, &[u8])> = jobs.iter().map(|j| (j.key, &*j.pdu)).collect();
-        signatures(&key_bufs, &chains, true)
+        signatures(&every_pdu(&key_bufs, &chains), true)
     };
     let mut sig = sigs.iter();
     jobs.iter_mut()
@@ -100,25 +119,75 @@ pub fn verify_pdus_each<B: Deref<Target = [u8]>>(
 ) -> Vec<Result<Vec<Result<()>>>> {
     let chains: Vec<Result<Vec<Pdu>>> = jobs.iter().map(|j| parse(&j.pdu)).collect();
     let key_bufs: Vec<(&SigningKey, &[u8])> = jobs.iter().map(|j| (j.key, &*j.pdu)).collect();
-    let sigs = signatures(&key_bufs, &chains, false);
+    let sigs = signatures(&every_pdu(&key_bufs, &chains), false);
     let mut sig = sigs.iter();
     chains
         .into_iter()
         .map(|chain| {
             Ok(chain?
-                .into_iter()
-                .map(|p| {
-                    let s = sig.next().expect("one signature per PDU");
-                    if u32_at(&p.header, FLAGS_OFFSET) & FLAGS_SIGNED == 0 {
-                        Err(Error::NotSigned { offset: p.start })
-                    } else if !crate::ct::eq(
-                        s,
-                        &p.header[SIGNATURE_OFFSET..SIGNATURE_OFFSET + SIGNATURE_LEN],
-                    ) {
-                        Err(Error::BadSignature { offset: p.start })
-                    } else {
-                        Ok(())
-                    }
+                .iter()
+                .map(|p| verdict(p, sig.next().expect("one signature per PDU")))
+                .collect())
+        })
+        .collect()
+}
+
+/// One compound chain of a batch, with the key that verifies each of its
+/// PDUs in chain order (None: that PDU is not verified). In a chain of several
+/// sessions each PDU needs its own session's key ([`crate::smb2::verifying_sessions`]).
+#[derive(Debug)]
+pub struct KeyedChainJob<'k, B> {
+    /// One key per PDU of the chain.
+    pub keys: &'k [Option<&'k SigningKey>],
+    /// The PDU or compound chain.
+    pub pdu: B,
+}
+
+/// Verifies each PDU of every job's chain with its own key, without modifying
+/// anything: `result[i]` is `Err` when `jobs[i]`'s chain is malformed (the
+/// chain walk's error) or its keys do not number its PDUs
+/// ([`Error::BatchLength`]: `jobs` the PDUs, `outputs` the keys); else, per
+/// PDU in order, None where no key was given, or its verdict as
+/// [`verify_pdus_each`] gives it (constant-time comparison). All PDUs of all
+/// jobs go through the batch engine together.
+pub fn verify_chains_keyed<B: Deref<Target = [u8]>>(
+    jobs: &[KeyedChainJob<'_, B>],
+) -> Vec<Result<Vec<Option<Result<()>>>>> {
+    let chains: Vec<Result<Vec<Pdu>>> = jobs
+        .iter()
+        .map(|j| {
+            let pdus = parse(&j.pdu)?;
+            if pdus.len() != j.keys.len() {
+                return Err(Error::BatchLength {
+                    jobs: pdus.len(),
+                    outputs: j.keys.len(),
+                });
+            }
+            Ok(pdus)
+        })
+        .collect();
+    let keyed: Vec<(&SigningKey, &[u8], &Pdu)> = jobs
+        .iter()
+        .zip(&chains)
+        .flat_map(|(j, chain)| {
+            chain
+                .iter()
+                .flatten()
+                .zip(j.keys)
+                .filter_map(|(p, k)| k.map(|k| (k, &*j.pdu, p)))
+        })
+        .collect();
+    let sigs = signatures(&keyed, false);
+    let mut sig = sigs.iter();
+    jobs.iter()
+        .zip(&chains)
+        .map(|(j, chain)| {
+            let pdus = chain.as_ref().map_err(|e| *e)?;
+            Ok(pdus
+                .iter()
+                .zip(j.keys)
+                .map(|(p, k)| {
+                    k.map(|_| verdict(p, sig.next().expect("one signature per keyed PDU")))
                 })
                 .collect())
         })

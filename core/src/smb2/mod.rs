@@ -1,5 +1,6 @@
 //! SMB2 PDU signing: the header view, the GMAC nonce, compound-chain walking,
-//! and dialect-to-algorithm selection (MS-SMB2 3.1.4.1, 3.1.5.1).
+//! dialect-to-algorithm selection (MS-SMB2 3.1.4.1, 3.1.5.1), and the rules of
+//! which key verifies which PDU and which messages must be signed ([`rules`]).
 //!
 //! Signing sets `SMB2_FLAGS_SIGNED`, zeroes the Signature field, MACs the PDU
 //! and writes the signature; in a compound chain each PDU is signed over its own
@@ -13,13 +14,19 @@
 mod algorithm;
 pub(crate) mod chain;
 pub(crate) mod header;
+pub mod rules;
 
 use core::ops::{Deref, DerefMut};
 
 pub use algorithm::{dialect, Algorithm};
 pub use header::{
-    gmac_nonce, COMMAND_CANCEL, FLAGS_SERVER_TO_REDIR, FLAGS_SIGNED, HEADER_LEN, PROTOCOL_ID,
+    gmac_nonce, gmac_nonce_for, Header, COMMAND_CANCEL, FLAGS_ASYNC_COMMAND,
+    FLAGS_RELATED_OPERATIONS, FLAGS_SERVER_TO_REDIR, FLAGS_SIGNED, HEADER_LEN, PROTOCOL_ID,
     SIGNATURE_LEN, SIGNATURE_OFFSET,
+};
+pub use rules::{
+    must_be_signed, session_requires_signing, signing_exemption, verifying_session,
+    verifying_sessions, Exemption,
 };
 
 use crate::backend::{self, Backend};

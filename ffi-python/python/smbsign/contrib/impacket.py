@@ -13,8 +13,10 @@ counted in ``STATS["fallback"]``.
 ``install(verify=True)`` also checks every response ``SMB3.recvSMB`` returns
 (MS-SMB2 3.2.5.1.3): a signed response must verify; on a session that signs, an
 unsigned one is refused too (clearing the flag would otherwise strip the
-signature), except oplock breaks (MessageId 0xFFFFFFFFFFFFFFFF), STATUS_PENDING
-interim responses and the session-gone errors a server cannot sign. The final
+signature), unless smbsign's core rule exempts it (``smbsign.must_be_signed``:
+interim responses, oplock and lease break notifications, STATUS_USER_SESSION_DELETED
+and the others MS-SMB2 names); interim responses and break notifications are not
+verified even when flagged as signed (``smbsign.skips_verification``). The final
 SESSION_SETUP response is signed with the key derived after it arrives (from
 the preauth hash in 3.1.1), so it is checked when ``login``/``kerberosLogin``
 returns. A failure raises ``SignatureError``, an ``impacket.smb3.SessionError``
@@ -56,13 +58,8 @@ _Signer = Callable[[bytes], bytes]
 
 _BYTES = (bytes, bytearray)
 _SMB2_FLAGS_SIGNED = 0x00000008
-_SMB2_NEGOTIATE = 0x0000
 _SMB2_SESSION_SETUP = 0x0001
-_OPLOCK_BREAK_MESSAGE_ID = 0xFFFFFFFFFFFFFFFF
 _STATUS_SUCCESS = 0x00000000
-_STATUS_PENDING = 0x00000103
-# Responses to a request whose session the server no longer has: it cannot sign them.
-_UNSIGNABLE_STATUSES = frozenset({0xC0000203, 0xC000035C})  # USER_SESSION_DELETED, NETWORK_SESSION_EXPIRED
 _STATUS_INVALID_SIGNATURE = 0xC000A000
 _MAX_PLAIN_FRAMES = 256
 
@@ -229,9 +226,12 @@ def _verify(smb3: Any, packet: Any) -> None:
     elif algorithm == smbsign.HMAC_SHA256 and type(key) in _BYTES and len(raw) >= 64:
         # An HMAC key of another length: SigningKey takes 16 bytes, so the MAC of
         # the PDU with its Signature zeroed, as impacket's signSMB computes it.
-        covered = bytearray(raw)
-        covered[48:64] = bytes(16)
-        ok = hmac.compare_digest(_signer(algorithm, key)(covered), bytes(raw[48:64]))
+        try:
+            header = smbsign.Header(raw)
+        except ValueError as e:
+            _refuse(f"malformed signed response ({e})", packet)
+        covered = smbsign.header_for_mac(raw) + bytes(raw[64:])
+        ok = hmac.compare_digest(_signer(algorithm, key)(covered), header.signature)
     else:
         _refuse("signed response, and no key smbsign can verify it with", packet)
     if not ok:
@@ -271,19 +271,26 @@ def _check_response(smb3: Any, packet: Any) -> None:
         # (impacket does not check the AES-CCM tag either: see the module doc).
         _count("encrypted_skipped")
         return
-    command, status = packet["Command"], packet["Status"]
-    if command == _SMB2_NEGOTIATE or packet["MessageID"] == _OPLOCK_BREAK_MESSAGE_ID or status == _STATUS_PENDING:
-        return
-    if command == _SMB2_SESSION_SETUP:
-        if status == _STATUS_SUCCESS:
-            smb3.__dict__["_smbsign_final_setup"] = packet  # its key is derived after it arrives
+    if packet["Command"] == _SMB2_SESSION_SETUP:
+        # Signed (if at all) with a key derived after the final response arrives:
+        # that one is checked when login returns (_check_final_setup).
+        if packet["Status"] == _STATUS_SUCCESS:
+            smb3.__dict__["_smbsign_final_setup"] = packet
         return
     session = smb3._Session
     if len(session["SessionKey"]) == 0:
         return  # no session key (anonymous/guest, or not yet authenticated): nothing signs
+    # Which responses must be signed, and which are never verified, is core's rule.
+    raw, session_id = packet.rawData, packet["SessionID"]
+    try:
+        if smbsign.skips_verification(raw, session_id):
+            return  # interim response or break notification (MS-SMB2 3.2.5.1.3)
+        required = smbsign.must_be_signed(raw, session_id, session["SigningActivated"] is True)
+    except ValueError as e:
+        _refuse(f"malformed response ({e})", packet)
     if packet["Flags"] & _SMB2_FLAGS_SIGNED:
         _verify(smb3, packet)
-    elif session["SigningActivated"] is True and status not in _UNSIGNABLE_STATUSES:
+    elif required:
         _refuse("unsigned response on a session that signs", packet)
 
 
@@ -300,7 +307,8 @@ def _check_final_setup(smb3: Any) -> None:
         return
     if packet["Flags"] & _SMB2_FLAGS_SIGNED:
         _verify(smb3, packet)
-    elif session["SigningActivated"] is True:
+    elif smbsign.must_be_signed(packet.rawData, packet["SessionID"], session["SigningActivated"] is True):
+        # (core exempts a guest or anonymous session's final response)
         _refuse("unsigned final SESSION_SETUP response on a session that signs", packet)
 
 

@@ -17,6 +17,7 @@ _LOCK = threading.Lock()
 _ORIGINALS: Dict[str, Any] = {}
 _KEYS: Dict[Tuple[int, bytes], smbsign.SigningKey] = {}
 _TLS = threading.local()
+_SMB2_CANCEL = 0x000C
 
 def _count(name: str) -> None:
     with _LOCK:
@@ -75,7 +76,11 @@ def _compute(self, b_header, signing_key, message_id, response, command):
 
     if type(b_header) is not bytes or type(signing_key) is not bytes:  # noqa: E721
         return original()
-    data = b_header[:48] + (b"\x00" * 16) + b_header[64:]
+    try:
+        # The header as it is MACed (Signature zeroed): core's layout, not a slice here.
+        data = smbsign.header_for_mac(b_header) + b_header[64:]
+    except ValueError:
+        return original()  # shorter than a header or not FE 'SMB': smbprotocol MACs it as it is
 
     if self.dialect >= Dialects.SMB_3_1_1 and self.signing_algorithm_id is not None:
         sign_id = self.signing_algorithm_id
@@ -87,17 +92,14 @@ def _compute(self, b_header, signing_key, message_id, response, command):
     if sign_id == SigningAlgorithms.AES_GMAC:
         if len(signing_key) != 16:
             return original()
-        message_info = 0
-        if response:
-            message_info |= 1
-        if command == Commands.SMB2_CANCEL:
-            message_info |= 2
-        nonce = b"".join(
-            [
-                message_id.to_bytes(8, byteorder="little"),
-                message_info.to_bytes(4, byteorder="little"),
-            ]
-        )
+        # The nonce is core's rule (smbsign.gmac_nonce_for), fed what smbprotocol
+        # tests, in its order: `if response`, then `command == SMB2_CANCEL`; a
+        # message_id that int.to_bytes(8) would refuse goes to smbprotocol's code.
+        server_to_client = bool(response)
+        cancel = command == Commands.SMB2_CANCEL
+        if type(message_id) is not int or not 0 <= message_id < 2**64:  # noqa: E721
+            return original()
+        nonce = smbsign.gmac_nonce_for(message_id, server_to_client, _SMB2_CANCEL if cancel else 0)
         signature = _key(smbsign.AES_GMAC, signing_key).mac(data, nonce)
     elif sign_id == SigningAlgorithms.AES_CMAC:
         if len(signing_key) != 16:

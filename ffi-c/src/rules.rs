@@ -1,0 +1,123 @@
+//! Core's SMB2 rules for C stacks: the GMAC nonce from its fields, which
+//! session verifies each PDU of a chain, and which messages must be signed.
+//! Flags in and out are `int` 0/1, as elsewhere in this ABI.
+
+use core::ffi::c_int;
+
+use smbsign::smb2;
+
+use crate::args::{bytes, write_out};
+use crate::error::{guard, SMBSIGN_ERR_INVALID_ARGUMENT, SMBSIGN_ERR_NULL_POINTER};
+
+/// The 12-byte AES-GMAC nonce of a message (MS-SMB2 3.1.4.1) into `out`:
+/// MessageId, then bit 0 for server-to-client (`server_to_client` nonzero),
+/// bit 1 for CANCEL (`command` 0x000C).
+///
+/// # Safety
+/// `out` must be writable for 12 bytes.
+#[no_mangle]
+pub unsafe extern "C" fn smbsign_gmac_nonce_for(
+    message_id: u64,
+    server_to_client: c_int,
+    command: u16,
+    out: *mut u8,
+) -> crate::smbsign_status {
+    guard(|| {
+        let n = smb2::gmac_nonce_for(message_id, server_to_client != 0, command);
+        // SAFETY: caller contract on out.
+        unsafe { write_out(out, &n) }
+    })
+}
+
+/// The session whose key verifies each PDU of the chain `chain`/`len`, in
+/// order (related operations take the previous operation's session). On
+/// success `*count` is the number of PDUs and `out[0..*count]` their sessions;
+/// when `capacity` is smaller, INVALID_ARGUMENT with only `*count` written
+/// (so a caller can size `out`). Chain errors: TRUNCATED, BAD_PROTOCOL_ID,
+/// BAD_NEXT_COMMAND, with nothing written.
+///
+/// # Safety
+/// `chain` readable for `len` bytes; `out` writable for `capacity` u64s (NULL
+/// when `capacity` is 0); `count` writable.
+#[no_mangle]
+pub unsafe extern "C" fn smbsign_verifying_sessions(
+    chain: *const u8,
+    len: usize,
+    out: *mut u64,
+    capacity: usize,
+    count: *mut usize,
+) -> crate::smbsign_status {
+    guard(|| {
+        // SAFETY: caller contract.
+        let c = unsafe { bytes(chain, len)? };
+        if count.is_null() || (out.is_null() && capacity != 0) {
+            return Err(SMBSIGN_ERR_NULL_POINTER);
+        }
+        let ids = smb2::verifying_sessions(c)?;
+        // SAFETY: non-NULL, writable per the caller's contract.
+        unsafe { *count = ids.len() };
+        if ids.len() > capacity {
+            return Err(SMBSIGN_ERR_INVALID_ARGUMENT);
+        }
+        if !ids.is_empty() {
+            // SAFETY: out holds capacity >= ids.len() u64s per the caller's contract.
+            unsafe { std::ptr::copy_nonoverlapping(ids.as_ptr(), out, ids.len()) };
+        }
+        Ok(())
+    })
+}
+
+/// Whether the PDU `pdu`/`len`, sent unsigned, breaks the signing rules
+/// (`*out` 1) or MS-SMB2 exempts it or its session does not require signing
+/// (`*out` 0). `session_id` is its verifying session; `session_requires_signing`
+/// nonzero when Session.SigningRequired is TRUE.
+///
+/// # Safety
+/// `pdu` readable for `len` bytes; `out` writable.
+#[no_mangle]
+pub unsafe extern "C" fn smbsign_must_be_signed(
+    pdu: *const u8,
+    len: usize,
+    session_id: u64,
+    session_requires_signing: c_int,
+    out: *mut c_int,
+) -> crate::smbsign_status {
+    guard(|| {
+        // SAFETY: caller contract.
+        let p = unsafe { bytes(pdu, len)? };
+        if out.is_null() {
+            return Err(SMBSIGN_ERR_NULL_POINTER);
+        }
+        let must = smb2::must_be_signed(p, session_id, session_requires_signing != 0)?;
+        // SAFETY: non-NULL, writable per the caller's contract.
+        unsafe { *out = c_int::from(must) };
+        Ok(())
+    })
+}
+
+/// Whether a receiver skips verifying the PDU `pdu`/`len` even when it is
+/// flagged as signed (`*out` 1: interim responses, break notifications;
+/// MS-SMB2 3.2.5.1.3).
+///
+/// # Safety
+/// `pdu` readable for `len` bytes; `out` writable.
+#[no_mangle]
+pub unsafe extern "C" fn smbsign_skips_verification(
+    pdu: *const u8,
+    len: usize,
+    session_id: u64,
+    out: *mut c_int,
+) -> crate::smbsign_status {
+    guard(|| {
+        // SAFETY: caller contract.
+        let p = unsafe { bytes(pdu, len)? };
+        if out.is_null() {
+            return Err(SMBSIGN_ERR_NULL_POINTER);
+        }
+        let skips = smb2::signing_exemption(p, session_id)?
+            .is_some_and(smb2::Exemption::skips_verification);
+        // SAFETY: non-NULL, writable per the caller's contract.
+        unsafe { *out = c_int::from(skips) };
+        Ok(())
+    })
+}
