@@ -42,6 +42,7 @@ pub use pdu::{sign_pdus, verify_pdus, verify_pdus_each, PduJob};
 
 use crate::error::{Error, Result};
 use crate::mac::gmac::NONCE_LEN;
+use crate::scrub::{self, Bytes};
 use crate::smb2::{Algorithm, SigningKey};
 
 /// One message of a batch: a key, the message, and for AES-GMAC its nonce.
@@ -91,6 +92,12 @@ pub fn sign(jobs: &[Job<'_>], tags: &mut [[u8; 16]]) -> Result<()> {
             outputs: tags.len(),
         });
     }
+    scrub::after(Bytes::BATCH, || tag_jobs(jobs, tags));
+    Ok(())
+}
+
+/// [`sign`]'s computation, without the stack erasure.
+fn tag_jobs(jobs: &[Job<'_>], tags: &mut [[u8; 16]]) {
     // GMAC jobs straight from `jobs` (no engine items, no index lists: this
     // path must cost no more per job than a one-shot call); the lane kernels'
     // items only when the batch has CMAC or HMAC jobs.
@@ -111,7 +118,6 @@ pub fn sign(jobs: &[Job<'_>], tags: &mut [[u8; 16]]) -> Result<()> {
             .collect();
         compute_lanes(&items, tags);
     }
-    Ok(())
 }
 
 /// Checks every job's tag: `valid[i]` says whether `tags[i]` is the MAC of
@@ -127,12 +133,15 @@ pub fn verify(jobs: &[Job<'_>], tags: &[[u8; 16]], valid: &mut [bool]) -> Result
         }
     }
     let mut computed = vec![[0u8; 16]; jobs.len()];
-    sign(jobs, &mut computed)?;
-    let mut all = true;
-    for ((c, t), v) in computed.iter().zip(tags).zip(valid.iter_mut()) {
-        *v = crate::ct::eq(c, t);
-        all &= *v;
-    }
+    let all = scrub::after(Bytes::BATCH, || {
+        tag_jobs(jobs, &mut computed);
+        let mut all = true;
+        for ((c, t), v) in computed.iter().zip(tags).zip(valid.iter_mut()) {
+            *v = crate::ct::eq(c, t);
+            all &= *v;
+        }
+        all
+    });
     crate::wipe::wipe(&mut computed);
     Ok(all)
 }
@@ -156,6 +165,7 @@ fn longest_first(items: &[Item<'_>], idx: &[usize]) -> Vec<usize> {
 }
 
 /// Computes `out[i]` for `items[i]`, grouped by algorithm.
+/// Without the stack erasure: the PDU batch entry points erase around it.
 pub(crate) fn compute(items: &[Item<'_>], out: &mut [[u8; 16]]) {
     debug_assert_eq!(items.len(), out.len());
     debug_assert!(items.iter().all(|it| it.head.len() % 64 == 0));

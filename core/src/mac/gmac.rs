@@ -11,6 +11,7 @@ use zeroize::Zeroize;
 
 use crate::backend::{self, Backend, HPowers, RoundKeys};
 use crate::error::{Error, Result};
+use crate::scrub::{self, Bytes};
 
 /// Tag length in bytes.
 pub const TAG_LEN: usize = 16;
@@ -62,6 +63,10 @@ impl Key {
     /// Expands `key` for an explicit backend.
     #[must_use]
     pub fn with_backend(key: &[u8; KEY_LEN], backend: Backend) -> Key {
+        scrub::after(Bytes::GMAC_KEY, || Key::setup(key, backend))
+    }
+
+    fn setup(key: &[u8; KEY_LEN], backend: Backend) -> Key {
         let rk = backend.expand_aes_key(key);
         let mut h = [0u8; 16];
         backend.aes_encrypt(&rk, &mut h);
@@ -112,10 +117,11 @@ impl Key {
     #[must_use]
     #[inline]
     pub fn mac(&self, nonce: &[u8; NONCE_LEN], msg: &[u8]) -> [u8; TAG_LEN] {
-        self.mac2(nonce, msg, &[])
+        scrub::after(Bytes::gmac(&self.backend), || self.tag2(nonce, msg, &[])).to_le_bytes()
     }
 
-    /// The GMAC of `a || b` (see [`Key::tag2`]).
+    /// The GMAC of `a || b` (see [`Key::tag2`]), without the stack erasure:
+    /// for callers that erase once around a whole computation.
     #[inline]
     pub(crate) fn mac2(&self, nonce: &[u8; NONCE_LEN], a: &[u8], b: &[u8]) -> [u8; TAG_LEN] {
         self.tag2(nonce, a, b).to_le_bytes()
@@ -137,10 +143,10 @@ impl Key {
         }
         let len = a.len() + b.len();
         if len > ONE_CALL_MAX {
-            let mut st = self.start(nonce);
-            st.update(a);
-            st.update(b);
-            return u128::from_le_bytes(st.finalize());
+            let mut st = State::new(KeyRef::Borrowed(self), nonce);
+            st.absorb(a);
+            st.absorb(b);
+            return u128::from_le_bytes(st.finish());
         }
         if let Some(tag) = self.backend.gmac_fused(&self.rk, &self.powers, nonce, a, b) {
             return tag;
@@ -178,23 +184,34 @@ impl Key {
         nonce: &[u8; NONCE_LEN],
         parts: &[B],
     ) -> [u8; TAG_LEN] {
-        let mut st = self.start(nonce);
-        for p in parts {
-            st.update(p);
-        }
-        st.finalize()
+        scrub::after(Bytes::gmac(&self.backend), || {
+            let mut st = State::new(KeyRef::Borrowed(self), nonce);
+            for p in parts {
+                st.absorb(p);
+            }
+            st.finish()
+        })
     }
 
     /// Starts an incremental computation under `nonce`, borrowing this key.
     #[must_use]
     pub fn start(&self, nonce: &[u8; NONCE_LEN]) -> State<'_> {
+        scrub::after(Bytes::gmac(&self.backend), || {
+            State::new(KeyRef::Borrowed(self), nonce)
+        })
+    }
+
+    /// [`Key::start`] without the stack erasure, for callers that erase
+    /// once around a whole computation.
+    pub(crate) fn begin(&self, nonce: &[u8; NONCE_LEN]) -> State<'_> {
         State::new(KeyRef::Borrowed(self), nonce)
     }
 
     /// Starts an incremental computation that owns this key.
     #[must_use]
     pub fn into_state(self, nonce: &[u8; NONCE_LEN]) -> State<'static> {
-        State::new(KeyRef::Owned(Box::new(self)), nonce)
+        let bytes = Bytes::gmac(&self.backend);
+        scrub::after(bytes, || State::new(KeyRef::Owned(Box::new(self)), nonce))
     }
 
     /// Whether `tag` is the GMAC of `msg` under `nonce`, compared in constant time.
@@ -252,7 +269,12 @@ impl<'k> State<'k> {
     }
 
     /// Absorbs `data`.
-    pub fn update(&mut self, mut data: &[u8]) {
+    pub fn update(&mut self, data: &[u8]) {
+        scrub::after(Bytes::gmac(&self.key.backend), || self.absorb(data));
+    }
+
+    /// [`State::update`] without the stack erasure (see [`Key::begin`]).
+    pub(crate) fn absorb(&mut self, mut data: &[u8]) {
         self.total = self.total.wrapping_add(data.len() as u64);
         if self.buf_len > 0 {
             let take = (16 - self.buf_len).min(data.len());
@@ -278,7 +300,12 @@ impl<'k> State<'k> {
 
     /// The tag of everything absorbed.
     #[must_use]
-    pub fn finalize(mut self) -> [u8; TAG_LEN] {
+    pub fn finalize(self) -> [u8; TAG_LEN] {
+        scrub::after(Bytes::gmac(&self.key.backend), || self.finish())
+    }
+
+    /// [`State::finalize`] without the stack erasure (see [`Key::begin`]).
+    pub(crate) fn finish(mut self) -> [u8; TAG_LEN] {
         let mut tail = [0u8; 32];
         tail[..self.buf_len].copy_from_slice(&self.buf[..self.buf_len]);
         let padded = self.buf_len.div_ceil(16) * 16;
