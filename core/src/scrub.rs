@@ -39,16 +39,46 @@ fn framed<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
-/// Zeroes `bytes` (rounded up to 64) below the stack pointer.
+/// Zeroes `bytes` (rounded up to 64) below the stack pointer: 32-byte AVX
+/// stores where the CPU has them and the region is large (twice the rate of
+/// SSE2 on cores with two store ports), else 16-byte SSE2 stores (every
+/// x86-64 CPU has SSE2).
 #[inline(always)]
 #[cfg(target_arch = "x86_64")]
 fn zero_below(bytes: usize) {
+    if bytes >= 1024 && std::is_x86_feature_detected!("avx") {
+        let n = bytes.div_ceil(128) * 128;
+        // SAFETY: writes only the `n` bytes below rsp, which the call that
+        // just returned had mapped and used for its own frames (n is sized
+        // from them), and which hold nothing live: without `nostack` the
+        // compiler keeps nothing below rsp (no red zone) across this block.
+        // AVX was detected; `vzeroupper` then clears the upper halves
+        // (clobbered, with every other caller-saved register) so no SSE code
+        // after pays for a dirty upper state. n > 0.
+        unsafe {
+            core::arch::asm!(
+                "vpxor xmm0, xmm0, xmm0",
+                "mov rdi, rsp",
+                "sub rdi, rcx",
+                "2:",
+                "vmovdqu ymmword ptr [rdi], ymm0",
+                "vmovdqu ymmword ptr [rdi + 32], ymm0",
+                "vmovdqu ymmword ptr [rdi + 64], ymm0",
+                "vmovdqu ymmword ptr [rdi + 96], ymm0",
+                "add rdi, 128",
+                "sub rcx, 128",
+                "ja 2b",
+                "vzeroupper",
+                inout("rcx") n => _,
+                out("rdi") _,
+                clobber_abi("C"),
+                options(nomem),
+            );
+        }
+        return;
+    }
     let n = bytes.div_ceil(64).max(1) * 64;
-    // SAFETY: writes only the `n` bytes below rsp, which the call that just
-    // returned had mapped and used for its own frames (n is sized from
-    // them), and which hold nothing live: without `nostack` the compiler
-    // keeps nothing below rsp (no red zone) across this block. Four 16-byte
-    // SSE2 stores per step (SSE2 is in every x86-64 CPU); n > 0.
+    // SAFETY: as above, with SSE2 stores of a zeroed xmm register. n > 0.
     unsafe {
         core::arch::asm!(
             "pxor {z}, {z}",
@@ -65,6 +95,7 @@ fn zero_below(bytes: usize) {
             n = inout(reg) n => _,
             p = out(reg) _,
             z = out(xmm_reg) _,
+            options(nomem),
         );
     }
 }
@@ -92,6 +123,7 @@ fn zero_below(bytes: usize) {
             "b.hi 2b",
             n = inout(reg) n => _,
             p = out(reg) _,
+            options(nomem),
         );
     }
 }
@@ -115,23 +147,24 @@ fn zero_below(bytes: usize) {
 /// How many bytes below the caller's stack pointer each kind of entry point
 /// uses, per kernel. Measured by the `tests` below (`SMBSIGN_SCRUB_REPORT=1`
 /// prints every entry point's depth without erasure) in the test and the
-/// release profile (Intel Xeon, rustc 1.95: the numbers in each comment are
+/// release profile (Intel Xeon, rustc 1.95; the numbers in each comment are
 /// the deeper of the two); each size is that depth plus at least 25% (and
-/// 256 bytes), rounded up, as headroom for other compilers' inlining. ARMv8
-/// is not measured here: it gets the portable tier's sizes, larger than
-/// those of every x86 kernel but the zmm GMAC.
+/// 256 bytes), rounded up to 64, as headroom for other compilers' inlining.
+/// Not larger: zeroing lines the call never touched costs cache misses.
+/// ARMv8 is not measured here: it gets the portable tier's sizes, larger
+/// than those of every x86 kernel but the zmm GMAC.
 pub(crate) struct Bytes;
 
 impl Bytes {
     /// HMAC-SHA256: key setup, a one-shot MAC or verify, a state update or
-    /// finalisation (deepest: portable 1220, SHA-NI 1056).
+    /// finalisation (deepest: portable 1220, SHA-NI 1056; at every length).
     #[cfg_attr(not(target_arch = "x86_64"), allow(unused_variables))]
     pub(crate) fn hmac(b: &Backend) -> usize {
         #[cfg(target_arch = "x86_64")]
         if matches!(b.sha256, Sha256::ShaNi(_)) {
-            return 1536;
+            return 1344;
         }
-        2048
+        1536
     }
 
     /// AES-CMAC: key setup, a one-shot MAC or verify, a state update or
@@ -140,20 +173,27 @@ impl Bytes {
     pub(crate) fn cmac(b: &Backend) -> usize {
         #[cfg(target_arch = "x86_64")]
         if matches!(b.aes, Aes::AesNi(_)) {
-            return 768;
+            return 640;
         }
-        1024
+        832
     }
 
-    /// AES-GMAC: a one-shot MAC or verify, a state's start, update or
-    /// finalisation (portable 1440, xmm 872, ymm 872, zmm 2000).
+    /// AES-GMAC: a one-shot MAC or verify of `len` bytes, a state's start
+    /// or finalisation (`len` 0: one block of AES, at most three of GHASH),
+    /// or update. By the kernel the length picks (the tests cover each
+    /// class): short messages (up to `pclmul::SHORT_MAX`: xmm and ymm 192,
+    /// zmm 128; a finalisation 416), the xmm fused kernel to 512 bytes (880)
+    /// and the generic one beyond (872); the zmm kernel to 1024 (1008) and
+    /// its long-message loop beyond (2000); portable 1440.
     #[cfg_attr(not(target_arch = "x86_64"), allow(unused_variables))]
-    pub(crate) fn gmac(b: &Backend) -> usize {
+    pub(crate) fn gmac(b: &Backend, len: usize) -> usize {
         #[cfg(target_arch = "x86_64")]
         match b.ghash {
-            Ghash::Pclmul(_) | Ghash::Vpclmul256(_) => return 1280,
-            Ghash::Vpclmul512(..) => return 2560,
             Ghash::Soft => {}
+            _ if len <= crate::backend::x86::pclmul::SHORT_MAX => return 576,
+            Ghash::Pclmul(_) | Ghash::Vpclmul256(_) => return 1152,
+            Ghash::Vpclmul512(..) if len <= 1024 => return 1280,
+            Ghash::Vpclmul512(..) => return 2560,
         }
         2048
     }
@@ -162,30 +202,34 @@ impl Bytes {
     /// in one profile or the other). Once per key.
     pub(crate) const GMAC_KEY: usize = 16384;
 
-    /// A PDU or compound chain signed or verified, or a `SigningKey` MAC:
-    /// the MAC under the chain walk (portable HMAC 2040, CMAC 1724, GMAC
-    /// 2552; SHA-NI 1776, AES-NI 1496, xmm and ymm GMAC 2480, zmm 3104).
+    /// A PDU or compound chain of `len` bytes in all signed or verified, or
+    /// a `SigningKey` MAC: the MAC under the chain walk, which alone takes
+    /// about 900 bytes (HMAC: portable 2040, SHA-NI 1856; CMAC: portable
+    /// 1800, AES-NI 1496; GMAC, a lone header: 1488; else xmm and ymm 2480,
+    /// zmm to 1024 bytes 2352 and beyond 3200; portable 2624).
     #[cfg_attr(not(target_arch = "x86_64"), allow(unused_variables))]
-    pub(crate) fn pdu(b: &Backend, algorithm: crate::smb2::Algorithm) -> usize {
+    pub(crate) fn pdu(b: &Backend, algorithm: crate::smb2::Algorithm, len: usize) -> usize {
         use crate::smb2::Algorithm;
         #[cfg(target_arch = "x86_64")]
         match (algorithm, b.sha256, b.aes, b.ghash) {
-            (Algorithm::HmacSha256, Sha256::ShaNi(_), ..) => return 2304,
-            (Algorithm::AesCmac, _, Aes::AesNi(_), _) => return 2048,
-            (Algorithm::AesGmac, .., Ghash::Pclmul(_) | Ghash::Vpclmul256(_)) => return 3328,
-            (Algorithm::AesGmac, .., Ghash::Vpclmul512(..)) => return 4096,
+            (Algorithm::HmacSha256, Sha256::ShaNi(_), ..) => return 2368,
+            (Algorithm::AesCmac, _, Aes::AesNi(_), _) => return 1920,
+            (Algorithm::AesGmac, .., Ghash::Soft) => {}
+            (Algorithm::AesGmac, ..) if len <= 64 => return 1920,
+            (Algorithm::AesGmac, .., Ghash::Vpclmul512(..)) if len > 1024 => return 4032,
+            (Algorithm::AesGmac, ..) => return 3136,
             _ => {}
         }
         match algorithm {
-            Algorithm::HmacSha256 => 2816,
+            Algorithm::HmacSha256 => 2560,
             Algorithm::AesCmac => 2304,
-            Algorithm::AesGmac => 3584,
+            Algorithm::AesGmac => 3328,
         }
     }
 
     /// A batch or PDU batch call, whatever the backends of its keys: the
     /// deepest lane kernel and batch glue (16592), once per call.
-    pub(crate) const BATCH: usize = 24576;
+    pub(crate) const BATCH: usize = 20736;
 
     /// A key derivation: HMAC key setup and one MAC per 32 output bytes
     /// (portable 1416, SHA-NI 1088).
@@ -338,6 +382,7 @@ pub(crate) mod tests {
         depth: usize,
         /// Key windows found, and the deepest offset of one.
         found: usize,
+        found_depth: usize,
         /// Non-zero bytes written below `TOP`, and the deepest one.
         dirty: usize,
         dirty_depth: usize,
@@ -348,10 +393,14 @@ pub(crate) mod tests {
             .iter()
             .position(|&b| b != PAINT)
             .map_or(0, |i| SCAN - i);
-        let found = seen
+        let hits: Vec<usize> = seen
             .windows(16)
-            .filter(|w| secrets.0.contains(<&[u8; 16]>::try_from(*w).unwrap()))
-            .count();
+            .enumerate()
+            .filter(|(_, w)| secrets.0.contains(<&[u8; 16]>::try_from(*w).unwrap()))
+            .map(|(i, _)| SCAN - i)
+            .collect();
+        let found = hits.len();
+        let found_depth = hits.first().copied().unwrap_or(0);
         let below_top = &seen[..SCAN - TOP];
         let dirty = below_top.iter().filter(|&&b| b != PAINT && b != 0).count();
         let dirty_depth = below_top
@@ -362,6 +411,7 @@ pub(crate) mod tests {
             name,
             depth,
             found,
+            found_depth,
             dirty,
             dirty_depth,
         }
@@ -386,7 +436,9 @@ pub(crate) mod tests {
         let raw = [0x3cu8; 16];
         let nonce = [7u8; 12];
         // 9000 bytes: the zmm GHASH's long-message loop (4 KiB groups).
-        let msgs: [Vec<u8>; 3] = [vec![0x11; 64], vec![0x22; 4096], vec![0x33; 9000]];
+        // All-zero, so a spilled message block masked with a subkey is the
+        // subkey itself.
+        let msgs: [Vec<u8>; 3] = [vec![0; 64], vec![0; 4096], vec![0; 9000]];
         let mut note = |what: &str, seen: Vec<u8>, s: &Secrets| {
             out.push(inspect(format!("{tier} {what}"), &seen, s));
         };
@@ -478,7 +530,7 @@ pub(crate) mod tests {
         sk.add(&raw);
         for key in &keys {
             let a = format!("{:?}", key.algorithm());
-            for len in [64, 100, 4096] {
+            for len in [64, 100, 513, 1024, 1025, 4096] {
                 let mut p = pdu(len, 1);
                 note(
                     &format!("{a} sign_pdu {len}"),
@@ -516,6 +568,13 @@ pub(crate) mod tests {
         note("SigningKey setup", seen, &s);
         let m = &msgs[2];
         note("gmac mac 9000", probe(|| g.mac(&nonce, m)).1, &all);
+        for n in [112, 113, 512, 513, 1024, 1025] {
+            note(
+                &format!("gmac mac {n}"),
+                probe(|| g.mac(&nonce, &m[..n])).1,
+                &all,
+            );
+        }
         let mut st = g.start(&nonce);
         note("gmac update 9000", probe(|| st.update(m)).1, &all);
 
@@ -663,8 +722,8 @@ pub(crate) mod tests {
             }
             if r.found > 0 || r.dirty > 0 {
                 failed.push(format!(
-                    "{}: {} key windows, {} non-zero bytes left (deepest {} below the caller)",
-                    r.name, r.found, r.dirty, r.dirty_depth
+                    "{}: {} key windows (deepest {} bytes below the caller), {} non-zero bytes left (deepest {})",
+                    r.name, r.found, r.found_depth, r.dirty, r.dirty_depth
                 ));
             }
             // Key setup and every lane kernel leave key material unless erased.

@@ -41,6 +41,7 @@ fn xor16(a: &mut [u8; 16], b: &[u8; 16]) {
 impl Key {
     /// Expands `key` for the process-wide backend ([`backend::active`]).
     #[must_use]
+    #[inline(always)]
     pub fn new(key: &[u8; KEY_LEN]) -> Key {
         Key::with_backend(key, backend::active())
     }
@@ -56,11 +57,14 @@ impl Key {
 
     /// Expands `key` for an explicit backend (tests and benchmarks pin tiers this way).
     #[must_use]
+    // Inline: the key is returned by value, and a frame of its own would
+    // keep a copy above the erased region.
+    #[inline(always)]
     pub fn with_backend(key: &[u8; KEY_LEN], backend: Backend) -> Key {
         scrub::after(Bytes::cmac(&backend), || Key::setup(key, backend))
     }
 
-    fn setup(key: &[u8; KEY_LEN], backend: Backend) -> Key {
+    pub(crate) fn setup(key: &[u8; KEY_LEN], backend: Backend) -> Key {
         let rk = backend.expand_aes_key(key);
         let mut l = [0u8; 16];
         backend.aes_encrypt(&rk, &mut l);

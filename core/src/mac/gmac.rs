@@ -47,6 +47,7 @@ fn length_block(len: u64) -> [u8; 16] {
 impl Key {
     /// Expands `key` for the process-wide backend ([`backend::active`]).
     #[must_use]
+    #[inline(always)]
     pub fn new(key: &[u8; KEY_LEN]) -> Key {
         Key::with_backend(key, backend::active())
     }
@@ -62,11 +63,14 @@ impl Key {
 
     /// Expands `key` for an explicit backend.
     #[must_use]
+    // Inline: the key is returned by value, and a frame of its own would
+    // keep a copy above the erased region.
+    #[inline(always)]
     pub fn with_backend(key: &[u8; KEY_LEN], backend: Backend) -> Key {
         scrub::after(Bytes::GMAC_KEY, || Key::setup(key, backend))
     }
 
-    fn setup(key: &[u8; KEY_LEN], backend: Backend) -> Key {
+    pub(crate) fn setup(key: &[u8; KEY_LEN], backend: Backend) -> Key {
         let rk = backend.expand_aes_key(key);
         let mut h = [0u8; 16];
         backend.aes_encrypt(&rk, &mut h);
@@ -117,7 +121,10 @@ impl Key {
     #[must_use]
     #[inline]
     pub fn mac(&self, nonce: &[u8; NONCE_LEN], msg: &[u8]) -> [u8; TAG_LEN] {
-        scrub::after(Bytes::gmac(&self.backend), || self.tag2(nonce, msg, &[])).to_le_bytes()
+        scrub::after(Bytes::gmac(&self.backend, msg.len()), || {
+            self.tag2(nonce, msg, &[])
+        })
+        .to_le_bytes()
     }
 
     /// The GMAC of `a || b` (see [`Key::tag2`]), without the stack erasure:
@@ -184,7 +191,7 @@ impl Key {
         nonce: &[u8; NONCE_LEN],
         parts: &[B],
     ) -> [u8; TAG_LEN] {
-        scrub::after(Bytes::gmac(&self.backend), || {
+        scrub::after(Bytes::gmac(&self.backend, usize::MAX), || {
             let mut st = State::new(KeyRef::Borrowed(self), nonce);
             for p in parts {
                 st.absorb(p);
@@ -196,7 +203,7 @@ impl Key {
     /// Starts an incremental computation under `nonce`, borrowing this key.
     #[must_use]
     pub fn start(&self, nonce: &[u8; NONCE_LEN]) -> State<'_> {
-        scrub::after(Bytes::gmac(&self.backend), || {
+        scrub::after(Bytes::gmac(&self.backend, 0), || {
             State::new(KeyRef::Borrowed(self), nonce)
         })
     }
@@ -210,7 +217,7 @@ impl Key {
     /// Starts an incremental computation that owns this key.
     #[must_use]
     pub fn into_state(self, nonce: &[u8; NONCE_LEN]) -> State<'static> {
-        let bytes = Bytes::gmac(&self.backend);
+        let bytes = Bytes::gmac(&self.backend, 0);
         scrub::after(bytes, || State::new(KeyRef::Owned(Box::new(self)), nonce))
     }
 
@@ -270,7 +277,9 @@ impl<'k> State<'k> {
 
     /// Absorbs `data`.
     pub fn update(&mut self, data: &[u8]) {
-        scrub::after(Bytes::gmac(&self.key.backend), || self.absorb(data));
+        scrub::after(Bytes::gmac(&self.key.backend, usize::MAX), || {
+            self.absorb(data)
+        });
     }
 
     /// [`State::update`] without the stack erasure (see [`Key::begin`]).
@@ -301,7 +310,7 @@ impl<'k> State<'k> {
     /// The tag of everything absorbed.
     #[must_use]
     pub fn finalize(self) -> [u8; TAG_LEN] {
-        scrub::after(Bytes::gmac(&self.key.backend), || self.finish())
+        scrub::after(Bytes::gmac(&self.key.backend, 0), || self.finish())
     }
 
     /// [`State::finalize`] without the stack erasure (see [`Key::begin`]).

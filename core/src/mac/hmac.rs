@@ -33,17 +33,21 @@ impl Key {
     /// Prepares `key` (any length; longer than 64 bytes is hashed first, per RFC 2104)
     /// for the process-wide backend.
     #[must_use]
+    #[inline(always)]
     pub fn new(key: &[u8]) -> Key {
         Key::with_backend(key, backend::active())
     }
 
     /// Prepares `key` for an explicit backend.
     #[must_use]
+    // Inline: the key is returned by value, and a frame of its own would
+    // keep a copy above the erased region.
+    #[inline(always)]
     pub fn with_backend(key: &[u8], backend: Backend) -> Key {
         scrub::after(Bytes::hmac(&backend), || Key::setup(key, backend))
     }
 
-    fn setup(key: &[u8], backend: Backend) -> Key {
+    pub(crate) fn setup(key: &[u8], backend: Backend) -> Key {
         let mut block = [0u8; BLOCK];
         if key.len() > BLOCK {
             let mut st = Sha256State::new(IV, 0);

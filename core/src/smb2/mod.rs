@@ -58,11 +58,12 @@ impl SigningKey {
             expected: KEY_LEN,
             got: key.len(),
         })?;
-        Ok(match algorithm {
-            Algorithm::HmacSha256 => SigningKey::HmacSha256(hmac::Key::with_backend(k, backend)),
-            Algorithm::AesCmac => SigningKey::AesCmac(cmac::Key::with_backend(k, backend)),
-            Algorithm::AesGmac => SigningKey::AesGmac(gmac::Key::with_backend(k, backend)),
-        })
+        // One erasure around the key and its move into the enum.
+        Ok(scrub::after(Bytes::GMAC_KEY, || match algorithm {
+            Algorithm::HmacSha256 => SigningKey::HmacSha256(hmac::Key::setup(k, backend)),
+            Algorithm::AesCmac => SigningKey::AesCmac(cmac::Key::setup(k, backend)),
+            Algorithm::AesGmac => SigningKey::AesGmac(gmac::Key::setup(k, backend)),
+        }))
     }
 
     /// The signing key of a session on a connection of `dialect`: the algorithm
@@ -98,7 +99,7 @@ impl SigningKey {
         nonce: Option<&[u8; gmac::NONCE_LEN]>,
         parts: &[B],
     ) -> Result<[u8; 16]> {
-        scrub::after(self.scrub_bytes(), || {
+        scrub::after(self.scrub_bytes(usize::MAX), || {
             let mut st = self.state(nonce)?;
             for p in parts {
                 st.update(p);
@@ -107,14 +108,15 @@ impl SigningKey {
         })
     }
 
-    /// How much stack this key's MAC computations use (see [`crate::scrub`]).
-    fn scrub_bytes(&self) -> usize {
+    /// How much stack this key's MAC computations use for `len` bytes in all
+    /// (see [`crate::scrub`]).
+    fn scrub_bytes(&self, len: usize) -> usize {
         let backend = match self {
             SigningKey::HmacSha256(k) => k.backend(),
             SigningKey::AesCmac(k) => k.backend(),
             SigningKey::AesGmac(k) => k.backend(),
         };
-        Bytes::pdu(&backend, self.algorithm())
+        Bytes::pdu(&backend, self.algorithm(), len)
     }
 
     /// The 16-byte MAC of `msg` (see [`SigningKey::mac_vectored`] for the nonce rule).
@@ -284,7 +286,8 @@ pub fn sign_pdu_vectored<B: DerefMut<Target = [u8]>>(
     key: &SigningKey,
     segs: &mut [B],
 ) -> Result<()> {
-    scrub::after(key.scrub_bytes(), || sign_chain(key, segs))
+    let len = chain::total_len(&*segs);
+    scrub::after(key.scrub_bytes(len), || sign_chain(key, segs))
 }
 
 fn sign_chain<B: DerefMut<Target = [u8]>>(key: &SigningKey, segs: &mut [B]) -> Result<()> {
@@ -323,7 +326,7 @@ fn sign_chain<B: DerefMut<Target = [u8]>>(key: &SigningKey, segs: &mut [B]) -> R
 /// [`Error::BadSignature`] naming the first PDU whose signature does not match;
 /// a malformed chain's error takes precedence over both.
 pub fn verify_pdu_vectored<B: Deref<Target = [u8]>>(key: &SigningKey, segs: &[B]) -> Result<()> {
-    scrub::after(key.scrub_bytes(), || {
+    scrub::after(key.scrub_bytes(chain::total_len(segs)), || {
         let mut verdict = Ok(());
         chain::walk(segs, |pdu| {
             if verdict.is_ok() {
