@@ -25,7 +25,7 @@ use crate::backend::{Aes, Ghash, Sha256};
 #[inline(always)]
 pub(crate) fn after<R>(bytes: usize, f: impl FnOnce() -> R) -> R {
     let r = framed(f);
-    #[cfg(test)]
+    #[cfg(all(test, target_arch = "x86_64"))]
     if tests::OFF.with(core::cell::Cell::get) {
         return r;
     }
