@@ -39,13 +39,31 @@ fn framed<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
-/// Zeroes `bytes` (rounded up to 64) below the stack pointer: 32-byte AVX
-/// stores where the CPU has them and the region is large (twice the rate of
-/// SSE2 on cores with two store ports), else 16-byte SSE2 stores (every
-/// x86-64 CPU has SSE2).
+/// Zeroes `bytes` (rounded up to 64) below the stack pointer: from 2 KiB by
+/// `rep stosb` (measured faster there on the Intel Xeon: batches and the zmm
+/// GMAC's long messages), from 1 KiB by 32-byte AVX stores where the CPU has
+/// them (twice the rate of SSE2 on cores with two store ports), else by
+/// 16-byte SSE2 stores (every x86-64 CPU has SSE2).
 #[inline(always)]
 #[cfg(target_arch = "x86_64")]
 fn zero_below(bytes: usize) {
+    if bytes >= 2048 {
+        // SAFETY: as below, for `bytes` bytes; `rep stosb` runs forwards
+        // (the ABI keeps the direction flag clear between instructions).
+        unsafe {
+            core::arch::asm!(
+                "mov rdi, rsp",
+                "sub rdi, rcx",
+                "xor eax, eax",
+                "rep stosb",
+                inout("rcx") bytes => _,
+                out("rdi") _,
+                out("rax") _,
+                options(nomem),
+            );
+        }
+        return;
+    }
     if bytes >= 1024 && std::is_x86_feature_detected!("avx") {
         let n = bytes.div_ceil(128) * 128;
         // SAFETY: writes only the `n` bytes below rsp, which the call that
