@@ -40,7 +40,7 @@ fn framed<R>(f: impl FnOnce() -> R) -> R {
 }
 
 /// Zeroes `bytes` (rounded up to 64) below the stack pointer: from 2 KiB by
-/// `rep stosb` (measured faster there on the Intel Xeon: batches and the zmm
+/// `rep stosb` (as fast or faster there on the Intel Xeon: batches, the zmm
 /// GMAC's long messages), from 1 KiB by 32-byte AVX stores where the CPU has
 /// them (twice the rate of SSE2 on cores with two store ports), else by
 /// 16-byte SSE2 stores (every x86-64 CPU has SSE2).
