@@ -92,12 +92,13 @@ pub fn sign(jobs: &[Job<'_>], tags: &mut [[u8; 16]]) -> Result<()> {
             outputs: tags.len(),
         });
     }
-    scrub::after(Bytes::BATCH, || tag_jobs(jobs, tags));
+    scrub::after_sized(|| ((), Bytes::batch(tag_jobs(jobs, tags))));
     Ok(())
 }
 
-/// [`sign`]'s computation, without the stack erasure.
-fn tag_jobs(jobs: &[Job<'_>], tags: &mut [[u8; 16]]) {
+/// [`sign`]'s computation, without the stack erasure; whether any job went
+/// through a lane kernel (not GMAC).
+fn tag_jobs(jobs: &[Job<'_>], tags: &mut [[u8; 16]]) -> bool {
     // GMAC jobs straight from `jobs` (no engine items, no index lists: this
     // path must cost no more per job than a one-shot call); the lane kernels'
     // items only when the batch has CMAC or HMAC jobs.
@@ -118,6 +119,7 @@ fn tag_jobs(jobs: &[Job<'_>], tags: &mut [[u8; 16]]) {
             .collect();
         compute_lanes(&items, tags);
     }
+    others
 }
 
 /// Checks every job's tag: `valid[i]` says whether `tags[i]` is the MAC of
@@ -133,14 +135,14 @@ pub fn verify(jobs: &[Job<'_>], tags: &[[u8; 16]], valid: &mut [bool]) -> Result
         }
     }
     let mut computed = vec![[0u8; 16]; jobs.len()];
-    let all = scrub::after(Bytes::BATCH, || {
-        tag_jobs(jobs, &mut computed);
+    let all = scrub::after_sized(|| {
+        let lanes = tag_jobs(jobs, &mut computed);
         let mut all = true;
         for ((c, t), v) in computed.iter().zip(tags).zip(valid.iter_mut()) {
             *v = crate::ct::eq(c, t);
             all &= *v;
         }
-        all
+        (all, Bytes::batch(lanes))
     });
     crate::wipe::wipe(&mut computed);
     Ok(all)
