@@ -10,7 +10,9 @@
 //!
 //! The `portable_*` and `active_*` benches time the portable tier and the
 //! tier detection picks on all-zero vs random messages under one key (the
-//! fixed-vs-random test); `arx_zero_vs_random` is their null control.
+//! fixed-vs-random test); `arx_zero_vs_random` is their null control. The
+//! `portable_hmac_absorb_*` and `_finish_*` benches cut the portable HMAC in
+//! two, to bisect a difference it shows (SECURITY.md).
 //!
 //! `naive_eq_first_vs_last` is the control: an early-exit comparison, which
 //! must show a large t on the same machine, or the run is too noisy to mean
@@ -195,6 +197,32 @@ fn fixed_vs_random(
     }
 }
 
+/// The portable HMAC-SHA256 of `fixed_vs_random` cut in two, to bisect it:
+/// `absorb` times the state set-up and the message block's compression
+/// (and the state's erasure on drop); `finish` times what follows, on a
+/// state that absorbed the class's message untimed just before: the
+/// padding block, the outer block and the erasure of intermediates.
+fn portable_hmac_part(runner: &mut CtRunner, rng: &mut BenchRng, finish: bool) {
+    use smbsign::hmac;
+    let mut key = [0u8; 16];
+    rng.fill_bytes(&mut key);
+    let key = hmac::Key::with_backend(&key, Backend::portable());
+    for (class, msg) in zero_or_random_messages(rng) {
+        if finish {
+            let mut st = key.start();
+            st.update(&msg);
+            let cell = std::cell::Cell::new(Some(st));
+            runner.run_one(class, || cell.take().map(hmac::State::finalize));
+        } else {
+            runner.run_one(class, || {
+                let mut st = key.start();
+                st.update(black_box(&msg));
+                black_box(&st);
+            });
+        }
+    }
+}
+
 /// Scalar add-rotate-xor rounds over the message, constant-time by
 /// construction and about as long as a portable MAC: the null control for
 /// the fixed-vs-random benches (a large t here would mean the harness or the
@@ -221,7 +249,7 @@ fn arx_zero_vs_random(runner: &mut CtRunner, rng: &mut BenchRng) {
 
 fn main() {
     type Bench = fn(&mut CtRunner, &mut BenchRng);
-    let benches: [(&'static str, Bench); 15] = [
+    let benches: [(&'static str, Bench); 17] = [
         ("naive_eq_first_vs_last (control)", naive_eq_first_vs_last),
         ("ct_eq_first_vs_last", ct_eq_first_vs_last),
         ("ct_eq_match_vs_last", ct_eq_match_vs_last),
@@ -253,6 +281,12 @@ fn main() {
         }),
         ("portable_hmac_zero_vs_random_msg", |r, g| {
             fixed_vs_random(r, g, Algorithm::HmacSha256, Backend::portable())
+        }),
+        ("portable_hmac_absorb_zero_vs_random_msg", |r, g| {
+            portable_hmac_part(r, g, false)
+        }),
+        ("portable_hmac_finish_zero_vs_random_msg", |r, g| {
+            portable_hmac_part(r, g, true)
         }),
         ("active_cmac_zero_vs_random_msg", |r, g| {
             fixed_vs_random(r, g, Algorithm::AesCmac, Backend::detect())

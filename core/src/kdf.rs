@@ -34,24 +34,26 @@ pub fn counter_hmac_sha256(key: &[u8], fixed_input: &[&[u8]], out: &mut [u8]) ->
     counter_hmac_sha256_with(backend::active(), key, fixed_input, out)
 }
 
-fn counter_hmac_sha256_with(
+pub(crate) fn counter_hmac_sha256_with(
     backend: Backend,
     key: &[u8],
     fixed_input: &[&[u8]],
     out: &mut [u8],
 ) -> Result<()> {
     check_output_len(out.len())?;
-    let prf = hmac::Key::with_backend(key, backend);
-    for (i, chunk) in out.chunks_mut(hmac::OUTPUT_LEN).enumerate() {
-        let mut st = prf.start();
-        st.update(&(i as u32 + 1).to_be_bytes());
-        for piece in fixed_input {
-            st.update(piece);
+    crate::scrub::after(crate::scrub::Bytes::kdf(&backend), || {
+        let prf = hmac::Key::with_backend(key, backend);
+        for (i, chunk) in out.chunks_mut(hmac::OUTPUT_LEN).enumerate() {
+            let mut st = prf.start();
+            st.absorb(&(i as u32 + 1).to_be_bytes());
+            for piece in fixed_input {
+                st.absorb(piece);
+            }
+            let mut k = st.finish();
+            chunk.copy_from_slice(&k[..chunk.len()]);
+            k.zeroize();
         }
-        let mut k = st.finalize();
-        chunk.copy_from_slice(&k[..chunk.len()]);
-        k.zeroize();
-    }
+    });
     Ok(())
 }
 

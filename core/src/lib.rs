@@ -37,6 +37,7 @@ mod error;
 pub mod kdf;
 pub mod mac;
 pub mod preauth;
+mod scrub;
 pub mod smb2;
 mod wipe;
 

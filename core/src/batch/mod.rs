@@ -44,6 +44,7 @@ pub use pdu::{
 
 use crate::error::{Error, Result};
 use crate::mac::gmac::NONCE_LEN;
+use crate::scrub::{self, Bytes};
 use crate::smb2::{Algorithm, SigningKey};
 
 /// One message of a batch: a key, the message, and for AES-GMAC its nonce.
@@ -93,6 +94,13 @@ pub fn sign(jobs: &[Job<'_>], tags: &mut [[u8; 16]]) -> Result<()> {
             outputs: tags.len(),
         });
     }
+    scrub::after_sized(|| ((), Bytes::batch(tag_jobs(jobs, tags))));
+    Ok(())
+}
+
+/// [`sign`]'s computation, without the stack erasure; whether any job went
+/// through a lane kernel (not GMAC).
+fn tag_jobs(jobs: &[Job<'_>], tags: &mut [[u8; 16]]) -> bool {
     // GMAC jobs straight from `jobs` (no engine items, no index lists: this
     // path must cost no more per job than a one-shot call); the lane kernels'
     // items only when the batch has CMAC or HMAC jobs.
@@ -113,7 +121,7 @@ pub fn sign(jobs: &[Job<'_>], tags: &mut [[u8; 16]]) -> Result<()> {
             .collect();
         compute_lanes(&items, tags);
     }
-    Ok(())
+    others
 }
 
 /// Checks every job's tag: `valid[i]` says whether `tags[i]` is the MAC of
@@ -129,12 +137,15 @@ pub fn verify(jobs: &[Job<'_>], tags: &[[u8; 16]], valid: &mut [bool]) -> Result
         }
     }
     let mut computed = vec![[0u8; 16]; jobs.len()];
-    sign(jobs, &mut computed)?;
-    let mut all = true;
-    for ((c, t), v) in computed.iter().zip(tags).zip(valid.iter_mut()) {
-        *v = crate::ct::eq(c, t);
-        all &= *v;
-    }
+    let all = scrub::after_sized(|| {
+        let lanes = tag_jobs(jobs, &mut computed);
+        let mut all = true;
+        for ((c, t), v) in computed.iter().zip(tags).zip(valid.iter_mut()) {
+            *v = crate::ct::eq(c, t);
+            all &= *v;
+        }
+        (all, Bytes::batch(lanes))
+    });
     crate::wipe::wipe(&mut computed);
     Ok(all)
 }
@@ -158,6 +169,7 @@ fn longest_first(items: &[Item<'_>], idx: &[usize]) -> Vec<usize> {
 }
 
 /// Computes `out[i]` for `items[i]`, grouped by algorithm.
+/// Without the stack erasure: the PDU batch entry points erase around it.
 pub(crate) fn compute(items: &[Item<'_>], out: &mut [[u8; 16]]) {
     debug_assert_eq!(items.len(), out.len());
     debug_assert!(items.iter().all(|it| it.head.len() % 64 == 0));

@@ -6,6 +6,7 @@ use core::ops::{Deref, DerefMut};
 
 use super::{compute, Item};
 use crate::error::{Error, Result};
+use crate::scrub::{self, Bytes};
 use crate::smb2::chain::{self, Pdu};
 use crate::smb2::header::{nonce_of, u32_at, FLAGS_OFFSET};
 use crate::smb2::{mac_header, SigningKey, FLAGS_SIGNED, SIGNATURE_LEN, SIGNATURE_OFFSET};
@@ -79,6 +80,10 @@ fn verdict(p: &Pdu, computed: &[u8; 16]) -> Result<()> {
 /// would: `result[i]` is `jobs[i]`'s outcome. A malformed chain is reported
 /// and left untouched; the others are signed.
 pub fn sign_pdus<B: DerefMut<Target = [u8]>>(jobs: &mut [PduJob<'_, B>]) -> Vec<Result<()>> {
+    scrub::after(Bytes::BATCH, || sign_each(jobs))
+}
+
+fn sign_each<B: DerefMut<Target = [u8]>>(jobs: &mut [PduJob<'_, B>]) -> Vec<Result<()>> {
     let chains: Vec<Result<Vec<Pdu>>> = jobs.iter().map(|j| parse(&j.pdu)).collect();
     let sigs = {
         let key_bufs: Vec<(&SigningKey, &[u8])> = jobs.iter().map(|j| (j.key, &*j.pdu)).collect();
@@ -104,10 +109,12 @@ pub fn sign_pdus<B: DerefMut<Target = [u8]>>(jobs: &mut [PduJob<'_, B>]) -> Vec<
 /// [`crate::verify_pdu`] would: `result[i]` is `jobs[i]`'s outcome (the
 /// first unsigned or mismatching PDU of the chain, compared in constant time).
 pub fn verify_pdus<B: Deref<Target = [u8]>>(jobs: &[PduJob<'_, B>]) -> Vec<Result<()>> {
-    verify_pdus_each(jobs)
-        .into_iter()
-        .map(|chain| chain?.into_iter().collect::<Result<()>>())
-        .collect()
+    scrub::after(Bytes::BATCH, || {
+        verify_each(jobs)
+            .into_iter()
+            .map(|chain| chain?.into_iter().collect::<Result<()>>())
+            .collect()
+    })
 }
 
 /// Verifies every job's PDU or compound chain without modifying it, with one
@@ -117,6 +124,10 @@ pub fn verify_pdus<B: Deref<Target = [u8]>>(jobs: &[PduJob<'_, B>]) -> Vec<Resul
 pub fn verify_pdus_each<B: Deref<Target = [u8]>>(
     jobs: &[PduJob<'_, B>],
 ) -> Vec<Result<Vec<Result<()>>>> {
+    scrub::after(Bytes::BATCH, || verify_each(jobs))
+}
+
+fn verify_each<B: Deref<Target = [u8]>>(jobs: &[PduJob<'_, B>]) -> Vec<Result<Vec<Result<()>>>> {
     let chains: Vec<Result<Vec<Pdu>>> = jobs.iter().map(|j| parse(&j.pdu)).collect();
     let key_bufs: Vec<(&SigningKey, &[u8])> = jobs.iter().map(|j| (j.key, &*j.pdu)).collect();
     let sigs = signatures(&every_pdu(&key_bufs, &chains), false);

@@ -7,6 +7,7 @@ use zeroize::Zeroize;
 
 use crate::backend::{self, Backend, RoundKeys};
 use crate::error::{Error, Result};
+use crate::scrub::{self, Bytes};
 
 /// Tag length in bytes.
 pub const TAG_LEN: usize = 16;
@@ -18,8 +19,8 @@ pub const KEY_LEN: usize = 16;
 #[derive(Clone)]
 pub struct Key {
     pub(crate) rk: RoundKeys,
-    k1: [u8; 16],
-    k2: [u8; 16],
+    pub(crate) k1: [u8; 16],
+    pub(crate) k2: [u8; 16],
     backend: Backend,
 }
 
@@ -40,6 +41,7 @@ fn xor16(a: &mut [u8; 16], b: &[u8; 16]) {
 impl Key {
     /// Expands `key` for the process-wide backend ([`backend::active`]).
     #[must_use]
+    #[inline(always)]
     pub fn new(key: &[u8; KEY_LEN]) -> Key {
         Key::with_backend(key, backend::active())
     }
@@ -55,7 +57,14 @@ impl Key {
 
     /// Expands `key` for an explicit backend (tests and benchmarks pin tiers this way).
     #[must_use]
+    // Inline: the key is returned by value, and a frame of its own would
+    // keep a copy above the erased region.
+    #[inline(always)]
     pub fn with_backend(key: &[u8; KEY_LEN], backend: Backend) -> Key {
+        scrub::after(Bytes::cmac(&backend), || Key::setup(key, backend))
+    }
+
+    pub(crate) fn setup(key: &[u8; KEY_LEN], backend: Backend) -> Key {
         let rk = backend.expand_aes_key(key);
         let mut l = [0u8; 16];
         backend.aes_encrypt(&rk, &mut l);
@@ -80,7 +89,7 @@ impl Key {
     #[must_use]
     #[inline]
     pub fn mac(&self, msg: &[u8]) -> [u8; TAG_LEN] {
-        self.tag(msg).to_le_bytes()
+        scrub::after(Bytes::cmac(&self.backend), || self.tag(msg)).to_le_bytes()
     }
 
     /// The CMAC of `msg`, its bytes as a little-endian `u128`: returned in
@@ -101,11 +110,13 @@ impl Key {
     /// The CMAC of the concatenation of `parts`.
     #[must_use]
     pub fn mac_vectored<B: core::ops::Deref<Target = [u8]>>(&self, parts: &[B]) -> [u8; TAG_LEN] {
-        let mut st = self.start();
-        for p in parts {
-            st.update(p);
-        }
-        st.finalize()
+        scrub::after(Bytes::cmac(&self.backend), || {
+            let mut st = self.start();
+            for p in parts {
+                st.absorb(p);
+            }
+            st.finish()
+        })
     }
 
     /// Starts an incremental computation borrowing this key.
@@ -191,7 +202,13 @@ impl<'k> State<'k> {
     }
 
     /// Absorbs `data`.
-    pub fn update(&mut self, mut data: &[u8]) {
+    pub fn update(&mut self, data: &[u8]) {
+        scrub::after(Bytes::cmac(&self.key.backend), || self.absorb(data));
+    }
+
+    /// [`State::update`] without the stack erasure, for callers that erase
+    /// once around a whole computation.
+    pub(crate) fn absorb(&mut self, mut data: &[u8]) {
         if data.is_empty() {
             return;
         }
@@ -222,6 +239,11 @@ impl<'k> State<'k> {
     /// The tag of everything absorbed.
     #[must_use]
     pub fn finalize(self) -> [u8; TAG_LEN] {
+        scrub::after(Bytes::cmac(&self.key.backend), || self.finish())
+    }
+
+    /// [`State::finalize`] without the stack erasure (see [`State::absorb`]).
+    pub(crate) fn finish(self) -> [u8; TAG_LEN] {
         self.key.finish(self.state, &self.buf[..self.buf_len])
     }
 
@@ -230,10 +252,12 @@ impl<'k> State<'k> {
     /// GnuTLS's `gnutls_hmac_output`), without copying the key.
     #[must_use]
     pub fn finalize_reset(&mut self) -> [u8; TAG_LEN] {
-        let tag = self.key.finish(self.state, &self.buf[..self.buf_len]);
-        self.state.zeroize();
-        self.buf_len = 0;
-        tag
+        scrub::after(Bytes::cmac(&self.key.backend), || {
+            let tag = self.key.finish(self.state, &self.buf[..self.buf_len]);
+            self.state.zeroize();
+            self.buf_len = 0;
+            tag
+        })
     }
 }
 

@@ -11,6 +11,7 @@ use zeroize::Zeroize;
 
 use crate::backend::{self, Backend, HPowers, RoundKeys};
 use crate::error::{Error, Result};
+use crate::scrub::{self, Bytes};
 
 /// Tag length in bytes.
 pub const TAG_LEN: usize = 16;
@@ -119,6 +120,7 @@ fn length_block(len: u64) -> [u8; 16] {
 impl Key {
     /// Expands `key` for the process-wide backend ([`backend::active`]).
     #[must_use]
+    #[inline(always)]
     pub fn new(key: &[u8; KEY_LEN]) -> Key {
         Key::with_backend(key, backend::active())
     }
@@ -134,7 +136,14 @@ impl Key {
 
     /// Expands `key` for an explicit backend.
     #[must_use]
+    // Inline: the key is returned by value, and a frame of its own would
+    // keep a copy above the erased region.
+    #[inline(always)]
     pub fn with_backend(key: &[u8; KEY_LEN], backend: Backend) -> Key {
+        scrub::after(Bytes::GMAC_KEY, || Key::setup(key, backend))
+    }
+
+    pub(crate) fn setup(key: &[u8; KEY_LEN], backend: Backend) -> Key {
         let rk = backend.expand_aes_key(key);
         let mut h = [0u8; 16];
         backend.aes_encrypt(&rk, &mut h);
@@ -185,10 +194,14 @@ impl Key {
     #[must_use]
     #[inline]
     pub fn mac(&self, nonce: &[u8; NONCE_LEN], msg: &[u8]) -> [u8; TAG_LEN] {
-        self.mac2(nonce, msg, &[])
+        scrub::after(Bytes::gmac(&self.backend, msg.len()), || {
+            self.tag2(nonce, msg, &[])
+        })
+        .to_le_bytes()
     }
 
-    /// The GMAC of `a || b` (see [`Key::tag2`]).
+    /// The GMAC of `a || b` (see [`Key::tag2`]), without the stack erasure:
+    /// for callers that erase once around a whole computation.
     #[inline]
     pub(crate) fn mac2(&self, nonce: &[u8; NONCE_LEN], a: &[u8], b: &[u8]) -> [u8; TAG_LEN] {
         self.tag2(nonce, a, b).to_le_bytes()
@@ -210,10 +223,10 @@ impl Key {
         }
         let len = a.len() + b.len();
         if len > ONE_CALL_MAX {
-            let mut st = self.start(nonce);
-            st.update(a);
-            st.update(b);
-            return u128::from_le_bytes(st.finalize());
+            let mut st = State::new(KeyRef::Borrowed(self), nonce);
+            st.absorb(a);
+            st.absorb(b);
+            return u128::from_le_bytes(st.finish());
         }
         if let Some(tag) = self.backend.gmac_fused(&self.rk, &self.powers, nonce, a, b) {
             return tag;
@@ -253,14 +266,16 @@ impl Key {
         nonce: &[u8; NONCE_LEN],
         parts: &[B],
     ) -> [u8; TAG_LEN] {
-        if parts.len() <= PARTS_MAX {
-            let mut refs: [&[u8]; PARTS_MAX] = [&[]; PARTS_MAX];
-            for (r, p) in refs.iter_mut().zip(parts) {
-                *r = p;
+        scrub::after(Bytes::gmac_parts(&self.backend), || {
+            if parts.len() <= PARTS_MAX {
+                let mut refs: [&[u8]; PARTS_MAX] = [&[]; PARTS_MAX];
+                for (r, p) in refs.iter_mut().zip(parts) {
+                    *r = p;
+                }
+                return self.parts_tag(nonce, &refs[..parts.len()]);
             }
-            return self.mac_parts(nonce, &refs[..parts.len()]);
-        }
-        self.stream(nonce, parts)
+            self.stream(nonce, parts)
+        })
     }
 
     /// The GMAC of the concatenation of `parts` under `nonce`, the shape of
@@ -271,8 +286,15 @@ impl Key {
     /// fused kernel for the length, stream.
     #[must_use]
     pub fn mac_parts(&self, nonce: &[u8; NONCE_LEN], parts: &[&[u8]]) -> [u8; TAG_LEN] {
+        scrub::after(Bytes::gmac_parts(&self.backend), || {
+            self.parts_tag(nonce, parts)
+        })
+    }
+
+    /// [`Key::mac_parts`] without the stack erasure (its callers erase once).
+    fn parts_tag(&self, nonce: &[u8; NONCE_LEN], parts: &[&[u8]]) -> [u8; TAG_LEN] {
         let Some((last, head)) = parts.split_last() else {
-            return self.mac(nonce, &[]);
+            return self.mac2(nonce, &[], &[]);
         };
         let tag = if head.iter().all(|p| p.len().is_multiple_of(16)) {
             self.tag_head(nonce, head, last)
@@ -302,29 +324,39 @@ impl Key {
         }
     }
 
-    /// The GMAC of the concatenation of `parts` through [`State`].
+    /// The GMAC of the concatenation of `parts` through [`State`], without
+    /// the stack erasure (its callers erase once).
     fn stream<B: core::ops::Deref<Target = [u8]>>(
         &self,
         nonce: &[u8; NONCE_LEN],
         parts: &[B],
     ) -> [u8; TAG_LEN] {
-        let mut st = self.start(nonce);
+        let mut st = State::new(KeyRef::Borrowed(self), nonce);
         for p in parts {
-            st.update(p);
+            st.absorb(p);
         }
-        st.finalize()
+        st.finish()
     }
 
     /// Starts an incremental computation under `nonce`, borrowing this key.
     #[must_use]
     pub fn start(&self, nonce: &[u8; NONCE_LEN]) -> State<'_> {
+        scrub::after(Bytes::gmac(&self.backend, 0), || {
+            State::new(KeyRef::Borrowed(self), nonce)
+        })
+    }
+
+    /// [`Key::start`] without the stack erasure, for callers that erase
+    /// once around a whole computation.
+    pub(crate) fn begin(&self, nonce: &[u8; NONCE_LEN]) -> State<'_> {
         State::new(KeyRef::Borrowed(self), nonce)
     }
 
     /// Starts an incremental computation that owns this key.
     #[must_use]
     pub fn into_state(self, nonce: &[u8; NONCE_LEN]) -> State<'static> {
-        State::new(KeyRef::Owned(Box::new(self)), nonce)
+        let bytes = Bytes::gmac(&self.backend, 0);
+        scrub::after(bytes, || State::new(KeyRef::Owned(Box::new(self)), nonce))
     }
 
     /// Whether `tag` is the GMAC of `msg` under `nonce`, compared in constant time.
@@ -382,7 +414,14 @@ impl<'k> State<'k> {
     }
 
     /// Absorbs `data`.
-    pub fn update(&mut self, mut data: &[u8]) {
+    pub fn update(&mut self, data: &[u8]) {
+        scrub::after(Bytes::gmac(&self.key.backend, usize::MAX), || {
+            self.absorb(data)
+        });
+    }
+
+    /// [`State::update`] without the stack erasure (see [`Key::begin`]).
+    pub(crate) fn absorb(&mut self, mut data: &[u8]) {
         self.total = self.total.wrapping_add(data.len() as u64);
         if self.buf_len > 0 {
             let take = (16 - self.buf_len).min(data.len());
@@ -408,7 +447,12 @@ impl<'k> State<'k> {
 
     /// The tag of everything absorbed.
     #[must_use]
-    pub fn finalize(mut self) -> [u8; TAG_LEN] {
+    pub fn finalize(self) -> [u8; TAG_LEN] {
+        scrub::after(Bytes::gmac(&self.key.backend, 0), || self.finish())
+    }
+
+    /// [`State::finalize`] without the stack erasure (see [`Key::begin`]).
+    pub(crate) fn finish(mut self) -> [u8; TAG_LEN] {
         let mut tail = [0u8; 32];
         tail[..self.buf_len].copy_from_slice(&self.buf[..self.buf_len]);
         let padded = self.buf_len.div_ceil(16) * 16;

@@ -7,6 +7,7 @@ use zeroize::Zeroize;
 
 use crate::backend::{self, Backend};
 use crate::error::{Error, Result};
+use crate::scrub::{self, Bytes};
 
 /// Full HMAC-SHA256 output length in bytes.
 pub const OUTPUT_LEN: usize = 32;
@@ -32,13 +33,21 @@ impl Key {
     /// Prepares `key` (any length; longer than 64 bytes is hashed first, per RFC 2104)
     /// for the process-wide backend.
     #[must_use]
+    #[inline(always)]
     pub fn new(key: &[u8]) -> Key {
         Key::with_backend(key, backend::active())
     }
 
     /// Prepares `key` for an explicit backend.
     #[must_use]
+    // Inline: the key is returned by value, and a frame of its own would
+    // keep a copy above the erased region.
+    #[inline(always)]
     pub fn with_backend(key: &[u8], backend: Backend) -> Key {
+        scrub::after(Bytes::hmac(&backend), || Key::setup(key, backend))
+    }
+
+    pub(crate) fn setup(key: &[u8], backend: Backend) -> Key {
         let mut block = [0u8; BLOCK];
         if key.len() > BLOCK {
             let mut st = Sha256State::new(IV, 0);
@@ -76,9 +85,11 @@ impl Key {
     /// The full 32-byte HMAC of `msg`.
     #[must_use]
     pub fn mac(&self, msg: &[u8]) -> [u8; OUTPUT_LEN] {
-        let mut st = self.start();
-        st.update(msg);
-        st.finalize()
+        scrub::after(Bytes::hmac(&self.backend), || {
+            let mut st = self.start();
+            st.absorb(msg);
+            st.finish()
+        })
     }
 
     /// The 16-byte SMB2 signature of `msg` (the HMAC truncated).
@@ -101,11 +112,13 @@ impl Key {
         &self,
         parts: &[B],
     ) -> [u8; OUTPUT_LEN] {
-        let mut st = self.start();
-        for p in parts {
-            st.update(p);
-        }
-        st.finalize()
+        scrub::after(Bytes::hmac(&self.backend), || {
+            let mut st = self.start();
+            for p in parts {
+                st.absorb(p);
+            }
+            st.finish()
+        })
     }
 
     /// Starts an incremental computation borrowing this key.
@@ -256,12 +269,23 @@ impl<'k> State<'k> {
 
     /// Absorbs `data`.
     pub fn update(&mut self, data: &[u8]) {
+        scrub::after(Bytes::hmac(&self.key.backend), || self.absorb(data));
+    }
+
+    /// [`State::update`] without the stack erasure, for callers that erase
+    /// once around a whole computation.
+    pub(crate) fn absorb(&mut self, data: &[u8]) {
         self.sha.update(&self.key.backend, data);
     }
 
     /// The full 32-byte HMAC of everything absorbed.
     #[must_use]
-    pub fn finalize(mut self) -> [u8; OUTPUT_LEN] {
+    pub fn finalize(self) -> [u8; OUTPUT_LEN] {
+        scrub::after(Bytes::hmac(&self.key.backend), || self.finish())
+    }
+
+    /// [`State::finalize`] without the stack erasure (see [`State::absorb`]).
+    pub(crate) fn finish(mut self) -> [u8; OUTPUT_LEN] {
         let backend = self.key.backend;
         let mut inner = self.sha.finish_words(&backend);
         let mut block = outer_block(&inner);
@@ -278,6 +302,11 @@ impl<'k> State<'k> {
     #[must_use]
     pub fn finalize16(self) -> [u8; TAG_LEN] {
         self.finalize()[..TAG_LEN].try_into().unwrap()
+    }
+
+    /// [`State::finalize16`] without the stack erasure (see [`State::absorb`]).
+    pub(crate) fn finish16(self) -> [u8; TAG_LEN] {
+        self.finish()[..TAG_LEN].try_into().unwrap()
     }
 
     /// The full 32-byte HMAC of everything absorbed, leaving the state as if

@@ -32,6 +32,7 @@ pub use rules::{
 use crate::backend::{self, Backend};
 use crate::error::{Error, Result};
 use crate::mac::{cmac, gmac, hmac};
+use crate::scrub::{self, Bytes};
 use chain::Pdu;
 use header::{nonce_of, u32_at, FLAGS_OFFSET};
 
@@ -64,11 +65,12 @@ impl SigningKey {
             expected: KEY_LEN,
             got: key.len(),
         })?;
-        Ok(match algorithm {
-            Algorithm::HmacSha256 => SigningKey::HmacSha256(hmac::Key::with_backend(k, backend)),
-            Algorithm::AesCmac => SigningKey::AesCmac(cmac::Key::with_backend(k, backend)),
-            Algorithm::AesGmac => SigningKey::AesGmac(gmac::Key::with_backend(k, backend)),
-        })
+        // One erasure around the key and its move into the enum.
+        Ok(scrub::after(Bytes::GMAC_KEY, || match algorithm {
+            Algorithm::HmacSha256 => SigningKey::HmacSha256(hmac::Key::setup(k, backend)),
+            Algorithm::AesCmac => SigningKey::AesCmac(cmac::Key::setup(k, backend)),
+            Algorithm::AesGmac => SigningKey::AesGmac(gmac::Key::setup(k, backend)),
+        }))
     }
 
     /// The signing key of a session on a connection of `dialect`: the algorithm
@@ -104,11 +106,24 @@ impl SigningKey {
         nonce: Option<&[u8; gmac::NONCE_LEN]>,
         parts: &[B],
     ) -> Result<[u8; 16]> {
-        let mut st = self.state(nonce)?;
-        for p in parts {
-            st.update(p);
-        }
-        Ok(st.finalize())
+        scrub::after(self.scrub_bytes(usize::MAX), || {
+            let mut st = self.state(nonce)?;
+            for p in parts {
+                st.update(p);
+            }
+            Ok(st.finalize())
+        })
+    }
+
+    /// How much stack this key's MAC computations use for `len` bytes in all
+    /// (see [`crate::scrub`]).
+    fn scrub_bytes(&self, len: usize) -> usize {
+        let backend = match self {
+            SigningKey::HmacSha256(k) => k.backend(),
+            SigningKey::AesCmac(k) => k.backend(),
+            SigningKey::AesGmac(k) => k.backend(),
+        };
+        Bytes::pdu(&backend, self.algorithm(), len)
     }
 
     /// The 16-byte MAC of `msg` (see [`SigningKey::mac_vectored`] for the nonce rule).
@@ -146,7 +161,7 @@ impl SigningKey {
         match (self, nonce) {
             (SigningKey::HmacSha256(k), None) => Ok(MacState::Hmac(k.start())),
             (SigningKey::AesCmac(k), None) => Ok(MacState::Cmac(k.start())),
-            (SigningKey::AesGmac(k), Some(n)) => Ok(MacState::Gmac(k.start(n))),
+            (SigningKey::AesGmac(k), Some(n)) => Ok(MacState::Gmac(k.begin(n))),
             (SigningKey::AesGmac(_), None) => Err(Error::MissingNonce),
             (_, Some(_)) => Err(Error::UnexpectedNonce),
         }
@@ -171,7 +186,7 @@ impl SigningKey {
         let mut st = match self {
             SigningKey::HmacSha256(k) => MacState::Hmac(k.start()),
             SigningKey::AesCmac(k) => MacState::Cmac(k.start()),
-            SigningKey::AesGmac(k) => MacState::Gmac(k.start(&nonce)),
+            SigningKey::AesGmac(k) => MacState::Gmac(k.begin(&nonce)),
         };
         st.update(header);
         chain::for_each_piece(segs, pdu.start + HEADER_LEN, pdu.end, |p| st.update(p));
@@ -215,20 +230,21 @@ enum MacState<'k> {
     Gmac(gmac::State<'k>),
 }
 
+// Without the stack erasure: every caller erases once around the whole PDU.
 impl MacState<'_> {
     fn update(&mut self, data: &[u8]) {
         match self {
-            MacState::Hmac(s) => s.update(data),
-            MacState::Cmac(s) => s.update(data),
-            MacState::Gmac(s) => s.update(data),
+            MacState::Hmac(s) => s.absorb(data),
+            MacState::Cmac(s) => s.absorb(data),
+            MacState::Gmac(s) => s.absorb(data),
         }
     }
 
     fn finalize(self) -> [u8; 16] {
         match self {
-            MacState::Hmac(s) => s.finalize16(),
-            MacState::Cmac(s) => s.finalize(),
-            MacState::Gmac(s) => s.finalize(),
+            MacState::Hmac(s) => s.finish16(),
+            MacState::Cmac(s) => s.finish(),
+            MacState::Gmac(s) => s.finish(),
         }
     }
 }
@@ -277,6 +293,11 @@ pub fn sign_pdu_vectored<B: DerefMut<Target = [u8]>>(
     key: &SigningKey,
     segs: &mut [B],
 ) -> Result<()> {
+    let len = chain::total_len(&*segs);
+    scrub::after(key.scrub_bytes(len), || sign_chain(key, segs))
+}
+
+fn sign_chain<B: DerefMut<Target = [u8]>>(key: &SigningKey, segs: &mut [B]) -> Result<()> {
     // A lone PDU (the common case): checked, then signed and written.
     let total = chain::total_len(&*segs);
     let first = chain::pdu_at(&*segs, 0, total)?;
@@ -312,11 +333,13 @@ pub fn sign_pdu_vectored<B: DerefMut<Target = [u8]>>(
 /// [`Error::BadSignature`] naming the first PDU whose signature does not match;
 /// a malformed chain's error takes precedence over both.
 pub fn verify_pdu_vectored<B: Deref<Target = [u8]>>(key: &SigningKey, segs: &[B]) -> Result<()> {
-    let mut verdict = Ok(());
-    chain::walk(segs, |pdu| {
-        if verdict.is_ok() {
-            verdict = key.check_pdu(segs, &pdu);
-        }
-    })?;
-    verdict
+    scrub::after(key.scrub_bytes(chain::total_len(segs)), || {
+        let mut verdict = Ok(());
+        chain::walk(segs, |pdu| {
+            if verdict.is_ok() {
+                verdict = key.check_pdu(segs, &pdu);
+            }
+        })?;
+        verdict
+    })
 }
