@@ -78,3 +78,18 @@ suite() {
     fi
     return 0
 }
+
+# check NAME CMD...: one test line of a shell suite: runs CMD with its output in
+# $CHECK_LOG, prints "ok: NAME" or "FAILED: NAME" and the log's first 40 lines,
+# and counts it in CHECK_PASSED / CHECK_FAILED.
+CHECK_PASSED=0
+CHECK_FAILED=0
+check() {
+    local name="$1"; shift
+    local log="${CHECK_LOG:-$SUITE_LOG_DIR/check.log}"
+    if "$@" >"$log" 2>&1; then
+        CHECK_PASSED=$((CHECK_PASSED + 1)); echo "ok: $name"
+    else
+        CHECK_FAILED=$((CHECK_FAILED + 1)); echo "FAILED: $name: $*"; head -40 "$log"
+    fi
+}

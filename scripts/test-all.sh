@@ -33,6 +33,8 @@ suite gnutls-preload bash tests/gnutls/run.sh
 
 suite capture bash scripts/test-capture.sh
 
+suite debian13 bash tests/debian13/run.sh
+
 if [ "$(uname -m)" = x86_64 ]; then
     suite x86-tier-matrix bash scripts/test-x86-matrix.sh
     suite aarch64-qemu bash scripts/test-aarch64.sh
