@@ -12,11 +12,12 @@
 //! are not own (made while stepped aside, or when the slots are full) go to
 //! GnuTLS as they are.
 //!
-//! Steps aside (pure pass-through) when `SMBSIGN_GNUTLS=off` or GnuTLS runs in
-//! FIPS mode. `SMBSIGN_GNUTLS_STATS=FILE` appends this process's counts at exit.
+//! Steps aside (pure pass-through) when `SMBSIGN_GNUTLS=off`, GnuTLS runs in
+//! FIPS mode, or only the portable tier exists (`policy.rs`). `SMBSIGN_GNUTLS_STATS=FILE` appends this process's counts at exit.
 
 #![deny(unsafe_op_in_unsafe_fn)]
 
+mod policy;
 mod real;
 mod slots;
 mod stats;
@@ -61,6 +62,7 @@ fn active() -> bool {
             } else {
                 // SAFETY: gnutls_fips140_mode_enabled takes no arguments.
                 match real::fips140_mode_enabled().map(|f| unsafe { f() }) {
+                    Some(0) if policy::passthrough_reason().is_some() => policy::MODE_PASSTHROUGH,
                     Some(0) => MODE_ACTIVE,
                     _ => MODE_FIPS,
                 }
@@ -77,6 +79,7 @@ fn mode_name() -> &'static str {
         MODE_ACTIVE => "active",
         MODE_OFF => "off",
         MODE_FIPS => "fips",
+        policy::MODE_PASSTHROUGH => "passthrough",
         _ => "unused",
     }
 }
