@@ -93,3 +93,20 @@ check() {
         CHECK_FAILED=$((CHECK_FAILED + 1)); echo "FAILED: $name: $*"; head -40 "$log"
     fi
 }
+
+# smbsign_pc PREFIX LIBDIR VERSION: smbsign.pc on stdout (LIBDIR as pkg-config
+# writes it, e.g. ${prefix}/lib; install-c.sh and package-deb.sh).
+smbsign_pc() {
+    cat <<PC
+prefix=$1
+libdir=$2
+includedir=\${prefix}/include
+
+Name: smbsign
+Description: SMB2/SMB3 message signing (HMAC-SHA256, AES-128-CMAC, AES-128-GMAC)
+Version: $3
+Libs: -L\${libdir} -lsmbsign
+Libs.private: -lpthread -ldl -lm
+Cflags: -I\${includedir}
+PC
+}

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every smbsign test suite (lint, Rust native, C ABI, Python with Samba
 # interop, the GnuTLS drop-in with a preloaded smbd, smbsign-check on recorded
-# Samba captures, Debian 13's Samba with the drop-in, the x86 CPU-tier matrix,
+# Samba captures, Debian 13's Samba with the drop-in, the .deb in Debian 13 and
+# 12 userlands, the x86 CPU-tier matrix,
 # the aarch64 suite under qemu, an arm64 smbd with the drop-in, the fuzz
 # targets, the sanitizer runs with the concurrency soak, and the dudect
 # constant-time report) and prints one summary line per suite, then the total.
@@ -35,6 +36,8 @@ suite gnutls-preload bash tests/gnutls/run.sh
 suite capture bash scripts/test-capture.sh
 
 suite debian13 bash tests/debian13/run.sh
+
+suite deb bash tests/deb/run.sh
 
 if [ "$(uname -m)" = x86_64 ]; then
     suite x86-tier-matrix bash scripts/test-x86-matrix.sh
