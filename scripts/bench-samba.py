@@ -1,7 +1,8 @@
 """Real SMB copies through Debian's smbd and smbclient on loopback (share and
 files on tmpfs): put and get of one file per run, unsigned, signed by stock
 GnuTLS, and signed with libsmbsign_gnutls.so preloaded into smbd only and into
-both ends. Reports MB/s each way and smbd CPU seconds per GiB (utime+stime of
+both ends. With SMBSIGN_SAMBA_ROOT (smbd_server.py) smbd and smbclient are
+that userland's (e.g. Debian 13's). Reports MB/s each way and smbd CPU seconds per GiB (utime+stime of
 smbd and all its descendants, reaped children included, from /proc), and the
 signing share (signed minus unsigned). Run by scripts/bench-samba.sh."""
 
@@ -16,7 +17,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "python"))
-from smbd_server import PASSWORD, USER, run_smbd  # noqa: E402
+from smbd_server import PASSWORD, ROOT, USER, in_userland, inner, outer, run_smbd  # noqa: E402
 
 TICK = os.sysconf("SC_CLK_TCK")
 GIB = 1 << 30
@@ -62,7 +63,7 @@ def smbclient(port, proto, alg, signed, command, env):
     if alg:
         args.append(f"--option=client smb3 signing algorithms={alg}")
     t0 = time.perf_counter()
-    r = subprocess.run(args, env=env, capture_output=True, text=True, timeout=600)
+    r = subprocess.run(in_userland(args), env=env, capture_output=True, text=True, timeout=600)
     dt = time.perf_counter() - t0
     if r.returncode != 0:
         raise RuntimeError(f"{' '.join(args)}: {r.stdout}{r.stderr}")
@@ -72,7 +73,7 @@ def smbclient(port, proto, alg, signed, command, env):
 def one_copy(server, proto, alg, signed, src, dst, size, env):
     """(put MB/s, put smbd CPU s, get MB/s, get smbd CPU s)."""
     out = []
-    for command in [f"put {src} bench.bin", f"get bench.bin {dst}"]:
+    for command in [f"put {inner(src)} bench.bin", f"get bench.bin {inner(dst)}"]:
         time.sleep(0.3)
         c0 = tree_cpu(server.proc.pid)
         dt = smbclient(server.port, proto, alg, signed, command, env)
@@ -116,10 +117,16 @@ def main():
     os.makedirs(a.out, exist_ok=True)
     size = a.size_mib << 20
     base_env = {k: v for k, v in os.environ.items() if not k.startswith(("LD_PRELOAD", "SMBSIGN_GNUTLS"))}
-    pre_env = dict(base_env, LD_PRELOAD=os.path.abspath(a.so))
+    so = os.path.abspath(a.so)
+    if ROOT:  # the library as the userland sees it
+        os.makedirs(outer("/opt/smbsign"), exist_ok=True)
+        subprocess.run(["install", "-m", "0755", so, outer("/opt/smbsign/libsmbsign_gnutls.so")], check=True)
+        so = "/opt/smbsign/libsmbsign_gnutls.so"
+    pre_env = dict(base_env, LD_PRELOAD=so)
     signed = [c for c in SIGNED if not a.only or c[0] in a.only.split(",")]
     protos = sorted({c[1] for c in signed})
-    work = tempfile.mkdtemp(prefix="smbsign-bench-", dir="/dev/shm")
+    # A tmpfs the smbd sees: /dev/shm, or the one bench-samba.sh mounts inside a userland.
+    work = tempfile.mkdtemp(prefix="smbsign-bench-", dir=os.environ.get("SMBSIGN_BENCH_TMPFS", "/dev/shm"))
     os.chmod(work, 0o755)  # the share inside must be reachable by the (non-root) user
     share = os.path.join(work, "share")
     os.makedirs(share)
@@ -156,7 +163,8 @@ def main():
     cpu = f"{info.get('model name', cpu)} (family {info.get('cpu family')} model {info.get('model')})"
     meta = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "cpu": cpu, "cores": os.cpu_count(),
             "size_mib": a.size_mib, "repeat": a.repeat, "loadavg_before": load_before, "loadavg_after": load_after,
-            "samba": subprocess.run(["smbd", "--version"], capture_output=True, text=True).stdout.strip()}
+            "samba": subprocess.run(in_userland(["/usr/sbin/smbd", "--version"]), capture_output=True,
+                                    text=True).stdout.strip() + (f" (userland {ROOT})" if ROOT else "")}
     lines = [f"{meta['date']}, {cpu}, {os.cpu_count()} cores, {a.size_mib} MiB put + {a.size_mib} MiB get per run, "
              f"median of {a.repeat}, loadavg before {' '.join(load_before)} after {' '.join(load_after)}, {meta['samba']}",
              "",

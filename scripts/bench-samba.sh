@@ -8,6 +8,10 @@
 # smbd CPU per operation):
 #   bash scripts/bench-samba.sh --small [--files N (2000)] [--dir-entries N (10000)] [--listings N (5)] [--repeat R]
 # Writes target/bench-samba/samba-small.{md,json}.
+# With SMBSIGN_SAMBA_ROOT=DIR (a
+# userland from scripts/userland.sh, e.g. target/userlands/debian13-amd64) smbd
+# and smbclient are that userland's; /proc, /dev and a tmpfs for the share are
+# mounted there meanwhile.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$SMBSIGN_ROOT"
@@ -19,4 +23,17 @@ if [ ! -x "$venv/bin/python" ]; then
     python3 -m venv "$venv" 2>/dev/null || { apt_ensure python3-venv && python3 -m venv "$venv"; }
 fi
 "$venv/bin/pip" install -q --disable-pip-version-check pytest
+if [ -n "${SMBSIGN_SAMBA_ROOT:-}" ]; then
+    source scripts/userland.sh
+    USERLAND_ROOT="$SMBSIGN_SAMBA_ROOT"
+    shm="$SMBSIGN_SAMBA_ROOT/tmp/smbsign-bench-tmpfs"
+    trap 'umount "$shm" 2>/dev/null; userland_umount' EXIT
+    userland_mount
+    # Share and files on tmpfs, as without a userland (its /dev/shm is not
+    # this machine's: /dev is bound without its submounts).
+    mkdir -p "$shm" && mountpoint -q "$shm" || mount -t tmpfs -o mode=0755 tmpfs "$shm"
+    export SMBSIGN_BENCH_TMPFS="$shm"
+    "$venv/bin/python" scripts/bench-samba.py --so "${CARGO_TARGET_DIR:-$SMBSIGN_ROOT/target}/release/libsmbsign_gnutls.so" "$@"
+    exit
+fi
 exec "$venv/bin/python" scripts/bench-samba.py --so "${CARGO_TARGET_DIR:-$SMBSIGN_ROOT/target}/release/libsmbsign_gnutls.so" "$@"

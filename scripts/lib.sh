@@ -78,3 +78,35 @@ suite() {
     fi
     return 0
 }
+
+# check NAME CMD...: one test line of a shell suite: runs CMD with its output in
+# $CHECK_LOG, prints "ok: NAME" or "FAILED: NAME" and the log's first 40 lines,
+# and counts it in CHECK_PASSED / CHECK_FAILED.
+CHECK_PASSED=0
+CHECK_FAILED=0
+check() {
+    local name="$1"; shift
+    local log="${CHECK_LOG:-$SUITE_LOG_DIR/check.log}"
+    if "$@" >"$log" 2>&1; then
+        CHECK_PASSED=$((CHECK_PASSED + 1)); echo "ok: $name"
+    else
+        CHECK_FAILED=$((CHECK_FAILED + 1)); echo "FAILED: $name: $*"; head -40 "$log"
+    fi
+}
+
+# smbsign_pc PREFIX LIBDIR VERSION: smbsign.pc on stdout (LIBDIR as pkg-config
+# writes it, e.g. ${prefix}/lib; install-c.sh and package-deb.sh).
+smbsign_pc() {
+    cat <<PC
+prefix=$1
+libdir=$2
+includedir=\${prefix}/include
+
+Name: smbsign
+Description: SMB2/SMB3 message signing (HMAC-SHA256, AES-128-CMAC, AES-128-GMAC)
+Version: $3
+Libs: -L\${libdir} -lsmbsign
+Libs.private: -lpthread -ldl -lm
+Cflags: -I\${includedir}
+PC
+}

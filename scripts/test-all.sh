@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Runs every smbsign test suite (lint, Rust native, C ABI, Python with Samba
 # interop, the GnuTLS drop-in with a preloaded smbd, smbsign-check on recorded
-# Samba captures, smbsign-probe against real servers, the x86 CPU-tier matrix,
-# the aarch64 suite under qemu, the fuzz targets, the sanitizer runs with the
-# concurrency soak, and the dudect
+# Samba captures, smbsign-probe against real servers, Debian 13's Samba with the
+# drop-in, the .deb in Debian 13 and 12 userlands, the x86 CPU-tier matrix,
+# the aarch64 suite under qemu, an arm64 smbd with the drop-in, the fuzz
+# targets, the sanitizer runs with the concurrency soak, and the dudect
 # constant-time report) and prints one summary line per suite, then the total.
 # Installs what the suites need (Debian packages, cargo-fuzz) itself,
 # idempotently. Exit status 0 iff all passed.
@@ -36,9 +37,14 @@ suite capture bash scripts/test-capture.sh
 
 suite probe bash tests/probe/run.sh
 
+suite debian13 bash tests/debian13/run.sh
+
+suite deb bash tests/deb/run.sh
+
 if [ "$(uname -m)" = x86_64 ]; then
     suite x86-tier-matrix bash scripts/test-x86-matrix.sh
     suite aarch64-qemu bash scripts/test-aarch64.sh
+    suite arm64-samba bash tests/arm64-samba/run.sh
 fi
 
 suite fuzz bash scripts/test-fuzz.sh

@@ -23,7 +23,7 @@ static double cpu_now(void) {
 int main(int argc, char **argv) {
     size_t total = (size_t)(argc > 1 ? atoi(argv[1]) : 1024) << 20;
     size_t msg = (size_t)(argc > 2 ? atoi(argv[2]) : 1024) << 10;
-    unsigned char key[16], hdr[48], zero[16] = {0}, out[32], nonce[12];
+    unsigned char key[16], hdr[48], zero[16] = {0}, out[32], nonce[12] = {0}; /* bytes 8..11 stay 0 */
     unsigned char *body = malloc(msg);
     if (!body) return 1;
     for (size_t i = 0; i < msg; i++) body[i] = (unsigned char)(i * 7);

@@ -12,10 +12,10 @@
 //! are not own (made while stepped aside, or when the slots are full) go to
 //! GnuTLS as they are.
 //!
-//! Steps aside (pure pass-through) when `SMBSIGN_GNUTLS=off` or GnuTLS runs in
-//! FIPS mode. `SMBSIGN_GNUTLS_STATS=FILE` appends this process's counts at exit.
+//! Steps aside (pure pass-through) when `SMBSIGN_GNUTLS=off`, GnuTLS runs in
+//! FIPS mode, or only the portable tier exists (`policy`). `SMBSIGN_GNUTLS_STATS=FILE` appends this process's counts at exit.
 //!
-//! Modules: `mode` (active or stepped aside), `args` (the caller's pointers
+//! Modules: `mode` (active or stepped aside), `policy` (the portable-only default), `args` (the caller's pointers
 //! checked, handle lookup), `mac` (`gnutls_hmac_*`), `aead`
 //! (`gnutls_aead_cipher_*`), over `slots` (own handles), `stats` and `real`
 //! (GnuTLS's functions).
@@ -26,6 +26,7 @@ mod aead;
 mod args;
 mod mac;
 mod mode;
+mod policy;
 mod real;
 mod slots;
 mod stats;

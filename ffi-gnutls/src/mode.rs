@@ -3,7 +3,7 @@
 
 use core::sync::atomic::{AtomicU8, Ordering};
 
-use crate::real;
+use crate::{policy, real};
 
 const MODE_UNKNOWN: u8 = 0;
 const MODE_ACTIVE: u8 = 1;
@@ -22,6 +22,7 @@ pub fn active() -> bool {
             } else {
                 // SAFETY: gnutls_fips140_mode_enabled takes no arguments.
                 match real::fips140_mode_enabled().map(|f| unsafe { f() }) {
+                    Some(0) if policy::passthrough_reason().is_some() => policy::MODE_PASSTHROUGH,
                     Some(0) => MODE_ACTIVE,
                     _ => MODE_FIPS,
                 }
@@ -39,6 +40,7 @@ pub fn name() -> &'static str {
         MODE_ACTIVE => "active",
         MODE_OFF => "off",
         MODE_FIPS => "fips",
+        policy::MODE_PASSTHROUGH => "passthrough",
         _ => "unused",
     }
 }

@@ -182,6 +182,7 @@ pub fn write_at_exit(mode: &str, tallies: &[&[Tally]]) {
         std::process::id(),
         json_escape(&exe)
     );
+    line += &crate::policy::stats_fields(mode);
     for (name, r) in NAMES.iter().zip(&snapshot) {
         line += &format!(
             ",\"{name}\":{{\"computed_calls\":{},\"computed_bytes\":{},\"forwarded_calls\":{},\"forwarded_bytes\":{}}}",

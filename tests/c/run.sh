@@ -13,7 +13,7 @@ prefix="$SMBSIGN_ROOT/target/c-prefix"
 build="$SMBSIGN_ROOT/target/c-tests"
 rm -rf "$prefix" "$build"
 mkdir -p "$build"
-bash scripts/install-c.sh "$prefix" >/dev/null || exit 1
+bash scripts/install-c.sh --libs-only "$prefix" >/dev/null || exit 1
 export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
 CFLAGS="-std=c99 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -O1 -g $(pkg-config --cflags smbsign) -Itests/c"
 vec="core/tests/vectors"

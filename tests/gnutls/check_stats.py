@@ -19,7 +19,7 @@ def totals(lines):
     out = {}
     for rec in lines:
         for k, v in rec.items():
-            if isinstance(v, dict):
+            if isinstance(v, dict) and k != "kernels":  # kernels: names, not counts
                 t = out.setdefault(k, dict.fromkeys(v, 0))
                 for n, x in v.items():
                     t[n] += x

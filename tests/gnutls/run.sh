@@ -14,16 +14,7 @@ cargo build --release -q -p smbsign-gnutls || exit 1
 so="${CARGO_TARGET_DIR:-$SMBSIGN_ROOT/target}/release/libsmbsign_gnutls.so"
 work="$SMBSIGN_ROOT/target/gnutls-tests"
 rm -rf "$work" && mkdir -p "$work"
-passes=0
-fails=0
-check() { # name cmd...
-    local name="$1"; shift
-    if "$@" >"$work/last.log" 2>&1; then
-        passes=$((passes + 1)); echo "ok: $name"
-    else
-        fails=$((fails + 1)); echo "FAILED: $name: $*"; head -40 "$work/last.log"
-    fi
-}
+CHECK_LOG="$work/last.log"
 
 gcc -std=gnu99 -O1 -g -Wall -Wextra -Werror tests/gnutls/gnutls_diff.c -o "$work/gnutls_diff" \
     -lgnutls -lpthread || exit 1
@@ -124,9 +115,10 @@ GNUTLS_HOSTILE_NO_THREADS_AND_FORK=1 ASAN_OPTIONS=detect_leaks=0:handle_segv=0:h
 check "hostile: preload under ASan/UBSan = stock, no reports" \
     sh -c 'cmp "$1" "$2" && ! grep -Eq "ERROR: AddressSanitizer|runtime error" "$3"' _ \
     "$work/hostile-stock-nofork.txt" "$work/hostile-asan.txt" "$work/hostile-asan.err"
-echo "$passes passed, $fails failed (differential)"
+echo "$CHECK_PASSED passed, $CHECK_FAILED failed (differential)"
+bash tests/gnutls/run-policy.sh "$so" "$work" || CHECK_FAILED=$((CHECK_FAILED + 1))
 
 if [ "${SMBSIGN_GNUTLS_SKIP_SAMBA:-}" != 1 ]; then
-    bash tests/gnutls/run-samba.sh "$so" || fails=$((fails + 1))
+    bash tests/gnutls/run-samba.sh "$so" || CHECK_FAILED=$((CHECK_FAILED + 1))
 fi
-[ "$fails" -eq 0 ]
+[ "$CHECK_FAILED" -eq 0 ]

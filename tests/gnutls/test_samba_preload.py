@@ -11,7 +11,10 @@ preloaded smbclient against a stock smbd. And Samba's own smbtorture
 smb2.session.signing-* tests against the preloaded smbd.
 
 Needs root and Debian's samba, smbclient and samba-testsuite; LIBSMBSIGN_GNUTLS
-names the built library (tests/gnutls/run-samba.sh sets it)."""
+names the built library (tests/gnutls/run-samba.sh sets it). With
+SMBSIGN_SAMBA_ROOT (see smbd_server.py) every Samba program is that
+userland's, and the library and the temp dirs must lie inside it
+(tests/debian13/run.sh)."""
 
 import json
 import os
@@ -22,7 +25,8 @@ import time
 import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "python"))
-from smbd_server import PASSWORD, USER, assert_corrupted_signature_refused, open_file, run_smbd, session_for  # noqa: E402
+from smbd_server import (PASSWORD, USER, assert_corrupted_signature_refused, in_userland, inner,  # noqa: E402
+                         open_file, run_smbd, session_for)
 
 SO = os.environ.get("LIBSMBSIGN_GNUTLS", "")
 SIGNING_BUCKETS = ["hmac-sha256", "aes-cmac-128", "aes-128-gcm"]
@@ -77,7 +81,7 @@ def preloaded_smbd(tmp_path_factory):
     if not os.path.exists(SO):
         pytest.fail(f"LIBSMBSIGN_GNUTLS={SO!r} does not exist")
     stats = str(tmp_path_factory.mktemp("stats") / "smbd.json")
-    env = dict(stock_env(), LD_PRELOAD=SO, SMBSIGN_GNUTLS_STATS=stats)
+    env = dict(stock_env(), LD_PRELOAD=inner(SO), SMBSIGN_GNUTLS_STATS=inner(stats))
     with run_smbd(env=env) as server:
         server.stats = Stats(stats)
         yield server
@@ -95,7 +99,8 @@ def smbclient(port, proto, algorithm, commands, protection="sign", env=None, cwd
             "-c", commands]
     if algorithm:
         args.append(f"--option=client smb3 signing algorithms={algorithm}")
-    return subprocess.run(args, env=env or stock_env(), cwd=cwd, capture_output=True, text=True, timeout=60)
+    return subprocess.run(in_userland(args, cwd), env=env or stock_env(), cwd=cwd, capture_output=True, text=True,
+                          timeout=60)
 
 
 def copy_both_ways(port, proto, algorithm, tmp_path, protection="sign", env=None):
@@ -134,7 +139,7 @@ def test_server_smb3_signing_algorithms_preloaded_smbd(tmp_path, alg):
     """The 3.1.1 algorithm chosen by smbd's `server smb3 signing algorithms`
     (smbclient offers all three) is the one smbsign computes."""
     stats = Stats(str(tmp_path / "smbd.json"))
-    env = dict(stock_env(), LD_PRELOAD=SO, SMBSIGN_GNUTLS_STATS=stats.path)
+    env = dict(stock_env(), LD_PRELOAD=inner(SO), SMBSIGN_GNUTLS_STATS=inner(stats.path))
     with run_smbd(env=env, extra_global=f"    server smb3 signing algorithms = {alg}") as server:
         n = copy_both_ways(server.port, "SMB3_11", None, tmp_path)
         assert_signed_by_smbsign(stats.next_line("smbd"), alg, 2 * n)
@@ -193,18 +198,31 @@ def test_corrupted_signature_refused_by_preloaded_smbd(preloaded_smbd, alg):
 def test_preloaded_smbclient_stock_smbd(stock_smbd, tmp_path, case):
     _, proto, alg, want = case
     stats = Stats(str(tmp_path / "client.json"))
-    env = dict(stock_env(), LD_PRELOAD=SO, SMBSIGN_GNUTLS_STATS=stats.path)
+    env = dict(stock_env(), LD_PRELOAD=inner(SO), SMBSIGN_GNUTLS_STATS=inner(stats.path))
     n = copy_both_ways(stock_smbd.port, proto, alg, tmp_path, env=env)
     assert_signed_by_smbsign(stats.next_line("smbclient", timeout=2), want, 2 * n)
 
 
-@pytest.mark.parametrize("test", ["hmac-sha-256", "aes-128-cmac", "aes-128-gmac"])
-def test_smbtorture_signing_preloaded_smbd(preloaded_smbd, test):
-    r = subprocess.run(["smbtorture", f"//127.0.0.1/share", "-p", str(preloaded_smbd.port),
-                        "-U", f"{USER}%{PASSWORD}", f"smb2.session.signing-{test}"],
+TORTURE = ["hmac-sha-256", "aes-128-cmac", "aes-128-gmac"]
+
+
+def smbtorture(port, test):
+    r = subprocess.run(in_userland(["smbtorture", "//127.0.0.1/share", "-p", str(port),
+                                    "-U", f"{USER}%{PASSWORD}", f"smb2.session.signing-{test}"]),
                        env=stock_env(), capture_output=True, text=True, timeout=120)
     out = r.stdout + r.stderr
-    assert r.returncode == 0 and "failure:" not in out and "success:" in out, out[-3000:]
+    # The outcome: exit status and each subtest's verdict line, without timings.
+    verdicts = sorted(line.split(" [")[0] for line in out.splitlines()
+                      if line.startswith(("success:", "failure:", "error:", "skip:", "xfail:")))
+    return r.returncode, verdicts, out
+
+
+@pytest.mark.parametrize("test", TORTURE)
+def test_smbtorture_signing_preloaded_smbd(preloaded_smbd, stock_smbd, test):
+    rc, verdicts, out = smbtorture(preloaded_smbd.port, test)
+    assert rc == 0 and "failure:" not in out and "success:" in out, out[-3000:]
+    # Samba's own verdicts are the same whether smbd signs with smbsign or GnuTLS.
+    assert (rc, verdicts) == smbtorture(stock_smbd.port, test)[:2]
     # smbtorture's connections were served by smbsign-signing smbd children:
     # take every line they write (until none has come for 1.5 s).
     lines = [preloaded_smbd.stats.next_line("smbd")]

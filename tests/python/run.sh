@@ -4,7 +4,8 @@
 # PyPI), installs Debian's samba, and runs the pytest suite including the
 # interop tests against a real smbd (which require root), plus smbprotocol's own
 # unit tests for connections and sessions (from the sdist of the installed
-# version) with smbsign's adapter installed. Extra arguments go to pytest.
+# version) with smbsign's adapter installed; and the wheel installed into a
+# fresh venv (run-wheel.sh). Extra arguments go to pytest.
 set -uo pipefail
 source "$(dirname "$0")/../../scripts/lib.sh"
 cd "$SMBSIGN_ROOT"
@@ -28,5 +29,9 @@ if [ ! -f "$suite_dir/$smbp_version/test_connection.py" ]; then
         "$suite_dir"/sdist/smbprotocol-*/tests/test_session.py "$suite_dir/$smbp_version/" || exit 1
 fi
 cp tests/python/smbprotocol_suite/conftest.py "$suite_dir/$smbp_version/" || exit 1
+bash tests/python/run-wheel.sh "$venv"
+wheel_rc=$?
 export SMBSIGN_REQUIRE_SAMBA=1
-exec "$venv/bin/python" -m pytest -q -p no:cacheprovider tests/python "$suite_dir/$smbp_version" "$@"
+"$venv/bin/python" -m pytest -q -p no:cacheprovider tests/python "$suite_dir/$smbp_version" "$@"
+rc=$?
+[ "$wheel_rc" -eq 0 ] && [ "$rc" -eq 0 ]

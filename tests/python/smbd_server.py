@@ -3,7 +3,12 @@ tests/gnutls, scripts/bench-samba.py, benches/python): standalone, bound to
 127.0.0.1 at a free port, signing mandatory unless asked otherwise, one share
 writable by one user, its own lock/state/private/cache dirs under a temp dir,
 run in its own session with stdin from /dev/null and stopped by PID; plus the
-smbprotocol session helpers those tests share."""
+smbprotocol session helpers those tests share.
+
+SMBSIGN_SAMBA_ROOT=DIR runs smbd (and, through `in_userland`, smbclient and
+smbtorture) from another Debian userland chrooted at DIR instead of this
+machine's (tests/debian13: Debian 13's Samba); temp dirs then lie under
+DIR/tmp, and paths handed to those programs are the userland's (`inner`)."""
 
 import contextlib
 import os
@@ -17,8 +22,38 @@ import uuid
 from types import SimpleNamespace
 
 USER, PASSWORD = "smbsigntest", "Sm8sign-Test!"
-SMBD = shutil.which("smbd") or "/usr/sbin/smbd"
-SMBPASSWD = shutil.which("smbpasswd") or "/usr/bin/smbpasswd"
+ROOT = os.environ.get("SMBSIGN_SAMBA_ROOT", "").rstrip("/")
+if ROOT:
+    SMBD, SMBPASSWD = "/usr/sbin/smbd", "/usr/bin/smbpasswd"
+else:
+    SMBD = shutil.which("smbd") or "/usr/sbin/smbd"
+    SMBPASSWD = shutil.which("smbpasswd") or "/usr/bin/smbpasswd"
+
+
+def outer(path):
+    """This machine's path of the userland's `path`."""
+    return ROOT + path if ROOT else path
+
+
+def inner(path):
+    """The userland's path of this machine's `path` (which must lie in it)."""
+    path = str(path)
+    if not ROOT:
+        return path
+    if not (path + "/").startswith(ROOT + "/"):
+        raise ValueError(f"{path} is outside the userland {ROOT}")
+    return path[len(ROOT):] or "/"
+
+
+def in_userland(argv, cwd=None):
+    """argv run by the userland (chrooted, in `cwd` given as this machine's path)."""
+    if not ROOT:
+        return list(argv)
+    return ["chroot", ROOT, "env", "-C", inner(cwd) if cwd else "/", "--", *argv]
+
+
+def temp_dir(prefix):
+    return tempfile.mkdtemp(prefix=prefix, dir=outer("/tmp") if ROOT else None)
 REQUIRE = os.environ.get("SMBSIGN_REQUIRE_SAMBA") == "1"
 
 
@@ -30,7 +65,7 @@ def free_port():
 
 def require_samba():
     """Skips (or fails under SMBSIGN_REQUIRE_SAMBA=1) when smbd cannot run here."""
-    if not (os.path.exists(SMBD) and os.path.exists(SMBPASSWD) and os.geteuid() == 0):
+    if not (os.path.exists(outer(SMBD)) and os.path.exists(outer(SMBPASSWD)) and os.geteuid() == 0):
         try:
             import pytest  # noqa: PLC0415 (scripts outside pytest use this module too)
         except ImportError:
@@ -71,7 +106,7 @@ def run_smbd(extra_global="", env=None, share_path=None, signing="mandatory"):
     smbd's whole environment (default: inherited); `share_path` replaces the
     share's directory (e.g. a tmpfs); `signing` is `server signing`."""
     require_samba()
-    tmp = tempfile.mkdtemp(prefix="smbsign-smbd-")
+    tmp = temp_dir("smbsign-smbd-")
     dirs = {d: os.path.join(tmp, d) for d in ["lock", "state", "cache", "private", "pid", "ncalrpc", "share", "log"]}
     for d in dirs.values():
         os.makedirs(d)
@@ -79,10 +114,16 @@ def run_smbd(extra_global="", env=None, share_path=None, signing="mandatory"):
         dirs["share"] = share_path
     os.chmod(tmp, 0o755)  # the share must be reachable by the (non-root) user
     os.chmod(dirs["share"], 0o777)
-    try:
-        pwd.getpwnam(USER)
-    except KeyError:
-        subprocess.run(["useradd", "-M", "-s", "/usr/sbin/nologin", USER], check=True)
+    if ROOT:
+        if subprocess.run(in_userland(["id", "-u", USER]), capture_output=True).returncode != 0:
+            subprocess.run(in_userland(["useradd", "-M", "-s", "/usr/sbin/nologin", USER]), check=True)
+    else:
+        try:
+            pwd.getpwnam(USER)
+        except KeyError:
+            subprocess.run(["useradd", "-M", "-s", "/usr/sbin/nologin", USER], check=True)
+    # smb.conf names the userland's paths; `dirs` stays this machine's.
+    idirs = {k: inner(v) for k, v in dirs.items()}
     port = free_port()
     conf = os.path.join(tmp, "smb.conf")
     with open(conf, "w") as f:
@@ -96,14 +137,14 @@ def run_smbd(extra_global="", env=None, share_path=None, signing="mandatory"):
     server signing = {signing}
     server min protocol = SMB2_02
     server max protocol = SMB3_11
-    lock directory = {dirs['lock']}
-    state directory = {dirs['state']}
-    cache directory = {dirs['cache']}
-    private dir = {dirs['private']}
-    pid directory = {dirs['pid']}
-    ncalrpc dir = {dirs['ncalrpc']}
-    passdb backend = tdbsam:{dirs['private']}/passdb.tdb
-    log file = {dirs['log']}/log.%m
+    lock directory = {idirs['lock']}
+    state directory = {idirs['state']}
+    cache directory = {idirs['cache']}
+    private dir = {idirs['private']}
+    pid directory = {idirs['pid']}
+    ncalrpc dir = {idirs['ncalrpc']}
+    passdb backend = tdbsam:{idirs['private']}/passdb.tdb
+    log file = {idirs['log']}/log.%m
     log level = 1
     load printers = no
     printing = bsd
@@ -112,20 +153,21 @@ def run_smbd(extra_global="", env=None, share_path=None, signing="mandatory"):
     disable netbios = yes
 {extra_global}
 [share]
-    path = {dirs['share']}
+    path = {idirs['share']}
     read only = no
     valid users = {USER}
 """)
-    subprocess.run([SMBPASSWD, "-c", conf, "-s", "-a", USER], input=f"{PASSWORD}\n{PASSWORD}\n",
+    subprocess.run(in_userland([SMBPASSWD, "-c", inner(conf), "-s", "-a", USER]), input=f"{PASSWORD}\n{PASSWORD}\n",
                    text=True, check=True, capture_output=True)
     out = os.path.join(tmp, "smbd.out")
     log = open(out, "w")
     # Own session: smbd signals its whole process group on exit.
-    proc = subprocess.Popen([SMBD, "--foreground", "--no-process-group", "-s", conf],
+    proc = subprocess.Popen(in_userland([SMBD, "--foreground", "--no-process-group", "-s", inner(conf)]),
                             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True, env=env)
     try:
-        wait_for_port(port, proc, lambda: open(out).read()[-2000:])
+        # A userland's smbd may run under qemu-user: give it longer to start.
+        wait_for_port(port, proc, lambda: open(out).read()[-2000:], timeout=180 if ROOT else 30)
         yield SimpleNamespace(port=port, tmp=tmp, share=dirs["share"], proc=proc, conf=conf)
     finally:
         stop(proc)

@@ -1,0 +1,44 @@
+//! Whether the drop-in computes at all on this CPU, and what the stats line
+//! says about the kernels.
+//!
+//! Where smbsign has only its portable tier (no AES/PMULL-class instructions:
+//! a Raspberry Pi 4's Cortex-A72, old x86), its constant-time bitsliced AES is
+//! slower than GnuTLS's table-based software AES (BENCHMARKS.md section 18), so
+//! preloading would make such a server slower. There the default is to step
+//! aside (`"mode":"passthrough"`, with the reason in the stats line), and
+//! `SMBSIGN_GNUTLS_PORTABLE=1` keeps smbsign's constant-time code instead
+//! (SECURITY.md, "No AES instructions"). A tier forced with `SMBSIGN_BACKEND`
+//! (honoured by the core) is an explicit choice and always computes.
+
+use smbsign::{backend_info, Tier};
+
+/// The mode value (next to lib.rs's) for "stepped aside: only the portable tier".
+pub const MODE_PASSTHROUGH: u8 = 4;
+
+const REASON: &str = "only the portable constant-time tier exists on this CPU and it is \
+    slower than GnuTLS's software AES; SMBSIGN_GNUTLS_PORTABLE=1 keeps it";
+
+/// Why new handles should go to GnuTLS although the drop-in is enabled, if so.
+pub fn passthrough_reason() -> Option<&'static str> {
+    let info = backend_info();
+    let forced = info.requested.is_some() && info.fallback.is_none();
+    let opted_in = std::env::var_os("SMBSIGN_GNUTLS_PORTABLE").is_some_and(|v| v == "1");
+    (info.tier == Tier::Portable && !forced && !opted_in).then_some(REASON)
+}
+
+/// The tier and kernels, appended to the stats line (JSON members, each
+/// preceded by a comma); the reason when stepped aside.
+pub fn stats_fields(mode: &str) -> String {
+    let info = backend_info();
+    let mut out = format!(
+        ",\"tier\":\"{}\",\"kernels\":{{\"hmac-sha256\":\"{}\",\"aes-cmac-128\":\"{}\",\"aes-gmac\":\"{}\"}}",
+        info.tier.name(),
+        info.hmac_sha256,
+        info.aes_cmac,
+        info.aes_gmac
+    );
+    if mode == "passthrough" {
+        out += &format!(",\"reason\":\"{REASON}\"");
+    }
+    out
+}
