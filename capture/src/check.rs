@@ -600,7 +600,7 @@ fn adopt_mid_stream(
             SigningKey::for_session(dialect, None, session_key, &no_hash).and_then(|key| {
                 Ok((
                     key,
-                    smbsign::kdf::signing_key(dialect, session_key, &no_hash)?,
+                    smbsign::smb2::session_signing_key(dialect, session_key, &no_hash)?,
                 ))
             });
         let Ok((key, key_bytes)) = derived else {
@@ -738,7 +738,7 @@ fn establish(
     let derived = SigningKey::for_session(dialect, alg, &session_key, &preauth).and_then(|key| {
         Ok((
             key,
-            smbsign::kdf::signing_key(dialect, &session_key, &preauth)?,
+            smbsign::smb2::session_signing_key(dialect, &session_key, &preauth)?,
         ))
     });
     match derived {

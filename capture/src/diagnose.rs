@@ -362,7 +362,8 @@ mod tests {
         let sk = [9u8; 16];
         let preauth = [1u8; 64];
         let key = SigningKey::for_session(dialect::SMB3_1_1, Some(2), &sk, &preauth).unwrap();
-        let key_bytes = kdf::signing_key(dialect::SMB3_1_1, &sk, &preauth).unwrap();
+        let key_bytes =
+            smbsign::smb2::session_signing_key(dialect::SMB3_1_1, &sk, &preauth).unwrap();
         KeyContext {
             key,
             key_bytes,

@@ -211,21 +211,3 @@ pub fn session_key16(gss_key: &[u8]) -> [u8; 16] {
     k[..n].copy_from_slice(&gss_key[..n]);
     k
 }
-
-/// Session.SigningKey as `dialect` prescribes (MS-SMB2 3.2.5.3.1, 3.3.5.5.3):
-/// the session key itself for 2.0.2 and 2.1, the 3.0 KDF for 3.0 and 3.0.2,
-/// the 3.1.1 KDF over `preauth_hash` (Session.PreauthIntegrityHashValue; read
-/// only for 3.1.1) otherwise. `session_key` is the authentication protocol's
-/// key, shortened or padded to 16 bytes as [`session_key16`] does.
-pub fn signing_key(dialect: u16, session_key: &[u8], preauth_hash: &[u8; 64]) -> Result<[u8; 16]> {
-    use crate::smb2::dialect as d;
-    let mut k = session_key16(session_key);
-    let out = match dialect {
-        d::SMB2_0_2 | d::SMB2_1 => Ok(k),
-        d::SMB3_0 | d::SMB3_0_2 => derive16(&k, b"SMB2AESCMAC\0", b"SmbSign\0"),
-        d::SMB3_1_1 => derive16(&k, b"SMBSigningKey\0", preauth_hash),
-        other => Err(Error::UnsupportedDialect(other)),
-    };
-    k.zeroize();
-    out
-}

@@ -14,33 +14,36 @@ const SK: [u8; 16] = *b"0123456789abcdef";
 #[test]
 fn signing_key_per_dialect() {
     let h = [7u8; 64];
-    assert_eq!(kdf::signing_key(dialect::SMB2_0_2, &SK, &h).unwrap(), SK);
     assert_eq!(
-        kdf::signing_key(dialect::SMB2_1, &SK[..10], &h).unwrap()[10..],
+        smb2::session_signing_key(dialect::SMB2_0_2, &SK, &h).unwrap(),
+        SK
+    );
+    assert_eq!(
+        smb2::session_signing_key(dialect::SMB2_1, &SK[..10], &h).unwrap()[10..],
         [0; 6]
     );
     let k30 = kdf::smb30_keys(&SK).unwrap();
     assert_eq!(
-        kdf::signing_key(dialect::SMB3_0, &SK, &h).unwrap(),
+        smb2::session_signing_key(dialect::SMB3_0, &SK, &h).unwrap(),
         k30.signing
     );
     assert_eq!(
-        kdf::signing_key(dialect::SMB3_0_2, &SK, &h).unwrap(),
+        smb2::session_signing_key(dialect::SMB3_0_2, &SK, &h).unwrap(),
         k30.signing
     );
     let k311 = kdf::smb311_keys(&SK, &SK, &h, CipherKeyLen::Aes128).unwrap();
     assert_eq!(
-        kdf::signing_key(dialect::SMB3_1_1, &SK, &h).unwrap(),
+        smb2::session_signing_key(dialect::SMB3_1_1, &SK, &h).unwrap(),
         k311.signing
     );
     // A longer (Kerberos) key: its first 16 bytes.
     let long = [SK.as_slice(), &[9; 16]].concat();
     assert_eq!(
-        kdf::signing_key(dialect::SMB3_1_1, &long, &h).unwrap(),
+        smb2::session_signing_key(dialect::SMB3_1_1, &long, &h).unwrap(),
         k311.signing
     );
     assert_eq!(
-        kdf::signing_key(0x0222, &SK, &h),
+        smb2::session_signing_key(0x0222, &SK, &h),
         Err(Error::UnsupportedDialect(0x0222))
     );
 }
@@ -72,7 +75,8 @@ fn for_session_signs_as_the_dialect_prescribes() {
     ] {
         let key = SigningKey::for_session(d, alg, &SK, &h).unwrap();
         assert_eq!(key.algorithm(), want);
-        let reference = SigningKey::new(want, &kdf::signing_key(d, &SK, &h).unwrap()).unwrap();
+        let reference =
+            SigningKey::new(want, &smb2::session_signing_key(d, &SK, &h).unwrap()).unwrap();
         let mut a = chain();
         let mut b = chain();
         smb2::sign_pdu(&key, &mut a).unwrap();

@@ -7,7 +7,6 @@
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use smbsign::kdf;
 use smbsign::preauth::PreauthHash;
 use smbsign::smb2::{self, dialect, Algorithm, SigningKey};
 use smbsign_capture::diagnose::{self, KeyContext};
@@ -441,7 +440,7 @@ fn key_context(
     let key = SigningKey::for_session(d, algorithm_id, session_key, &preauth).map_err(core)?;
     Ok(KeyContext {
         key,
-        key_bytes: kdf::signing_key(d, session_key, &preauth).map_err(core)?,
+        key_bytes: smbsign::smb2::session_signing_key(d, session_key, &preauth).map_err(core)?,
         dialect: d,
         algorithm_id,
         session_key: *session_key,

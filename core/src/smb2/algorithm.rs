@@ -1,6 +1,8 @@
 //! Which MAC a dialect signs with (MS-SMB2 3.1.4.1).
 
 use crate::error::{Error, Result};
+use crate::kdf;
+use zeroize::Zeroize;
 
 /// SMB2 dialect revision numbers that have signing.
 pub mod dialect {
@@ -81,4 +83,33 @@ impl Algorithm {
             Algorithm::AesGmac => "aes-gmac",
         }
     }
+}
+
+/// Session.SigningKey as `dialect` prescribes (MS-SMB2 3.2.5.3.1, 3.3.5.5.3):
+/// the session key itself for 2.0.2 and 2.1, the 3.0 KDF for 3.0 and 3.0.2,
+/// the 3.1.1 KDF over `preauth_hash` (Session.PreauthIntegrityHashValue; read
+/// only for 3.1.1) otherwise. `session_key` is the authentication protocol's
+/// key, shortened or padded to 16 bytes as [`kdf::session_key16`] does. The
+/// dialect rule lives here, beside [`Algorithm::for_dialect`]; `kdf` stays
+/// dialect-free SP 800-108.
+pub fn session_signing_key(
+    dialect: u16,
+    session_key: &[u8],
+    preauth_hash: &[u8; 64],
+) -> Result<[u8; 16]> {
+    let mut k = kdf::session_key16(session_key);
+    let mut out = [0u8; 16];
+    let r = match dialect {
+        dialect::SMB2_0_2 | dialect::SMB2_1 => {
+            out = k;
+            Ok(())
+        }
+        dialect::SMB3_0 | dialect::SMB3_0_2 => {
+            kdf::smb_kdf(&k, b"SMB2AESCMAC\0", b"SmbSign\0", &mut out)
+        }
+        dialect::SMB3_1_1 => kdf::smb_kdf(&k, b"SMBSigningKey\0", preauth_hash, &mut out),
+        other => Err(Error::UnsupportedDialect(other)),
+    };
+    k.zeroize();
+    r.map(|()| out)
 }

@@ -18,7 +18,7 @@ pub mod rules;
 
 use core::ops::{Deref, DerefMut};
 
-pub use algorithm::{dialect, Algorithm};
+pub use algorithm::{dialect, session_signing_key, Algorithm};
 pub use header::{
     gmac_nonce, gmac_nonce_for, Header, COMMAND_CANCEL, FLAGS_ASYNC_COMMAND,
     FLAGS_RELATED_OPERATIONS, FLAGS_SERVER_TO_REDIR, FLAGS_SIGNED, HEADER_LEN, PROTOCOL_ID,
@@ -75,7 +75,7 @@ impl SigningKey {
 
     /// The signing key of a session on a connection of `dialect`: the algorithm
     /// from [`Algorithm::for_dialect`] (`negotiated` is the 3.1.1
-    /// SigningAlgorithmId) and the key from [`crate::kdf::signing_key`].
+    /// SigningAlgorithmId) and the key from [`session_signing_key`].
     pub fn for_session(
         dialect: u16,
         negotiated: Option<u16>,
@@ -83,7 +83,7 @@ impl SigningKey {
         preauth_hash: &[u8; 64],
     ) -> Result<SigningKey> {
         let algorithm = Algorithm::for_dialect(dialect, negotiated)?;
-        let mut k = crate::kdf::signing_key(dialect, session_key, preauth_hash)?;
+        let mut k = session_signing_key(dialect, session_key, preauth_hash)?;
         let key = SigningKey::new(algorithm, &k);
         zeroize::Zeroize::zeroize(&mut k);
         key
