@@ -11,6 +11,8 @@ Modes:
   compound1  2.0.2 only, correct NTLMv2 + HMAC-SHA256 signing, verifies request
              signatures (ACCESS_DENIED otherwise), but answers a compound request
              with the FIRST response only.
+  compoundreplay  like compound1, but answers the second with the first response
+             again (same MessageId, correctly signed).
   nocheck    2.0.2 only, signs correctly, NEVER verifies request signatures;
              but after LIMIT successful TREE_CONNECTs (env LIMIT, default 1) any
              TREE_CONNECT gets STATUS_REQUEST_NOT_ACCEPTED (a connection limit).
@@ -208,7 +210,7 @@ class H(socketserver.BaseRequestHandler):
             self.send(sign(self.key, ss_resp(mid, self.sid, S_OK))); return
         # Everything else: needs a session.
         first = m[:nxt] if nxt else m
-        checks = MODE in ('compound1', 'good202', 'bad311')
+        checks = MODE in ('compound1', 'compoundreplay', 'good202', 'bad311')
         if checks and (self.key is None or not verify(self.key, first)):
             self.send(hdr(cmd, S_ACCESS_DENIED, mid, self.sid) + err_body()); return
         tid = 7
@@ -224,8 +226,11 @@ class H(socketserver.BaseRequestHandler):
         else:
             body = struct.pack('<HH', 4, 0)
         self.send(sign(self.key, hdr(cmd, S_OK, mid, self.sid, tid) + body))
-        # compound1: the rest of the chain is silently never answered.
-        if nxt and MODE != 'compound1':
+        # compound1: the rest of the chain is silently never answered;
+        # compoundreplay (added here): it is answered with the first response again.
+        if nxt and MODE == 'compoundreplay':
+            self.send(sign(self.key, hdr(cmd, S_OK, mid, self.sid, tid) + body))
+        elif nxt and MODE != 'compound1':
             rest = m[nxt:]
             mid2, = struct.unpack_from('<Q', rest, 24)
             self.send(sign(self.key, hdr(struct.unpack_from('<H', rest, 12)[0], S_OK, mid2, self.sid, tid) + body))

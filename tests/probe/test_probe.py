@@ -210,6 +210,13 @@ def misbehaving_servers():
               and o["signature_checks"]["2.0.2"]["compound"] == "not-tested"
               and o["signatures"]["2.0.2"] == "not-tested"
               and any("compound: 1 of 2 responses arrived" in r for r in o["reasons"]), (rc, o))
+    # F3: the second compound response replaced by the first one again (a replay).
+    with fake_server("compoundreplay") as t:
+        rc, (o,), _ = run(t)
+        check("F3 compoundreplay: a response matched to no request's MessageId is no answer, not ok",
+              rc == 3 and o["verdict"] == "incomplete"
+              and o["signature_checks"]["2.0.2"]["compound"] == "not-tested"
+              and any("do not match the requests' MessageIds" in r for r in o["reasons"]), (rc, o))
     # F10: a 3.1.1 NEGOTIATE response whose contexts do not parse.
     with fake_server("bad311") as t:
         rc, (o,), _ = run(t)
