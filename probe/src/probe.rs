@@ -1107,10 +1107,26 @@ fn verdict(
     let mut untested = Vec::new();
     let any_smb2 = o.dialects.iter().any(|(_, r)| r.accepted);
     if !any_smb2 {
-        fails.push(if o.smb1 {
-            "SMB1 only: no SMB2/3 dialect accepted".to_string()
+        // Timeouts and garbled answers are not refusals: say how many there were.
+        let failed = DIALECTS
+            .iter()
+            .filter(|(_, n)| {
+                let at = format!("{n}: ");
+                failures.iter().chain(&fails).any(|f| f.starts_with(&at))
+            })
+            .count();
+        let why = if failed > 0 {
+            format!(
+                "no SMB2/3 dialect accepted: {failed} of the {} NEGOTIATEs failed (below) rather than being refused",
+                DIALECTS.len()
+            )
         } else {
             "no SMB2/3 dialect accepted".to_string()
+        };
+        fails.push(if o.smb1 {
+            format!("SMB1 only: {why}")
+        } else {
+            why
         });
     }
     let keys = |w: Sig| -> Vec<String> {
