@@ -4,7 +4,8 @@ probe's commands and negotiate contexts, smbsign-check verifies every
 signature), signing auto, one 3.1.1 signing algorithm, SMB1 on, a guest-only
 server probed without credentials, encryption required; impacket's
 SimpleSMBServer (at-risk); loopback proxies that spoil or strip the server's
-response signatures; a closed port. The share directories must be unchanged.
+response signatures; a closed port; tests/probe/fake_smb.py's misbehaving
+servers (the review's F1 F2 F3 F4 F10 F17). The share directories must be unchanged.
 Prints one line per check and "N passed, N failed"; exit status 0 iff all passed.
 
 usage: test_probe.py PROBE CHECK (the smbsign-probe and smbsign-check binaries)"""
