@@ -1,10 +1,11 @@
 //! One TCP connection to an SMB server: direct-TCP framing (MS-SMB2 2.1: a
 //! zero byte and a 24-bit length before each message), MessageIds, blocking
-//! reads and writes under a per-request timeout.
+//! reads and writes under a per-request deadline (not per read: a server that
+//! trickles bytes or sends STATUS_PENDING forever is cut off at the deadline).
 
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use smbsign_wire::msg::RequestHeader;
 use smbsign_wire::smb::{self, Header};
@@ -16,6 +17,10 @@ const CREDIT_REQUEST: u16 = 64;
 pub struct Conn {
     stream: TcpStream,
     next_message_id: u64,
+    /// Bound on each request, from its send to its last response byte.
+    request_timeout: Duration,
+    /// When the request in flight runs out of time.
+    deadline: Instant,
     /// CreditCharge of one-credit requests: 0 on 2.0.2 (no multi-credit), 1 otherwise.
     pub credit_charge: u16,
     /// SessionId of the session being set up or in use.
@@ -33,6 +38,9 @@ pub enum Failure {
     Timeout,
     /// The answer is not the SMB message expected.
     Protocol(String),
+    /// A success answer that a client cannot use (a NEGOTIATE response that
+    /// does not parse): a finding.
+    Broken(String),
 }
 
 impl std::fmt::Display for Failure {
@@ -40,7 +48,7 @@ impl std::fmt::Display for Failure {
         match self {
             Failure::Closed(e) => write!(f, "connection closed ({e})"),
             Failure::Timeout => f.write_str("no answer within the request timeout"),
-            Failure::Protocol(m) => f.write_str(m),
+            Failure::Protocol(m) | Failure::Broken(m) => f.write_str(m),
         }
     }
 }
@@ -71,6 +79,8 @@ impl Conn {
                     return Ok(Conn {
                         stream,
                         next_message_id: 0,
+                        request_timeout,
+                        deadline: Instant::now() + request_timeout,
                         credit_charge: 1,
                         session_id: 0,
                         tree_id: 0,
@@ -106,14 +116,40 @@ impl Conn {
         let mut frame = Vec::with_capacity(4 + msg.len());
         frame.extend_from_slice(&len.to_be_bytes());
         frame.extend_from_slice(msg);
+        self.deadline = Instant::now() + self.request_timeout;
         self.stream.write_all(&frame)?;
         Ok(())
     }
 
-    /// Reads one message as framed, whatever it is.
+    /// Fills `buf` before the request's deadline, shrinking the socket
+    /// timeout to what is left before each read.
+    fn read_by_deadline(&mut self, buf: &mut [u8]) -> Result<(), Failure> {
+        let mut at = 0;
+        while at < buf.len() {
+            let left = self.deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(Failure::Timeout);
+            }
+            self.stream.set_read_timeout(Some(left))?;
+            match self.stream.read(&mut buf[at..]) {
+                Ok(0) => {
+                    return Err(Failure::Closed(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "end of stream",
+                    )))
+                }
+                Ok(n) => at += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads one message as framed, whatever it is, before the request's deadline.
     pub fn recv_raw(&mut self) -> Result<Vec<u8>, Failure> {
         let mut len = [0u8; 4];
-        self.stream.read_exact(&mut len)?;
+        self.read_by_deadline(&mut len)?;
         if len[0] != 0 {
             return Err(Failure::Protocol(format!(
                 "not a direct-TCP SMB frame (first byte {:#04x})",
@@ -121,11 +157,12 @@ impl Conn {
             )));
         }
         let mut msg = vec![0u8; u32::from_be_bytes(len) as usize];
-        self.stream.read_exact(&mut msg)?;
+        self.read_by_deadline(&mut msg)?;
         Ok(msg)
     }
 
-    /// Reads the next SMB2 response, skipping interim (STATUS_PENDING) ones.
+    /// Reads the next SMB2 response, skipping interim (STATUS_PENDING) ones,
+    /// all before the deadline of the request last sent.
     pub fn recv(&mut self) -> Result<Vec<u8>, Failure> {
         loop {
             let msg = self.recv_raw()?;

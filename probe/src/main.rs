@@ -35,15 +35,16 @@ options:
   --json                  one JSON object per target per line, in the order given
   --concurrency N         targets probed at once (default 16)
   --connect-timeout SECS  bound on each TCP connect (default 5)
-  --timeout SECS          bound on each request's answer (default 10)
+  --timeout SECS          deadline for each request's whole answer (default 10)
   -h, --help              this text
 
 Without credentials only anonymous and guest sessions are tried, and the
 signatures and enforcement are not-tested.
 
-exit status: 0 when every target is ok; 1 when any fails or is at-risk;
-2 when a target is unreachable or the usage is wrong; 3 when none of those
-but some target is incomplete.";
+exit status: 0 when every target is ok; 1 when any reachable target fails
+or is at-risk (this outranks 2: it is the more severe news); else 2 when a
+target is unreachable or the usage is wrong; else 3 when some target is
+incomplete.";
 
 struct Args {
     targets: Vec<Target>,
@@ -205,13 +206,15 @@ fn main() -> ExitCode {
         }
     });
     let v = verdicts.into_inner().expect("no panics hold it");
-    let code = if v.iter().any(|(r, _)| !r) {
-        2
-    } else if v
+    // A reachable target that fails or is at-risk is the more severe news:
+    // it outranks an unreachable one, so `$? == 1` never hides it.
+    let code = if v
         .iter()
-        .any(|(_, v)| matches!(v, Verdict::Fails | Verdict::AtRisk))
+        .any(|(r, v)| *r && matches!(v, Verdict::Fails | Verdict::AtRisk))
     {
         1
+    } else if v.iter().any(|(r, _)| !r) {
+        2
     } else if v.iter().any(|(_, v)| *v == Verdict::Incomplete) {
         3
     } else {

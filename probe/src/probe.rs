@@ -287,29 +287,64 @@ fn negotiate(
         Err(Failure::Closed(_)) => return Ok(None),
         Err(e) => return Err(e),
     };
-    let h = Header::parse(&resp).filter(|h| h.command == cmd::NEGOTIATE);
-    let parsed = smb::negotiate_response(&resp);
-    match (h, parsed) {
-        // A 3.1.1 response whose contexts do not parse leaves the algorithm and
-        // preauth hash unknown: nothing on it can be verified, so it is no answer.
-        (Some(h), Some(r))
-            if h.status == smb::STATUS_SUCCESS
-                && dialects.contains(&r.dialect)
-                && !r.malformed_contexts =>
-        {
-            let mut preauth = PreauthHash::new();
-            if r.dialect == dialect::SMB3_1_1 {
-                preauth.update(&req);
-                preauth.update(&resp);
-            }
-            Ok(Some(Negotiated {
-                conn,
-                resp: r,
-                preauth,
-            }))
-        }
-        _ => Ok(None),
+    let Some(h) = Header::parse(&resp).filter(|h| h.command == cmd::NEGOTIATE) else {
+        return Err(Failure::Protocol(
+            "the answer to NEGOTIATE is not a NEGOTIATE response".into(),
+        ));
+    };
+    if h.status != smb::STATUS_SUCCESS {
+        return Ok(None);
     }
+    // A success answer that does not parse is a finding, never "not accepted":
+    // a client that offered this cannot connect.
+    let offered = || {
+        dialects
+            .iter()
+            .map(|&d| dialect_name(d))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let Some(r) = smb::negotiate_response(&resp) else {
+        return Err(Failure::Broken(format!(
+            "malformed NEGOTIATE response to an offer of {}",
+            offered()
+        )));
+    };
+    // Not what was offered: nothing is known about the offer (a Windows 11
+    // client offers every dialect, so it still connects): unknown, not "not accepted".
+    if !dialects.contains(&r.dialect) {
+        return Err(Failure::Protocol(format!(
+            "answered dialect {} to an offer of {}",
+            dialect_name(r.dialect),
+            offered()
+        )));
+    }
+    // A 3.1.1 response whose contexts do not parse leaves the algorithm and
+    // preauth hash unknown: nothing on it can be verified.
+    if r.malformed_contexts {
+        return Err(Failure::Broken(format!(
+            "malformed NEGOTIATE response to an offer of {}: its negotiate contexts do not parse",
+            offered()
+        )));
+    }
+    let mut preauth = PreauthHash::new();
+    if r.dialect == dialect::SMB3_1_1 {
+        preauth.update(&req);
+        preauth.update(&resp);
+    }
+    Ok(Some(Negotiated {
+        conn,
+        resp: r,
+        preauth,
+    }))
+}
+
+/// A dialect's name, or its number.
+fn dialect_name(d: u16) -> String {
+    DIALECTS
+        .iter()
+        .find(|x| x.0 == d)
+        .map_or_else(|| format!("{d:#06x}"), |x| x.1.to_string())
 }
 
 /// Who to authenticate as.
@@ -506,30 +541,62 @@ fn signed_checks(n: &mut Negotiated, s: &Session, host: &str) -> Checks {
         return out;
     }
     let conn = &mut n.conn;
-    let mut run = |conn: &mut Conn, what: &'static str, mut req: Vec<u8>, pdus: usize| {
+    let mut run = |conn: &mut Conn, what: &'static str, mut req: Vec<u8>| {
+        // Each request PDU's (MessageId, Command): every one must be answered.
+        let asked: Vec<(u64, u16)> = smb2::chain_ranges(&req)
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|r| Header::parse(&req[r]).map(|h| (h.message_id, h.command)))
+            .collect();
         sign(ctx, &mut req);
-        let resp = match conn.call(&req) {
-            Ok(r) => r,
-            Err(e) => {
-                out.notes.push(format!("{what}: {e}"));
-                out.checks.push((what, Sig::NotTested));
-                return None;
-            }
-        };
-        // A compound's responses may come in separate frames: check each.
-        let mut frames = vec![resp.clone()];
-        let mut got = smb2::chain_ranges(&resp).map_or(1, |r| r.len());
-        while got < pdus {
-            match conn.recv() {
+        let mut frames = Vec::new();
+        let mut answered: Vec<(u64, u16, u32)> = Vec::new();
+        // A compound's responses may come in separate frames: read until each
+        // request has its response, or the request's deadline passes.
+        let mut read = conn.call(&req);
+        loop {
+            match read {
                 Ok(r) => {
-                    got += smb2::chain_ranges(&r).map_or(1, |x| x.len());
+                    for x in smb2::chain_ranges(&r).unwrap_or_default() {
+                        if let Some(h) = Header::parse(&r[x]) {
+                            answered.push((h.message_id, h.command, h.status));
+                        }
+                    }
                     frames.push(r);
                 }
-                Err(_) => break,
+                Err(e) => {
+                    out.notes.push(format!(
+                        "{what}: {} of {} responses arrived ({e})",
+                        answered.len(),
+                        asked.len()
+                    ));
+                    break;
+                }
             }
+            if answered.len() >= asked.len() {
+                break;
+            }
+            read = conn.recv();
         }
-        let status = Header::parse(&resp).map_or(0, |h| h.status);
-        if status != smb::STATUS_SUCCESS {
+        if frames.is_empty() || answered.len() < asked.len() {
+            out.checks.push((what, Sig::NotTested));
+            return None;
+        }
+        // Matched by MessageId and command: a response to something else
+        // (a replayed earlier one) answers nothing.
+        let unmatched = asked
+            .iter()
+            .filter(|(id, c)| !answered.iter().any(|(i, k, _)| i == id && k == c))
+            .count();
+        if unmatched > 0 || answered.len() != asked.len() {
+            out.notes.push(format!(
+                "{what}: the responses do not match the requests' MessageIds and commands ({unmatched} of {} unanswered)",
+                asked.len()
+            ));
+            out.checks.push((what, Sig::NotTested));
+            return None;
+        }
+        if let Some((_, _, status)) = answered.iter().find(|a| a.2 != smb::STATUS_SUCCESS) {
             out.notes.push(format!(
                 "{what}: refused with status {status:#010x}, not checked"
             ));
@@ -546,24 +613,24 @@ fn signed_checks(n: &mut Negotiated, s: &Session, host: &str) -> Checks {
             }
         }
         out.checks.push((what, v));
-        Some(resp)
+        frames.into_iter().next()
     };
     let tree =
         msg::tree_connect_request(&conn.header(msg::TREE_CONNECT), &format!(r"\\{host}\IPC$"));
     let mut share_encrypted = false;
-    if let Some(r) = run(conn, "tree_connect", tree, 1) {
+    if let Some(r) = run(conn, "tree_connect", tree) {
         if let Some(t) = msg::tree_connect_response(&r) {
             conn.tree_id = t.tree_id;
             share_encrypted = t.share_flags & msg::SHAREFLAG_ENCRYPT_DATA != 0;
         }
     }
     let echo = msg::echo_request(&conn.header(msg::ECHO));
-    run(conn, "echo", echo, 1);
+    run(conn, "echo", echo);
     let pair = msg::compound(&[
         msg::echo_request(&conn.header(msg::ECHO)),
         msg::echo_request(&conn.header(msg::ECHO)),
     ]);
-    run(conn, "compound", pair, 2);
+    run(conn, "compound", pair);
     // IPC$ asking for encryption is the share-level form of "encryption
     // required": what was verified stands, and the verdict says the rest is open.
     if share_encrypted {
@@ -582,9 +649,54 @@ fn logoff(conn: &mut Conn, ctx: &KeyContext) {
     let _ = conn.call(&req);
 }
 
+/// A fresh connection offering `d` (and `alg`, 3.1.1) with a signed user session on it.
+fn signed_session(
+    addrs: &[SocketAddr],
+    cfg: &Config,
+    d: u16,
+    alg: Option<Algorithm>,
+) -> Result<(Negotiated, KeyContext), String> {
+    let algs: Vec<Algorithm> = alg.into_iter().collect();
+    let mut n = match negotiate(addrs, cfg, &[d], &algs, &WINDOWS_CIPHER_ORDER) {
+        Ok(Some(n)) => n,
+        Ok(None) => return Err("NEGOTIATE refused".into()),
+        Err(e) => return Err(format!("NEGOTIATE: {e}")),
+    };
+    let creds = cfg.credentials.as_ref().ok_or("no credentials")?;
+    match session_setup(&mut n, Auth::User(creds)) {
+        Ok(Session { key: Some(k), .. }) => Ok((n, k)),
+        Ok(s) => Err(format!("no signed session (status {:#010x})", s.status)),
+        Err(e) => Err(format!("SESSION_SETUP: {e}")),
+    }
+}
+
+/// TREE_CONNECT to IPC$ on `n`: correctly signed, with a wrong signature (`forge`) or unsigned.
+fn tree_connect(
+    n: &mut Negotiated,
+    ctx: &KeyContext,
+    host: &str,
+    signed: bool,
+    forge: bool,
+) -> Result<u32, Failure> {
+    let mut req = msg::tree_connect_request(
+        &n.conn.header(msg::TREE_CONNECT),
+        &format!(r"\\{host}\IPC$"),
+    );
+    if signed {
+        sign(ctx, &mut req);
+        if forge {
+            req[smb2::SIGNATURE_OFFSET] ^= 0x01;
+        }
+    }
+    let r = n.conn.call(&req)?;
+    Ok(Header::parse(&r).map_or(0, |h| h.status))
+}
+
 /// Sends TREE_CONNECT to IPC$ with a wrong signature (`forge`) or unsigned,
-/// on a fresh signed session. `Some(true)`: refused (STATUS_ACCESS_DENIED or
-/// a disconnect); `Some(false)`: accepted; `None`: could not be tested.
+/// on a fresh signed session. `Some(false)`: accepted; `Some(true)`: refused
+/// (a status or a disconnect) while a correctly signed TREE_CONNECT right
+/// after, on the same session or a fresh one, was granted: only then is the
+/// refusal the signature's. `None`: could not be tested (the reason in `notes`).
 fn enforcement(
     addrs: &[SocketAddr],
     cfg: &Config,
@@ -595,53 +707,61 @@ fn enforcement(
     notes: &mut Vec<String>,
 ) -> Option<bool> {
     let what = if forge { "forged" } else { "unsigned" };
-    let algs: Vec<Algorithm> = alg.into_iter().collect();
-    let mut n = match negotiate(addrs, cfg, &[d], &algs, &WINDOWS_CIPHER_ORDER) {
-        Ok(Some(n)) => n,
-        _ => {
-            notes.push(format!("{what} request not tested: NEGOTIATE failed"));
-            return None;
-        }
-    };
-    let creds = cfg.credentials.as_ref()?;
-    let s = match session_setup(&mut n, Auth::User(creds)) {
-        Ok(s) if s.key.is_some() => s,
-        _ => {
-            notes.push(format!("{what} request not tested: no signed session"));
-            return None;
-        }
-    };
-    let ctx = s.key.as_ref().expect("checked");
-    let mut req = msg::tree_connect_request(
-        &n.conn.header(msg::TREE_CONNECT),
-        &format!(r"\\{host}\IPC$"),
-    );
-    if forge {
-        sign(ctx, &mut req);
-        req[smb2::SIGNATURE_OFFSET] ^= 0x01;
-    }
-    match n.conn.call(&req) {
-        Ok(r) => {
-            let status = Header::parse(&r).map_or(0, |h| h.status);
-            match status {
-                smb::STATUS_SUCCESS => {
-                    // The server granted a tree on IPC$ to the bad request:
-                    // disconnect it along with the session.
-                    logoff(&mut n.conn, ctx);
-                    Some(false)
-                }
-                msg::STATUS_ACCESS_DENIED => Some(true),
-                other => {
-                    notes.push(format!(
-                        "the {what} request was refused with status {other:#010x}, not STATUS_ACCESS_DENIED"
-                    ));
-                    Some(true)
-                }
-            }
-        }
-        Err(Failure::Closed(_)) => Some(true),
+    let (mut n, ctx) = match signed_session(addrs, cfg, d, alg) {
+        Ok(x) => x,
         Err(e) => {
             notes.push(format!("{what} request not tested: {e}"));
+            return None;
+        }
+    };
+    // The refusal's status; `None`: a disconnect.
+    let refusal = match tree_connect(&mut n, &ctx, host, forge, forge) {
+        Ok(smb::STATUS_SUCCESS) => {
+            // The server granted a tree on IPC$ to the bad request:
+            // disconnect it along with the session.
+            logoff(&mut n.conn, &ctx);
+            return Some(false);
+        }
+        Ok(status) => Some(status),
+        Err(Failure::Closed(_)) => None,
+        Err(e) => {
+            notes.push(format!("{what} request not tested: {e}"));
+            return None;
+        }
+    };
+    // The control: a correctly signed TREE_CONNECT right after, on the same
+    // session if it is still there, else on a fresh one.
+    let mut control = tree_connect(&mut n, &ctx, host, true, false);
+    if !matches!(control, Ok(smb::STATUS_SUCCESS)) {
+        control = match signed_session(addrs, cfg, d, alg) {
+            Ok((mut m, c)) => {
+                let r = tree_connect(&mut m, &c, host, true, false);
+                logoff(&mut m.conn, &c);
+                r
+            }
+            Err(e) => Err(Failure::Protocol(e)),
+        };
+    } else {
+        logoff(&mut n.conn, &ctx);
+    }
+    let refused = refusal.map_or("a disconnect".to_string(), |s| format!("status {s:#010x}"));
+    match control {
+        Ok(smb::STATUS_SUCCESS) => {
+            if refusal.is_some_and(|s| s != msg::STATUS_ACCESS_DENIED) {
+                notes.push(format!(
+                    "the {what} request was refused with {refused}, not STATUS_ACCESS_DENIED"
+                ));
+            }
+            Some(true)
+        }
+        other => {
+            let why = match other {
+                Ok(s) => format!("status {s:#010x}"),
+                Err(e) => e.to_string(),
+            };
+            notes.push(format!(
+                "{what} request not tested: it was refused ({refused}), but so was a correctly signed TREE_CONNECT right after ({why}): the refusal says nothing about its signature"
+            ));
             None
         }
     }
@@ -700,6 +820,9 @@ pub fn probe(target: &Target, cfg: &Config) -> Outcome {
     }
     let mut notes = Vec::new();
     let mut failures = Vec::new();
+    let mut broken = Vec::new();
+    // The 3.1.1 key whose session ran on the Windows 11 offer's connection.
+    let mut windows_key: Option<String> = None;
     let creds = cfg.credentials.as_ref();
     let host = target.host.as_str();
 
@@ -715,6 +838,11 @@ pub fn probe(target: &Target, cfg: &Config) -> Outcome {
         let mut n = match n {
             Ok(Some(n)) => n,
             Ok(None) => continue,
+            // What a client offering this dialect gets, and cannot use.
+            Err(e @ Failure::Broken(_)) => {
+                broken.push(format!("{name}: {e}: a client offering it cannot connect"));
+                continue;
+            }
             Err(e) => {
                 failures.push(format!("{name}: NEGOTIATE: {e}"));
                 continue;
@@ -731,9 +859,20 @@ pub fn probe(target: &Target, cfg: &Config) -> Outcome {
                 .cipher
                 .and_then(|c| msg::CIPHERS.iter().find(|x| x.0 == c))
                 .map(|x| x.1);
-            o.preferred_signing_algorithm = Some(
-                Algorithm::for_dialect(d, n.resp.signing_algorithm).unwrap_or(Algorithm::AesCmac),
-            );
+            // No SIGNING_CAPABILITIES in the response means AES-CMAC.
+            let chosen = n.resp.signing_algorithm.unwrap_or(Algorithm::AesCmac.id());
+            match WINDOWS_SIGNING_ORDER.iter().find(|a| a.id() == chosen) {
+                Some(&a) => {
+                    o.preferred_signing_algorithm = Some(a);
+                    // What a real client uses: authenticate on this connection.
+                    let key = format!("3.1.1/{}", a.name());
+                    user_session(&mut o, &mut n, creds, &key, host, &mut failures);
+                    windows_key = Some(key);
+                }
+                None => broken.push(format!(
+                    "3.1.1: answered signing algorithm {chosen:#06x}, not one offered: a Windows 11 client cannot connect"
+                )),
+            }
             continue;
         }
         user_session(&mut o, &mut n, creds, name, host, &mut failures);
@@ -754,6 +893,7 @@ pub fn probe(target: &Target, cfg: &Config) -> Outcome {
             set_sig(&mut o, &key, Sig::NotSupported);
             continue;
         }
+        let done = windows_key.as_deref() == Some(key.as_str());
         match negotiate(
             &addrs,
             cfg,
@@ -762,19 +902,37 @@ pub fn probe(target: &Target, cfg: &Config) -> Outcome {
             &WINDOWS_CIPHER_ORDER,
         ) {
             Ok(Some(mut n)) => {
-                // No SIGNING_CAPABILITIES in the response means AES-CMAC.
+                // No SIGNING_CAPABILITIES in the response means AES-CMAC; a
+                // server without `alg` answers AES-CMAC (MS-SMB2 3.3.5.4).
                 let chosen = n.resp.signing_algorithm.unwrap_or(Algorithm::AesCmac.id());
                 if chosen != alg.id() {
-                    set_sig(&mut o, &key, Sig::NotSupported);
+                    if chosen != Algorithm::AesCmac.id() {
+                        notes.push(format!(
+                            "{key} offered alone: answered signing algorithm {chosen:#06x}, neither the one offered nor AES-CMAC"
+                        ));
+                    }
+                    if !done {
+                        set_sig(&mut o, &key, Sig::NotSupported);
+                    }
                     continue;
                 }
                 o.signing_algorithms.push(alg);
-                user_session(&mut o, &mut n, creds, &key, host, &mut failures);
+                if !done {
+                    user_session(&mut o, &mut n, creds, &key, host, &mut failures);
+                }
             }
-            Ok(None) => set_sig(&mut o, &key, Sig::NotSupported),
+            Ok(None) => {
+                // A refusal of the offer is not silently "not supported": say so.
+                notes.push(format!("{key} offered alone: NEGOTIATE refused"));
+                if !done {
+                    set_sig(&mut o, &key, Sig::NotSupported);
+                }
+            }
             Err(e) => {
                 failures.push(format!("{key}: NEGOTIATE: {e}"));
-                set_sig(&mut o, &key, Sig::NotTested);
+                if !done {
+                    set_sig(&mut o, &key, Sig::NotTested);
+                }
             }
         }
     }
@@ -858,7 +1016,7 @@ pub fn probe(target: &Target, cfg: &Config) -> Outcome {
         o.rejects_unsigned = enforcement(&addrs, cfg, d, alg, host, false, &mut notes);
     }
 
-    verdict(&mut o, cfg, failures, notes);
+    verdict(&mut o, cfg, broken, failures, notes);
     o
 }
 
@@ -933,16 +1091,41 @@ fn user_session(
 }
 
 /// The verdict for a client that requires signing, with its reasons.
-fn verdict(o: &mut Outcome, cfg: &Config, failures: Vec<String>, notes: Vec<String>) {
-    let mut fails = Vec::new();
+///
+/// `broken`: answers a client that requires signing cannot use (fails);
+/// `failures`: what could not be measured (incomplete); `notes`: facts.
+fn verdict(
+    o: &mut Outcome,
+    cfg: &Config,
+    broken: Vec<String>,
+    failures: Vec<String>,
+    notes: Vec<String>,
+) {
+    let mut fails = broken;
     let mut risks = Vec::new();
     let mut untested = Vec::new();
     let any_smb2 = o.dialects.iter().any(|(_, r)| r.accepted);
     if !any_smb2 {
-        fails.push(if o.smb1 {
-            "SMB1 only: no SMB2/3 dialect accepted".to_string()
+        // Timeouts and garbled answers are not refusals: say how many there were.
+        let failed = DIALECTS
+            .iter()
+            .filter(|(_, n)| {
+                let at = format!("{n}: ");
+                failures.iter().chain(&fails).any(|f| f.starts_with(&at))
+            })
+            .count();
+        let why = if failed > 0 {
+            format!(
+                "no SMB2/3 dialect accepted: {failed} of the {} NEGOTIATEs failed (below) rather than being refused",
+                DIALECTS.len()
+            )
         } else {
             "no SMB2/3 dialect accepted".to_string()
+        };
+        fails.push(if o.smb1 {
+            format!("SMB1 only: {why}")
+        } else {
+            why
         });
     }
     let keys = |w: Sig| -> Vec<String> {
@@ -982,6 +1165,11 @@ fn verdict(o: &mut Outcome, cfg: &Config, failures: Vec<String>, notes: Vec<Stri
                 "no credentials: signatures and enforcement not-tested (give --user and a password)"
                     .to_string(),
             );
+        } else {
+            untested.push(
+                "with the credentials given, no session was authenticated: signatures and enforcement not-tested"
+                    .to_string(),
+            );
         }
     }
     if o.authenticated {
@@ -1000,6 +1188,15 @@ fn verdict(o: &mut Outcome, cfg: &Config, failures: Vec<String>, notes: Vec<Stri
         untested.push(
             "encryption required: only the final SESSION_SETUP responses were verified; TREE_CONNECT, ECHO, compound and enforcement are not-tested (smbsign has no SMB3 transform yet)".into(),
         );
+    }
+    // A promise: `ok` only when a signature verified and enforcement was tested.
+    if fails.is_empty() && risks.is_empty() && untested.is_empty() && failures.is_empty() {
+        if keys(Sig::Valid).is_empty() {
+            untested.push("no signature was verified valid".to_string());
+        }
+        if o.rejects_forged_signature != Some(true) || o.rejects_unsigned != Some(true) {
+            untested.push("enforcement not-tested".to_string());
+        }
     }
     o.verdict = if !fails.is_empty() {
         Verdict::Fails
@@ -1027,6 +1224,7 @@ fn verdict(o: &mut Outcome, cfg: &Config, failures: Vec<String>, notes: Vec<Stri
     }
     if o.dialects.iter().any(|(n, r)| *n == "3.1.1" && r.accepted)
         && !o.signing_algorithms.contains(&Algorithm::AesGmac)
+        && o.preferred_signing_algorithm != Some(Algorithm::AesGmac)
     {
         o.reasons.push("no AES-GMAC".into());
     }
@@ -1096,7 +1294,7 @@ mod tests {
 
     fn judged(mut o: Outcome, creds: bool, failures: &[&str]) -> Outcome {
         let f = failures.iter().map(|s| s.to_string()).collect();
-        verdict(&mut o, &cfg(creds), f, Vec::new());
+        verdict(&mut o, &cfg(creds), Vec::new(), f, Vec::new());
         o
     }
 
@@ -1158,6 +1356,7 @@ mod tests {
     fn not_supported_is_no_gap_but_facts_are_said() {
         let mut o = good();
         o.signing_algorithms = vec![Algorithm::AesCmac];
+        o.preferred_signing_algorithm = Some(Algorithm::AesCmac);
         o.signatures[4].1 = Sig::NotSupported;
         o.signatures[6].1 = Sig::NotSupported;
         o.smb1 = true;
@@ -1198,6 +1397,51 @@ mod tests {
         assert_eq!(judged(guest, false, &[]).verdict, Verdict::Fails);
         // Credentials that only get a null session: such a client cannot sign.
         assert_eq!(judged(anonymous_only(), true, &[]).verdict, Verdict::Fails);
+    }
+
+    /// F1 (review): credentials given, no session authenticated, nothing
+    /// verified or enforced: never `ok`; and `ok` needs a valid signature
+    /// and tested enforcement even when no other rule fires.
+    #[test]
+    fn nothing_verified_is_never_ok() {
+        let mut o = good();
+        o.authenticated = false;
+        o.rejects_forged_signature = None;
+        o.rejects_unsigned = None;
+        for s in &mut o.signatures {
+            s.1 = Sig::NotSupported;
+        }
+        o.signature_checks.clear();
+        let j = judged(o.clone(), true, &[]);
+        assert_eq!(j.verdict, Verdict::Incomplete);
+        assert!(
+            j.reasons[0].contains("no session was authenticated"),
+            "{:?}",
+            j.reasons
+        );
+        // Authenticated, yet no signature valid (all not-supported): not ok.
+        o.authenticated = true;
+        o.rejects_forged_signature = Some(true);
+        o.rejects_unsigned = Some(true);
+        let j = judged(o, true, &[]);
+        assert_eq!(j.verdict, Verdict::Incomplete);
+        assert!(j
+            .reasons
+            .iter()
+            .any(|r| r == "no signature was verified valid"));
+        // F10: an answer a client cannot use fails.
+        let mut o = good();
+        verdict(
+            &mut o,
+            &cfg(true),
+            vec!["3.1.1: malformed".into()],
+            Vec::new(),
+            Vec::new(),
+        );
+        assert_eq!(
+            (o.verdict, o.reasons[0].as_str()),
+            (Verdict::Fails, "3.1.1: malformed")
+        );
     }
 
     /// A response signed with HMAC where 3.0 needs CMAC is invalid, and

@@ -4,7 +4,8 @@ probe's commands and negotiate contexts, smbsign-check verifies every
 signature), signing auto, one 3.1.1 signing algorithm, SMB1 on, a guest-only
 server probed without credentials, encryption required; impacket's
 SimpleSMBServer (at-risk); loopback proxies that spoil or strip the server's
-response signatures; a closed port. The share directories must be unchanged.
+response signatures; a closed port; tests/probe/fake_smb.py's misbehaving
+servers (the review's F1 F2 F3 F4 F10 F17). The share directories must be unchanged.
 Prints one line per check and "N passed, N failed"; exit status 0 iff all passed.
 
 usage: test_probe.py PROBE CHECK (the smbsign-probe and smbsign-check binaries)"""
@@ -151,6 +152,95 @@ s.start()
     finally:
         stop(proc)
         log.close()
+
+
+@contextlib.contextmanager
+def fake_server(mode, **env):
+    """tests/probe/fake_smb.py (the hostile review's misbehaving SMB2 server) in MODE."""
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, os.path.join(os.path.dirname(__file__), "fake_smb.py"), mode,
+                             str(port)], stdin=subprocess.DEVNULL, env=dict(os.environ, **env),
+                            start_new_session=True)
+    try:
+        wait_for_port(port, proc, lambda: f"fake_smb.py {mode} exited")
+        yield f"127.0.0.1:{port}"
+    finally:
+        stop(proc)
+
+
+def misbehaving_servers():
+    """The review's findings F1 F2 F3 F4 F10 F17, each against the server that showed it."""
+    fake = ("--user", "user", "--password", "pass", "--timeout", "0.5")
+
+    def run(*targets, extra=()):
+        return probe(*targets, creds=False, extra=(*fake, *extra))
+
+    with fake_server("good202") as t:
+        rc, (o,), _ = run(t)
+        check("fake good202 (the control): ok, exit 0, 2.0.2 valid, enforcement tested",
+              rc == 0 and o["verdict"] == "ok" and o["signatures"]["2.0.2"] == "valid"
+              and o["rejects_forged_signature"] is True and o["rejects_unsigned"] is True, (rc, o))
+    # F1: single-algorithm offers refused, every SESSION_SETUP refused.
+    with fake_server("weird311") as t:
+        rc, (o,), _ = run(t)
+        check("F1 weird311: no session with the credentials is incomplete (exit 3), said so, refusals said",
+              rc == 3 and o["verdict"] == "incomplete" and not o["authenticated"]
+              and any("no session was authenticated" in r for r in o["reasons"])
+              and any("offered alone: NEGOTIATE refused" in r for r in o["reasons"]), (rc, o))
+    # F2: a server that never checks request signatures, whose refusals are a limit.
+    for mode, env, name in [("nocheck", {}, "status 0xc00000d0"),
+                            ("nocheck", {"LIMIT_STATUS": "0xC0000022"}, "STATUS_ACCESS_DENIED"),
+                            ("nocheckclose", {}, "a disconnect")]:
+        with fake_server(mode, **env) as t:
+            rc, (o,), _ = run(t)
+            check(f"F2 {mode} (limit answered with {name}): not ok, enforcement null with the reason",
+                  rc == 3 and o["verdict"] == "incomplete" and o["rejects_forged_signature"] is None
+                  and o["rejects_unsigned"] is None
+                  and any("says nothing about its signature" in r for r in o["reasons"]), (rc, o))
+    # F2 without the limit: the forged request is granted; F17: that outranks an unreachable target.
+    with fake_server("nocheck", LIMIT="1000") as t:
+        rc, (o, c), _ = run(t, f"127.0.0.1:{free_port()}")
+        check("F2/F17 nocheck + a closed port: at-risk, forged accepted, exit 1 (outranks 2)",
+              rc == 1 and o["verdict"] == "at-risk" and o["rejects_forged_signature"] is False
+              and c["reachable"] is False, (rc, o, c))
+    # F3: one response to a two-ECHO compound.
+    with fake_server("compound1") as t:
+        rc, (o,), _ = run(t)
+        check("F3 compound1: compound not-tested, 1 of 2 responses said, not ok",
+              rc == 3 and o["verdict"] == "incomplete"
+              and o["signature_checks"]["2.0.2"]["compound"] == "not-tested"
+              and o["signatures"]["2.0.2"] == "not-tested"
+              and any("compound: 1 of 2 responses arrived" in r for r in o["reasons"]), (rc, o))
+    # F3: the second compound response replaced by the first one again (a replay).
+    with fake_server("compoundreplay") as t:
+        rc, (o,), _ = run(t)
+        check("F3 compoundreplay: a response matched to no request's MessageId is no answer, not ok",
+              rc == 3 and o["verdict"] == "incomplete"
+              and o["signature_checks"]["2.0.2"]["compound"] == "not-tested"
+              and any("do not match the requests' MessageIds" in r for r in o["reasons"]), (rc, o))
+    # F10: a 3.1.1 NEGOTIATE response whose contexts do not parse.
+    with fake_server("bad311") as t:
+        rc, (o,), _ = run(t)
+        check("F10 bad311: malformed 3.1.1 NEGOTIATE response fails (exit 1), first reason",
+              rc == 1 and o["verdict"] == "fails"
+              and o["reasons"][0].startswith("3.1.1: malformed NEGOTIATE response"), (rc, o))
+    # F4: a per-request deadline, not per read: every read gets something well
+    # within --timeout (each 0.1 s), the request as a whole never ends.
+    for mode in ("pending", "trickle"):
+        with fake_server(mode, INTERVAL="0.1") as t:
+            t0 = time.time()
+            try:
+                r = subprocess.run([PROBE, "--json", *fake, "--timeout", "0.5", "--connect-timeout", "1", t],
+                                   capture_output=True, text=True, timeout=20)
+                o = json.loads(r.stdout)
+            except subprocess.TimeoutExpired:
+                o = {"verdict": "killed after 20 s", "reasons": []}
+            took = time.time() - t0
+            check(f"F4 {mode}: each NEGOTIATE cut off at the request timeout, in bounded time",
+                  o["verdict"] != "ok" and took < 8
+                  and sum("no answer within the request timeout" in r for r in o["reasons"]) == 5
+                  and "5 of the 5 NEGOTIATEs failed" in o["reasons"][0],
+                  (took, o))
 
 
 @contextlib.contextmanager
@@ -329,6 +419,9 @@ def main():
         check("impacket: accepts the forged request (the most severe finding first)",
               o["rejects_forged_signature"] is False and "forged" in o["reasons"][0], o)
         check("impacket: accepts the unsigned request", o["rejects_unsigned"] is False, o)
+        check("impacket: its 2.0.2 answer to a 3.1.1-only offer is a reason, not 'not accepted' alone (F10)",
+              any(r == "3.1.1: NEGOTIATE: answered dialect 2.0.2 to an offer of 3.1.1" for r in o["reasons"]),
+              o["reasons"])
 
         o = res["spoil"]
         verdict_is("spoiling proxy", o, "fails")
@@ -380,6 +473,10 @@ def main():
         check("silent server: fails, reachable, each NEGOTIATE timed out, in bounded time",
               rc == 1 and o["reachable"] and o["verdict"] == "fails" and took < 10
               and sum("no answer" in r for r in o["reasons"]) == 5, (rc, took, o))
+
+        t0 = time.time()
+        misbehaving_servers()
+        print(f"#    misbehaving servers in {time.time() - t0:.1f}s")
 
         # Usage errors.
         r = subprocess.run([PROBE], capture_output=True, text=True)
