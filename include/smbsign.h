@@ -271,6 +271,57 @@ smbsign_status smbsign_preauth_update(uint8_t *hash, const uint8_t *msg, size_t 
 // `hash` readable and writable for 64 bytes; `iov` points to `iovcnt` readable segments.
 smbsign_status smbsign_preauth_update_iov(uint8_t *hash, const struct iovec *iov, int iovcnt);
 
+// The 12-byte AES-GMAC nonce of a message (MS-SMB2 3.1.4.1) into `out`:
+// MessageId, then bit 0 for server-to-client (`server_to_client` nonzero),
+// bit 1 for CANCEL (`command` 0x000C).
+//
+// # Safety
+// `out` must be writable for 12 bytes.
+smbsign_status smbsign_gmac_nonce_for(uint64_t message_id,
+                                      int server_to_client,
+                                      uint16_t command,
+                                      uint8_t *out);
+
+// The session whose key verifies each PDU of the chain `chain`/`len`, in
+// order (related operations take the previous operation's session). On
+// success `*count` is the number of PDUs and `out[0..*count]` their sessions;
+// when `capacity` is smaller, INVALID_ARGUMENT with only `*count` written
+// (so a caller can size `out`). Chain errors: TRUNCATED, BAD_PROTOCOL_ID,
+// BAD_NEXT_COMMAND, with nothing written.
+//
+// # Safety
+// `chain` readable for `len` bytes; `out` writable for `capacity` u64s (NULL
+// when `capacity` is 0); `count` writable.
+smbsign_status smbsign_verifying_sessions(const uint8_t *chain,
+                                          size_t len,
+                                          uint64_t *out,
+                                          size_t capacity,
+                                          size_t *count);
+
+// Whether the PDU `pdu`/`len`, sent unsigned, breaks the signing rules
+// (`*out` 1) or MS-SMB2 exempts it or its session does not require signing
+// (`*out` 0). `session_id` is its verifying session; `session_requires_signing`
+// nonzero when Session.SigningRequired is TRUE.
+//
+// # Safety
+// `pdu` readable for `len` bytes; `out` writable.
+smbsign_status smbsign_must_be_signed(const uint8_t *pdu,
+                                      size_t len,
+                                      uint64_t session_id,
+                                      int session_requires_signing,
+                                      int *out);
+
+// Whether a receiver skips verifying the PDU `pdu`/`len` even when it is
+// flagged as signed (`*out` 1: interim responses, break notifications;
+// MS-SMB2 3.2.5.1.3).
+//
+// # Safety
+// `pdu` readable for `len` bytes; `out` writable.
+smbsign_status smbsign_skips_verification(const uint8_t *pdu,
+                                          size_t len,
+                                          uint64_t session_id,
+                                          int *out);
+
 // Creates a key handle for `algorithm` (an `smbsign_algorithm` value) from the
 // 16-byte SMB signing key `key`/`key_len`. On success `*out` receives the handle,
 // owned by the caller and released with `smbsign_key_free`.
@@ -362,57 +413,6 @@ smbsign_status smbsign_sign_pdu_iov(const struct smbsign_key *key,
 smbsign_status smbsign_verify_pdu_iov(const struct smbsign_key *key,
                                       const struct iovec *iov,
                                       int iovcnt);
-
-// The 12-byte AES-GMAC nonce of a message (MS-SMB2 3.1.4.1) into `out`:
-// MessageId, then bit 0 for server-to-client (`server_to_client` nonzero),
-// bit 1 for CANCEL (`command` 0x000C).
-//
-// # Safety
-// `out` must be writable for 12 bytes.
-smbsign_status smbsign_gmac_nonce_for(uint64_t message_id,
-                                      int server_to_client,
-                                      uint16_t command,
-                                      uint8_t *out);
-
-// The session whose key verifies each PDU of the chain `chain`/`len`, in
-// order (related operations take the previous operation's session). On
-// success `*count` is the number of PDUs and `out[0..*count]` their sessions;
-// when `capacity` is smaller, INVALID_ARGUMENT with only `*count` written
-// (so a caller can size `out`). Chain errors: TRUNCATED, BAD_PROTOCOL_ID,
-// BAD_NEXT_COMMAND, with nothing written.
-//
-// # Safety
-// `chain` readable for `len` bytes; `out` writable for `capacity` u64s (NULL
-// when `capacity` is 0); `count` writable.
-smbsign_status smbsign_verifying_sessions(const uint8_t *chain,
-                                          size_t len,
-                                          uint64_t *out,
-                                          size_t capacity,
-                                          size_t *count);
-
-// Whether the PDU `pdu`/`len`, sent unsigned, breaks the signing rules
-// (`*out` 1) or MS-SMB2 exempts it or its session does not require signing
-// (`*out` 0). `session_id` is its verifying session; `session_requires_signing`
-// nonzero when Session.SigningRequired is TRUE.
-//
-// # Safety
-// `pdu` readable for `len` bytes; `out` writable.
-smbsign_status smbsign_must_be_signed(const uint8_t *pdu,
-                                      size_t len,
-                                      uint64_t session_id,
-                                      int session_requires_signing,
-                                      int *out);
-
-// Whether a receiver skips verifying the PDU `pdu`/`len` even when it is
-// flagged as signed (`*out` 1: interim responses, break notifications;
-// MS-SMB2 3.2.5.1.3).
-//
-// # Safety
-// `pdu` readable for `len` bytes; `out` writable.
-smbsign_status smbsign_skips_verification(const uint8_t *pdu,
-                                          size_t len,
-                                          uint64_t session_id,
-                                          int *out);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -64,12 +64,15 @@ fn zero_below(bytes: usize) {
         // (the ABI keeps the direction flag clear between instructions).
         unsafe {
             core::arch::asm!(
+                "sub rsp, rcx",
                 "mov rdi, rsp",
-                "sub rdi, rcx",
+                "mov rdx, rcx",
                 "xor eax, eax",
                 "rep stosb",
+                "add rsp, rdx",
                 inout("rcx") bytes => _,
                 out("rdi") _,
+                out("rdx") _,
                 out("rax") _,
                 options(nomem),
             );
@@ -78,18 +81,22 @@ fn zero_below(bytes: usize) {
     }
     if bytes >= 1024 && std::is_x86_feature_detected!("avx") {
         let n = bytes.div_ceil(128) * 128;
-        // SAFETY: writes only the `n` bytes below rsp, which the call that
-        // just returned had mapped and used for its own frames (n is sized
-        // from them), and which hold nothing live: without `nostack` the
-        // compiler keeps nothing below rsp (no red zone) across this block.
+        // SAFETY: moves rsp down by `n` for the duration of the block (as
+        // pushes would), zeroes the `n` bytes it moved over, and restores it:
+        // they are the frames of the call that just returned (n is sized from
+        // them) and hold nothing live, since without `nostack` the compiler
+        // keeps nothing below rsp (no red zone) across this block. Writing
+        // only above the moved stack pointer keeps the kernel's (and
+        // valgrind's) stack growth rules: they fault writes far below rsp.
         // AVX was detected; `vzeroupper` then clears the upper halves
         // (clobbered, with every other caller-saved register) so no SSE code
         // after pays for a dirty upper state. n > 0.
         unsafe {
             core::arch::asm!(
                 "vpxor xmm0, xmm0, xmm0",
+                "sub rsp, rcx",
                 "mov rdi, rsp",
-                "sub rdi, rcx",
+                "mov rdx, rcx",
                 "2:",
                 "vmovdqu ymmword ptr [rdi], ymm0",
                 "vmovdqu ymmword ptr [rdi + 32], ymm0",
@@ -98,6 +105,7 @@ fn zero_below(bytes: usize) {
                 "add rdi, 128",
                 "sub rcx, 128",
                 "ja 2b",
+                "add rsp, rdx",
                 "vzeroupper",
                 inout("rcx") n => _,
                 out("rdi") _,
@@ -112,8 +120,9 @@ fn zero_below(bytes: usize) {
     unsafe {
         core::arch::asm!(
             "pxor {z}, {z}",
+            "sub rsp, {n}",
             "mov {p}, rsp",
-            "sub {p}, {n}",
+            "mov {m}, {n}",
             "2:",
             "movdqu [{p}], {z}",
             "movdqu [{p} + 16], {z}",
@@ -122,8 +131,10 @@ fn zero_below(bytes: usize) {
             "add {p}, 64",
             "sub {n}, 64",
             "ja 2b",
+            "add rsp, {m}",
             n = inout(reg) n => _,
             p = out(reg) _,
+            m = out(reg) _,
             z = out(xmm_reg) _,
             options(nomem),
         );
@@ -135,14 +146,16 @@ fn zero_below(bytes: usize) {
 #[cfg(target_arch = "aarch64")]
 fn zero_below(bytes: usize) {
     let n = bytes.div_ceil(64).max(1) * 64;
-    // SAFETY: as on x86-64: only the `n` bytes below sp, just used by the
+    // SAFETY: as on x86-64 (sp moved down by `n`, a multiple of 64, so it
+    // stays 16-aligned, and restored): only the `n` bytes below sp, just used by the
     // returned call's frames and holding nothing live (AArch64 has no red
     // zone for Rust code and the block may use the stack). Pairs of 8-byte
     // zero stores.
     unsafe {
         core::arch::asm!(
+            "sub sp, sp, {n}",
             "mov {p}, sp",
-            "sub {p}, {p}, {n}",
+            "mov {m}, {n}",
             "2:",
             "stp xzr, xzr, [{p}]",
             "stp xzr, xzr, [{p}, #16]",
@@ -151,8 +164,10 @@ fn zero_below(bytes: usize) {
             "add {p}, {p}, #64",
             "subs {n}, {n}, #64",
             "b.hi 2b",
+            "add sp, sp, {m}",
             n = inout(reg) n => _,
             p = out(reg) _,
+            m = out(reg) _,
             options(nomem),
         );
     }
