@@ -8,9 +8,7 @@ use std::io::Read;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use etherparse::{
-    Ipv6ExtensionSlice, LaxIpPayloadSlice, LaxNetSlice, LaxSlicedPacket, TcpSlice, TransportSlice,
-};
+use etherparse::{LaxIpPayloadSlice, LaxNetSlice, LaxSlicedPacket, TcpSlice, TransportSlice};
 use pcap_file::pcap::PcapReader;
 use pcap_file::pcapng::{Block, PcapNgReader};
 use pcap_file::{DataLink, TsResolution};
@@ -147,10 +145,11 @@ impl Decoder {
             }
             LaxNetSlice::Ipv6(v6) => {
                 let h = v6.header();
-                let frag = v6.extensions().clone().into_iter().find_map(|e| match e {
-                    Ipv6ExtensionSlice::Fragment(f) => ipv6_fragment(f.slice()),
-                    _ => None,
-                });
+                let exts = v6.extensions();
+                let frag = exts
+                    .first_header()
+                    .and_then(|first| ipv6_fragment_header(first.0, exts.slice()))
+                    .and_then(ipv6_fragment);
                 (h.source_addr().into(), h.destination_addr().into(), frag)
             }
             LaxNetSlice::Arp(_) => return None,
@@ -321,6 +320,26 @@ impl Decoder {
         for k in left {
             self.drop_key(k, "IP datagram incomplete at the end of the capture");
         }
+    }
+}
+
+/// The Fragment header in an IPv6 extension chain starting with `next`, walked
+/// here with every length checked: etherparse 0.19's extension iterator reads
+/// out of bounds on some hostile chains (review F16), so it is never called.
+fn ipv6_fragment_header(mut next: u8, mut chain: &[u8]) -> Option<&[u8]> {
+    loop {
+        let len = match next {
+            // Fragment (RFC 8200 4.5): 8 bytes.
+            44 => return chain.get(..8),
+            // Hop-by-hop, Routing, Destination options, Mobility, HIP, Shim6
+            // (RFC 8200 4.3-4.6, RFC 6275, 7401, 5533): (Hdr Ext Len + 1) * 8.
+            0 | 43 | 60 | 135 | 139 | 140 => (usize::from(*chain.get(1)?) + 1) * 8,
+            // Authentication header (RFC 4302 2.2): (Payload Len + 2) * 4.
+            51 => (usize::from(*chain.get(1)?) + 2) * 4,
+            _ => return None,
+        };
+        next = *chain.first()?;
+        chain = chain.get(len..)?;
     }
 }
 

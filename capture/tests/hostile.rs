@@ -615,3 +615,23 @@ fn issue23_item7_malformed_negotiate_contexts() {
         "malformed 3.1.1 NEGOTIATE response not flagged; HMAC accepted on a 3.1.1 connection"
     );
 }
+
+/// F16: a mutated capture whose IPv6 extension chain made etherparse 0.19's
+/// extension iterator read out of bounds (an abort in debug builds, undefined
+/// behaviour in release). The chain is now walked here, bounds-checked.
+#[test]
+fn a_hostile_ipv6_extension_chain_reads_cleanly() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/hostile-ipv6-ext-oob.pcap");
+    let o = Options {
+        session_keys: vec![(None, KEY.to_vec())],
+        diagnose: true,
+        ..Options::default()
+    };
+    let r = smbsign_capture::check_file(&path, &o).expect("a readable pcap");
+    eprintln!("{}", r.text(false));
+    assert!(
+        r.total() > 0,
+        "the capture's other messages are still checked"
+    );
+}
