@@ -26,6 +26,8 @@ const WINDOW: i64 = 1 << 30;
 /// mid-stream may record the first segments out of order.
 const PRELUDE_SEGMENTS: usize = 8;
 const PRELUDE_BYTES: usize = 1 << 20;
+/// SMB_COM_NEGOTIATE; the reply bit is 0x80 of the Flags byte (MS-CIFS 2.2.3.1).
+const SMB1_NEGOTIATE: u8 = 0x72;
 /// NetBIOS session-service control frames are short (RFC 1002 4.3: at most a
 /// retarget's 6 bytes); a longer "control frame" is payload, not framing.
 const MAX_CONTROL_FRAME: usize = 0xFF;
@@ -89,6 +91,15 @@ pub enum Loss {
         /// Payload bytes it carried.
         bytes: u64,
     },
+    /// An SMB1 message (0xFF 'SMB'), framed but not checked: smbsign checks
+    /// SMB2/SMB3 signing only. The multi-protocol NEGOTIATE request a client
+    /// opens with is not reported (the SMB2 NEGOTIATE response answers it).
+    Smb1 {
+        /// Its command code.
+        command: u8,
+        /// Its bytes.
+        bytes: u64,
+    },
 }
 
 impl Loss {
@@ -102,6 +113,7 @@ impl Loss {
             Loss::Syn { .. } => "SYN on an established direction",
             Loss::OutOfWindow { .. } => "segment outside the TCP window",
             Loss::BeforeStart { .. } => "segment before the start of the stream",
+            Loss::Smb1 { .. } => "SMB1 (signing not checked)",
         }
     }
 
@@ -111,9 +123,10 @@ impl Loss {
         match *self {
             Loss::Gap { missing, skipped } => missing + skipped,
             Loss::Cut { captured, .. } => captured + 4,
-            Loss::Syn { bytes } | Loss::OutOfWindow { bytes } | Loss::BeforeStart { bytes } => {
-                bytes
-            }
+            Loss::Syn { bytes }
+            | Loss::OutOfWindow { bytes }
+            | Loss::BeforeStart { bytes }
+            | Loss::Smb1 { bytes, .. } => bytes,
         }
     }
 
@@ -138,6 +151,9 @@ impl Loss {
             ),
             Loss::BeforeStart { bytes } => format!(
                 "segment before the first byte of the stream ignored (before the SYN's sequence number, or reordered at the start of the capture further than the first segments held); {bytes} payload bytes not checked"
+            ),
+            Loss::Smb1 { command, bytes } => format!(
+                "SMB1 message (command 0x{command:02X}, {bytes} bytes): smbsign checks SMB2/SMB3 signing only; SMB1 signing not checked"
             ),
         }
     }
@@ -603,8 +619,13 @@ impl Direction {
                 break;
             }
             if !smb1 {
-                // SMB1 (a multi-protocol NEGOTIATE before SMB2) is framed, not signed here.
                 out(frame, Piece::Message(&avail[4..4 + len]));
+            } else if !(avail[8] == SMB1_NEGOTIATE && avail.get(13).is_some_and(|f| f & 0x80 == 0))
+            {
+                // SMB1 is framed, not checked: every message but the client's
+                // multi-protocol NEGOTIATE request is reported.
+                let (command, bytes) = (avail[8], len as u64);
+                out(frame, Piece::Lost(Loss::Smb1 { command, bytes }));
             }
             self.start += 4 + len;
             self.stats.bytes_framed += 4 + len as u64;
@@ -765,15 +786,27 @@ mod tests {
     }
 
     #[test]
-    fn smb1_frames_are_skipped_without_losing_sync() {
-        let mut smb1 = frame(80, 5);
-        smb1[4] = 0xFF;
-        let stream: Vec<u8> = [smb1, frame(90, 6)].concat();
+    fn smb1_frames_are_reported_without_losing_sync() {
+        // A client's multi-protocol NEGOTIATE request (0x72, reply bit clear)
+        // passes; any other SMB1 message is reported, neither loses the framing.
+        let mut negotiate = frame(80, 0);
+        negotiate[4] = 0xFF;
+        negotiate[8] = 0x72;
+        let mut other = frame(80, 5);
+        other[4] = 0xFF;
+        let stream: Vec<u8> = [negotiate, other, frame(90, 6)].concat();
         let mut d = Direction::default();
         d.push(0, 99, SYN, &[], 0, &mut |_, _| {});
         let got = collect(&mut d, &[(100, &stream[..], 0)]);
-        assert_eq!(got.messages, vec![stream[88..].to_vec()]);
-        assert!(got.losses.is_empty() && d.stats.complete());
+        assert_eq!(got.messages, vec![stream[172..].to_vec()]);
+        assert_eq!(
+            got.losses,
+            vec![Loss::Smb1 {
+                command: 64,
+                bytes: 80
+            }]
+        );
+        assert!(d.stats.complete());
     }
 
     #[test]
