@@ -112,6 +112,30 @@ pub struct Decoder {
     whole: Vec<u8>,
     /// Fragments dropped, for the caller to take.
     pub losses: Vec<FragmentLoss>,
+    /// Frames that may carry TCP inside something not decoded here: an
+    /// unknown link type, a tunnelling EtherType ([`TUNNEL_ETHER_TYPES`]) or
+    /// IP protocol ([`TUNNEL_IP_PROTOCOLS`]). Other traffic (ARP, UDP, ICMP...)
+    /// carries no SMB over TCP and is not counted.
+    pub undecoded: u64,
+}
+
+/// EtherTypes whose payload is another packet (MPLS unicast and multicast,
+/// PPPoE session, 802.1ah provider backbone): not decoded, so counted.
+pub const TUNNEL_ETHER_TYPES: [u16; 4] = [0x8847, 0x8848, 0x8864, 0x88E7];
+/// IP protocols whose payload is another packet (IPv4-in-IP, IPv6-in-IP, GRE
+/// and the ERSPAN it carries, EtherIP, L2TPv3, MPLS-in-IP): not decoded, so counted.
+pub const TUNNEL_IP_PROTOCOLS: [u8; 6] = [4, 41, 47, 97, 115, 137];
+
+/// The EtherType of an Ethernet frame, past any 802.1Q / 802.1ad tags.
+fn ether_type(frame: &[u8]) -> Option<u16> {
+    let mut at = 12;
+    loop {
+        let t = u16_be(frame, at)?;
+        if !matches!(t, 0x8100 | 0x88A8 | 0x9100) {
+            return Some(t);
+        }
+        at += 4;
+    }
 }
 
 impl Decoder {
@@ -119,6 +143,16 @@ impl Decoder {
     /// a fragment waits for the rest of its datagram).
     pub fn decode<'a>(&'a mut self, n: u64, frame: &Frame<'a>) -> Option<Segment<'a>> {
         let data = frame.data;
+        let tunnel = match frame.link {
+            DataLink::ETHERNET => ether_type(data),
+            DataLink::LINUX_SLL => u16_be(data, 14),
+            DataLink::LINUX_SLL2 => u16_be(data, 0),
+            _ => None,
+        };
+        if tunnel.is_some_and(|t| TUNNEL_ETHER_TYPES.contains(&t)) {
+            self.undecoded += 1;
+            return None;
+        }
         let pkt = match frame.link {
             DataLink::ETHERNET => LaxSlicedPacket::from_ethernet(data).ok()?,
             DataLink::LINUX_SLL => ip_after(data, 16, u16_be(data, 14)?)?,
@@ -128,7 +162,10 @@ impl Decoder {
             DataLink::RAW | DataLink::IPV4 | DataLink::IPV6 => {
                 LaxSlicedPacket::from_ip(data).ok()?
             }
-            _ => return None,
+            _ => {
+                self.undecoded += 1;
+                return None;
+            }
         };
         let cut = frame.orig_len > data.len();
         let (src_ip, dst_ip, frag) = match pkt.net.as_ref()? {
@@ -175,6 +212,14 @@ impl Decoder {
             return self.fragment(n, frame.time, key, part);
         }
         let Some(TransportSlice::Tcp(tcp)) = pkt.transport else {
+            let protocol = match pkt.net.as_ref()? {
+                LaxNetSlice::Ipv4(v4) => v4.payload().ip_number.0,
+                LaxNetSlice::Ipv6(v6) => v6.payload().ip_number.0,
+                LaxNetSlice::Arp(_) => return None,
+            };
+            if TUNNEL_IP_PROTOCOLS.contains(&protocol) {
+                self.undecoded += 1;
+            }
             return None;
         };
         Some(segment(

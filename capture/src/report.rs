@@ -223,6 +223,9 @@ pub struct Report {
     pub streams: StreamStats,
     /// IP fragment bytes that could not be reassembled.
     pub fragment_bytes_lost: u64,
+    /// Frames that may carry TCP in an encapsulation not decoded (MPLS, GRE,
+    /// IP tunnels, unknown link types): their messages are not checked.
+    pub frames_undecoded: u64,
     /// Most TCP directions alive at once.
     pub peak_directions: usize,
     /// Most connections the checker held state for at once.
@@ -279,6 +282,7 @@ impl Report {
             || self.read_error.is_some()
             || !self.streams.complete()
             || self.fragment_bytes_lost > 0
+            || self.frames_undecoded > 0
             || self.count(Verdict::Valid) == 0
         {
             return Status::Incomplete;
@@ -315,6 +319,12 @@ impl Report {
             why.push(format!(
                 "{} bytes of IP fragments not reassembled",
                 self.fragment_bytes_lost
+            ));
+        }
+        if self.frames_undecoded > 0 {
+            why.push(format!(
+                "{} frames in an encapsulation not decoded (MPLS, GRE/ERSPAN, IP tunnels, unknown link types) may carry SMB",
+                self.frames_undecoded
             ));
         }
         if self.read_error.is_some() {
@@ -389,7 +399,7 @@ impl Report {
         let st = &self.streams;
         let _ = write!(
             s,
-            "\"frames\":{},\"tcp_frames\":{},\"pdus\":{},\"smb_bytes\":{},\"bytes_missing\":{},\"resyncs\":{},\"bytes_skipped\":{},\"syns_ignored\":{},\"segments_out_of_window\":{},\"fragment_bytes_lost\":{},\"all_valid\":{},\"exit_status\":{}",
+            "\"frames\":{},\"tcp_frames\":{},\"pdus\":{},\"smb_bytes\":{},\"bytes_missing\":{},\"resyncs\":{},\"bytes_skipped\":{},\"syns_ignored\":{},\"segments_out_of_window\":{},\"fragment_bytes_lost\":{},\"frames_undecoded\":{},\"all_valid\":{},\"exit_status\":{}",
             self.frames,
             self.tcp_frames,
             self.total(),
@@ -400,6 +410,7 @@ impl Report {
             st.syns_ignored,
             st.segments_out_of_window,
             self.fragment_bytes_lost,
+            self.frames_undecoded,
             self.all_valid(),
             self.status().code()
         );
