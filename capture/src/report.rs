@@ -361,6 +361,13 @@ impl Report {
                 st.bytes_missing, st.resyncs, st.bytes_skipped, st.syns_ignored, st.segments_out_of_window, st.bytes_ignored
             );
         }
+        if st.control_frames > 0 {
+            let _ = writeln!(
+                s,
+                "netbios: {} session-service control frames ({} bytes, no SMB)",
+                st.control_frames, st.bytes_control
+            );
+        }
         if !self.unchecked.is_empty() {
             let what: Vec<String> = self
                 .unchecked
@@ -399,7 +406,7 @@ impl Report {
         let st = &self.streams;
         let _ = write!(
             s,
-            "\"frames\":{},\"tcp_frames\":{},\"pdus\":{},\"smb_bytes\":{},\"bytes_missing\":{},\"resyncs\":{},\"bytes_skipped\":{},\"syns_ignored\":{},\"segments_out_of_window\":{},\"fragment_bytes_lost\":{},\"frames_undecoded\":{},\"all_valid\":{},\"exit_status\":{}",
+            "\"frames\":{},\"tcp_frames\":{},\"pdus\":{},\"smb_bytes\":{},\"bytes_missing\":{},\"resyncs\":{},\"bytes_skipped\":{},\"syns_ignored\":{},\"segments_out_of_window\":{},\"fragment_bytes_lost\":{},\"frames_undecoded\":{},\"control_frames\":{},\"bytes_control\":{},\"all_valid\":{},\"exit_status\":{}",
             self.frames,
             self.tcp_frames,
             self.total(),
@@ -411,6 +418,8 @@ impl Report {
             st.segments_out_of_window,
             self.fragment_bytes_lost,
             self.frames_undecoded,
+            st.control_frames,
+            st.bytes_control,
             self.all_valid(),
             self.status().code()
         );

@@ -206,6 +206,11 @@ pub struct StreamStats {
     pub segments_out_of_window: u64,
     /// Payload bytes of the SYNs and segments ignored.
     pub bytes_ignored: u64,
+    /// NetBIOS session-service control frames (RFC 1002 4.3: session
+    /// request, responses, retarget, keep-alive), which carry no SMB.
+    pub control_frames: u64,
+    /// Their bytes, with their 4-byte headers (part of `bytes_framed`).
+    pub bytes_control: u64,
 }
 
 impl StreamStats {
@@ -218,6 +223,8 @@ impl StreamStats {
         self.syns_ignored += o.syns_ignored;
         self.segments_out_of_window += o.segments_out_of_window;
         self.bytes_ignored += o.bytes_ignored;
+        self.control_frames += o.control_frames;
+        self.bytes_control += o.bytes_control;
     }
 
     /// Whether every byte seen was framed: nothing missing, skipped or ignored.
@@ -592,7 +599,7 @@ impl Direction {
             let len = be24(&avail[1..4]);
             if avail[0] != 0 {
                 // A NetBIOS session-service control frame (keep-alive...) carries no SMB.
-                if !(0x81..=0x85).contains(&avail[0]) || len > MAX_CONTROL_FRAME {
+                if !control_frame_length(avail[0], len) {
                     self.synced = false;
                     continue;
                 }
@@ -601,6 +608,8 @@ impl Direction {
                 }
                 self.start += 4 + len;
                 self.stats.bytes_framed += 4 + len as u64;
+                self.stats.control_frames += 1;
+                self.stats.bytes_control += 4 + len as u64;
                 continue;
             }
             if len < 4 {
@@ -637,6 +646,21 @@ impl Direction {
             self.buf.drain(..self.start);
             self.start = 0;
         }
+    }
+}
+
+/// Whether `len` is a length RFC 1002 4.3 gives a NetBIOS session-service
+/// control frame of type `ty`: a session request's two names (at most
+/// [`MAX_CONTROL_FRAME`]), a negative response's error code (1), a retarget's
+/// address and port (6), nothing for a positive response or keep-alive. Any
+/// other frame is not framing, and is searched past like other stray bytes.
+fn control_frame_length(ty: u8, len: usize) -> bool {
+    match ty {
+        0x81 => len <= MAX_CONTROL_FRAME,
+        0x82 | 0x85 => len == 0,
+        0x83 => len == 1,
+        0x84 => len == 6,
+        _ => false,
     }
 }
 

@@ -194,7 +194,6 @@ fn unsigned_messages_of_an_unknown_session_are_not_ok() {
 
 /// A NetBIOS control frame type (0x85 keep-alive) with a length carrying an SMB2 message.
 #[test]
-#[ignore = "F9 open"]
 fn smb_inside_a_netbios_control_frame_is_reported() {
     let mut pcap = Pcap::default();
     let mut c = Conn::new(41_050);
@@ -215,11 +214,12 @@ fn smb_inside_a_netbios_control_frame_is_reported() {
     c.close(&mut pcap);
     let r = check(&pcap);
     eprintln!("{}", r.text(false));
-    assert_ne!(
+    assert_eq!(
         r.status(),
-        Status::Verified,
-        "an 80-byte 0x85 frame holding an SMB2 PDU was skipped"
+        Status::Incomplete,
+        "an 80-byte 0x85 frame holding an SMB2 PDU"
     );
+    assert_eq!(r.streams.control_frames, 0);
 }
 
 /// The same session: signed echoes, then one whose signature was stripped
@@ -659,4 +659,38 @@ fn arp_and_udp_frames_are_noise() {
     let r = check(&pcap);
     eprintln!("{}", r.text(false));
     assert_eq!((r.status(), r.frames_undecoded), (Status::Verified, 0));
+}
+
+/// F9: well-formed NetBIOS control frames (a keep-alive, a session request)
+/// carry no SMB: counted in the summary, and the result stays verified.
+#[test]
+fn netbios_control_frames_are_counted() {
+    let mut pcap = Pcap::default();
+    let mut c = Conn::new(41_120);
+    c.handshake(&mut pcap);
+    let mut request = vec![0x81, 0, 0, 68];
+    request.resize(4 + 68, 0x20);
+    c.send(&mut pcap, Dir::ToServer, &request);
+    c.send(&mut pcap, Dir::ToClient, &[0x82, 0, 0, 0]);
+    c.send_smb(
+        &mut pcap,
+        Dir::ToServer,
+        &craft::signed_echo(SID, 1, false, &KEY),
+    );
+    c.send(&mut pcap, Dir::ToServer, &[0x85, 0, 0, 0]);
+    c.send_smb(
+        &mut pcap,
+        Dir::ToClient,
+        &craft::signed_echo(SID, 1, true, &KEY),
+    );
+    c.close(&mut pcap);
+    let r = check(&pcap);
+    let text = r.text(false);
+    eprintln!("{text}");
+    assert_eq!(r.status(), Status::Verified);
+    assert_eq!(
+        (r.streams.control_frames, r.streams.bytes_control),
+        (3, 72 + 4 + 4)
+    );
+    assert!(text.contains("netbios: 3 session-service control frames (80 bytes, no SMB)"));
 }
