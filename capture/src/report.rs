@@ -361,6 +361,14 @@ impl Report {
                 st.bytes_missing, st.resyncs, st.bytes_skipped, st.syns_ignored, st.segments_out_of_window, st.bytes_ignored
             );
         }
+        if st.bytes_not_compared > 0 {
+            let _ = writeln!(
+                s,
+                "retransmissions: {} bytes retransmitted more than {} KiB behind the stream, not compared with the first copy",
+                st.bytes_not_compared,
+                crate::tcp::RECENT >> 10
+            );
+        }
         if st.control_frames > 0 {
             let _ = writeln!(
                 s,
@@ -406,7 +414,7 @@ impl Report {
         let st = &self.streams;
         let _ = write!(
             s,
-            "\"frames\":{},\"tcp_frames\":{},\"pdus\":{},\"smb_bytes\":{},\"bytes_missing\":{},\"resyncs\":{},\"bytes_skipped\":{},\"syns_ignored\":{},\"segments_out_of_window\":{},\"fragment_bytes_lost\":{},\"frames_undecoded\":{},\"control_frames\":{},\"bytes_control\":{},\"all_valid\":{},\"exit_status\":{}",
+            "\"frames\":{},\"tcp_frames\":{},\"pdus\":{},\"smb_bytes\":{},\"bytes_missing\":{},\"resyncs\":{},\"bytes_skipped\":{},\"syns_ignored\":{},\"segments_out_of_window\":{},\"fragment_bytes_lost\":{},\"frames_undecoded\":{},\"control_frames\":{},\"bytes_control\":{},\"conflicting_retransmissions\":{},\"bytes_not_compared\":{},\"all_valid\":{},\"exit_status\":{}",
             self.frames,
             self.tcp_frames,
             self.total(),
@@ -420,6 +428,8 @@ impl Report {
             self.frames_undecoded,
             st.control_frames,
             st.bytes_control,
+            st.conflicting_retransmissions,
+            st.bytes_not_compared,
             self.all_valid(),
             self.status().code()
         );

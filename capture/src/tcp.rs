@@ -26,6 +26,9 @@ const WINDOW: i64 = 1 << 30;
 /// mid-stream may record the first segments out of order.
 const PRELUDE_SEGMENTS: usize = 8;
 const PRELUDE_BYTES: usize = 1 << 20;
+/// Stream bytes kept per direction to compare retransmissions with: a
+/// retransmission of older bytes is counted as not compared.
+pub const RECENT: usize = 64 << 10;
 /// SMB_COM_NEGOTIATE; the reply bit is 0x80 of the Flags byte (MS-CIFS 2.2.3.1).
 const SMB1_NEGOTIATE: u8 = 0x72;
 /// NetBIOS session-service control frames are short (RFC 1002 4.3: at most a
@@ -100,6 +103,12 @@ pub enum Loss {
         /// Its bytes.
         bytes: u64,
     },
+    /// A retransmission whose bytes differ from the first copy of the same
+    /// stream range: which one the receiver took cannot be told.
+    Conflict {
+        /// Bytes that differ in the range compared.
+        bytes: u64,
+    },
 }
 
 impl Loss {
@@ -114,6 +123,7 @@ impl Loss {
             Loss::OutOfWindow { .. } => "segment outside the TCP window",
             Loss::BeforeStart { .. } => "segment before the start of the stream",
             Loss::Smb1 { .. } => "SMB1 (signing not checked)",
+            Loss::Conflict { .. } => "conflicting retransmission",
         }
     }
 
@@ -126,7 +136,8 @@ impl Loss {
             Loss::Syn { bytes }
             | Loss::OutOfWindow { bytes }
             | Loss::BeforeStart { bytes }
-            | Loss::Smb1 { bytes, .. } => bytes,
+            | Loss::Smb1 { bytes, .. }
+            | Loss::Conflict { bytes } => bytes,
         }
     }
 
@@ -151,6 +162,9 @@ impl Loss {
             ),
             Loss::BeforeStart { bytes } => format!(
                 "segment before the first byte of the stream ignored (before the SYN's sequence number, or reordered at the start of the capture further than the first segments held); {bytes} payload bytes not checked"
+            ),
+            Loss::Conflict { bytes } => format!(
+                "a retransmission carries other bytes than the first copy of the same sequence range ({bytes} range bytes): which copy the receiver took is unknown; the messages were checked as first captured"
             ),
             Loss::Smb1 { command, bytes } => format!(
                 "SMB1 message (command 0x{command:02X}, {bytes} bytes): smbsign checks SMB2/SMB3 signing only; SMB1 signing not checked"
@@ -211,6 +225,10 @@ pub struct StreamStats {
     pub control_frames: u64,
     /// Their bytes, with their 4-byte headers (part of `bytes_framed`).
     pub bytes_control: u64,
+    /// Retransmissions whose bytes differ from the first copy.
+    pub conflicting_retransmissions: u64,
+    /// Retransmitted bytes older than the [`RECENT`] bytes kept: not compared.
+    pub bytes_not_compared: u64,
 }
 
 impl StreamStats {
@@ -225,6 +243,8 @@ impl StreamStats {
         self.bytes_ignored += o.bytes_ignored;
         self.control_frames += o.control_frames;
         self.bytes_control += o.bytes_control;
+        self.conflicting_retransmissions += o.conflicting_retransmissions;
+        self.bytes_not_compared += o.bytes_not_compared;
     }
 
     /// Whether every byte seen was framed: nothing missing, skipped or ignored.
@@ -234,6 +254,7 @@ impl StreamStats {
             && self.bytes_skipped == 0
             && self.syns_ignored == 0
             && self.segments_out_of_window == 0
+            && self.conflicting_retransmissions == 0
     }
 }
 
@@ -256,6 +277,9 @@ pub struct Direction {
     prelude_bytes: usize,
     /// In-order bytes not yet framed: `buf[start..]`.
     buf: Vec<u8>,
+    /// The last stream bytes delivered (up to 2 x [`RECENT`]), ending at
+    /// `next`, to compare retransmissions with.
+    recent: Vec<u8>,
     start: usize,
     /// Whether `buf[start]` is a frame boundary.
     synced: bool,
@@ -404,12 +428,14 @@ impl Direction {
         }
         if at == self.next && self.pending.is_empty() && missing == 0 {
             // In order with nothing waiting: straight to the framing buffer.
+            self.keep_recent(payload);
             self.buf.extend_from_slice(payload);
             self.next += payload.len() as u64;
             self.frame(frame, out);
             return;
         }
         if !payload.is_empty() {
+            self.compare(frame, at, payload, out);
             self.insert(at, Chunk::Data(payload.to_vec()));
         }
         if missing > 0 {
@@ -515,6 +541,8 @@ impl Direction {
             let skip = (self.next - at) as usize;
             match chunk {
                 Chunk::Data(d) => {
+                    self.compare(frame, at, &d[..skip], out);
+                    self.keep_recent(&d[skip..]);
                     self.buf.extend_from_slice(&d[skip..]);
                     self.next = end;
                     self.frame(frame, out);
@@ -538,8 +566,41 @@ impl Direction {
         self.drain(frame, out);
     }
 
+    /// Appends delivered bytes to `recent`, keeping at most 2 x [`RECENT`].
+    fn keep_recent(&mut self, d: &[u8]) {
+        self.recent.extend_from_slice(d);
+        if self.recent.len() > 2 * RECENT {
+            self.recent.drain(..self.recent.len() - RECENT);
+        }
+    }
+
+    /// Compares the part of `data` (at stream offset `at`) already delivered
+    /// with what was delivered; a difference is reported.
+    fn compare(&mut self, frame: u64, at: u64, data: &[u8], out: &mut Out<'_>) {
+        let end = (at + data.len() as u64).min(self.next);
+        if end <= at {
+            return;
+        }
+        let kept_from = self.next - self.recent.len() as u64;
+        if at < kept_from {
+            self.stats.bytes_not_compared += kept_from.min(end) - at;
+        }
+        let from = at.max(kept_from);
+        if from >= end {
+            return;
+        }
+        let old = &self.recent[(from - kept_from) as usize..(end - kept_from) as usize];
+        let new = &data[(from - at) as usize..(end - at) as usize];
+        if old != new {
+            self.stats.conflicting_retransmissions += 1;
+            let bytes = old.iter().zip(new).filter(|(a, b)| a != b).count() as u64;
+            out(frame, Piece::Lost(Loss::Conflict { bytes }));
+        }
+    }
+
     /// `n` bytes will never come: the message being assembled is lost.
     fn lose(&mut self, n: u64) {
+        self.recent.clear();
         let held = (self.buf.len() - self.start) as u64;
         self.stats.bytes_missing += n;
         self.stats.bytes_skipped += held;
