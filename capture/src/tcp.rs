@@ -435,7 +435,11 @@ impl Direction {
             return;
         }
         if !payload.is_empty() {
-            self.compare(frame, at, payload, out);
+            if at + payload.len() as u64 <= self.next {
+                // Delivered already, so dropped by insert: compared here
+                // (a partial overlap is compared when it drains).
+                self.compare(frame, at, payload, out);
+            }
             self.insert(at, Chunk::Data(payload.to_vec()));
         }
         if missing > 0 {
@@ -797,6 +801,27 @@ mod tests {
             "every stream byte is framed, skipped or missing once"
         );
         got
+    }
+
+    #[test]
+    fn an_overlap_with_other_bytes_is_a_conflict() {
+        let stream: Vec<u8> = [frame(100, 1), frame(70, 2)].concat();
+        let mut forged = stream[40..130].to_vec();
+        forged[5] ^= 0xFF; // stream byte 45, delivered already
+        let mut d = Direction::default();
+        d.push(0, 999, SYN, &[], 0, &mut |_, _| {});
+        let got = collect(
+            &mut d,
+            &[
+                (1000, &stream[..50], 0),
+                (1040, &forged[..], 0),
+                (1130, &stream[130..], 0),
+            ],
+        );
+        assert_eq!(got.messages.len(), 2);
+        assert_eq!(got.losses, vec![Loss::Conflict { bytes: 1 }]);
+        assert_eq!(d.stats.conflicting_retransmissions, 1);
+        assert!(!d.stats.complete());
     }
 
     #[test]
