@@ -558,3 +558,27 @@ impl<R: Read> Frames<R> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::ipv6_fragment_header;
+
+    #[test]
+    fn the_ipv6_extension_walk_checks_every_length() {
+        // Hop-by-hop (8 bytes, next: Fragment), then the Fragment header.
+        let mut chain = vec![44, 0, 1, 4, 0, 0, 0, 0];
+        let fragment = [6, 0, 0, 9, 0, 0, 0, 7];
+        chain.extend_from_slice(&fragment);
+        assert_eq!(ipv6_fragment_header(0, &chain), Some(&fragment[..]));
+        // Every truncation, and lengths that run past the end, find nothing.
+        for n in 0..chain.len() {
+            assert_eq!(ipv6_fragment_header(0, &chain[..n]), None, "{n} bytes");
+        }
+        let mut long = chain.clone();
+        long[1] = 0xFF; // hop-by-hop claiming 2048 bytes
+        assert_eq!(ipv6_fragment_header(0, &long), None);
+        assert_eq!(ipv6_fragment_header(51, &[44, 0xFF, 0, 0]), None);
+        // Not an extension header (TCP): no fragment header.
+        assert_eq!(ipv6_fragment_header(6, &chain), None);
+    }
+}
