@@ -11,7 +11,7 @@
 //! ([`smbsign::batch::verify_chains_keyed`]); a PDU that fails is then
 //! diagnosed ([`crate::diagnose`]).
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::net::SocketAddr;
 use std::rc::{Rc, Weak};
 
@@ -53,6 +53,8 @@ struct Session {
     no_key: Option<String>,
     /// SecurityMode of its SESSION_SETUP requests (SIGNING_REQUIRED bits OR-ed).
     setup_security_mode: Option<u8>,
+    /// Adopted mid-stream (`--session-key`): its SESSION_SETUP is not in the capture.
+    adopted: bool,
 }
 
 #[derive(Default)]
@@ -69,7 +71,15 @@ struct Conn {
     /// The session being set up by requests with SessionId 0.
     setup: Option<Session>,
     sessions: HashMap<u64, Session>,
+    /// MessageIds of signed requests still waiting for their final response
+    /// (MS-SMB2 3.3.4.1.1 asks that response to be signed): O(live requests).
+    signed_requests: BTreeSet<u64>,
 }
+
+/// Signed requests remembered per connection without a response: more than
+/// any server grants credits for (Windows and Samba: 8192); beyond it the
+/// lowest (oldest) MessageId is forgotten.
+const MAX_SIGNED_REQUESTS: usize = 1 << 16;
 
 struct Queued {
     msg: Vec<u8>,
@@ -249,6 +259,7 @@ impl<'o> Checker<'o> {
             {
                 adopt_mid_stream(conn, addrs, self.opts, sid, msg, index, &mut self.report);
             }
+            let request_signed = signed_request(conn, &h, pdu, sid);
             let session = conn.sessions.get(&sid);
             let mut record = Record::new(frame, src, dst, Some(&h), sid, Verdict::Unsigned);
             let mut key = None;
@@ -277,6 +288,12 @@ impl<'o> Checker<'o> {
                 }
             } else if signing_required(conn, session, pdu, sid) {
                 record.verdict = Verdict::UnsignedRequired;
+            } else if let Some((kind, note)) =
+                unsigned_unverified(session, pdu, sid, request_signed)
+            {
+                record.verdict = Verdict::Unchecked;
+                record.unchecked = Some(kind);
+                record.note = Some(note.into());
             }
             if key.is_none() {
                 lenient.push(None);
@@ -429,6 +446,56 @@ fn signing_required(conn: &Conn, session: Option<&Session>, pdu: &[u8], sid: u64
         s.setup_security_mode,
     );
     smb2::must_be_signed(pdu, sid, required).unwrap_or(false)
+}
+
+/// Tracks signed requests by MessageId; for a response, whether its request
+/// was signed (its final response forgets the request; an interim one does not).
+fn signed_request(conn: &mut Conn, h: &Header, pdu: &[u8], sid: u64) -> bool {
+    if h.is_response() {
+        let signed = conn.signed_requests.contains(&h.message_id);
+        let interim =
+            smb2::signing_exemption(pdu, sid).ok().flatten() == Some(smb2::Exemption::Interim);
+        if signed && !interim {
+            conn.signed_requests.remove(&h.message_id);
+        }
+        return signed;
+    }
+    // A CANCEL reuses its target's MessageId and gets no response of its own.
+    if h.is_signed() && h.command != smb2::COMMAND_CANCEL {
+        conn.signed_requests.insert(h.message_id);
+        if conn.signed_requests.len() > MAX_SIGNED_REQUESTS {
+            conn.signed_requests.pop_first();
+        }
+    }
+    false
+}
+
+/// Why an unsigned `pdu` that broke no known requirement is still not
+/// verified: (kind, reason), or None when it is fine unsigned. The response to
+/// a signed request left unsigned (core's [`smb2::response_should_be_signed`],
+/// MS-SMB2 3.3.4.1.1); a message of a session whose SESSION_SETUP is not in
+/// the capture, which no exemption covers (whether the session required
+/// signing, or was a guest's, cannot be told).
+fn unsigned_unverified(
+    session: Option<&Session>,
+    pdu: &[u8],
+    sid: u64,
+    request_signed: bool,
+) -> Option<(&'static str, &'static str)> {
+    if smb2::response_should_be_signed(pdu, sid, request_signed).unwrap_or(false) {
+        return Some((
+            "unsigned response to a signed request",
+            "the request was signed but its response is not: nothing verified it (MS-SMB2 3.3.4.1.1: the server signs the response to a signed request; a stripped signature looks like this)",
+        ));
+    }
+    let set_up_here = session.is_some_and(|s| s.established && !s.adopted);
+    if !set_up_here && smb2::must_be_signed(pdu, sid, true).unwrap_or(false) {
+        return Some((
+            "signing requirement unknown",
+            "unsigned, and the session's SESSION_SETUP is not in the capture: whether signing was required is unknown",
+        ));
+    }
+    None
 }
 
 /// Follows NEGOTIATE and SESSION_SETUP; returns why `pdu` is malformed when
@@ -616,6 +683,7 @@ fn adopt_mid_stream(
         if verified || conn.dialect.is_some() {
             let s = conn.sessions.entry(sid).or_default();
             s.established = true;
+            s.adopted = true;
             s.no_key = None;
             s.key = Some(Rc::new(KeyContext {
                 key,

@@ -90,6 +90,9 @@ pub struct Walk {
     pub streams: tcp::StreamStats,
     /// IP fragment bytes that could not be reassembled.
     pub fragment_bytes_lost: u64,
+    /// Frames in an encapsulation not decoded that may carry TCP
+    /// ([`packets::Decoder::undecoded`]).
+    pub frames_undecoded: u64,
     /// Most TCP directions held at once (each freed on FIN/RST or when idle).
     pub peak_directions: usize,
     /// Directions ended by being idle.
@@ -235,6 +238,7 @@ pub fn walk<R: Read>(reader: R, mut f: impl FnMut(Event<'_>)) -> Result<Walk, Ch
     });
     decoder.finish();
     fragment_losses(&mut decoder, &mut walk, &mut f);
+    walk.frames_undecoded = decoder.undecoded;
     // What is left at the end of the capture, in a stable order.
     let mut keys: Vec<_> = dirs.keys().copied().collect();
     keys.sort();
@@ -344,6 +348,7 @@ pub fn check_streaming<R: Read>(
     report.captured_bytes = walk.captured_bytes;
     report.streams = walk.streams;
     report.fragment_bytes_lost = walk.fragment_bytes_lost;
+    report.frames_undecoded = walk.frames_undecoded;
     report.peak_directions = walk.peak_directions;
     report.read_error = walk.read_error;
     Ok(report)

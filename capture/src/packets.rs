@@ -8,9 +8,7 @@ use std::io::Read;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use etherparse::{
-    Ipv6ExtensionSlice, LaxIpPayloadSlice, LaxNetSlice, LaxSlicedPacket, TcpSlice, TransportSlice,
-};
+use etherparse::{LaxIpPayloadSlice, LaxNetSlice, LaxSlicedPacket, TcpSlice, TransportSlice};
 use pcap_file::pcap::PcapReader;
 use pcap_file::pcapng::{Block, PcapNgReader};
 use pcap_file::{DataLink, TsResolution};
@@ -114,6 +112,30 @@ pub struct Decoder {
     whole: Vec<u8>,
     /// Fragments dropped, for the caller to take.
     pub losses: Vec<FragmentLoss>,
+    /// Frames that may carry TCP inside something not decoded here: an
+    /// unknown link type, a tunnelling EtherType ([`TUNNEL_ETHER_TYPES`]) or
+    /// IP protocol ([`TUNNEL_IP_PROTOCOLS`]). Other traffic (ARP, UDP, ICMP...)
+    /// carries no SMB over TCP and is not counted.
+    pub undecoded: u64,
+}
+
+/// EtherTypes whose payload is another packet (MPLS unicast and multicast,
+/// PPPoE session, 802.1ah provider backbone): not decoded, so counted.
+pub const TUNNEL_ETHER_TYPES: [u16; 4] = [0x8847, 0x8848, 0x8864, 0x88E7];
+/// IP protocols whose payload is another packet (IPv4-in-IP, IPv6-in-IP, GRE
+/// and the ERSPAN it carries, EtherIP, L2TPv3, MPLS-in-IP): not decoded, so counted.
+pub const TUNNEL_IP_PROTOCOLS: [u8; 6] = [4, 41, 47, 97, 115, 137];
+
+/// The EtherType of an Ethernet frame, past any 802.1Q / 802.1ad tags.
+fn ether_type(frame: &[u8]) -> Option<u16> {
+    let mut at = 12;
+    loop {
+        let t = u16_be(frame, at)?;
+        if !matches!(t, 0x8100 | 0x88A8 | 0x9100) {
+            return Some(t);
+        }
+        at += 4;
+    }
 }
 
 impl Decoder {
@@ -121,6 +143,16 @@ impl Decoder {
     /// a fragment waits for the rest of its datagram).
     pub fn decode<'a>(&'a mut self, n: u64, frame: &Frame<'a>) -> Option<Segment<'a>> {
         let data = frame.data;
+        let tunnel = match frame.link {
+            DataLink::ETHERNET => ether_type(data),
+            DataLink::LINUX_SLL => u16_be(data, 14),
+            DataLink::LINUX_SLL2 => u16_be(data, 0),
+            _ => None,
+        };
+        if tunnel.is_some_and(|t| TUNNEL_ETHER_TYPES.contains(&t)) {
+            self.undecoded += 1;
+            return None;
+        }
         let pkt = match frame.link {
             DataLink::ETHERNET => LaxSlicedPacket::from_ethernet(data).ok()?,
             DataLink::LINUX_SLL => ip_after(data, 16, u16_be(data, 14)?)?,
@@ -130,7 +162,10 @@ impl Decoder {
             DataLink::RAW | DataLink::IPV4 | DataLink::IPV6 => {
                 LaxSlicedPacket::from_ip(data).ok()?
             }
-            _ => return None,
+            _ => {
+                self.undecoded += 1;
+                return None;
+            }
         };
         let cut = frame.orig_len > data.len();
         let (src_ip, dst_ip, frag) = match pkt.net.as_ref()? {
@@ -147,10 +182,11 @@ impl Decoder {
             }
             LaxNetSlice::Ipv6(v6) => {
                 let h = v6.header();
-                let frag = v6.extensions().clone().into_iter().find_map(|e| match e {
-                    Ipv6ExtensionSlice::Fragment(f) => ipv6_fragment(f.slice()),
-                    _ => None,
-                });
+                let exts = v6.extensions();
+                let frag = exts
+                    .first_header()
+                    .and_then(|first| ipv6_fragment_header(first.0, exts.slice()))
+                    .and_then(ipv6_fragment);
                 (h.source_addr().into(), h.destination_addr().into(), frag)
             }
             LaxNetSlice::Arp(_) => return None,
@@ -176,6 +212,14 @@ impl Decoder {
             return self.fragment(n, frame.time, key, part);
         }
         let Some(TransportSlice::Tcp(tcp)) = pkt.transport else {
+            let protocol = match pkt.net.as_ref()? {
+                LaxNetSlice::Ipv4(v4) => v4.payload().ip_number.0,
+                LaxNetSlice::Ipv6(v6) => v6.payload().ip_number.0,
+                LaxNetSlice::Arp(_) => return None,
+            };
+            if TUNNEL_IP_PROTOCOLS.contains(&protocol) {
+                self.undecoded += 1;
+            }
             return None;
         };
         Some(segment(
@@ -321,6 +365,26 @@ impl Decoder {
         for k in left {
             self.drop_key(k, "IP datagram incomplete at the end of the capture");
         }
+    }
+}
+
+/// The Fragment header in an IPv6 extension chain starting with `next`, walked
+/// here with every length checked: etherparse 0.19's extension iterator reads
+/// out of bounds on some hostile chains (review F16), so it is never called.
+fn ipv6_fragment_header(mut next: u8, mut chain: &[u8]) -> Option<&[u8]> {
+    loop {
+        let len = match next {
+            // Fragment (RFC 8200 4.5): 8 bytes.
+            44 => return chain.get(..8),
+            // Hop-by-hop, Routing, Destination options, Mobility, HIP, Shim6
+            // (RFC 8200 4.3-4.6, RFC 6275, 7401, 5533): (Hdr Ext Len + 1) * 8.
+            0 | 43 | 60 | 135 | 139 | 140 => (usize::from(*chain.get(1)?) + 1) * 8,
+            // Authentication header (RFC 4302 2.2): (Payload Len + 2) * 4.
+            51 => (usize::from(*chain.get(1)?) + 2) * 4,
+            _ => return None,
+        };
+        next = *chain.first()?;
+        chain = chain.get(len..)?;
     }
 }
 
@@ -492,5 +556,29 @@ impl<R: Read> Frames<R> {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ipv6_fragment_header;
+
+    #[test]
+    fn the_ipv6_extension_walk_checks_every_length() {
+        // Hop-by-hop (8 bytes, next: Fragment), then the Fragment header.
+        let mut chain = vec![44, 0, 1, 4, 0, 0, 0, 0];
+        let fragment = [6, 0, 0, 9, 0, 0, 0, 7];
+        chain.extend_from_slice(&fragment);
+        assert_eq!(ipv6_fragment_header(0, &chain), Some(&fragment[..]));
+        // Every truncation, and lengths that run past the end, find nothing.
+        for n in 0..chain.len() {
+            assert_eq!(ipv6_fragment_header(0, &chain[..n]), None, "{n} bytes");
+        }
+        let mut long = chain.clone();
+        long[1] = 0xFF; // hop-by-hop claiming 2048 bytes
+        assert_eq!(ipv6_fragment_header(0, &long), None);
+        assert_eq!(ipv6_fragment_header(51, &[44, 0xFF, 0, 0]), None);
+        // Not an extension header (TCP): no fragment header.
+        assert_eq!(ipv6_fragment_header(6, &chain), None);
     }
 }

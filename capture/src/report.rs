@@ -223,6 +223,9 @@ pub struct Report {
     pub streams: StreamStats,
     /// IP fragment bytes that could not be reassembled.
     pub fragment_bytes_lost: u64,
+    /// Frames that may carry TCP in an encapsulation not decoded (MPLS, GRE,
+    /// IP tunnels, unknown link types): their messages are not checked.
+    pub frames_undecoded: u64,
     /// Most TCP directions alive at once.
     pub peak_directions: usize,
     /// Most connections the checker held state for at once.
@@ -279,6 +282,7 @@ impl Report {
             || self.read_error.is_some()
             || !self.streams.complete()
             || self.fragment_bytes_lost > 0
+            || self.frames_undecoded > 0
             || self.count(Verdict::Valid) == 0
         {
             return Status::Incomplete;
@@ -317,6 +321,12 @@ impl Report {
                 self.fragment_bytes_lost
             ));
         }
+        if self.frames_undecoded > 0 {
+            why.push(format!(
+                "{} frames in an encapsulation not decoded (MPLS, GRE/ERSPAN, IP tunnels, unknown link types) may carry SMB",
+                self.frames_undecoded
+            ));
+        }
         if self.read_error.is_some() {
             why.push("the capture file ends early or is corrupt".into());
         }
@@ -349,6 +359,21 @@ impl Report {
                 s,
                 "reassembly: {} bytes missing from the capture, {} resynchronisations, {} bytes skipped, {} SYNs and {} out-of-window segments ignored ({} bytes)",
                 st.bytes_missing, st.resyncs, st.bytes_skipped, st.syns_ignored, st.segments_out_of_window, st.bytes_ignored
+            );
+        }
+        if st.bytes_not_compared > 0 {
+            let _ = writeln!(
+                s,
+                "retransmissions: {} bytes retransmitted more than {} KiB behind the stream, not compared with the first copy",
+                st.bytes_not_compared,
+                crate::tcp::RECENT >> 10
+            );
+        }
+        if st.control_frames > 0 {
+            let _ = writeln!(
+                s,
+                "netbios: {} session-service control frames ({} bytes, no SMB)",
+                st.control_frames, st.bytes_control
             );
         }
         if !self.unchecked.is_empty() {
@@ -389,7 +414,7 @@ impl Report {
         let st = &self.streams;
         let _ = write!(
             s,
-            "\"frames\":{},\"tcp_frames\":{},\"pdus\":{},\"smb_bytes\":{},\"bytes_missing\":{},\"resyncs\":{},\"bytes_skipped\":{},\"syns_ignored\":{},\"segments_out_of_window\":{},\"fragment_bytes_lost\":{},\"all_valid\":{},\"exit_status\":{}",
+            "\"frames\":{},\"tcp_frames\":{},\"pdus\":{},\"smb_bytes\":{},\"bytes_missing\":{},\"resyncs\":{},\"bytes_skipped\":{},\"syns_ignored\":{},\"segments_out_of_window\":{},\"fragment_bytes_lost\":{},\"frames_undecoded\":{},\"control_frames\":{},\"bytes_control\":{},\"conflicting_retransmissions\":{},\"bytes_not_compared\":{},\"all_valid\":{},\"exit_status\":{}",
             self.frames,
             self.tcp_frames,
             self.total(),
@@ -400,6 +425,11 @@ impl Report {
             st.syns_ignored,
             st.segments_out_of_window,
             self.fragment_bytes_lost,
+            self.frames_undecoded,
+            st.control_frames,
+            st.bytes_control,
+            st.conflicting_retransmissions,
+            st.bytes_not_compared,
             self.all_valid(),
             self.status().code()
         );

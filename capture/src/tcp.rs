@@ -26,6 +26,11 @@ const WINDOW: i64 = 1 << 30;
 /// mid-stream may record the first segments out of order.
 const PRELUDE_SEGMENTS: usize = 8;
 const PRELUDE_BYTES: usize = 1 << 20;
+/// Stream bytes kept per direction to compare retransmissions with: a
+/// retransmission of older bytes is counted as not compared.
+pub const RECENT: usize = 64 << 10;
+/// SMB_COM_NEGOTIATE; the reply bit is 0x80 of the Flags byte (MS-CIFS 2.2.3.1).
+const SMB1_NEGOTIATE: u8 = 0x72;
 /// NetBIOS session-service control frames are short (RFC 1002 4.3: at most a
 /// retarget's 6 bytes); a longer "control frame" is payload, not framing.
 const MAX_CONTROL_FRAME: usize = 0xFF;
@@ -89,6 +94,21 @@ pub enum Loss {
         /// Payload bytes it carried.
         bytes: u64,
     },
+    /// An SMB1 message (0xFF 'SMB'), framed but not checked: smbsign checks
+    /// SMB2/SMB3 signing only. The multi-protocol NEGOTIATE request a client
+    /// opens with is not reported (the SMB2 NEGOTIATE response answers it).
+    Smb1 {
+        /// Its command code.
+        command: u8,
+        /// Its bytes.
+        bytes: u64,
+    },
+    /// A retransmission whose bytes differ from the first copy of the same
+    /// stream range: which one the receiver took cannot be told.
+    Conflict {
+        /// Bytes that differ in the range compared.
+        bytes: u64,
+    },
 }
 
 impl Loss {
@@ -102,6 +122,8 @@ impl Loss {
             Loss::Syn { .. } => "SYN on an established direction",
             Loss::OutOfWindow { .. } => "segment outside the TCP window",
             Loss::BeforeStart { .. } => "segment before the start of the stream",
+            Loss::Smb1 { .. } => "SMB1 (signing not checked)",
+            Loss::Conflict { .. } => "conflicting retransmission",
         }
     }
 
@@ -111,9 +133,11 @@ impl Loss {
         match *self {
             Loss::Gap { missing, skipped } => missing + skipped,
             Loss::Cut { captured, .. } => captured + 4,
-            Loss::Syn { bytes } | Loss::OutOfWindow { bytes } | Loss::BeforeStart { bytes } => {
-                bytes
-            }
+            Loss::Syn { bytes }
+            | Loss::OutOfWindow { bytes }
+            | Loss::BeforeStart { bytes }
+            | Loss::Smb1 { bytes, .. }
+            | Loss::Conflict { bytes } => bytes,
         }
     }
 
@@ -138,6 +162,12 @@ impl Loss {
             ),
             Loss::BeforeStart { bytes } => format!(
                 "segment before the first byte of the stream ignored (before the SYN's sequence number, or reordered at the start of the capture further than the first segments held); {bytes} payload bytes not checked"
+            ),
+            Loss::Conflict { bytes } => format!(
+                "a retransmission carries other bytes than the first copy of the same sequence range ({bytes} range bytes): which copy the receiver took is unknown; the messages were checked as first captured"
+            ),
+            Loss::Smb1 { command, bytes } => format!(
+                "SMB1 message (command 0x{command:02X}, {bytes} bytes): smbsign checks SMB2/SMB3 signing only; SMB1 signing not checked"
             ),
         }
     }
@@ -190,6 +220,15 @@ pub struct StreamStats {
     pub segments_out_of_window: u64,
     /// Payload bytes of the SYNs and segments ignored.
     pub bytes_ignored: u64,
+    /// NetBIOS session-service control frames (RFC 1002 4.3: session
+    /// request, responses, retarget, keep-alive), which carry no SMB.
+    pub control_frames: u64,
+    /// Their bytes, with their 4-byte headers (part of `bytes_framed`).
+    pub bytes_control: u64,
+    /// Retransmissions whose bytes differ from the first copy.
+    pub conflicting_retransmissions: u64,
+    /// Retransmitted bytes older than the [`RECENT`] bytes kept: not compared.
+    pub bytes_not_compared: u64,
 }
 
 impl StreamStats {
@@ -202,6 +241,10 @@ impl StreamStats {
         self.syns_ignored += o.syns_ignored;
         self.segments_out_of_window += o.segments_out_of_window;
         self.bytes_ignored += o.bytes_ignored;
+        self.control_frames += o.control_frames;
+        self.bytes_control += o.bytes_control;
+        self.conflicting_retransmissions += o.conflicting_retransmissions;
+        self.bytes_not_compared += o.bytes_not_compared;
     }
 
     /// Whether every byte seen was framed: nothing missing, skipped or ignored.
@@ -211,6 +254,7 @@ impl StreamStats {
             && self.bytes_skipped == 0
             && self.syns_ignored == 0
             && self.segments_out_of_window == 0
+            && self.conflicting_retransmissions == 0
     }
 }
 
@@ -233,6 +277,9 @@ pub struct Direction {
     prelude_bytes: usize,
     /// In-order bytes not yet framed: `buf[start..]`.
     buf: Vec<u8>,
+    /// The last stream bytes delivered (up to 2 x [`RECENT`]), ending at
+    /// `next`, to compare retransmissions with.
+    recent: Vec<u8>,
     start: usize,
     /// Whether `buf[start]` is a frame boundary.
     synced: bool,
@@ -381,12 +428,18 @@ impl Direction {
         }
         if at == self.next && self.pending.is_empty() && missing == 0 {
             // In order with nothing waiting: straight to the framing buffer.
+            self.keep_recent(payload);
             self.buf.extend_from_slice(payload);
             self.next += payload.len() as u64;
             self.frame(frame, out);
             return;
         }
         if !payload.is_empty() {
+            if at + payload.len() as u64 <= self.next {
+                // Delivered already, so dropped by insert: compared here
+                // (a partial overlap is compared when it drains).
+                self.compare(frame, at, payload, out);
+            }
             self.insert(at, Chunk::Data(payload.to_vec()));
         }
         if missing > 0 {
@@ -492,6 +545,8 @@ impl Direction {
             let skip = (self.next - at) as usize;
             match chunk {
                 Chunk::Data(d) => {
+                    self.compare(frame, at, &d[..skip], out);
+                    self.keep_recent(&d[skip..]);
                     self.buf.extend_from_slice(&d[skip..]);
                     self.next = end;
                     self.frame(frame, out);
@@ -515,8 +570,41 @@ impl Direction {
         self.drain(frame, out);
     }
 
+    /// Appends delivered bytes to `recent`, keeping at most 2 x [`RECENT`].
+    fn keep_recent(&mut self, d: &[u8]) {
+        self.recent.extend_from_slice(d);
+        if self.recent.len() > 2 * RECENT {
+            self.recent.drain(..self.recent.len() - RECENT);
+        }
+    }
+
+    /// Compares the part of `data` (at stream offset `at`) already delivered
+    /// with what was delivered; a difference is reported.
+    fn compare(&mut self, frame: u64, at: u64, data: &[u8], out: &mut Out<'_>) {
+        let end = (at + data.len() as u64).min(self.next);
+        if end <= at {
+            return;
+        }
+        let kept_from = self.next - self.recent.len() as u64;
+        if at < kept_from {
+            self.stats.bytes_not_compared += kept_from.min(end) - at;
+        }
+        let from = at.max(kept_from);
+        if from >= end {
+            return;
+        }
+        let old = &self.recent[(from - kept_from) as usize..(end - kept_from) as usize];
+        let new = &data[(from - at) as usize..(end - at) as usize];
+        if old != new {
+            self.stats.conflicting_retransmissions += 1;
+            let bytes = old.iter().zip(new).filter(|(a, b)| a != b).count() as u64;
+            out(frame, Piece::Lost(Loss::Conflict { bytes }));
+        }
+    }
+
     /// `n` bytes will never come: the message being assembled is lost.
     fn lose(&mut self, n: u64) {
+        self.recent.clear();
         let held = (self.buf.len() - self.start) as u64;
         self.stats.bytes_missing += n;
         self.stats.bytes_skipped += held;
@@ -576,7 +664,7 @@ impl Direction {
             let len = be24(&avail[1..4]);
             if avail[0] != 0 {
                 // A NetBIOS session-service control frame (keep-alive...) carries no SMB.
-                if !(0x81..=0x85).contains(&avail[0]) || len > MAX_CONTROL_FRAME {
+                if !control_frame_length(avail[0], len) {
                     self.synced = false;
                     continue;
                 }
@@ -585,6 +673,8 @@ impl Direction {
                 }
                 self.start += 4 + len;
                 self.stats.bytes_framed += 4 + len as u64;
+                self.stats.control_frames += 1;
+                self.stats.bytes_control += 4 + len as u64;
                 continue;
             }
             if len < 4 {
@@ -603,8 +693,13 @@ impl Direction {
                 break;
             }
             if !smb1 {
-                // SMB1 (a multi-protocol NEGOTIATE before SMB2) is framed, not signed here.
                 out(frame, Piece::Message(&avail[4..4 + len]));
+            } else if !(avail[8] == SMB1_NEGOTIATE && avail.get(13).is_some_and(|f| f & 0x80 == 0))
+            {
+                // SMB1 is framed, not checked: every message but the client's
+                // multi-protocol NEGOTIATE request is reported.
+                let (command, bytes) = (avail[8], len as u64);
+                out(frame, Piece::Lost(Loss::Smb1 { command, bytes }));
             }
             self.start += 4 + len;
             self.stats.bytes_framed += 4 + len as u64;
@@ -616,6 +711,21 @@ impl Direction {
             self.buf.drain(..self.start);
             self.start = 0;
         }
+    }
+}
+
+/// Whether `len` is a length RFC 1002 4.3 gives a NetBIOS session-service
+/// control frame of type `ty`: a session request's two names (at most
+/// [`MAX_CONTROL_FRAME`]), a negative response's error code (1), a retarget's
+/// address and port (6), nothing for a positive response or keep-alive. Any
+/// other frame is not framing, and is searched past like other stray bytes.
+fn control_frame_length(ty: u8, len: usize) -> bool {
+    match ty {
+        0x81 => len <= MAX_CONTROL_FRAME,
+        0x82 | 0x85 => len == 0,
+        0x83 => len == 1,
+        0x84 => len == 6,
+        _ => false,
     }
 }
 
@@ -694,6 +804,27 @@ mod tests {
     }
 
     #[test]
+    fn an_overlap_with_other_bytes_is_a_conflict() {
+        let stream: Vec<u8> = [frame(100, 1), frame(70, 2)].concat();
+        let mut forged = stream[40..130].to_vec();
+        forged[5] ^= 0xFF; // stream byte 45, delivered already
+        let mut d = Direction::default();
+        d.push(0, 999, SYN, &[], 0, &mut |_, _| {});
+        let got = collect(
+            &mut d,
+            &[
+                (1000, &stream[..50], 0),
+                (1040, &forged[..], 0),
+                (1130, &stream[130..], 0),
+            ],
+        );
+        assert_eq!(got.messages.len(), 2);
+        assert_eq!(got.losses, vec![Loss::Conflict { bytes: 1 }]);
+        assert_eq!(d.stats.conflicting_retransmissions, 1);
+        assert!(!d.stats.complete());
+    }
+
+    #[test]
     fn out_of_order_retransmitted_and_overlapping_segments_reassemble() {
         let stream: Vec<u8> = [frame(100, 1), frame(70, 2), frame(300, 3)].concat();
         let mut d = Direction::default();
@@ -765,15 +896,27 @@ mod tests {
     }
 
     #[test]
-    fn smb1_frames_are_skipped_without_losing_sync() {
-        let mut smb1 = frame(80, 5);
-        smb1[4] = 0xFF;
-        let stream: Vec<u8> = [smb1, frame(90, 6)].concat();
+    fn smb1_frames_are_reported_without_losing_sync() {
+        // A client's multi-protocol NEGOTIATE request (0x72, reply bit clear)
+        // passes; any other SMB1 message is reported, neither loses the framing.
+        let mut negotiate = frame(80, 0);
+        negotiate[4] = 0xFF;
+        negotiate[8] = 0x72;
+        let mut other = frame(80, 5);
+        other[4] = 0xFF;
+        let stream: Vec<u8> = [negotiate, other, frame(90, 6)].concat();
         let mut d = Direction::default();
         d.push(0, 99, SYN, &[], 0, &mut |_, _| {});
         let got = collect(&mut d, &[(100, &stream[..], 0)]);
-        assert_eq!(got.messages, vec![stream[88..].to_vec()]);
-        assert!(got.losses.is_empty() && d.stats.complete());
+        assert_eq!(got.messages, vec![stream[172..].to_vec()]);
+        assert_eq!(
+            got.losses,
+            vec![Loss::Smb1 {
+                command: 64,
+                bytes: 80
+            }]
+        );
+        assert!(d.stats.complete());
     }
 
     #[test]

@@ -8,8 +8,8 @@
 use smbsign::batch::{self, KeyedChainJob};
 use smbsign::smb2::rules::{command, status};
 use smbsign::smb2::{
-    self, gmac_nonce_for, must_be_signed, session_requires_signing, signing_exemption,
-    verifying_sessions, Algorithm, Exemption, Header, SigningKey,
+    self, gmac_nonce_for, must_be_signed, response_should_be_signed, session_requires_signing,
+    signing_exemption, verifying_sessions, Algorithm, Exemption, Header, SigningKey,
 };
 use smbsign::Error;
 
@@ -302,4 +302,24 @@ fn each_pdu_verifies_with_its_own_sessions_key() {
         // which key to use is the caller's question, answered by verifying_sessions.
         assert!(smb2::verify_pdu(&ka, &forged).is_ok());
     }
+}
+
+/// MS-SMB2 3.3.4.1.1: the response to a signed request is to be signed,
+/// unless it is exempt (an interim response); an unsigned request asks nothing.
+#[test]
+fn the_response_to_a_signed_request_should_be_signed() {
+    const ECHO: u16 = 0x000D;
+    let echo = pdu(ECHO, RESPONSE, status::SUCCESS, 7, 5, 68);
+    assert!(response_should_be_signed(&echo, 5, true).unwrap());
+    assert!(!response_should_be_signed(&echo, 5, false).unwrap());
+    let request = pdu(ECHO, 0, status::SUCCESS, 7, 5, 68);
+    assert!(!response_should_be_signed(&request, 5, true).unwrap());
+    let interim = pdu(ECHO, RESPONSE | ASYNC, status::PENDING, 7, 5, 68);
+    assert!(!response_should_be_signed(&interim, 5, true).unwrap());
+    let deleted = pdu(ECHO, RESPONSE, status::USER_SESSION_DELETED, 7, 5, 68);
+    assert!(!response_should_be_signed(&deleted, 5, true).unwrap());
+    assert!(matches!(
+        response_should_be_signed(&echo[..40], 5, true),
+        Err(Error::Truncated { .. })
+    ));
 }

@@ -35,7 +35,9 @@ pub fn check(data: &[u8]) {
                     .iter()
                     .all(|x| matches!(x.verdict, Verdict::Valid | Verdict::Unsigned)));
                 assert!(r.records.iter().any(|x| x.verdict == Verdict::Valid));
-                assert!(r.streams.complete() && r.fragment_bytes_lost == 0);
+                assert!(
+                    r.streams.complete() && r.fragment_bytes_lost == 0 && r.frames_undecoded == 0
+                );
                 assert!(r.read_error.is_none());
             }
             if r.records.iter().any(|x| x.verdict.is_failure()) {

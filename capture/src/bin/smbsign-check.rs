@@ -32,8 +32,10 @@ exit status:
   3  incomplete: something could not be checked (bytes missing from the
      capture, a cut message, an ignored spoofed or out-of-window segment,
      IP fragments not reassembled, encrypted or compressed messages, a file
-     that ends early), or there was nothing to check; the summary says what
-     and why
+     that ends early, a conflicting retransmission, SMB1, frames in an
+     encapsulation not decoded such as MPLS or GRE, an unsigned response to
+     a signed request, an unsigned message of a session set up before the
+     capture), or there was nothing to check; the summary says what and why
 Output is written as the check goes (--json too); memory stays bounded.";
 
 fn parse_hex(s: &str) -> Option<Vec<u8>> {

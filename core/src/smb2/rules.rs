@@ -172,6 +172,22 @@ pub fn must_be_signed(pdu: &[u8], session_id: u64, session_requires_signing: boo
     Ok(session_requires_signing && signing_exemption(pdu, session_id)?.is_none())
 }
 
+/// Whether the response `pdu`, sent unsigned, skipped the signature MS-SMB2
+/// 3.3.4.1.1 asks of it: the server SHOULD sign a response "if the request was
+/// signed by the client, and the response is not an interim response" (a
+/// SHOULD, so its absence is unverified, not a proven violation; 3.2.5.1.3 has
+/// the client verify every signed response). `request_signed`: the request
+/// with the response's MessageId on its connection was signed. Responses with
+/// an [`Exemption`] are not asked to be signed. Fails on a short or foreign header.
+pub fn response_should_be_signed(
+    pdu: &[u8],
+    session_id: u64,
+    request_signed: bool,
+) -> Result<bool> {
+    let h = Header::new(pdu)?;
+    Ok(request_signed && h.is_response() && signing_exemption(pdu, session_id)?.is_none())
+}
+
 /// Whether a SecurityMode field says `SMB2_NEGOTIATE_SIGNING_REQUIRED`.
 #[must_use]
 pub fn security_mode_requires_signing(security_mode: u16) -> bool {
