@@ -20,9 +20,13 @@ status=0
 # Random-case counts as in the emulated runs: the sanitizers slow every access.
 export SMBSIGN_PROPTEST_CASES="${SMBSIGN_PROPTEST_CASES:-16}"
 echo "== AddressSanitizer: core and C ABI tests, soak ${secs}s"
+# The stack-erasure test is skipped here: ASan moves locals to its fake stack
+# and pads every frame with redzones, so the painted thread stack it scans is
+# not where the kernels' frames are (its control then finds nothing). It runs
+# in rust-native and in the x86 matrix.
 RUSTFLAGS="-Zsanitizer=address" CARGO_TARGET_DIR=target/asan SMBSIGN_SOAK_SECONDS="$secs" \
     cargo "${NIGHTLY[@]}" test -p smbsign -p smbsign-ffi --lib --tests --target "$HOST_TARGET" \
-    -- --nocapture 2>&1 | grep -vE '^\s*(Compiling|Running|Finished|running 0 tests)' | grep -E 'test result|soak:|ERROR|SUMMARY|panicked|FAILED'
+    -- --nocapture --skip scrub::tests::entry_points_leave_no_key_material_on_the_stack 2>&1 | grep -vE '^\s*(Compiling|Running|Finished|running 0 tests)' | grep -E 'test result|soak:|ERROR|SUMMARY|panicked|FAILED'
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 
 echo "== ThreadSanitizer: soak ${secs}s"
