@@ -20,6 +20,15 @@ fn check(pcap: &Pcap) -> Report {
     check_bytes(&pcap.bytes(), &o).unwrap()
 }
 
+/// Checks `pcap` (printing the report) and asserts the result is incomplete,
+/// `what` naming the case; returns the report for the case's own assertions.
+fn check_incomplete(pcap: &Pcap, what: &str) -> Report {
+    let r = check(pcap);
+    eprintln!("{}", r.text(false));
+    assert_eq!(r.status(), Status::Incomplete, "{what}");
+    r
+}
+
 fn valid_echo_conn(pcap: &mut Pcap, port: u16) {
     let mut c = Conn::new(port);
     c.handshake(pcap);
@@ -56,13 +65,7 @@ fn an_smb1_session_is_not_silently_skipped() {
         c.send_smb(&mut pcap, Dir::ToClient, &smb1(cmd, true));
     }
     c.close(&mut pcap);
-    let r = check(&pcap);
-    eprintln!("{}", r.text(false));
-    assert_eq!(
-        r.status(),
-        Status::Incomplete,
-        "14 SMB1 messages, none checked"
-    );
+    let r = check_incomplete(&pcap, "14 SMB1 messages, none checked");
     // Every SMB1 message but the client's NEGOTIATE request has a record.
     assert_eq!(r.unchecked.get("SMB1 (signing not checked)"), Some(&13));
 }
@@ -93,13 +96,7 @@ fn a_conflicting_retransmission_is_reported() {
     );
     c.next[1] = seq.wrapping_add(good.len() as u32);
     c.close(&mut pcap);
-    let r = check(&pcap);
-    eprintln!("{}", r.text(false));
-    assert_eq!(
-        r.status(),
-        Status::Incomplete,
-        "a conflicting copy of a signed message"
-    );
+    let r = check_incomplete(&pcap, "a conflicting copy of a signed message");
     assert_eq!(r.streams.conflicting_retransmissions, 1);
     assert_eq!(r.unchecked.get("conflicting retransmission"), Some(&1));
 }
@@ -183,13 +180,7 @@ fn unsigned_messages_of_an_unknown_session_are_not_ok() {
         }
     }
     c.close(&mut pcap);
-    let r = check(&pcap);
-    eprintln!("{}", r.text(false));
-    assert_eq!(
-        r.status(),
-        Status::Incomplete,
-        "signing requirement unknown"
-    );
+    let r = check_incomplete(&pcap, "signing requirement unknown");
     assert_eq!(r.unchecked.get("signing requirement unknown"), Some(&10));
 }
 
@@ -213,13 +204,7 @@ fn smb_inside_a_netbios_control_frame_is_reported() {
         &craft::signed_echo(SID, 1, true, &KEY),
     );
     c.close(&mut pcap);
-    let r = check(&pcap);
-    eprintln!("{}", r.text(false));
-    assert_eq!(
-        r.status(),
-        Status::Incomplete,
-        "an 80-byte 0x85 frame holding an SMB2 PDU"
-    );
+    let r = check_incomplete(&pcap, "an 80-byte 0x85 frame holding an SMB2 PDU");
     assert_eq!(r.streams.control_frames, 0);
 }
 
@@ -244,13 +229,7 @@ fn a_stripped_signature_on_a_signing_session_is_not_ok() {
         c.send_smb(&mut pcap, Dir::ToClient, &resp);
     }
     c.close(&mut pcap);
-    let r = check(&pcap);
-    eprintln!("{}", r.text(false));
-    assert_eq!(
-        r.status(),
-        Status::Incomplete,
-        "a stripped signature in a signing session"
-    );
+    let r = check_incomplete(&pcap, "a stripped signature in a signing session");
     assert_eq!(
         r.unchecked.get("unsigned response to a signed request"),
         Some(&1)
