@@ -2,7 +2,7 @@
 """Records a large real SMB capture for BENCHMARKS.md: tcpdump on loopback while
 Debian's smbclient puts a random file of SIZE MiB to a throwaway smbd over SMB
 3.1.1 with AES-GMAC signing (required). Usage: record-capture.py OUT.pcap [SIZE].
-Needs root and Debian's samba, tcpdump (scripts/test-capture.sh installs them).
+Needs root and Debian's samba, tcpdump (tests/capture/run.sh installs them).
 The password is smbd_server.PASSWORD; check with smbsign-check --password."""
 
 import os

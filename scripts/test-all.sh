@@ -8,12 +8,24 @@
 # constant-time report) and prints one summary line per suite, then the total.
 # Installs what the suites need (Debian packages, cargo-fuzz) itself,
 # idempotently. Exit status 0 iff all passed.
+#
+# Every suite but lint and rust-native is tests/<suite>/run.sh (docs/testing.md).
+# Usage: bash scripts/test-all.sh [--list]   (--list: print each suite and its
+# command, run nothing, install nothing)
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$SMBSIGN_ROOT"
-ensure_toolchain || { echo "no Rust toolchain"; exit 1; }
-apt_ensure fonts-dejavu-core >/dev/null # smbsign-bench's plot test labels its charts with it
-apt_ensure g++ >/dev/null               # libfuzzer-sys (fuzz/) builds libFuzzer from C++
+case "${1:-}" in
+"") ;;
+--list) suite() { printf '%-18s %s\n' "$1" "${*:2}"; } ;;
+-h | --help) sed -n '2,/^set -uo/p' "$SMBSIGN_ROOT/scripts/test-all.sh" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+*) echo "usage: bash scripts/test-all.sh [--list]" >&2; exit 2 ;;
+esac
+if [ -z "${1:-}" ]; then
+    ensure_toolchain || { echo "no Rust toolchain"; exit 1; }
+    apt_ensure fonts-dejavu-core >/dev/null # smbsign-bench's plot test labels its charts with it
+    apt_ensure g++ >/dev/null               # libfuzzer-sys (fuzz/) builds libFuzzer from C++
+fi
 
 lint() {
     cargo fmt --all -- --check &&
@@ -33,7 +45,7 @@ suite python bash tests/python/run.sh
 
 suite gnutls-preload bash tests/gnutls/run.sh
 
-suite capture bash scripts/test-capture.sh
+suite capture bash tests/capture/run.sh
 
 suite probe bash tests/probe/run.sh
 
@@ -42,16 +54,17 @@ suite debian13 bash tests/debian13/run.sh
 suite deb bash tests/deb/run.sh
 
 if [ "$(uname -m)" = x86_64 ]; then
-    suite x86-tier-matrix bash scripts/test-x86-matrix.sh
-    suite aarch64-qemu bash scripts/test-aarch64.sh
+    suite x86-tier-matrix bash tests/x86/run.sh
+    suite aarch64-qemu bash tests/aarch64/run.sh
     suite arm64-samba bash tests/arm64-samba/run.sh
 fi
 
-suite fuzz bash scripts/test-fuzz.sh
+suite fuzz bash tests/fuzz/run.sh
 
-suite sanitizers-soak bash scripts/test-sanitizers.sh
+suite sanitizers-soak bash tests/sanitizers/run.sh
 
-suite constant-time bash scripts/test-ct.sh
+suite constant-time bash tests/ct/run.sh
 
+[ -n "${1:-}" ] && exit 0
 echo "total: $SUITE_PASSED passed, $SUITE_FAILED failed"
 [ "$SUITE_FAILED" -eq 0 ]

@@ -6,7 +6,7 @@
 //! backend computed before the threads started.
 //!
 //! `SMBSIGN_SOAK_SECONDS` (default 2) and `SMBSIGN_SOAK_THREADS` (default 16)
-//! size it; `scripts/test-sanitizers.sh` runs it longer under AddressSanitizer
+//! size it; `tests/sanitizers/run.sh` runs it longer under AddressSanitizer
 //! and ThreadSanitizer. It prints the operation count and duration.
 
 mod common;

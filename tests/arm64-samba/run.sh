@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # arm64: libsmbsign_gnutls.so cross-built for aarch64 (Debian's rustc-web with
-# its arm64 std, as scripts/test-aarch64.sh builds core), preloaded into the
+# its arm64 std, as tests/aarch64/run.sh builds core), preloaded into the
 # smbd of a Debian 13 arm64 userland (scripts/userland.sh: debootstrap
 # --foreign, its packages unpacked natively; cached) that runs under
 # qemu-aarch64 -cpu max through binfmt_misc: a signed copy per algorithm (small files,
@@ -21,7 +21,7 @@ qemu_ensure || exit 1
 apt_ensure rustc-web cargo-web libstd-rust-web-dev:arm64 libc6:arm64 gcc-aarch64-linux-gnu \
     libc6-dev-arm64-cross smbclient || exit 1
 target=aarch64-unknown-linux-gnu
-# Debian's rustc (the one with the arm64 std) and test-aarch64.sh's target dir.
+# Debian's rustc (the one with the arm64 std) and tests/aarch64/run.sh's target dir.
 export RUSTC=/usr/bin/rustc CARGO_TARGET_DIR="$SMBSIGN_ROOT/target/cross"
 export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc
 cargo build --release -q -p smbsign-gnutls --target $target || exit 1

@@ -6,7 +6,7 @@
 # every available tier, so the portable one is exercised here too.
 # The rustup toolchain stays the default for everything else.
 set -uo pipefail
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../../scripts/lib.sh"
 cd "$SMBSIGN_ROOT"
 ensure_toolchain || exit 1
 if ! dpkg --print-foreign-architectures | grep -qx arm64; then

@@ -5,7 +5,7 @@
 # signing algorithm and checks them (tests/capture/test_capture.py; needs root).
 # Prints one line per check and "N passed, N failed".
 set -uo pipefail
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../../scripts/lib.sh"
 cd "$SMBSIGN_ROOT"
 ensure_toolchain || exit 1
 # tshark asks whether non-root users may capture; the default answer is fine.

@@ -5,7 +5,7 @@
 # the control (an early-exit comparison) is NOT detected (|t| <= 10), which
 # would mean the measurement is blind on this machine.
 set -uo pipefail
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../../scripts/lib.sh"
 cd "$SMBSIGN_ROOT"
 ensure_toolchain || exit 1
 export SMBSIGN_DUDECT_SAMPLES="${SMBSIGN_DUDECT_SAMPLES:-2000000}"

@@ -7,13 +7,13 @@
 # per target. Installs cargo-fuzz (and g++, which libFuzzer's build needs) when
 # missing. New corpus entries go to target/fuzz-corpus/, crashes to fuzz/artifacts/.
 set -uo pipefail
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../../scripts/lib.sh"
 cd "$SMBSIGN_ROOT"
 ensure_toolchain || exit 1
 apt_ensure g++ || exit 1
 secs="${SMBSIGN_FUZZ_SECONDS:-30}"
 
-source "$(dirname "$0")/nightly.sh" # cargo-fuzz needs -Zsanitizer and -Cpasses=sancov-module
+source "$SMBSIGN_ROOT/scripts/nightly.sh" # cargo-fuzz needs -Zsanitizer and -Cpasses=sancov-module
 if ! cargo fuzz --version >/dev/null 2>&1; then
     cargo install cargo-fuzz --locked || exit 1
 fi

@@ -7,13 +7,13 @@
 #
 # The standard library is not rebuilt with the sanitizers (-Zbuild-std needs
 # rust-src too): ASan still checks every access smbsign's code makes; TSan
-# cannot see std's internal atomics, so scripts/tsan.supp silences the one
+# cannot see std's internal atomics, so tests/sanitizers/tsan.supp silences the one
 # report that causes (libtest's own result channel).
 set -uo pipefail
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../../scripts/lib.sh"
 cd "$SMBSIGN_ROOT"
 ensure_toolchain || exit 1
-source "$(dirname "$0")/nightly.sh"
+source "$SMBSIGN_ROOT/scripts/nightly.sh"
 secs="${SMBSIGN_SOAK_SECONDS:-30}"
 status=0
 
@@ -30,7 +30,7 @@ RUSTFLAGS="-Zsanitizer=address" CARGO_TARGET_DIR=target/asan SMBSIGN_SOAK_SECOND
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 
 echo "== ThreadSanitizer: soak ${secs}s"
-TSAN_OPTIONS="suppressions=$SMBSIGN_ROOT/scripts/tsan.supp halt_on_error=1" \
+TSAN_OPTIONS="suppressions=$SMBSIGN_ROOT/tests/sanitizers/tsan.supp halt_on_error=1" \
     RUSTFLAGS="-Zsanitizer=thread -Cunsafe-allow-abi-mismatch=sanitizer" CARGO_TARGET_DIR=target/tsan \
     SMBSIGN_SOAK_SECONDS="$secs" \
     cargo "${NIGHTLY[@]}" test -p smbsign --test soak --target "$HOST_TARGET" -- --nocapture 2>&1 |
@@ -66,7 +66,7 @@ fn main() {
     println!("{x}");
 }
 RS
-out=$(TSAN_OPTIONS="suppressions=$SMBSIGN_ROOT/scripts/tsan.supp" \
+out=$(TSAN_OPTIONS="suppressions=$SMBSIGN_ROOT/tests/sanitizers/tsan.supp" \
     RUSTFLAGS="-Zsanitizer=thread -Cunsafe-allow-abi-mismatch=sanitizer" \
     cargo "${NIGHTLY[@]}" run -q --manifest-path "$ctl/Cargo.toml" --target "$HOST_TARGET" 2>&1)
 if grep -q 'data race.*main.rs' <<<"$out"; then

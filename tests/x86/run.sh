@@ -14,7 +14,7 @@
 # The expectation for each model comes from tests/x86/cpuprobe.c (raw CPUID),
 # not from smbsign's own detection.
 set -uo pipefail
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../../scripts/lib.sh"
 cd "$SMBSIGN_ROOT"
 qemu_ensure || exit 1
 apt_ensure gcc libc6-dev || exit 1
