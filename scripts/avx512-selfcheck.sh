@@ -7,7 +7,8 @@
 #      tier and the reference crates (SMBSIGN_TEST_TIERS);
 #   2. the backend-differential fuzzer for SMBSIGN_FUZZ_SECONDS (default 60;
 #      0 skips it);
-#   3. the figures BENCHMARKS.md sections 10-13 record: VPCLMULQDQ and VAES
+#   3. the figures BENCHMARKS.md and docs/benchmarks-log.md record ("Issue 18
+#      on a full-width AVX-512 CPU"): VPCLMULQDQ and VAES
 #      throughput per register width (benches/experiments/simd_throughput.c); one-shot
 #      GMAC per tier and zmm GHASH loop (gmac_long) and through the C ABI
 #      (ffi_overhead) against OpenSSL and GnuTLS; CMAC and HMAC batches

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The criterion suite against peers (BENCHMARKS.md sections 1 and 6): installs
+# The criterion suite against peers (BENCHMARKS.md, one-shot MACs; batches): installs
 # what the peer shims link (Debian's GnuTLS and, on x86-64, intel-ipsec-mb;
 # OpenSSL is built from source by openssl-src), runs the benches given as
 # arguments (default: all) and prints the ratio tables.

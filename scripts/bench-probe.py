@@ -2,7 +2,7 @@
 with credentials: every dialect and 3.1.1 algorithm): the wall time of one full
 probe (N runs: min/median/max), then one invocation probing the same server M
 times (cycling over K smbd instances) at concurrency C, under /usr/bin/time -v (wall time, max RSS). Prints
-the CPU, date and load average with the figures (BENCHMARKS.md section 14).
+the CPU, date and load average with the figures (BENCHMARKS.md, "smbsign-check and smbsign-probe").
 
 usage: python3 scripts/bench-probe.py [--probe target/release/smbsign-probe] [--runs 10] [--targets 50]
                                      [--concurrency 16] [--servers 1]"""

@@ -1,4 +1,5 @@
-/* A C model of the zmm GHASH loop (BENCHMARKS.md section 10, "Wide groups"):
+/* A C model of the zmm GHASH loop (docs/benchmarks-log.md, "Wide groups for
+ * long messages"):
  * 64 KiB from L1/L2, fastest of 300 runs, GB/s. Variants: v0 the 64-block
  * kernel's step (byte swap, pshufd/xor Karatsuba operand, 6 VPCLMULQDQ and 3
  * vpternlogq per 8 blocks), v1/v3 the wide kernel's step (two VBMI vpermt2b

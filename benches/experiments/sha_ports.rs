@@ -6,7 +6,8 @@
 //! kernels' rates; if it takes about the larger of the two (100% hidden), a
 //! hybrid pays. Also prints the
 //! costs that bound any SHA-NI multi-stream kernel (`sha256rnds2` latency and
-//! throughput, `sha256msg1/2` throughput). Results on Zen 4: BENCHMARKS.md 11.1.
+//! throughput, `sha256msg1/2` throughput). Results on Zen 4: docs/benchmarks-log.md, "HMAC-SHA256 batches
+//! on Zen 4: SHA-NI beside the zmm lanes"; on the Xeon: "What the hardware allows".
 //!
 //! `cargo run --release -p smbsign-benches --example sha_ports` (x86-64 with
 //! AVX-512F and SHA-NI). Each figure is the fastest of 50 runs of 10^6 loop

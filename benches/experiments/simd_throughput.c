@@ -1,8 +1,8 @@
 /* Instruction throughput of VPCLMULQDQ and (V)AESENC on xmm, ymm and zmm: twelve
  * independent chains each (more than latency x throughput), the minimum over 40
  * short runs (robust on a shared machine), in ns and in cycles of a dependent
- * 1-cycle `add` chain. Gives the GHASH bound BENCHMARKS.md ("AVX-512 GMAC")
- * quotes: Karatsuba GHASH needs 3 VPCLMULQDQ per register of blocks.
+ * 1-cycle `add` chain. Gives the GHASH bound docs/benchmarks-log.md quotes
+ * ("AVX-512 GMAC (issue 18)", "What the hardware allows"): Karatsuba GHASH needs 3 VPCLMULQDQ per register of blocks.
  * Build: gcc -O2 simd_throughput.c (run by scripts/avx512-selfcheck.sh; an experiment, see README.md here). */
 #include <immintrin.h>
 #include <stdio.h>

@@ -3,7 +3,8 @@
 //!
 //! Where smbsign has only its portable tier (no AES/PMULL-class instructions:
 //! a Raspberry Pi 4's Cortex-A72, old x86), its constant-time bitsliced AES is
-//! slower than GnuTLS's table-based software AES (BENCHMARKS.md section 18), so
+//! slower than GnuTLS's table-based software AES (docs/benchmarks-log.md, "The
+//! portable tier against GnuTLS's software path"), so
 //! preloading would make such a server slower. There the default is to step
 //! aside (`"mode":"passthrough"`, with the reason in the stats line), and
 //! `SMBSIGN_GNUTLS_PORTABLE=1` keeps smbsign's constant-time code instead
