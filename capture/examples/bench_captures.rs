@@ -1,5 +1,6 @@
 //! Writes the crafted captures that docs/benchmarks-log.md ("smbsign-check
-//! accounting for everything") measures smbsign-check on (with the generator the tests use, capture/tests/common/craft.rs):
+//! accounting for everything") measures smbsign-check on, with the generator
+//! the tests use (capture/tests/common/craft.rs):
 //!
 //! - `bad-frame OUT [MIB]`: one direct-TCP frame of MIB MiB (default 16) holding a
 //!   compound chain of 72-byte ECHOs signed with the wrong key, after one good

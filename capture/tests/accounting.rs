@@ -46,16 +46,8 @@ fn echoes(pcap: &mut Pcap, port: u16, n: u64) -> Conn {
     let mut c = Conn::new(port);
     c.handshake(pcap);
     for mid in 1..=n {
-        c.send_smb(
-            pcap,
-            Dir::ToServer,
-            &craft::signed_echo(SID, mid, false, &KEY),
-        );
-        c.send_smb(
-            pcap,
-            Dir::ToClient,
-            &craft::signed_echo(SID, mid, true, &KEY),
-        );
+        c.send_echo(pcap, SID, mid, false, &KEY);
+        c.send_echo(pcap, SID, mid, true, &KEY);
     }
     c
 }
@@ -100,11 +92,7 @@ fn a_spoofed_syn_does_not_reset_the_direction() {
     let mut c = echoes(&mut pcap, 40_002, 1);
     let far = c.next[0].wrapping_add(0x4000_0000);
     c.raw(&mut pcap, Dir::ToServer, far, flag::SYN, &[]);
-    c.send_smb(
-        &mut pcap,
-        Dir::ToServer,
-        &craft::signed_echo(SID, 2, false, &KEY),
-    );
+    c.send_echo(&mut pcap, SID, 2, false, &KEY);
     c.close(&mut pcap);
     let r = check(&pcap);
     assert_eq!(r.count(Verdict::Valid), 3, "{}", r.text(false));
@@ -144,11 +132,7 @@ fn reordering_at_capture_start_loses_nothing() {
     );
     c.raw(&mut pcap, Dir::ToServer, s0, flag::ACK, &first);
     c.next[0] = s0.wrapping_add((first.len() + second.len()) as u32);
-    c.send_smb(
-        &mut pcap,
-        Dir::ToServer,
-        &craft::signed_echo(SID, 3, false, &KEY),
-    );
+    c.send_echo(&mut pcap, SID, 3, false, &KEY);
     let r = check(&pcap);
     let mids: Vec<u64> = r.records.iter().map(|r| r.message_id).collect();
     assert_eq!(mids, vec![1, 2, 3], "{}", r.text(false));
@@ -161,11 +145,7 @@ fn reordering_at_capture_start_loses_nothing() {
     let s0 = c.next[0];
     c.next[0] = s0.wrapping_add(first.len() as u32);
     for mid in 2..=10 {
-        c.send_smb(
-            &mut pcap,
-            Dir::ToServer,
-            &craft::signed_echo(SID, mid, false, &KEY),
-        );
+        c.send_echo(&mut pcap, SID, mid, false, &KEY);
     }
     c.raw(&mut pcap, Dir::ToServer, s0, flag::ACK, &first);
     let r = check(&pcap);
@@ -193,11 +173,7 @@ fn a_gap_is_reported_with_its_bytes() {
         &lost[30..],
     );
     c.next[0] = s.wrapping_add(lost.len() as u32);
-    c.send_smb(
-        &mut pcap,
-        Dir::ToServer,
-        &craft::signed_echo(SID, 3, false, &KEY),
-    );
+    c.send_echo(&mut pcap, SID, 3, false, &KEY);
     c.close(&mut pcap);
     let r = check(&pcap);
     assert_eq!(r.count(Verdict::Valid), 3, "{}", r.text(false));
@@ -328,11 +304,7 @@ fn a_lying_length_is_reported_and_what_it_hides_checked() {
     let mut liar = craft::direct_tcp(&craft::signed_echo(SID, 2, false, &KEY));
     liar[1..4].copy_from_slice(&[0xFF, 0xFF, 0xFF]);
     c.send(&mut pcap, Dir::ToServer, &liar);
-    c.send_smb(
-        &mut pcap,
-        Dir::ToServer,
-        &craft::signed_echo(SID, 3, false, &KEY),
-    );
+    c.send_echo(&mut pcap, SID, 3, false, &KEY);
     c.close(&mut pcap);
     let r = check(&pcap);
     assert!(notes(&r).contains("says 16777215 bytes"), "{}", notes(&r));
@@ -361,11 +333,7 @@ fn classic_pcap_cut_frames_are_read_like_pcapng() {
     .bytes(&ECHO_BODY);
     long.resize(400, 0);
     c.send_smb(&mut pcap, Dir::ToServer, &long);
-    c.send_smb(
-        &mut pcap,
-        Dir::ToServer,
-        &craft::signed_echo(SID, 3, false, &KEY),
-    );
+    c.send_echo(&mut pcap, SID, 3, false, &KEY);
     c.close(&mut pcap);
     let r = check(&pcap);
     assert!(r.read_error.is_none(), "{:?}", r.read_error);

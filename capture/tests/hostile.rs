@@ -29,15 +29,19 @@ fn check_incomplete(pcap: &Pcap, what: &str) -> Report {
     r
 }
 
+/// Checks `pcap` (printing the report) and asserts it is not verified, `what`
+/// naming the case.
+fn check_not_verified(pcap: &Pcap, what: &str) {
+    let r = check(pcap);
+    eprintln!("{}", r.text(false));
+    assert_ne!(r.status(), Status::Verified, "{what}");
+}
+
 fn valid_echo_conn(pcap: &mut Pcap, port: u16) {
     let mut c = Conn::new(port);
     c.handshake(pcap);
-    c.send_smb(
-        pcap,
-        Dir::ToServer,
-        &craft::signed_echo(SID, 1, false, &KEY),
-    );
-    c.send_smb(pcap, Dir::ToClient, &craft::signed_echo(SID, 1, true, &KEY));
+    c.send_echo(pcap, SID, 1, false, &KEY);
+    c.send_echo(pcap, SID, 1, true, &KEY);
     c.close(pcap);
 }
 
@@ -77,11 +81,7 @@ fn a_conflicting_retransmission_is_reported() {
     let mut pcap = Pcap::default();
     let mut c = Conn::new(41_010);
     c.handshake(&mut pcap);
-    c.send_smb(
-        &mut pcap,
-        Dir::ToServer,
-        &craft::signed_echo(SID, 1, false, &KEY),
-    );
+    c.send_echo(&mut pcap, SID, 1, false, &KEY);
     let seq = c.next[1];
     let good = craft::direct_tcp(&craft::signed_echo(SID, 1, true, &KEY));
     let mut forged = good.clone();
@@ -107,22 +107,12 @@ fn bytes_after_the_last_pdu_are_reported() {
     let mut pcap = Pcap::default();
     let mut c = Conn::new(41_020);
     c.handshake(&mut pcap);
-    c.send_smb(
-        &mut pcap,
-        Dir::ToServer,
-        &craft::signed_echo(SID, 1, false, &KEY),
-    );
+    c.send_echo(&mut pcap, SID, 1, false, &KEY);
     let mut m = craft::signed_echo(SID, 1, true, &KEY);
     m.extend_from_slice(&[0xAA; 4000]);
     c.send_smb(&mut pcap, Dir::ToClient, &m);
     c.close(&mut pcap);
-    let r = check(&pcap);
-    eprintln!("{}", r.text(false));
-    assert_ne!(
-        r.status(),
-        Status::Verified,
-        "4000 unsigned trailing bytes accepted"
-    );
+    check_not_verified(&pcap, "4000 unsigned trailing bytes accepted");
 }
 
 /// Payload after a FIN (beyond the FIN's sequence number) or after an RST.
@@ -131,27 +121,13 @@ fn data_after_fin_or_rst_is_reported() {
     let mut pcap = Pcap::default();
     let mut c = Conn::new(41_030);
     c.handshake(&mut pcap);
-    c.send_smb(
-        &mut pcap,
-        Dir::ToServer,
-        &craft::signed_echo(SID, 1, false, &KEY),
-    );
-    c.send_smb(
-        &mut pcap,
-        Dir::ToClient,
-        &craft::signed_echo(SID, 1, true, &KEY),
-    );
+    c.send_echo(&mut pcap, SID, 1, false, &KEY);
+    c.send_echo(&mut pcap, SID, 1, true, &KEY);
     c.rst(&mut pcap, Dir::ToClient);
     let mut bad = craft::signed_echo(SID, 2, true, &KEY);
     bad[64 + 2] ^= 1;
     c.send_smb(&mut pcap, Dir::ToClient, &bad);
-    let r = check(&pcap);
-    eprintln!("{}", r.text(false));
-    assert_ne!(
-        r.status(),
-        Status::Verified,
-        "a (bad) message after RST went unreported"
-    );
+    check_not_verified(&pcap, "a (bad) message after RST went unreported");
 }
 
 /// Unsigned ordinary requests/responses on a session whose SESSION_SETUP is not in
@@ -190,19 +166,11 @@ fn smb_inside_a_netbios_control_frame_is_reported() {
     let mut pcap = Pcap::default();
     let mut c = Conn::new(41_050);
     c.handshake(&mut pcap);
-    c.send_smb(
-        &mut pcap,
-        Dir::ToServer,
-        &craft::signed_echo(SID, 1, false, &KEY),
-    );
+    c.send_echo(&mut pcap, SID, 1, false, &KEY);
     let mut p = craft::direct_tcp(&craft::signed_echo(SID, 1, true, &KEY));
     p[0] = 0x85;
     c.send(&mut pcap, Dir::ToClient, &p);
-    c.send_smb(
-        &mut pcap,
-        Dir::ToClient,
-        &craft::signed_echo(SID, 1, true, &KEY),
-    );
+    c.send_echo(&mut pcap, SID, 1, true, &KEY);
     c.close(&mut pcap);
     let r = check_incomplete(&pcap, "an 80-byte 0x85 frame holding an SMB2 PDU");
     assert_eq!(r.streams.control_frames, 0);
@@ -216,11 +184,7 @@ fn a_stripped_signature_on_a_signing_session_is_not_ok() {
     let mut c = Conn::new(41_060);
     c.handshake(&mut pcap);
     for mid in 1..=3u64 {
-        c.send_smb(
-            &mut pcap,
-            Dir::ToServer,
-            &craft::signed_echo(SID, mid, false, &KEY),
-        );
+        c.send_echo(&mut pcap, SID, mid, false, &KEY);
         let mut resp = craft::signed_echo(SID, mid, true, &KEY);
         if mid == 2 {
             resp[16] &= !8;
@@ -240,7 +204,7 @@ fn a_stripped_signature_on_a_signing_session_is_not_ok() {
 /// Frames the checker does not decode: each carries one TCP segment of an SMB
 /// connection whose response signature is WRONG. `wrap` puts the IPv4 packet
 /// in some encapsulation (VLAN QinQ, MPLS, GRE...).
-fn hidden_invalid(wrap: impl Fn(&[u8]) -> Vec<u8>) -> Report {
+fn hidden_invalid(wrap: impl Fn(&[u8]) -> Vec<u8>) -> Pcap {
     let mut pcap = Pcap::default();
     valid_echo_conn(&mut pcap, 41_070);
     let mut c = Conn::new(41_071);
@@ -270,45 +234,35 @@ fn hidden_invalid(wrap: impl Fn(&[u8]) -> Vec<u8>) -> Report {
         flag::PSH | flag::ACK,
         &craft::direct_tcp(&bad),
     );
-    let r = check(&pcap);
-    eprintln!("{}", r.text(false));
-    r
+    pcap
 }
 
 #[test]
 fn an_invalid_message_in_qinq_vlan_frames_is_not_hidden() {
-    let r = hidden_invalid(|ip| {
+    let pcap = hidden_invalid(|ip| {
         let mut f = vec![0u8; 12];
         f.extend_from_slice(&[0x88, 0xA8, 0, 10, 0x81, 0x00, 0, 20, 0x08, 0x00]);
         f.extend_from_slice(ip);
         f
     });
-    assert_ne!(
-        r.status(),
-        Status::Verified,
-        "QinQ-tagged SMB with a bad signature, exit 0"
-    );
+    check_not_verified(&pcap, "QinQ-tagged SMB with a bad signature, exit 0");
 }
 
 #[test]
 fn an_invalid_message_in_mpls_frames_is_not_hidden() {
-    let r = hidden_invalid(|ip| {
+    let pcap = hidden_invalid(|ip| {
         let mut f = vec![0u8; 12];
         f.extend_from_slice(&[0x88, 0x47, 0x00, 0x01, 0x01, 0x40]); // one label, bottom of stack
         f.extend_from_slice(ip);
         f
     });
-    assert_eq!(
-        r.status(),
-        Status::Incomplete,
-        "tunnelled SMB with a bad signature"
-    );
+    let r = check_incomplete(&pcap, "tunnelled SMB with a bad signature");
     assert_eq!(r.frames_undecoded, 2);
 }
 
 #[test]
 fn an_invalid_message_in_gre_is_not_hidden() {
-    let r = hidden_invalid(|ip| {
+    let pcap = hidden_invalid(|ip| {
         let mut f = vec![0u8; 12];
         f.extend_from_slice(&[0x08, 0x00]);
         let mut gre = vec![0, 0, 0x08, 0x00];
@@ -324,11 +278,7 @@ fn an_invalid_message_in_gre_is_not_hidden() {
         f.extend_from_slice(&gre);
         f
     });
-    assert_eq!(
-        r.status(),
-        Status::Incomplete,
-        "tunnelled SMB with a bad signature"
-    );
+    let r = check_incomplete(&pcap, "tunnelled SMB with a bad signature");
     assert_eq!(r.frames_undecoded, 2);
 }
 
@@ -395,16 +345,8 @@ fn a_session_setup_request_requiring_signing_is_applied() {
     smbsign::smb2::sign_pdu(&key21(), &mut sr).unwrap();
     c.send_smb(&mut pcap, Dir::ToClient, &sr);
     // A signed exchange, then an unsigned request answered signed.
-    c.send_smb(
-        &mut pcap,
-        Dir::ToServer,
-        &craft::signed_echo(SID, 2, false, &KEY),
-    );
-    c.send_smb(
-        &mut pcap,
-        Dir::ToClient,
-        &craft::signed_echo(SID, 2, true, &KEY),
-    );
+    c.send_echo(&mut pcap, SID, 2, false, &KEY);
+    c.send_echo(&mut pcap, SID, 2, true, &KEY);
     let unsigned = Smb2 {
         command: 13,
         message_id: 3,
@@ -413,18 +355,11 @@ fn a_session_setup_request_requiring_signing_is_applied() {
     }
     .bytes(&ECHO_BODY);
     c.send_smb(&mut pcap, Dir::ToServer, &unsigned);
-    c.send_smb(
-        &mut pcap,
-        Dir::ToClient,
-        &craft::signed_echo(SID, 3, true, &KEY),
-    );
+    c.send_echo(&mut pcap, SID, 3, true, &KEY);
     c.close(&mut pcap);
-    let r = check(&pcap);
-    eprintln!("{}", r.text(false));
-    assert_ne!(
-        r.status(),
-        Status::Verified,
-        "unsigned request on a session the client made signing-required, exit 0"
+    check_not_verified(
+        &pcap,
+        "unsigned request on a session the client made signing-required, exit 0",
     );
 }
 
@@ -462,11 +397,7 @@ fn item1_chain_status(port: u16, known_first: bool, sign_b_with: &[u8]) -> Statu
     c.handshake(&mut pcap);
     if known_first {
         for (sid, key, mid) in [(SA, &KA, 1), (SB, &KB, 2)] {
-            c.send_smb(
-                &mut pcap,
-                Dir::ToClient,
-                &craft::signed_echo(sid, mid, true, key),
-            );
+            c.send_echo(&mut pcap, sid, mid, true, key);
         }
     }
     c.send_smb(&mut pcap, Dir::ToClient, &m);
@@ -532,16 +463,8 @@ fn issue23_item7_malformed_negotiate_contexts() {
         }
         .bytes(&nr),
     );
-    c.send_smb(
-        &mut pcap,
-        Dir::ToServer,
-        &craft::signed_echo(SID, 1, false, &KEY),
-    );
-    c.send_smb(
-        &mut pcap,
-        Dir::ToClient,
-        &craft::signed_echo(SID, 1, true, &KEY),
-    );
+    c.send_echo(&mut pcap, SID, 1, false, &KEY);
+    c.send_echo(&mut pcap, SID, 1, true, &KEY);
     c.close(&mut pcap);
     let r = check(&pcap);
     eprintln!("{}", r.text(false));
@@ -603,17 +526,9 @@ fn netbios_control_frames_are_counted() {
     request.resize(4 + 68, 0x20);
     c.send(&mut pcap, Dir::ToServer, &request);
     c.send(&mut pcap, Dir::ToClient, &[0x82, 0, 0, 0]);
-    c.send_smb(
-        &mut pcap,
-        Dir::ToServer,
-        &craft::signed_echo(SID, 1, false, &KEY),
-    );
+    c.send_echo(&mut pcap, SID, 1, false, &KEY);
     c.send(&mut pcap, Dir::ToServer, &[0x85, 0, 0, 0]);
-    c.send_smb(
-        &mut pcap,
-        Dir::ToClient,
-        &craft::signed_echo(SID, 1, true, &KEY),
-    );
+    c.send_echo(&mut pcap, SID, 1, true, &KEY);
     c.close(&mut pcap);
     let r = check(&pcap);
     let text = r.text(false);

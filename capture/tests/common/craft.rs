@@ -234,6 +234,25 @@ impl Conn {
         self.send(pcap, dir, &direct_tcp(message));
     }
 
+    /// The signed ECHO [`signed_echo`] makes, in its direction: a request to the
+    /// server, a response (`response`) to the client.
+    pub fn send_echo(
+        &mut self,
+        pcap: &mut Pcap,
+        session_id: u64,
+        message_id: u64,
+        response: bool,
+        session_key: &[u8],
+    ) {
+        let dir = if response {
+            Dir::ToClient
+        } else {
+            Dir::ToServer
+        };
+        let echo = signed_echo(session_id, message_id, response, session_key);
+        self.send_smb(pcap, dir, &echo);
+    }
+
     /// FIN from one side (takes one sequence number).
     pub fn fin(&mut self, pcap: &mut Pcap, dir: Dir) {
         let (_, _, i) = self.ends(dir);
