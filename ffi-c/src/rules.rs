@@ -7,7 +7,9 @@ use core::ffi::c_int;
 use smbsign::smb2;
 
 use crate::args::{bytes, write_out};
-use crate::error::{guard, SMBSIGN_ERR_INVALID_ARGUMENT, SMBSIGN_ERR_NULL_POINTER};
+use crate::error::{
+    guard, smbsign_status_code, SMBSIGN_ERR_INVALID_ARGUMENT, SMBSIGN_ERR_NULL_POINTER,
+};
 
 /// The 12-byte AES-GMAC nonce of a message (MS-SMB2 3.1.4.1) into `out`:
 /// MessageId, then bit 0 for server-to-client (`server_to_client` nonzero),
@@ -83,15 +85,15 @@ pub unsafe extern "C" fn smbsign_must_be_signed(
     out: *mut c_int,
 ) -> crate::smbsign_status {
     guard(|| {
+        let rule = |p: &[u8]| {
+            Ok(smb2::must_be_signed(
+                p,
+                session_id,
+                session_requires_signing != 0,
+            )?)
+        };
         // SAFETY: caller contract.
-        let p = unsafe { bytes(pdu, len)? };
-        if out.is_null() {
-            return Err(SMBSIGN_ERR_NULL_POINTER);
-        }
-        let must = smb2::must_be_signed(p, session_id, session_requires_signing != 0)?;
-        // SAFETY: non-NULL, writable per the caller's contract.
-        unsafe { *out = c_int::from(must) };
-        Ok(())
+        unsafe { pdu_answer(pdu, len, out, rule) }
     })
 }
 
@@ -109,15 +111,33 @@ pub unsafe extern "C" fn smbsign_skips_verification(
     out: *mut c_int,
 ) -> crate::smbsign_status {
     guard(|| {
+        let rule = |p: &[u8]| {
+            Ok(smb2::signing_exemption(p, session_id)?
+                .is_some_and(smb2::Exemption::skips_verification))
+        };
         // SAFETY: caller contract.
-        let p = unsafe { bytes(pdu, len)? };
-        if out.is_null() {
-            return Err(SMBSIGN_ERR_NULL_POINTER);
-        }
-        let skips = smb2::signing_exemption(p, session_id)?
-            .is_some_and(smb2::Exemption::skips_verification);
-        // SAFETY: non-NULL, writable per the caller's contract.
-        unsafe { *out = c_int::from(skips) };
-        Ok(())
+        unsafe { pdu_answer(pdu, len, out, rule) }
     })
+}
+
+/// A yes/no rule about the PDU `pdu`/`len` into `*out` (1 or 0); nothing is
+/// written unless `rule` answered.
+///
+/// # Safety
+/// `pdu` readable for `len` bytes; `out` NULL or writable.
+unsafe fn pdu_answer(
+    pdu: *const u8,
+    len: usize,
+    out: *mut c_int,
+    rule: impl FnOnce(&[u8]) -> Result<bool, smbsign_status_code>,
+) -> Result<(), smbsign_status_code> {
+    // SAFETY: caller contract.
+    let p = unsafe { bytes(pdu, len)? };
+    if out.is_null() {
+        return Err(SMBSIGN_ERR_NULL_POINTER);
+    }
+    let yes = rule(p)?;
+    // SAFETY: non-NULL, writable per the caller's contract.
+    unsafe { *out = c_int::from(yes) };
+    Ok(())
 }
