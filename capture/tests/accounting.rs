@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::craft::{self, flag, Conn, Dir, Pcap, Smb2, ECHO_BODY};
+use common::craft::{self, flag, handshaken, Conn, Dir, Pcap, Smb2, ECHO_BODY};
 use smbsign::smb2::{self, dialect, SigningKey};
 use smbsign_capture::report::Status;
 use smbsign_capture::{check_bytes, Options, Report, Verdict};
@@ -67,9 +67,7 @@ fn a_clean_signed_capture_is_verified() {
 
 #[test]
 fn nothing_signed_is_incomplete() {
-    let mut pcap = Pcap::default();
-    let mut c = Conn::new(40_001);
-    c.handshake(&mut pcap);
+    let (mut pcap, mut c) = handshaken(40_001);
     let echo = Smb2 {
         command: 13,
         ..Smb2::default()

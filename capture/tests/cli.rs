@@ -65,10 +65,8 @@ mod common;
 
 #[test]
 fn exit_status_3_when_something_went_unchecked_and_the_summary_says_why() {
-    use common::craft::{self, Conn, Dir, Pcap};
-    let mut pcap = Pcap::default();
-    let mut c = Conn::new(40_100);
-    c.handshake(&mut pcap);
+    use common::craft::{self, handshaken, Dir};
+    let (mut pcap, mut c) = handshaken(40_100);
     let key = [0x42u8; 16];
     c.send_smb(
         &mut pcap,

@@ -4,14 +4,12 @@
 
 mod common;
 
-use common::craft::{Conn, Dir, Pcap, Smb2, ECHO_BODY};
+use common::craft::{handshaken, Dir, Smb2, ECHO_BODY};
 use smbsign_capture::for_each_message;
 
 #[test]
 fn crafted_connection_yields_its_messages() {
-    let mut pcap = Pcap::default();
-    let mut c = Conn::new(40_000);
-    c.handshake(&mut pcap);
+    let (mut pcap, mut c) = handshaken(40_000);
     let request = Smb2 {
         command: 13,
         message_id: 7,

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::craft::{self, flag, Conn, Dir, Pcap, Smb2, ECHO_BODY};
+use common::craft::{self, flag, handshaken, Conn, Dir, Pcap, Smb2, ECHO_BODY};
 use smbsign_capture::report::Status;
 use smbsign_capture::{check_bytes, Options, Report};
 
@@ -78,9 +78,7 @@ fn an_smb1_session_is_not_silently_skipped() {
 /// copy did the receiver take? The checker must not say both were verified.
 #[test]
 fn a_conflicting_retransmission_is_reported() {
-    let mut pcap = Pcap::default();
-    let mut c = Conn::new(41_010);
-    c.handshake(&mut pcap);
+    let (mut pcap, mut c) = handshaken(41_010);
     c.send_echo(&mut pcap, SID, 1, false, &KEY);
     let seq = c.next[1];
     let good = craft::direct_tcp(&craft::signed_echo(SID, 1, true, &KEY));
@@ -104,9 +102,7 @@ fn a_conflicting_retransmission_is_reported() {
 /// Bytes after the last PDU of a frame (NextCommand 0) are covered by no signature.
 #[test]
 fn bytes_after_the_last_pdu_are_reported() {
-    let mut pcap = Pcap::default();
-    let mut c = Conn::new(41_020);
-    c.handshake(&mut pcap);
+    let (mut pcap, mut c) = handshaken(41_020);
     c.send_echo(&mut pcap, SID, 1, false, &KEY);
     let mut m = craft::signed_echo(SID, 1, true, &KEY);
     m.extend_from_slice(&[0xAA; 4000]);
@@ -118,9 +114,7 @@ fn bytes_after_the_last_pdu_are_reported() {
 /// Payload after a FIN (beyond the FIN's sequence number) or after an RST.
 #[test]
 fn data_after_fin_or_rst_is_reported() {
-    let mut pcap = Pcap::default();
-    let mut c = Conn::new(41_030);
-    c.handshake(&mut pcap);
+    let (mut pcap, mut c) = handshaken(41_030);
     c.send_echo(&mut pcap, SID, 1, false, &KEY);
     c.send_echo(&mut pcap, SID, 1, true, &KEY);
     c.rst(&mut pcap, Dir::ToClient);
@@ -163,9 +157,7 @@ fn unsigned_messages_of_an_unknown_session_are_not_ok() {
 /// A NetBIOS control frame type (0x85 keep-alive) with a length carrying an SMB2 message.
 #[test]
 fn smb_inside_a_netbios_control_frame_is_reported() {
-    let mut pcap = Pcap::default();
-    let mut c = Conn::new(41_050);
-    c.handshake(&mut pcap);
+    let (mut pcap, mut c) = handshaken(41_050);
     c.send_echo(&mut pcap, SID, 1, false, &KEY);
     let mut p = craft::direct_tcp(&craft::signed_echo(SID, 1, true, &KEY));
     p[0] = 0x85;
@@ -180,9 +172,7 @@ fn smb_inside_a_netbios_control_frame_is_reported() {
 /// (flag cleared, signature zeroed) — a MITM's downgrade, mid-session.
 #[test]
 fn a_stripped_signature_on_a_signing_session_is_not_ok() {
-    let mut pcap = Pcap::default();
-    let mut c = Conn::new(41_060);
-    c.handshake(&mut pcap);
+    let (mut pcap, mut c) = handshaken(41_060);
     for mid in 1..=3u64 {
         c.send_echo(&mut pcap, SID, mid, false, &KEY);
         let mut resp = craft::signed_echo(SID, mid, true, &KEY);
@@ -292,9 +282,7 @@ fn key21() -> smbsign::smb2::SigningKey {
 /// that session must be UNSIGNED-BUT-REQUIRED.
 #[test]
 fn a_session_setup_request_requiring_signing_is_applied() {
-    let mut pcap = Pcap::default();
-    let mut c = Conn::new(41_080);
-    c.handshake(&mut pcap);
+    let (mut pcap, mut c) = handshaken(41_080);
     let mut neg = vec![36, 0, 1, 0, 1, 0, 0, 0];
     neg.extend_from_slice(&[0; 4 + 16 + 8]);
     neg.extend_from_slice(&0x0210u16.to_le_bytes());
@@ -392,9 +380,7 @@ fn item1_chain_status(port: u16, known_first: bool, sign_b_with: &[u8]) -> Statu
     m.extend_from_slice(&echo(4, SB, 0));
     smbsign::smb2::sign_pdu(&k(&KA), &mut m).unwrap();
     smbsign::smb2::sign_pdu(&k(sign_b_with), &mut m[72..]).unwrap();
-    let mut pcap = Pcap::default();
-    let mut c = Conn::new(port);
-    c.handshake(&mut pcap);
+    let (mut pcap, mut c) = handshaken(port);
     if known_first {
         for (sid, key, mid) in [(SA, &KA, 1), (SB, &KB, 2)] {
             c.send_echo(&mut pcap, sid, mid, true, key);
@@ -412,41 +398,38 @@ fn item1_chain_status(port: u16, known_first: bool, sign_b_with: &[u8]) -> Statu
     r.status()
 }
 
-/// Issue 23 item 1, re-checked: an unrelated PDU of session B inside a chain
-/// led by session A, signed with A's key, must not be `valid`.
-#[test]
-fn an_unrelated_pdu_signed_with_another_sessions_key_is_invalid() {
+/// Asserts issue 23 item 1's chain is verified with B signed with B's key and
+/// fails with B signed with A's key.
+fn assert_item1(port: u16, known_first: bool) {
     assert_eq!(
         (
-            item1_chain_status(41_090, false, &[0x22; 16]),
-            item1_chain_status(41_090, false, &[0x11; 16])
+            item1_chain_status(port, known_first, &[0x22; 16]),
+            item1_chain_status(port, known_first, &[0x11; 16])
         ),
         (Status::Verified, Status::Failed),
         "(B with B's key, B with A's key)"
     );
+}
+
+/// Issue 23 item 1, re-checked: an unrelated PDU of session B inside a chain
+/// led by session A, signed with A's key, must not be `valid`.
+#[test]
+fn an_unrelated_pdu_signed_with_another_sessions_key_is_invalid() {
+    assert_item1(41_090, false);
 }
 
 /// Issue 23 item 1 in its original form, once B's key is known from a lone
 /// message: [A, unrelated B signed with A's key] must not show B valid.
 #[test]
 fn issue23_item1_after_b_is_known() {
-    assert_eq!(
-        (
-            item1_chain_status(41_091, true, &[0x22; 16]),
-            item1_chain_status(41_091, true, &[0x11; 16])
-        ),
-        (Status::Verified, Status::Failed),
-        "(B with B's key, B with A's key)"
-    );
+    assert_item1(41_091, true);
 }
 
 /// Issue 23 item 7: a 3.1.1 NEGOTIATE response whose contexts do not parse
 /// must be MALFORMED, not ignored (then the connection is judged as 2.x).
 #[test]
 fn issue23_item7_malformed_negotiate_contexts() {
-    let mut pcap = Pcap::default();
-    let mut c = Conn::new(41_100);
-    c.handshake(&mut pcap);
+    let (mut pcap, mut c) = handshaken(41_100);
     let mut nr = vec![65, 0, 1, 0, 0x11, 0x03, 2, 0]; // 3.1.1, 2 contexts
     nr.extend_from_slice(&[0; 16 + 4 * 4 + 16]);
     nr.extend_from_slice(&[128, 0, 0, 0]);
@@ -519,9 +502,7 @@ fn arp_and_udp_frames_are_noise() {
 /// carry no SMB: counted in the summary, and the result stays verified.
 #[test]
 fn netbios_control_frames_are_counted() {
-    let mut pcap = Pcap::default();
-    let mut c = Conn::new(41_120);
-    c.handshake(&mut pcap);
+    let (mut pcap, mut c) = handshaken(41_120);
     let mut request = vec![0x81, 0, 0, 68];
     request.resize(4 + 68, 0x20);
     c.send(&mut pcap, Dir::ToServer, &request);

@@ -10,9 +10,9 @@
 mod common;
 
 use common::craft::{
-    command, compound, negotiate_context, negotiate_request_body, negotiate_response_body,
-    ntlm_authenticate, session_setup_request_body, session_setup_response_body, sign_each, Conn,
-    Dir, Pcap, Smb2, ECHO_BODY, RELATED, RESPONSE,
+    command, compound, handshaken, negotiate_context, negotiate_request_body,
+    negotiate_response_body, ntlm_authenticate, session_setup_request_body,
+    session_setup_response_body, sign_each, Conn, Dir, Pcap, Smb2, ECHO_BODY, RELATED, RESPONSE,
 };
 use smbsign::smb2::{dialect, SigningKey};
 use smbsign::PreauthHash;
@@ -242,9 +242,7 @@ fn session_setup_signing_required_and_every_exemption() {
 /// well-formed exchange gives.
 fn smb311(contexts: (u16, &[u8])) -> Report {
     let sid = SA;
-    let mut pcap = Pcap::default();
-    let mut c = Conn::new(40_003);
-    c.handshake(&mut pcap);
+    let (mut pcap, mut c) = handshaken(40_003);
     let neg_req =
         header(command::NEGOTIATE, 0, 0, 0, 0).bytes(&negotiate_request_body(1, dialect::SMB3_1_1));
     let neg_resp = header(command::NEGOTIATE, RESPONSE, 0, 0, 0).bytes(&negotiate_response_body(

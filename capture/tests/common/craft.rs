@@ -273,6 +273,16 @@ impl Conn {
     }
 }
 
+/// A capture holding one connection from `client_port` (as [`Conn::new`]),
+/// after its handshake.
+#[must_use]
+pub fn handshaken(client_port: u16) -> (Pcap, Conn) {
+    let mut pcap = Pcap::default();
+    let mut c = Conn::new(client_port);
+    c.handshake(&mut pcap);
+    (pcap, c)
+}
+
 /// `message` with its direct-TCP header (a zero byte and a 24-bit big-endian length).
 #[must_use]
 pub fn direct_tcp(message: &[u8]) -> Vec<u8> {
