@@ -24,7 +24,6 @@ use crate::diagnose::{self, KeyContext};
 use crate::ntlm;
 use crate::report::{Record, Report, Verdict};
 use crate::smb::{self, cmd, Header};
-use crate::Options;
 
 /// Bytes of signed messages held before a batch is verified.
 const BATCH_BYTES: usize = 64 << 20;
@@ -824,6 +823,21 @@ fn establish(
         }
         Err(e) => session.no_key = Some(format!("no signing key: {e}")),
     }
+}
+
+/// What to check with.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// `--session-key [SESSIONID:]HEX`: for one session, or (`None`) for every session.
+    pub session_keys: Vec<(Option<u64>, Vec<u8>)>,
+    /// `--password`: NTLMv2 session keys from the capture's AUTHENTICATE messages.
+    pub password: Option<String>,
+    /// `--user`: instead of the AUTHENTICATE message's UserName.
+    pub user: Option<String>,
+    /// `--domain`: instead of the AUTHENTICATE message's DomainName.
+    pub domain: Option<String>,
+    /// Explain every invalid signature.
+    pub diagnose: bool,
 }
 
 impl Options {

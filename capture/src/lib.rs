@@ -29,42 +29,9 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
+pub use check::Options;
+pub use packets::CheckError;
 pub use report::{Record, Report, Verdict};
-
-/// What to check with.
-#[derive(Clone, Debug, Default)]
-pub struct Options {
-    /// `--session-key [SESSIONID:]HEX`: for one session, or (`None`) for every session.
-    pub session_keys: Vec<(Option<u64>, Vec<u8>)>,
-    /// `--password`: NTLMv2 session keys from the capture's AUTHENTICATE messages.
-    pub password: Option<String>,
-    /// `--user`: instead of the AUTHENTICATE message's UserName.
-    pub user: Option<String>,
-    /// `--domain`: instead of the AUTHENTICATE message's DomainName.
-    pub domain: Option<String>,
-    /// Explain every invalid signature.
-    pub diagnose: bool,
-}
-
-/// Why a capture could not be checked at all.
-#[derive(Debug)]
-pub enum CheckError {
-    /// The file could not be opened or read.
-    Io(std::io::Error),
-    /// It is not a pcap or pcapng capture.
-    Format(String),
-}
-
-impl std::fmt::Display for CheckError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            CheckError::Io(e) => write!(f, "{e}"),
-            CheckError::Format(m) => f.write_str(m),
-        }
-    }
-}
-
-impl std::error::Error for CheckError {}
 
 /// Checks the capture file at `path`.
 pub fn check_file(path: &Path, opts: &Options) -> Result<Report, CheckError> {

@@ -14,7 +14,26 @@ use pcap_file::pcapng::{Block, PcapNgReader};
 use pcap_file::{DataLink, TsResolution};
 
 use crate::tcp::Flags;
-use crate::CheckError;
+
+/// Why a capture could not be checked at all.
+#[derive(Debug)]
+pub enum CheckError {
+    /// The file could not be opened or read.
+    Io(std::io::Error),
+    /// It is not a pcap or pcapng capture.
+    Format(String),
+}
+
+impl std::fmt::Display for CheckError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CheckError::Io(e) => write!(f, "{e}"),
+            CheckError::Format(m) => f.write_str(m),
+        }
+    }
+}
+
+impl std::error::Error for CheckError {}
 
 /// One TCP segment as captured.
 #[derive(Debug)]

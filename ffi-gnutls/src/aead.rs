@@ -7,11 +7,11 @@ use core::ptr;
 use libc::iovec;
 use smbsign::gmac;
 
-use crate::args::{bytes, iov_slice, iov_total, iovecs, target, Target};
-use crate::real::{self, Datum};
+use crate::args::{bytes, guard, iov_slice, iov_total, iovecs, target, Target};
+use crate::mode;
+use crate::real::{self, Datum, GNUTLS_E_INTERNAL_ERROR, GNUTLS_E_INVALID_REQUEST};
 use crate::slots::Slots;
 use crate::stats::{self, Bucket, Tally};
-use crate::{guard, mode, GNUTLS_E_INTERNAL_ERROR, GNUTLS_E_INVALID_REQUEST};
 
 // Values from /usr/include/gnutls/gnutls.h.
 const GNUTLS_CIPHER_AES_128_GCM: c_uint = 10;

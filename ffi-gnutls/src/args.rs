@@ -1,12 +1,20 @@
 //! The caller's arguments as Rust sees them, checked the way GnuTLS would
-//! have read them, and what a handle leads to.
+//! have read them, what a handle leads to, and the guard every entry point
+//! runs in.
 
 use core::ffi::{c_int, c_void};
+use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use libc::iovec;
 
 use crate::slots::Slots;
 use crate::stats::Tally;
+
+/// Runs an entry point's body; a panic becomes `on_panic` instead of crossing
+/// into C.
+pub fn guard<R>(on_panic: R, body: impl FnOnce() -> R) -> R {
+    catch_unwind(AssertUnwindSafe(body)).unwrap_or(on_panic)
+}
 
 /// `len` bytes at `p`; `None` for NULL with a non-zero length.
 ///

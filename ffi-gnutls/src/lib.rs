@@ -16,7 +16,7 @@
 //! FIPS mode, or only the portable tier exists (`policy`). `SMBSIGN_GNUTLS_STATS=FILE` appends this process's counts at exit.
 //!
 //! Modules: `mode` (active or stepped aside), `policy` (the portable-only default), `args` (the caller's pointers
-//! checked, handle lookup), `mac` (`gnutls_hmac_*`), `aead`
+//! checked, handle lookup, the panic guard), `mac` (`gnutls_hmac_*`), `aead`
 //! (`gnutls_aead_cipher_*`), over `slots` (own handles), `stats` and `real`
 //! (GnuTLS's functions).
 
@@ -31,12 +31,7 @@ mod real;
 mod slots;
 mod stats;
 
-use core::ffi::c_int;
-use std::panic::{catch_unwind, AssertUnwindSafe};
-
-// Values from /usr/include/gnutls/gnutls.h.
-const GNUTLS_E_INVALID_REQUEST: c_int = -50;
-const GNUTLS_E_INTERNAL_ERROR: c_int = -59;
+use std::panic::catch_unwind;
 
 #[used]
 #[link_section = ".init_array"]
@@ -58,10 +53,4 @@ static ON_UNLOAD: extern "C" fn() = on_unload;
 
 extern "C" fn on_unload() {
     let _ = catch_unwind(|| stats::write_at_exit(mode::name(), &[mac::tallies(), aead::tallies()]));
-}
-
-/// Runs an entry point's body; a panic becomes `on_panic` instead of crossing
-/// into C.
-fn guard<R>(on_panic: R, body: impl FnOnce() -> R) -> R {
-    catch_unwind(AssertUnwindSafe(body)).unwrap_or(on_panic)
 }

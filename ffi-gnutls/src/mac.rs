@@ -6,10 +6,11 @@ use core::sync::atomic::{AtomicU8, Ordering};
 
 use smbsign::{cmac, hmac};
 
-use crate::args::{bytes, target, Target};
+use crate::args::{bytes, guard, target, Target};
+use crate::real::{GNUTLS_E_INTERNAL_ERROR, GNUTLS_E_INVALID_REQUEST};
 use crate::slots::Slots;
 use crate::stats::{self, Bucket, Tally};
-use crate::{guard, mode, real, GNUTLS_E_INTERNAL_ERROR, GNUTLS_E_INVALID_REQUEST};
+use crate::{mode, real};
 
 // Values from /usr/include/gnutls/gnutls.h (enums cross the boundary as integers).
 const GNUTLS_MAC_SHA256: c_uint = 6;

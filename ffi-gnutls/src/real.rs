@@ -7,6 +7,10 @@ use core::sync::atomic::{AtomicPtr, Ordering};
 
 use libc::iovec;
 
+// Values from /usr/include/gnutls/gnutls.h.
+pub const GNUTLS_E_INVALID_REQUEST: c_int = -50;
+pub const GNUTLS_E_INTERNAL_ERROR: c_int = -59;
+
 /// `gnutls_datum_t`.
 #[repr(C)]
 pub struct Datum {

@@ -211,3 +211,29 @@ pub fn text(o: &Outcome) -> String {
     }
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::json;
+    use crate::probe::tests::{good, judged};
+
+    /// The JSON Lines object carries the issue's fields, names and order exactly.
+    #[test]
+    fn json_has_the_stable_fields() {
+        let j = json(&judged(good(), true, &[]));
+        let d = r#"{"accepted": true, "signing_enabled": true, "signing_required": true}"#;
+        let want = format!(
+            r#"{{"target": "h:445", "reachable": true, "smb1": false, "dialects": {{"2.0.2": {d}, "2.1": {d}, "3.0": {d}, "3.0.2": {d}, "3.1.1": {d}}}, "signing_algorithms": ["aes-gmac", "aes-cmac", "hmac-sha256"], "encryption_ciphers": ["aes-128-gcm"], "authenticated": true, "signatures": {{"2.0.2": "valid", "2.1": "valid", "3.0": "valid", "3.0.2": "valid", "3.1.1/aes-gmac": "valid", "3.1.1/aes-cmac": "valid", "3.1.1/hmac-sha256": "valid"}}, "rejects_forged_signature": true, "rejects_unsigned": true, "guest": false, "anonymous": false, "verdict": "ok", "reasons": [], "preferred_signing_algorithm": "aes-gmac", "preferred_encryption_cipher": "aes-128-gcm", "encryption_required": false, "signature_checks": {{"2.0.2": {{"tree_connect": "valid"}}}}, "diagnosis": {{}}}}"#
+        );
+        assert_eq!(j, want);
+        let mut o = good();
+        o.rejects_forged_signature = None;
+        o.reasons = vec!["a \"quoted\"\nline".into()];
+        let j = json(&o);
+        assert!(j.contains(r#""rejects_forged_signature": null"#));
+        assert!(
+            j.contains(r#""reasons": ["a \"quoted\"\u000aline"]"#),
+            "{j}"
+        );
+    }
+}
