@@ -1,7 +1,7 @@
 //! Erasure of the stack a key-touching call used, once it returns.
 //!
 //! SIMD kernels spill round keys, key powers and chaining values to their
-//! frames (`vaes512_mb` copies all 88 zmm of per-lane round keys), and the
+//! frames (`vaes512_lanes` copies all 88 zmm of per-lane round keys), and the
 //! Rust glue above them keeps copies too. Those bytes stay below the stack
 //! pointer after the call until something overwrites them, where a later
 //! read of uninitialised stack in the host would find them. So every public
@@ -234,7 +234,7 @@ impl Bytes {
     pub(crate) fn gmac(b: &Backend, len: usize) -> usize {
         #[cfg(target_arch = "x86_64")]
         match b.ghash {
-            Ghash::Soft => {}
+            Ghash::Portable => {}
             _ if len <= crate::backend::x86::pclmul::SHORT_MAX => return 576,
             Ghash::Pclmul(_) | Ghash::Vpclmul256(_) => return 1152,
             Ghash::Vpclmul512(..) if len <= 1024 => return 1280,
@@ -252,7 +252,7 @@ impl Bytes {
     pub(crate) fn gmac_parts(b: &Backend) -> usize {
         #[cfg(target_arch = "x86_64")]
         match b.ghash {
-            Ghash::Soft => {}
+            Ghash::Portable => {}
             Ghash::Pclmul(_) | Ghash::Vpclmul256(_) => return 3136,
             Ghash::Vpclmul512(..) => return 4608,
         }
@@ -275,7 +275,7 @@ impl Bytes {
         match (algorithm, b.sha256, b.aes, b.ghash) {
             (Algorithm::HmacSha256, Sha256::ShaNi(_), ..) => return 2368,
             (Algorithm::AesCmac, _, Aes::AesNi(_), _) => return 1920,
-            (Algorithm::AesGmac, .., Ghash::Soft) => {}
+            (Algorithm::AesGmac, .., Ghash::Portable) => {}
             (Algorithm::AesGmac, ..) if len <= 64 => return 1920,
             (Algorithm::AesGmac, .., Ghash::Vpclmul512(..)) if len > 1024 => return 4032,
             (Algorithm::AesGmac, ..) => return 3136,
@@ -420,11 +420,11 @@ pub(crate) mod tests {
         fn gmac(&mut self, k: &gmac::Key) {
             let p = k.powers();
             self.add(k.rk.as_flattened());
-            for half in [&p.0, &p.1] {
+            for half in [&p.h, &p.karatsuba] {
                 let bytes: Vec<u8> = half.iter().flat_map(|x| x.to_le_bytes()).collect();
                 self.add(&bytes);
             }
-            match &p.2 {
+            match &p.wide {
                 Some(crate::backend::WidePowers::Paired(w)) => {
                     let b: Vec<u8> =
                         w.0.as_flattened()

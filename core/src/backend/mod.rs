@@ -1,5 +1,5 @@
 //! THE dispatch point: which kernel computes AES, GHASH and SHA-256, on x86-64
-//! (`x86/`), ARMv8 (`aarch64/`) or anywhere (`soft/`).
+//! (`x86/`), ARMv8 (`aarch64/`) or anywhere (`portable/`).
 //!
 //! CPU features are detected once; the result is a [`Backend`] value holding, for
 //! each primitive, an implementation tag. Tags of SIMD tiers carry a zero-sized
@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 
 #[cfg(target_arch = "aarch64")]
 pub(crate) mod aarch64;
-pub(crate) mod soft;
+pub(crate) mod portable;
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod x86;
 
@@ -24,20 +24,22 @@ pub(crate) type RoundKeys = [[u8; 16]; 11];
 /// The most GHASH key powers any kernel aggregates over (the zmm tier: 64 blocks).
 pub(crate) const MAX_POWERS: usize = 64;
 
-/// Powers of the POLYVAL-domain hash key, highest first: `0[i] = H^(MAX_POWERS - i)`.
-/// A group of `n` blocks multiplies by the contiguous run `0[MAX_POWERS - n..]`.
-/// `1[i]` holds `lo64 ^ hi64` of `0[i]` (low half; high half zero): the
-/// Karatsuba middle operand, so wide kernels need three multiplies per block, not four.
-/// `2` holds the zmm tier's long-message powers `H^WIDE_BLOCKS..H^1` in the layout its
-/// wide loop reads (`x86::vpclmul512::wide_powers`); `None` on other tiers,
-/// whose keys stay as small as before.
+/// Powers of the POLYVAL-domain hash key, highest first. A group of `n` blocks
+/// multiplies by the contiguous run `h[MAX_POWERS - n..]`.
 #[derive(Clone)]
 #[repr(C, align(64))]
-pub(crate) struct HPowers(
-    pub(crate) [u128; MAX_POWERS],
-    pub(crate) [u128; MAX_POWERS],
-    pub(crate) Option<WidePowers>,
-);
+pub(crate) struct HPowers {
+    /// `h[i] = H^(MAX_POWERS - i)`.
+    pub(crate) h: [u128; MAX_POWERS],
+    /// `karatsuba[i]` holds `lo64 ^ hi64` of `h[i]` (low half; high half
+    /// zero): the Karatsuba middle operand, so wide kernels need three
+    /// multiplies per block, not four.
+    pub(crate) karatsuba: [u128; MAX_POWERS],
+    /// The zmm tier's long-message powers `H^WIDE_BLOCKS..H^1` in the layout
+    /// its wide loop reads (`x86::vpclmul512::wide_powers`); `None` on other
+    /// tiers, whose keys stay small.
+    pub(crate) wide: Option<WidePowers>,
+}
 
 /// Blocks per reduction of the zmm tier's long-message loop.
 pub(crate) const WIDE_BLOCKS: usize = 256;
@@ -144,7 +146,7 @@ impl Tier {
 /// AES-128 block encryption.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Aes {
-    Soft,
+    Portable,
     #[cfg(target_arch = "x86_64")]
     AesNi(x86::AesNi),
     #[cfg(target_arch = "aarch64")]
@@ -154,7 +156,7 @@ pub(crate) enum Aes {
 /// GHASH over POLYVAL-domain key powers.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Ghash {
-    Soft,
+    Portable,
     #[cfg(target_arch = "x86_64")]
     Pclmul(x86::Pclmul),
     #[cfg(target_arch = "x86_64")]
@@ -169,7 +171,7 @@ pub(crate) enum Ghash {
 /// SHA-256 block compression.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Sha256 {
-    Soft,
+    Portable,
     #[cfg(target_arch = "x86_64")]
     ShaNi(x86::ShaNi),
     #[cfg(target_arch = "aarch64")]
@@ -180,7 +182,7 @@ pub(crate) enum Sha256 {
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum ShortGmac {
     /// None: the generic path (GHASH kernel, then the AES kernel).
-    Generic,
+    None,
     /// Up to 512 bytes, in one part or two, on xmm (`x86::pclmul::gmac_fused`).
     #[cfg(target_arch = "x86_64")]
     Fused(x86::AesNi, x86::Pclmul),
@@ -196,7 +198,7 @@ pub(crate) enum ShortGmac {
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum AesLanes {
     /// One lane at a time through the portable AES.
-    Soft,
+    Portable,
     #[cfg(target_arch = "x86_64")]
     AesNi8(x86::AesNi),
     #[cfg(target_arch = "x86_64")]
@@ -314,11 +316,11 @@ impl Backend {
     pub fn portable() -> Backend {
         Backend {
             tier: Tier::Portable,
-            aes: Aes::Soft,
-            ghash: Ghash::Soft,
-            sha256: Sha256::Soft,
-            short_gmac: ShortGmac::Generic,
-            aes_lanes: AesLanes::Soft,
+            aes: Aes::Portable,
+            ghash: Ghash::Portable,
+            sha256: Sha256::Portable,
+            short_gmac: ShortGmac::None,
+            aes_lanes: AesLanes::Portable,
             sha_lanes: ShaLanes::Sha256,
             gmac_pair: GmacPair::None,
         }
@@ -397,7 +399,7 @@ impl Backend {
     #[must_use]
     pub fn hmac_sha256_name(&self) -> &'static str {
         match self.sha256 {
-            Sha256::Soft => "portable",
+            Sha256::Portable => "portable",
             #[cfg(target_arch = "x86_64")]
             Sha256::ShaNi(_) => "x86_64/sha-ni",
             #[cfg(target_arch = "aarch64")]
@@ -409,7 +411,7 @@ impl Backend {
     #[must_use]
     pub fn aes_cmac_name(&self) -> &'static str {
         match self.aes {
-            Aes::Soft => "portable",
+            Aes::Portable => "portable",
             #[cfg(target_arch = "x86_64")]
             Aes::AesNi(_) => "x86_64/aes-ni",
             #[cfg(target_arch = "aarch64")]
@@ -421,7 +423,7 @@ impl Backend {
     #[must_use]
     pub fn aes_gmac_name(&self) -> &'static str {
         match self.ghash {
-            Ghash::Soft => "portable",
+            Ghash::Portable => "portable",
             #[cfg(target_arch = "x86_64")]
             Ghash::Pclmul(_) => "x86_64/pclmulqdq+aes-ni",
             #[cfg(target_arch = "x86_64")]
@@ -439,7 +441,7 @@ impl Backend {
     #[must_use]
     pub fn aes_batch_name(&self) -> &'static str {
         match self.aes_lanes {
-            AesLanes::Soft => "portable",
+            AesLanes::Portable => "portable",
             #[cfg(target_arch = "x86_64")]
             AesLanes::AesNi8(_) => "x86_64/aes-ni-x8",
             #[cfg(target_arch = "x86_64")]
@@ -466,7 +468,7 @@ impl Backend {
             ShaLanes::Avx512x16(_) => return "x86_64/avx512-zmm-x16",
         }
         match self.sha256 {
-            Sha256::Soft => "portable",
+            Sha256::Portable => "portable",
             #[cfg(target_arch = "x86_64")]
             Sha256::ShaNi(_) => "x86_64/sha-ni-x2",
             #[cfg(target_arch = "aarch64")]
@@ -480,20 +482,20 @@ impl Backend {
     #[inline]
     pub(crate) fn expand_aes_key(&self, key: &[u8; 16]) -> RoundKeys {
         match self.aes {
-            Aes::Soft => soft::aes::expand_key(key),
+            Aes::Portable => portable::aes::expand_key(key),
             #[cfg(target_arch = "x86_64")]
             Aes::AesNi(t) => x86::aesni::expand_key(t, key),
             // ARMv8 has no key-schedule instruction; the portable expansion is
             // constant-time and runs once per key.
             #[cfg(target_arch = "aarch64")]
-            Aes::Armv8(_) => soft::aes::expand_key(key),
+            Aes::Armv8(_) => portable::aes::expand_key(key),
         }
     }
 
     #[inline]
     pub(crate) fn aes_encrypt(&self, rk: &RoundKeys, block: &mut [u8; 16]) {
         match self.aes {
-            Aes::Soft => soft::aes::encrypt_block(rk, block),
+            Aes::Portable => portable::aes::encrypt_block(rk, block),
             #[cfg(target_arch = "x86_64")]
             Aes::AesNi(t) => x86::aesni::encrypt_block(t, rk, block),
             #[cfg(target_arch = "aarch64")]
@@ -505,7 +507,7 @@ impl Backend {
     #[inline]
     pub(crate) fn cbc_mac(&self, rk: &RoundKeys, state: &mut [u8; 16], blocks: &[u8]) {
         match self.aes {
-            Aes::Soft => soft::aes::cbc_mac_blocks(rk, state, blocks),
+            Aes::Portable => portable::aes::cbc_mac_blocks(rk, state, blocks),
             #[cfg(target_arch = "x86_64")]
             Aes::AesNi(t) => x86::aesni::cbc_mac_blocks(t, rk, state, blocks),
             #[cfg(target_arch = "aarch64")]
@@ -516,7 +518,7 @@ impl Backend {
     /// Fills the key powers this backend's GHASH kernel reads.
     pub(crate) fn ghash_powers(&self, h: u128) -> HPowers {
         let needed = match self.ghash {
-            Ghash::Soft => 1,
+            Ghash::Portable => 1,
             #[cfg(target_arch = "x86_64")]
             Ghash::Pclmul(_) => x86::pclmul::POWERS,
             #[cfg(target_arch = "x86_64")]
@@ -530,18 +532,22 @@ impl Backend {
         // one-block GHASH of a zero block from accumulator H^i multiplies by H.
         // Karatsuba halves are filled as each power is, since kernels may read them.
         let karatsuba = |v: u128| u128::from((v as u64) ^ ((v >> 64) as u64));
-        let mut p = HPowers([0; MAX_POWERS], [0; MAX_POWERS], None);
-        p.0[MAX_POWERS - 1] = h;
-        p.1[MAX_POWERS - 1] = karatsuba(h);
+        let mut p = HPowers {
+            h: [0; MAX_POWERS],
+            karatsuba: [0; MAX_POWERS],
+            wide: None,
+        };
+        p.h[MAX_POWERS - 1] = h;
+        p.karatsuba[MAX_POWERS - 1] = karatsuba(h);
         let mut acc = h;
         for i in 1..needed {
             self.ghash(&p, &mut acc, &[0u8; 16]);
-            p.0[MAX_POWERS - 1 - i] = acc;
-            p.1[MAX_POWERS - 1 - i] = karatsuba(acc);
+            p.h[MAX_POWERS - 1 - i] = acc;
+            p.karatsuba[MAX_POWERS - 1 - i] = karatsuba(acc);
         }
         #[cfg(target_arch = "x86_64")]
         if let Ghash::Vpclmul512(t, wide) = self.ghash {
-            p.2 = Some(x86::vpclmul512::wide_powers(t, wide, &p));
+            p.wide = Some(x86::vpclmul512::wide_powers(t, wide, &p));
         }
         p
     }
@@ -550,7 +556,9 @@ impl Backend {
     #[inline]
     pub(crate) fn ghash(&self, powers: &HPowers, acc: &mut u128, blocks: &[u8]) {
         match self.ghash {
-            Ghash::Soft => soft::polyval::ghash_blocks(powers.0[MAX_POWERS - 1], acc, blocks),
+            Ghash::Portable => {
+                portable::polyval::ghash_blocks(powers.h[MAX_POWERS - 1], acc, blocks)
+            }
             #[cfg(target_arch = "x86_64")]
             Ghash::Pclmul(t) => x86::pclmul::ghash_blocks(t, powers, acc, blocks),
             #[cfg(target_arch = "x86_64")]
@@ -713,7 +721,7 @@ impl Backend {
     #[inline]
     pub(crate) fn sha256_compress(&self, state: &mut [u32; 8], blocks: &[u8]) {
         match self.sha256 {
-            Sha256::Soft => soft::sha256::compress(state, blocks),
+            Sha256::Portable => portable::sha256::compress(state, blocks),
             #[cfg(target_arch = "x86_64")]
             Sha256::ShaNi(t) => x86::shani::compress(t, state, blocks),
             #[cfg(target_arch = "aarch64")]
@@ -729,33 +737,33 @@ impl Backend {
     #[cfg_attr(not(target_arch = "x86_64"), allow(unused_variables))]
     pub(crate) fn aes_lanes<T: AesLaneTask>(&self, task: T, mean_blocks: usize) -> T::Output {
         match self.aes_lanes {
-            AesLanes::Soft => task.run::<1>(|keys, state, data, m| {
+            AesLanes::Portable => task.run::<1>(|keys, state, data, m| {
                 let mut rk: RoundKeys = core::array::from_fn(|r| keys.0[r][0]);
-                soft::aes::cbc_mac_blocks(&rk, &mut state[0], &data[0][..16 * m]);
+                portable::aes::cbc_mac_blocks(&rk, &mut state[0], &data[0][..16 * m]);
                 crate::wipe::wipe(&mut rk);
                 data[0] = &data[0][16 * m..];
             }),
             #[cfg(target_arch = "x86_64")]
             AesLanes::AesNi8(t) => task.run(move |keys, state, data, m| {
-                x86::aesni_mb::cbc_mac_lanes(t, keys, state, data, m);
+                x86::aesni_lanes::cbc_mac_lanes(t, keys, state, data, m);
             }),
             #[cfg(target_arch = "x86_64")]
             AesLanes::Vaes16(t) => task.run(move |keys, state, data, m| {
-                x86::vaes_mb::cbc_mac_lanes(t, keys, state, data, m);
+                x86::vaes_lanes::cbc_mac_lanes(t, keys, state, data, m);
             }),
             #[cfg(target_arch = "x86_64")]
             AesLanes::Vaes32(t, ymm_below) if mean_blocks < ymm_below => {
                 task.run(move |keys, state, data, m| {
-                    x86::vaes_mb::cbc_mac_lanes(t.ymm(), keys, state, data, m);
+                    x86::vaes_lanes::cbc_mac_lanes(t.ymm(), keys, state, data, m);
                 })
             }
             #[cfg(target_arch = "x86_64")]
             AesLanes::Vaes32(t, _) => task.run(move |keys, state, data, m| {
-                x86::vaes512_mb::cbc_mac_lanes(t, keys, state, data, m);
+                x86::vaes512_lanes::cbc_mac_lanes(t, keys, state, data, m);
             }),
             #[cfg(target_arch = "aarch64")]
             AesLanes::Armv8x8(t) => task.run(move |keys, state, data, m| {
-                aarch64::aes_mb::cbc_mac_lanes(t, keys, state, data, m);
+                aarch64::aes_lanes::cbc_mac_lanes(t, keys, state, data, m);
             }),
         }
     }
@@ -767,7 +775,7 @@ impl Backend {
             #[cfg(target_arch = "x86_64")]
             ShaLanes::Avx2x8(t) => {
                 return task.run(move |state, data, m| {
-                    x86::sha256_mb::ymm::compress_lanes(t, state, data, m);
+                    x86::sha256_lanes::ymm::compress_lanes(t, state, data, m);
                 })
             }
             #[cfg(target_arch = "x86_64")]
@@ -779,13 +787,13 @@ impl Backend {
             #[cfg(target_arch = "x86_64")]
             ShaLanes::Avx512x16(t) => {
                 return task.run(move |state, data, m| {
-                    x86::sha256_mb::zmm::compress_lanes(t, state, data, m);
+                    x86::sha256_lanes::zmm::compress_lanes(t, state, data, m);
                 })
             }
         }
         match self.sha256 {
-            Sha256::Soft => task.run::<1>(|state, data, m| {
-                soft::sha256::compress(&mut state[0], &data[0][..64 * m]);
+            Sha256::Portable => task.run::<1>(|state, data, m| {
+                portable::sha256::compress(&mut state[0], &data[0][..64 * m]);
                 data[0] = &data[0][64 * m..];
             }),
             #[cfg(target_arch = "x86_64")]

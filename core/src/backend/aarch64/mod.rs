@@ -4,7 +4,7 @@
 use super::{Aes, AesLanes, Backend, Ghash, GmacPair, Sha256, ShaLanes, ShortGmac, Tier};
 
 pub(crate) mod aes;
-pub(crate) mod aes_mb;
+pub(crate) mod aes_lanes;
 pub(crate) mod pmull;
 pub(crate) mod sha2;
 
@@ -47,8 +47,8 @@ pub(crate) fn backend(tier: Tier) -> Option<Backend> {
         tier,
         aes: Aes::Armv8(aes),
         ghash: Ghash::Pmull(pmull),
-        sha256: ArmSha2::detect().map_or(Sha256::Soft, Sha256::Armv8),
-        short_gmac: ShortGmac::Generic,
+        sha256: ArmSha2::detect().map_or(Sha256::Portable, Sha256::Armv8),
+        short_gmac: ShortGmac::None,
         aes_lanes: AesLanes::Armv8x8(aes),
         sha_lanes: ShaLanes::Sha256,
         gmac_pair: GmacPair::None,

@@ -14,7 +14,7 @@
 use core::arch::aarch64::*;
 
 use super::ArmSha2;
-use crate::backend::soft::sha256::K;
+use crate::backend::portable::sha256::K;
 
 /// Lanes per kernel call.
 pub(crate) const LANES: usize = 2;

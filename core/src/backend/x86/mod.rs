@@ -7,13 +7,13 @@
 use super::{Aes, AesLanes, Backend, Ghash, GmacPair, Sha256, ShaLanes, ShortGmac, Tier};
 
 pub(crate) mod aesni;
-pub(crate) mod aesni_mb;
+pub(crate) mod aesni_lanes;
 pub(crate) mod gmac_pair;
 pub(crate) mod pclmul;
-pub(crate) mod sha256_mb;
+pub(crate) mod sha256_lanes;
 pub(crate) mod shani;
-pub(crate) mod vaes512_mb;
-pub(crate) mod vaes_mb;
+pub(crate) mod vaes512_lanes;
+pub(crate) mod vaes_lanes;
 pub(crate) mod vpclmul256;
 pub(crate) mod vpclmul512;
 
@@ -174,11 +174,11 @@ fn zmm_half_rate() -> bool {
 }
 
 /// Below what mean blocks per job the zmm VAES lanes hand a batch to the ymm
-/// kernel: `vaes512_mb::MIN_MEAN_BLOCKS` where zmm runs at half rate, never
+/// kernel: `vaes512_lanes::MIN_MEAN_BLOCKS` where zmm runs at half rate, never
 /// elsewhere.
 fn vaes512_ymm_below() -> usize {
     if zmm_half_rate() {
-        vaes512_mb::MIN_MEAN_BLOCKS
+        vaes512_lanes::MIN_MEAN_BLOCKS
     } else {
         0
     }
@@ -195,7 +195,7 @@ pub(crate) fn backend(tier: Tier) -> Option<Backend> {
         Tier::Avx512 => Ghash::Vpclmul512(Vpclmul512::detect()?, wide_ghash()),
         _ => return None,
     };
-    let sha256 = ShaNi::detect().map_or(Sha256::Soft, Sha256::ShaNi);
+    let sha256 = ShaNi::detect().map_or(Sha256::Portable, Sha256::ShaNi);
     let (aes_lanes, sha_lanes) = lane_kernels(tier, aes, sha256);
     let vaes = Vaes::detect().filter(|_| tier != Tier::AesNi);
     // Paired short-message GMAC: VAES and the ymm GHASH (whose keys hold its

@@ -19,7 +19,7 @@
 use core::arch::x86_64::*;
 
 use super::{Avx512, ShaNi};
-use crate::backend::soft::sha256::K;
+use crate::backend::portable::sha256::K;
 
 /// Lanes per kernel call (two chains hide `sha256rnds2` latency; more spill registers).
 pub(crate) const LANES: usize = 2;
@@ -195,7 +195,7 @@ pub(crate) fn compress(_: ShaNi, state: &mut [u32; 8], blocks: &[u8]) {
 #[cfg(test)]
 mod tests {
     use super::{compress_lanes, compress_lanes_wide, LANES, WIDE_LANES};
-    use crate::backend::x86::sha256_mb::tests::check;
+    use crate::backend::x86::sha256_lanes::tests::check;
     use crate::backend::x86::{Avx512, ShaNi};
 
     #[test]

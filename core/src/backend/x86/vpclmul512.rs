@@ -5,7 +5,7 @@
 //! VPCLMULQDQ is the bound. On AMD Zen 4 it issues one per two cycles on xmm,
 //! ymm and zmm alike (BENCHMARKS.md, "AVX-512 GMAC"), so a zmm register's four
 //! blocks per instruction are twice the ymm kernel's two; Karatsuba (the key's
-//! precomputed `lo ^ hi` halves, [`HPowers`]`.1`) takes three multiplies per
+//! precomputed `lo ^ hi` halves, `HPowers::karatsuba`) takes three multiplies per
 //! register instead of four, and one reduction serves 64 blocks: measured on
 //! Zen 4, the lane folds and the reduction cost as much per 32 blocks as the
 //! multiplies of six registers (the FP pipes, not VPCLMULQDQ alone, are the
@@ -215,8 +215,8 @@ unsafe fn add_blocks(s: &mut Sums, blocks: &[u8], h: *const u128, hk: *const u12
 unsafe fn group(powers: &HPowers, acc: __m128i, blocks: &[u8]) -> __m128i {
     let n = blocks.len() / 16;
     let mut s = Sums::zero();
-    let h = powers.0.as_ptr().add(MAX_POWERS - n);
-    let hk = powers.1.as_ptr().add(MAX_POWERS - n);
+    let h = powers.h.as_ptr().add(MAX_POWERS - n);
+    let hk = powers.karatsuba.as_ptr().add(MAX_POWERS - n);
     // The first register, which the accumulator joins ((acc ^ X1) H^n + X2
     // H^(n-1) + ...), is added last: the rest does not wait for the previous
     // group's reduction, so groups overlap and only this register's multiply,
@@ -269,7 +269,7 @@ pub(crate) fn wide_powers(_: Vpclmul512, wide: WideGhash, powers: &HPowers) -> W
     // all[k - 1] = H^k.
     let mut all = [0u128; WIDE_BLOCKS];
     for (k, a) in all.iter_mut().enumerate().take(POWERS) {
-        *a = powers.0[MAX_POWERS - 1 - k];
+        *a = powers.h[MAX_POWERS - 1 - k];
     }
     // SAFETY: the Vpclmul512 token proves VPCLMULQDQ and AVX-512F/BW; every
     // access is within `all` (WIDE_BLOCKS - POWERS is a multiple of 4).
@@ -513,7 +513,7 @@ unsafe fn wide_steps(wide: &WidePowers, acc: __m128i, blocks: *const u8, steps: 
 #[inline]
 #[target_feature(enable = "vpclmulqdq,pclmulqdq,avx512f,avx512bw,avx512vbmi,avx2,avx,ssse3")]
 unsafe fn hash(powers: &HPowers, mut acc: __m128i, mut blocks: &[u8]) -> __m128i {
-    if let Some(w) = powers.2.as_ref() {
+    if let Some(w) = powers.wide.as_ref() {
         // Where whole blocks reach the next cache line, they go first, so
         // the wide loop's zmm loads do not each split a line (Intel: 11%
         // at 64 KiB); from two wide groups on, where that outweighs the
@@ -602,8 +602,8 @@ unsafe fn gmac_impl(
     // With room for it, the length block joins the data's reduction as the
     // last of `n` powers; else (64 data blocks) it follows in a second one.
     let n = if data < POWERS { data + 1 } else { data };
-    let h = powers.0.as_ptr().add(MAX_POWERS - n);
-    let hk = powers.1.as_ptr().add(MAX_POWERS - n);
+    let h = powers.h.as_ptr().add(MAX_POWERS - n);
+    let hk = powers.karatsuba.as_ptr().add(MAX_POWERS - n);
     let mut s = Sums::zero();
     if na > 0 {
         let mut at = 0;
@@ -633,7 +633,7 @@ unsafe fn gmac_impl(
     }
     // [bitlen]_64 || 0^64 read big-endian is bitlen in the high qword (low one zero).
     let len = _mm_set_epi64x((total as u64 * 8) as i64, 0);
-    let h1 = _mm_loadu_si128(powers.0.as_ptr().add(MAX_POWERS - 1).cast());
+    let h1 = _mm_loadu_si128(powers.h.as_ptr().add(MAX_POWERS - 1).cast());
     acc = if data < POWERS {
         // len * H: the high qword's two products.
         t[2] = _mm_xor_si128(t[2], _mm_clmulepi64_si128::<0x11>(len, h1));

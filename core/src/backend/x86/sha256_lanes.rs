@@ -13,7 +13,7 @@
 //! Both widths share one round body (the `kernel_body!` macro); each module supplies
 //! the vector operations for its width.
 
-use crate::backend::soft::sha256::K;
+use crate::backend::portable::sha256::K;
 
 /// The compression loop over `m` blocks, written once for both widths. The
 /// invoking module defines `V`, `N`, `add`, `ror`, `shr`, `xor3`, `ch`,
@@ -476,7 +476,7 @@ pub(crate) mod ymm {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::{ymm, zmm};
-    use crate::backend::soft::sha256::compress;
+    use crate::backend::portable::sha256::compress;
     use crate::backend::x86::{Avx2, Avx512};
 
     /// Distinct states and distinct per-lane data (each lane its own
