@@ -425,7 +425,7 @@ pub(crate) mod tests {
                 self.add(&bytes);
             }
             match &p.wide {
-                Some(crate::backend::WidePowers::Paired(w)) => {
+                Some(crate::backend::layout::WidePowers::Paired(w)) => {
                     let b: Vec<u8> =
                         w.0.as_flattened()
                             .iter()
@@ -433,7 +433,7 @@ pub(crate) mod tests {
                             .collect();
                     self.add(&b);
                 }
-                Some(crate::backend::WidePowers::Gfni(_, w)) => {
+                Some(crate::backend::layout::WidePowers::Gfni(_, w)) => {
                     let b: Vec<u8> = w.0.iter().flat_map(|x| x.to_le_bytes()).collect();
                     self.add(&b);
                 }

@@ -7,7 +7,7 @@
 use core::arch::aarch64::*;
 
 use super::Pmull;
-use crate::backend::{HPowers, MAX_POWERS};
+use crate::backend::layout::{HPowers, MAX_POWERS};
 
 /// Key powers this kernel reads.
 pub(crate) const POWERS: usize = 8;

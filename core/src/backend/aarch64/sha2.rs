@@ -92,11 +92,11 @@ pub(crate) fn compress_lanes(
     data: &mut [&[u8]; LANES],
     m: usize,
 ) {
-    let p = crate::backend::lane_ptrs(data, 64 * m);
+    let p = crate::backend::layout::lane_ptrs(data, 64 * m);
     // SAFETY: the ArmSha2 token proves SHA2 and NEON; each lane's length is
     // checked above, so every load stays within its slice.
     unsafe { compress_lanes_armv8(state, &p, m) }
-    crate::backend::advance_lanes(data, 64 * m);
+    crate::backend::layout::advance_lanes(data, 64 * m);
 }
 
 /// Compresses whole 64-byte blocks into `state`.

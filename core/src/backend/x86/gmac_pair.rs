@@ -15,7 +15,7 @@ use core::arch::x86_64::*;
 use super::pclmul::bswap_mask;
 use super::vpclmul256::POWERS;
 use super::{Vaes, Vpclmul256};
-use crate::backend::{HPowers, RoundKeys, MAX_POWERS};
+use crate::backend::layout::{HPowers, RoundKeys, MAX_POWERS};
 
 /// The most blocks (data, padding and length block) one message may have.
 pub(crate) const MAX_BLOCKS: usize = POWERS;

@@ -9,7 +9,7 @@
 use core::arch::x86_64::*;
 
 use super::{AesNi, Pclmul};
-use crate::backend::{HPowers, RoundKeys, MAX_POWERS};
+use crate::backend::layout::{HPowers, RoundKeys, MAX_POWERS};
 
 /// Key powers this kernel reads.
 pub(crate) const POWERS: usize = 8;

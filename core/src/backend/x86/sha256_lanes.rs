@@ -337,12 +337,12 @@ pub(crate) mod zmm {
         data: &mut [&[u8]; N],
         m: usize,
     ) {
-        let p = crate::backend::lane_ptrs(data, 64 * m);
+        let p = crate::backend::layout::lane_ptrs(data, 64 * m);
         // SAFETY: the Avx512 token proves AVX-512F/BW and AVX2; lane_ptrs
         // checked each lane's length, so every 64-byte row load stays within
         // its slice.
         unsafe { compress_lanes_zmm(state, &p, m) }
-        crate::backend::advance_lanes(data, 64 * m);
+        crate::backend::layout::advance_lanes(data, 64 * m);
     }
 }
 
@@ -465,11 +465,11 @@ pub(crate) mod ymm {
         data: &mut [&[u8]; N],
         m: usize,
     ) {
-        let p = crate::backend::lane_ptrs(data, 64 * m);
+        let p = crate::backend::layout::lane_ptrs(data, 64 * m);
         // SAFETY: the Avx2 token proves AVX2; lane_ptrs checked each lane's
         // length, so every 32-byte row load stays within its slice.
         unsafe { compress_lanes_ymm(state, &p, m) }
-        crate::backend::advance_lanes(data, 64 * m);
+        crate::backend::layout::advance_lanes(data, 64 * m);
     }
 }
 

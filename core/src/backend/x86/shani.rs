@@ -153,11 +153,11 @@ pub(crate) fn compress_lanes(
     data: &mut [&[u8]; LANES],
     m: usize,
 ) {
-    let p = crate::backend::lane_ptrs(data, 64 * m);
+    let p = crate::backend::layout::lane_ptrs(data, 64 * m);
     // SAFETY: the ShaNi token proves SHA, SSE2, SSSE3 and SSE4.1; lane_ptrs
     // checked each lane's length, so every load stays within its slice.
     unsafe { compress_lanes_shani(state, &p, m) }
-    crate::backend::advance_lanes(data, 64 * m);
+    crate::backend::layout::advance_lanes(data, 64 * m);
 }
 
 /// [`compress_lanes`] with four streams, for CPUs with AVX-512VL.
@@ -169,12 +169,12 @@ pub(crate) fn compress_lanes_wide(
     data: &mut [&[u8]; WIDE_LANES],
     m: usize,
 ) {
-    let p = crate::backend::lane_ptrs(data, 64 * m);
+    let p = crate::backend::layout::lane_ptrs(data, 64 * m);
     // SAFETY: the ShaNi token proves SHA, SSE2, SSSE3 and SSE4.1, the Avx512
     // token AVX-512F/VL and AVX2; lane_ptrs checked each lane's length, so
     // every load stays within its slice.
     unsafe { compress_lanes_shani_vl(state, &p, m) }
-    crate::backend::advance_lanes(data, 64 * m);
+    crate::backend::layout::advance_lanes(data, 64 * m);
 }
 
 /// Compresses whole 64-byte blocks into `state`.

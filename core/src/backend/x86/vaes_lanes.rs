@@ -12,7 +12,7 @@
 use core::arch::x86_64::*;
 
 use super::Vaes;
-use crate::backend::LaneKeys;
+use crate::backend::layout::LaneKeys;
 
 /// Lanes per kernel call.
 pub(crate) const LANES: usize = 16;
@@ -62,10 +62,10 @@ pub(crate) fn cbc_mac_lanes(
     data: &mut [&[u8]; LANES],
     m: usize,
 ) {
-    let p = crate::backend::lane_ptrs(data, 16 * m);
+    let p = crate::backend::layout::lane_ptrs(data, 16 * m);
     // SAFETY: the Vaes token proves VAES, AES-NI and AVX2; lane_ptrs checked
     // each lane's length, so every load of `16 * m` bytes stays within its slice;
     // `LaneKeys` is 32-byte aligned and round-major (aligned ymm loads).
     unsafe { cbc_mac_lanes_vaes(keys, state, &p, m) }
-    crate::backend::advance_lanes(data, 16 * m);
+    crate::backend::layout::advance_lanes(data, 16 * m);
 }

@@ -10,7 +10,7 @@ use core::arch::x86_64::*;
 
 use super::pclmul::{bswap_mask, mul_acc, reduce};
 use super::Vpclmul256;
-use crate::backend::{HPowers, MAX_POWERS};
+use crate::backend::layout::{HPowers, MAX_POWERS};
 
 /// Key powers this kernel reads.
 pub(crate) const POWERS: usize = 16;

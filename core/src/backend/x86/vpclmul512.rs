@@ -31,7 +31,7 @@ use super::pclmul::{
 use super::{AesNi, Gfni512, Vpclmul512, WideGhash};
 use zeroize::Zeroize;
 
-use crate::backend::{Aligned64, HPowers, RoundKeys, WidePowers, MAX_POWERS, WIDE_BLOCKS};
+use crate::backend::layout::{Aligned64, HPowers, RoundKeys, WidePowers, MAX_POWERS, WIDE_BLOCKS};
 
 /// Key powers this kernel reads.
 pub(crate) const POWERS: usize = 64;
