@@ -55,9 +55,9 @@ pub(crate) enum ShortGmac {
     /// two, on xmm (`x86::pclmul::gmac_fused`).
     #[cfg(target_arch = "x86_64")]
     Fused(x86::AesNi, x86::Pclmul, usize),
-    /// Any length, in one part or two, on zmm (`x86::vpclmul512::gmac`);
+    /// Any length, in one part or two, on zmm (`x86::vpclmul512::fused::gmac`);
     /// one-part messages up to the `usize` bytes take the xmm fused kernel
-    /// with a masked partial block (`x86::vpclmul512::gmac_short`), where it
+    /// with a masked partial block (`x86::vpclmul512::fused::gmac_short`), where it
     /// is faster (the rule: `tuning::ZMM_GMAC_XMM_MAX_INTEL`).
     #[cfg(target_arch = "x86_64")]
     FusedZmm(x86::AesNi, x86::Vpclmul512, usize),
@@ -364,14 +364,21 @@ impl Backend {
     ) -> Option<u128> {
         match self.short_gmac {
             #[cfg(target_arch = "x86_64")]
-            ShortGmac::FusedZmm(t, p, xmm_max) if b.is_empty() && a.len() <= xmm_max => {
-                Some(x86::vpclmul512::gmac_short((t, p), rk, powers, nonce, a))
-            }
+            ShortGmac::FusedZmm(t, p, xmm_max) if b.is_empty() && a.len() <= xmm_max => Some(
+                x86::vpclmul512::fused::gmac_short((t, p), rk, powers, nonce, a),
+            ),
             #[cfg(target_arch = "x86_64")]
             ShortGmac::FusedZmm(t, p, _) if a.len().is_multiple_of(16) || b.is_empty() => {
                 // One part is taken as the second (any length).
                 let (a, b) = if b.is_empty() { (&[][..], a) } else { (a, b) };
-                Some(x86::vpclmul512::gmac((t, p), rk, powers, nonce, a, b))
+                Some(x86::vpclmul512::fused::gmac(
+                    (t, p),
+                    rk,
+                    powers,
+                    nonce,
+                    a,
+                    b,
+                ))
             }
             _ => None,
         }
@@ -403,9 +410,14 @@ impl Backend {
                 x86::pclmul::gmac_fused((t, p.xmm()), rk, powers, nonce, parts, b),
             ),
             #[cfg(target_arch = "x86_64")]
-            ShortGmac::FusedZmm(t, p, _) => {
-                Some(x86::vpclmul512::gmac((t, p), rk, powers, nonce, parts, b))
-            }
+            ShortGmac::FusedZmm(t, p, _) => Some(x86::vpclmul512::fused::gmac(
+                (t, p),
+                rk,
+                powers,
+                nonce,
+                parts,
+                b,
+            )),
             #[cfg(target_arch = "x86_64")]
             ShortGmac::Fused(t, p, max) if parts.len() + b.len() <= max => {
                 Some(x86::pclmul::gmac_fused((t, p), rk, powers, nonce, parts, b))

@@ -1,5 +1,5 @@
-//! The tuning table: every measured threshold and vendor rule the backend
-//! applies, one constant each. Each row's value, CPU, figure and date are in
+//! The tuning table: every measured threshold and vendor rule the crate
+//! applies to pick a kernel, one constant each. Each row's value, CPU, figure and date are in
 //! `docs/tuning.md` (the row named in its doc). The per-architecture
 //! selection reads these and puts them into the [`Backend`](super::Backend)
 //! tags; the dispatch never reads them. A new CPU quirk is a new row here
@@ -43,3 +43,12 @@ pub(crate) const VAES512_MIN_MEAN_BLOCKS: usize = 64;
 /// GMAC kernel takes; shorter ones go one-shot (docs/tuning.md: "Paired short
 /// GMAC in batches").
 pub(crate) const GMAC_PAIR_MIN_LEN: usize = 128;
+
+/// Stack erasure (`scrub`): regions from this many bytes are zeroed by
+/// `rep stosb` (docs/tuning.md: "Stack erasure stores").
+pub(crate) const ERASE_REP_STOSB_MIN: usize = 2048;
+
+/// Stack erasure: smaller regions from this many bytes by 32-byte AVX stores
+/// where the CPU has AVX, else by 16-byte SSE2 stores (docs/tuning.md: the
+/// same row).
+pub(crate) const ERASE_AVX_MIN: usize = 1024;

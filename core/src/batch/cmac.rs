@@ -70,7 +70,7 @@ impl AesLaneTask for Task<'_, '_> {
 }
 
 // Not inlined into `compute_lanes`: inlined beside the HMAC pass, a change to
-// one moved the other's 256-B batches by 3-6% (BENCHMARKS.md section 12).
+// one moved the other's timings (docs/tuning.md: "CMAC and HMAC batch passes").
 #[inline(never)]
 pub(super) fn compute(items: &[Item<'_>], idx: &[usize], out: &mut [[u8; 16]]) {
     let Some(&first) = idx.first() else { return };

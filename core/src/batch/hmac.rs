@@ -87,7 +87,7 @@ impl ShaLaneTask for Outer<'_, '_> {
 }
 
 // Not inlined into `compute_lanes`: inlined beside the CMAC pass, a change to
-// one moved the other's 256-B batches by 3-6% (BENCHMARKS.md section 12).
+// one moved the other's timings (docs/tuning.md: "CMAC and HMAC batch passes").
 #[inline(never)]
 pub(super) fn compute(items: &[Item<'_>], idx: &[usize], out: &mut [[u8; 16]]) {
     let Some(&first) = idx.first() else { return };
@@ -97,8 +97,7 @@ pub(super) fn compute(items: &[Item<'_>], idx: &[usize], out: &mut [[u8; 16]]) {
     // Each message's tail: its last partial block, 0x80, zeros and the bit
     // length (of ipad block + message), in one or two blocks. Public bytes.
     // Written in place: building each on the stack and moving it into the
-    // Vec was the costliest step of a 256-B batch's bookkeeping
-    // (BENCHMARKS.md 11.1).
+    // Vec cost more (docs/tuning.md: "HMAC batch tails built in place").
     let mut tails = vec![([0u8; 2 * BLOCK], 0usize); idx.len()];
     for ((t, len), &i) in tails.iter_mut().zip(idx) {
         let it = &items[i];

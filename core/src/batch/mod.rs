@@ -1,14 +1,21 @@
 //! Batch signing: many independent messages or PDUs per call, computed
-//! together in the SIMD lanes of multi-buffer kernels.
+//! together in the SIMD lanes of the backend's lanes kernels.
 //!
 //! A single CMAC or HMAC message is a chain of dependent AES or SHA-256 steps,
 //! so its speed is the instructions' latency. Independent messages fill the
-//! pipelines instead: AES-CMAC runs 8 (AES-NI, ARMv8) or 16 (VAES ymm) chains
-//! at once, HMAC-SHA256 two SHA-NI / ARMv8 SHA2 chains, and short AES-GMAC
-//! messages go two per VAES+VPCLMULQDQ pass where that measured faster than
-//! one-shot (every other GMAC job runs the one-shot path, at its cost). A lane is refilled as soon as its message
-//! ends (the scheduler in `batch/lanes.rs`), and the longest messages start
-//! first, so mixed lengths do not wait for the longest.
+//! pipelines instead, as many chains at once as the kernel the backend picked
+//! has lanes ([`crate::BackendInfo`] names it):
+//! - AES-CMAC: 8 (AES-NI, ARMv8), 16 (VAES on ymm) or 32 (VAES on zmm);
+//! - HMAC-SHA256: two streams (SHA-NI, ARMv8 SHA2), four SHA-NI streams in
+//!   AVX-512VL registers, 8 lanes (AVX2, where the CPU has no SHA-NI) or 16
+//!   (AVX-512 on zmm);
+//! - AES-GMAC: short messages two per VAES+VPCLMULQDQ pass on the avx2 tier,
+//!   at the lengths where that beats one-shot; every other GMAC job runs the
+//!   one-shot path, at its cost.
+//!
+//! A lane is refilled as soon as its message ends (the scheduler in
+//! `batch/lanes.rs`), and the longest messages start first, so mixed lengths
+//! do not wait for the longest.
 //!
 //! Every job has its own key (jobs may mix algorithms and sessions); every
 //! result equals the one-shot result ([`SigningKey::mac`], [`crate::sign_pdu`]).

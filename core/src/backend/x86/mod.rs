@@ -48,7 +48,8 @@ token!(
 );
 token!(
     /// VPCLMULQDQ on zmm under AVX-512F/BW/VL, with AVX-512 VBMI's two-register
-    /// byte permutes (every CPU with VPCLMULQDQ on zmm has VBMI: Ice Lake on, Zen 4 on).
+    /// byte permutes (every CPU with VPCLMULQDQ on zmm has VBMI: Intel since Ice
+    /// Lake, AMD since Zen 4).
     Vpclmul512: "vpclmulqdq", "pclmulqdq", "avx512f", "avx512bw", "avx512vl", "avx512vbmi", "avx2"
 );
 token!(

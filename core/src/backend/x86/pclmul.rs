@@ -123,8 +123,8 @@ pub(super) unsafe fn tag_mask(rk: &RoundKeys, nonce: &[u8; 12]) -> __m128i {
 /// reduction), whose partial last block (the bytes past the whole blocks, if
 /// any) `load_tail` reads zero-padded into a register: by an overlapping load
 /// here ([`load_tail`]), by a masked load where AVX-512 has one. Kept apart
-/// from [`gmac_fused_tail`]: sharing its body cost short messages a fifth
-/// (BENCHMARKS.md section 13).
+/// from [`gmac_fused_tail`], whose body is slower on short messages
+/// (docs/tuning.md: "Short xmm GMAC kept apart").
 /// # Safety
 /// AES-NI, PCLMULQDQ, SSE2 and SSSE3 must be present; `msg.len() <= SHORT_MAX`;
 /// `powers` must hold at least `POWERS` powers.
@@ -166,8 +166,8 @@ pub(super) unsafe fn gmac_short_tail(
 /// `msg`'s partial last block `tail` (its last `tail.len()` < 16 bytes)
 /// zero-padded in a register. From 16 bytes on, by a load of the message's
 /// last 16 bytes shifted down with a byte shuffle (a copy through the stack
-/// would stall the load on store forwarding: 113-B messages 8 ns slower,
-/// BENCHMARKS.md section 13); shorter messages by a copy.
+/// would stall the load on store forwarding: docs/tuning.md, "Fused xmm
+/// GMAC"); shorter messages by a copy.
 /// # Safety
 /// SSSE3 must be present; `tail` must be the end of `msg`.
 #[inline]

@@ -4,14 +4,14 @@
 //! (ABEF and CDGH); each loop turn does four rounds and, for the first twelve
 //! turns, computes the message-schedule vector four turns ahead.
 //!
-//! One kernel serves one message (`N = 1`) and the multi-buffer forms (`N =
+//! One kernel serves one message (`N = 1`) and the lanes forms (`N =
 //! LANES`, `N = WIDE_LANES`): one message's rounds are a single dependency
-//! chain through `sha256rnds2` (4 cycles on Zen 4, 1 per cycle throughput),
+//! chain through `sha256rnds2` (its latency a multiple of its throughput),
 //! and independent messages interleaved round by round fill the gaps in its
 //! latency. Two streams are all sixteen xmm registers hold (the SHA
 //! instructions have no VEX/EVEX form, so they reach xmm0-15 only); with
-//! AVX-512VL the compiler keeps the rest in xmm16-31 and four streams run
-//! 1.25x faster per block than two on Zen 4 (BENCHMARKS.md 11.1).
+//! AVX-512VL the compiler keeps the rest in xmm16-31, and four streams are
+//! faster per block than two (docs/tuning.md: "Four SHA-NI streams").
 
 // Lanes are indexed explicitly: the loops mirror the interleaving.
 #![allow(clippy::needless_range_loop)]
