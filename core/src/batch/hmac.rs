@@ -2,8 +2,8 @@
 //! every inner hash (from the key's ipad state: head, whole body blocks, then
 //! the padded tail), then every outer hash (one block from the opad state).
 
+use super::item::{self, Item};
 use super::lanes::{self, Start};
-use super::Item;
 use crate::backend::ShaLaneTask;
 use crate::mac::hmac::{outer_block, words_to_bytes, Key, BLOCK};
 use crate::smb2::SigningKey;
@@ -92,7 +92,7 @@ impl ShaLaneTask for Outer<'_, '_> {
 pub(super) fn compute(items: &[Item<'_>], idx: &[usize], out: &mut [[u8; 16]]) {
     let Some(&first) = idx.first() else { return };
     // Longest first: a long message started last would run alone at the end.
-    let idx = &super::longest_first(items, idx);
+    let idx = &item::longest_first(items, idx);
     let backend = key(&items[first]).backend();
     // Each message's tail: its last partial block, 0x80, zeros and the bit
     // length (of ipad block + message), in one or two blocks. Public bytes.

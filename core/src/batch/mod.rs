@@ -40,14 +40,18 @@
 //! ```
 
 mod cmac;
+mod engine;
 mod gmac;
 mod hmac;
+mod item;
 pub(crate) mod lanes;
 mod pdu;
 
 pub use pdu::{
     sign_pdus, verify_chains_keyed, verify_pdus, verify_pdus_each, KeyedChainJob, PduJob,
 };
+
+use item::Item;
 
 use crate::error::{Error, Result};
 use crate::mac::gmac::NONCE_LEN;
@@ -126,7 +130,7 @@ fn tag_jobs(jobs: &[Job<'_>], tags: &mut [[u8; 16]]) -> bool {
                 body: j.msg,
             })
             .collect();
-        compute_lanes(&items, tags);
+        engine::compute_lanes(&items, tags);
     }
     others
 }
@@ -155,53 +159,4 @@ pub fn verify(jobs: &[Job<'_>], tags: &[[u8; 16]], valid: &mut [bool]) -> Result
     });
     crate::wipe::wipe(&mut computed);
     Ok(all)
-}
-
-/// One MAC computation inside the engine: `head || body`, where `head` is
-/// empty or a 64-byte SMB2 header copy (a whole number of AES and SHA-256
-/// blocks, so lanes can take it as a run of its own).
-pub(crate) struct Item<'a> {
-    pub(crate) key: &'a SigningKey,
-    pub(crate) nonce: [u8; NONCE_LEN],
-    pub(crate) head: &'a [u8],
-    pub(crate) body: &'a [u8],
-}
-
-/// `idx` ordered by decreasing message length (stable), so the lanes start
-/// the longest messages first and fill in with the short ones.
-fn longest_first(items: &[Item<'_>], idx: &[usize]) -> Vec<usize> {
-    let mut order = idx.to_vec();
-    order.sort_by_key(|&i| core::cmp::Reverse(items[i].head.len() + items[i].body.len()));
-    order
-}
-
-/// Computes `out[i]` for `items[i]`, grouped by algorithm.
-/// Without the stack erasure: the PDU batch entry points erase around it.
-pub(crate) fn compute(items: &[Item<'_>], out: &mut [[u8; 16]]) {
-    debug_assert_eq!(items.len(), out.len());
-    debug_assert!(items.iter().all(|it| it.head.len() % 64 == 0));
-    let others = gmac::compute(
-        items
-            .iter()
-            .map(|it| gmac::Msg::of(it.key, &it.nonce, it.head, it.body)),
-        out,
-    );
-    if others {
-        compute_lanes(items, out);
-    }
-}
-
-/// Computes `out[i]` for the HMAC and CMAC items (the multi-buffer lanes),
-/// grouped by algorithm; GMAC items are left alone.
-fn compute_lanes(items: &[Item<'_>], out: &mut [[u8; 16]]) {
-    let mut groups: [Vec<usize>; 2] = Default::default();
-    for (i, it) in items.iter().enumerate() {
-        match it.key {
-            SigningKey::HmacSha256(_) => groups[0].push(i),
-            SigningKey::AesCmac(_) => groups[1].push(i),
-            SigningKey::AesGmac(_) => {}
-        }
-    }
-    hmac::compute(items, &groups[0], out);
-    cmac::compute(items, &groups[1], out);
 }
