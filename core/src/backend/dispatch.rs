@@ -128,7 +128,7 @@ pub(crate) trait ShaLaneTask {
 
 /// A choice of kernel for every primitive. Obtain one from [`Backend::detect`],
 /// [`Backend::with_tier`] or [`Backend::portable`]; the process-wide default is
-/// [`active`](super::active).
+/// [`active()`](super::active()).
 #[derive(Clone, Copy, Debug)]
 pub struct Backend {
     pub(super) tier: Tier,

@@ -28,7 +28,7 @@
 //!    `tuning.rs`. A new CPU quirk is a row there and a line here.
 //! 5. **Tier selection.** `select.rs`: [`Backend::detect`],
 //!    [`Backend::with_tier`], the variants for tests and benchmarks.
-//! 6. **The active backend.** `active.rs`: `SMBSIGN_BACKEND`, [`active`],
+//! 6. **The active backend.** `active.rs`: `SMBSIGN_BACKEND`, [`active()`],
 //!    [`BackendInfo`].
 //!
 //! This file only declares the modules and re-exports what the rest of the

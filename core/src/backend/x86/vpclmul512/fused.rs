@@ -88,7 +88,7 @@ unsafe fn gmac_impl(
 }
 
 /// AES-128-GMAC of `a || b` (`a` whole blocks: empty, an SMB2 header, or
-/// Samba's header and zeroed signature as [`Parts`](super::pclmul::Parts);
+/// Samba's header and zeroed signature as [`Parts`](super::super::pclmul::Parts);
 /// the tag's bytes as a little-endian `u128`) in one pass: the tag-mask AES overlapped with the zmm GHASH of both parts,
 /// padding and length block, read straight from the caller's buffers; one
 /// reduction up to 1008 bytes.
