@@ -49,7 +49,7 @@ pub(crate) enum Sha256 {
 /// A fused kernel for short GMAC messages (tag-mask AES and GHASH in one pass).
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum ShortGmac {
-    /// None: the generic path (GHASH kernel, then the AES kernel).
+    /// None: no fused kernel (the GHASH kernel, then the AES kernel).
     None,
     /// Up to the `usize` bytes (`x86::pclmul::FUSED_MAX`), in one part or
     /// two, on xmm (`x86::pclmul::gmac_fused`).
@@ -490,7 +490,7 @@ impl Backend {
 }
 
 impl Backend {
-    /// Runs `task` with this backend's multi-buffer AES kernel; `mean_blocks`
+    /// Runs `task` with this backend's AES lanes kernel; `mean_blocks`
     /// (the batch's mean blocks per job) picks between widths where a
     /// kernel's fixed costs favour the narrower one on short messages.
     #[cfg_attr(not(target_arch = "x86_64"), allow(unused_variables))]
@@ -527,7 +527,7 @@ impl Backend {
         }
     }
 
-    /// Runs `task` with this backend's multi-buffer SHA-256 kernel.
+    /// Runs `task` with this backend's SHA-256 lanes kernel.
     pub(crate) fn sha_lanes<T: ShaLaneTask>(&self, task: T) -> T::Output {
         match self.sha_lanes {
             ShaLanes::Sha256 => {}

@@ -63,7 +63,7 @@ impl WidePowers {
     }
 }
 
-/// Round keys of the jobs in a multi-buffer kernel's lanes, round-major:
+/// Round keys of the jobs in a lanes kernel, round-major:
 /// `0[round][lane]`, so the keys of adjacent lanes for one round are contiguous
 /// (a ymm register's pair, a zmm register's four). Holds key material:
 /// owners zeroize it.
@@ -89,7 +89,7 @@ impl<const N: usize> Drop for LaneKeys<N> {
     }
 }
 
-/// The start of each lane's data for a multi-buffer kernel call, after
+/// The start of each lane's data for a lanes kernel call, after
 /// checking that every lane holds at least `bytes` (what the kernel reads).
 pub(crate) fn lane_ptrs<const N: usize>(data: &[&[u8]; N], bytes: usize) -> [*const u8; N] {
     for d in data {

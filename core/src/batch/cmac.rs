@@ -1,4 +1,4 @@
-//! AES-CMAC batches: every block but the last through the multi-buffer AES
+//! AES-CMAC batches: every block but the last through the AES lanes
 //! kernel, then the last block, prepared beforehand with its subkey, as a
 //! run of its own.
 

@@ -1,4 +1,4 @@
-//! HMAC-SHA256 batches in two passes through the multi-buffer SHA-256 kernel:
+//! HMAC-SHA256 batches in two passes through the SHA-256 lanes kernel:
 //! every inner hash (from the key's ipad state: head, whole body blocks, then
 //! the padded tail), then every outer hash (one block from the opad state).
 

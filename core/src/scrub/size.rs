@@ -44,7 +44,7 @@ impl Bytes {
     /// or update. By the kernel the length picks (the tests cover each
     /// class): short messages (up to `pclmul::SHORT_MAX`: xmm and ymm 192,
     /// zmm 128; a finalisation 416), the xmm fused kernel to 512 bytes (880)
-    /// and the generic one beyond (872); the zmm kernel to 1024 (1008) and
+    /// and the unfused path beyond (872); the zmm kernel to 1024 (1008) and
     /// its long-message loop beyond (2000); portable 1440.
     #[cfg_attr(not(target_arch = "x86_64"), allow(unused_variables))]
     pub(crate) fn gmac(b: &Backend, len: usize) -> usize {

@@ -1,4 +1,4 @@
-//! Multi-buffer AES-128 CBC-MAC with the ARMv8 AES instructions: eight
+//! AES-128 CBC-MAC lanes with the ARMv8 AES instructions: eight
 //! independent chains (each with its own key) interleaved round by round.
 //!
 //! A single chain waits on AESE/AESMC latency; eight in flight keep the AES

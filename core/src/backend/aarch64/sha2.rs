@@ -4,7 +4,7 @@
 //! with SHA256H/SHA256H2 and, for the first twelve steps, computes the message
 //! schedule four steps ahead with SHA256SU0/SHA256SU1. Fully unrolled.
 //!
-//! One kernel serves one message (`N = 1`) and the multi-buffer form (`N =
+//! One kernel serves one message (`N = 1`) and the lanes form (`N =
 //! LANES`): independent messages interleaved round by round fill the gaps in
 //! one message's SHA256H/SHA256H2 latency.
 

@@ -1,4 +1,4 @@
-//! Multi-buffer AES-128 CBC-MAC with AES-NI: eight independent chains (each
+//! AES-128 CBC-MAC lanes with AES-NI: eight independent chains (each
 //! with its own key) interleaved round by round in eight xmm registers.
 //!
 //! One chain waits on `aesenc` latency; eight in flight keep both AES units

@@ -1,4 +1,4 @@
-//! Multi-buffer SHA-256 on vector lanes: one message per 32-bit lane, sixteen
+//! SHA-256 lanes on vector registers: one message per 32-bit lane, sixteen
 //! in zmm registers (AVX-512F: `vprord` rotates, `vpternlogd` for Ch, Maj and
 //! three-way XORs) or eight in ymm registers (AVX2: shift pairs), as
 //! intel-ipsec-mb does.

@@ -1,4 +1,4 @@
-//! Multi-buffer AES-128 CBC-MAC with VAES on ymm: sixteen independent chains,
+//! AES-128 CBC-MAC lanes with VAES on ymm: sixteen independent chains,
 //! two per register, eight registers interleaved round by round.
 //!
 //! With `vaesenc ymm` each instruction advances two chains, so eight registers
