@@ -1,9 +1,9 @@
-//! AES-CMAC batches: every block but the last through the multi-buffer AES
+//! AES-CMAC batches: every block but the last through the AES lanes
 //! kernel, then the last block, prepared beforehand with its subkey, as a
 //! run of its own.
 
+use super::item::{self, Item};
 use super::lanes::{self, Start};
-use super::Item;
 use crate::backend::{AesLaneTask, LaneKeys};
 use crate::mac::cmac::Key;
 use crate::smb2::SigningKey;
@@ -70,12 +70,12 @@ impl AesLaneTask for Task<'_, '_> {
 }
 
 // Not inlined into `compute_lanes`: inlined beside the HMAC pass, a change to
-// one moved the other's 256-B batches by 3-6% (BENCHMARKS.md section 12).
+// one moved the other's timings (docs/tuning.md: "CMAC and HMAC batch passes").
 #[inline(never)]
 pub(super) fn compute(items: &[Item<'_>], idx: &[usize], out: &mut [[u8; 16]]) {
     let Some(&first) = idx.first() else { return };
     // Longest first: a long message started last would run alone at the end.
-    let idx = &super::longest_first(items, idx);
+    let idx = &item::longest_first(items, idx);
     // The last blocks, padded and masked with K1 or K2: key-dependent, zeroized below.
     let mut last: Vec<[u8; 16]> = idx
         .iter()

@@ -79,8 +79,8 @@ pub(super) fn compute<'a>(
     msgs: impl Iterator<Item = Option<Msg<'a>>> + Clone,
     out: &mut [[u8; 16]],
 ) -> bool {
-    // A message pairs when its key's backend has the paired kernel and it
-    // measured faster than one-shot there at this length (which also
+    // A message pairs when its key's backend has the paired kernel and takes
+    // it at this length (`Backend::gmac_pair_pays`; which also
     // guarantees the key holds the powers the kernel reads). The one-shot
     // messages go first in a loop that does nothing else, so a batch that
     // does not pair costs what a loop of one-shot calls costs.

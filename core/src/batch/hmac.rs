@@ -1,9 +1,9 @@
-//! HMAC-SHA256 batches in two passes through the multi-buffer SHA-256 kernel:
+//! HMAC-SHA256 batches in two passes through the SHA-256 lanes kernel:
 //! every inner hash (from the key's ipad state: head, whole body blocks, then
 //! the padded tail), then every outer hash (one block from the opad state).
 
+use super::item::{self, Item};
 use super::lanes::{self, Start};
-use super::Item;
 use crate::backend::ShaLaneTask;
 use crate::mac::hmac::{outer_block, words_to_bytes, Key, BLOCK};
 use crate::smb2::SigningKey;
@@ -87,18 +87,17 @@ impl ShaLaneTask for Outer<'_, '_> {
 }
 
 // Not inlined into `compute_lanes`: inlined beside the CMAC pass, a change to
-// one moved the other's 256-B batches by 3-6% (BENCHMARKS.md section 12).
+// one moved the other's timings (docs/tuning.md: "CMAC and HMAC batch passes").
 #[inline(never)]
 pub(super) fn compute(items: &[Item<'_>], idx: &[usize], out: &mut [[u8; 16]]) {
     let Some(&first) = idx.first() else { return };
     // Longest first: a long message started last would run alone at the end.
-    let idx = &super::longest_first(items, idx);
+    let idx = &item::longest_first(items, idx);
     let backend = key(&items[first]).backend();
     // Each message's tail: its last partial block, 0x80, zeros and the bit
     // length (of ipad block + message), in one or two blocks. Public bytes.
     // Written in place: building each on the stack and moving it into the
-    // Vec was the costliest step of a 256-B batch's bookkeeping
-    // (BENCHMARKS.md 11.1).
+    // Vec cost more (docs/tuning.md: "HMAC batch tails built in place").
     let mut tails = vec![([0u8; 2 * BLOCK], 0usize); idx.len()];
     for ((t, len), &i) in tails.iter_mut().zip(idx) {
         let it = &items[i];

@@ -1,4 +1,4 @@
-//! The multi-buffer scheduler: keeps `N` independent jobs in the SIMD lanes of
+//! The lanes scheduler: keeps `N` independent jobs in the SIMD lanes of
 //! one kernel and refills a lane the moment its job ends, so messages of
 //! different lengths never wait for the longest (as multi-buffer libraries do).
 //!

@@ -1,14 +1,21 @@
 //! Batch signing: many independent messages or PDUs per call, computed
-//! together in the SIMD lanes of multi-buffer kernels.
+//! together in the SIMD lanes of the backend's lanes kernels.
 //!
 //! A single CMAC or HMAC message is a chain of dependent AES or SHA-256 steps,
 //! so its speed is the instructions' latency. Independent messages fill the
-//! pipelines instead: AES-CMAC runs 8 (AES-NI, ARMv8) or 16 (VAES ymm) chains
-//! at once, HMAC-SHA256 two SHA-NI / ARMv8 SHA2 chains, and short AES-GMAC
-//! messages go two per VAES+VPCLMULQDQ pass where that measured faster than
-//! one-shot (every other GMAC job runs the one-shot path, at its cost). A lane is refilled as soon as its message
-//! ends (the scheduler in `batch/lanes.rs`), and the longest messages start
-//! first, so mixed lengths do not wait for the longest.
+//! pipelines instead, as many chains at once as the kernel the backend picked
+//! has lanes ([`crate::BackendInfo`] names it):
+//! - AES-CMAC: 8 (AES-NI, ARMv8), 16 (VAES on ymm) or 32 (VAES on zmm);
+//! - HMAC-SHA256: two streams (SHA-NI, ARMv8 SHA2), four SHA-NI streams in
+//!   AVX-512VL registers, 8 lanes (AVX2, where the CPU has no SHA-NI) or 16
+//!   (AVX-512 on zmm);
+//! - AES-GMAC: short messages two per VAES+VPCLMULQDQ pass on the avx2 tier,
+//!   at the lengths where that beats one-shot; every other GMAC job runs the
+//!   one-shot path, at its cost.
+//!
+//! A lane is refilled as soon as its message ends (the scheduler in
+//! `batch/lanes.rs`), and the longest messages start first, so mixed lengths
+//! do not wait for the longest.
 //!
 //! Every job has its own key (jobs may mix algorithms and sessions); every
 //! result equals the one-shot result ([`SigningKey::mac`], [`crate::sign_pdu`]).
@@ -33,14 +40,18 @@
 //! ```
 
 mod cmac;
+mod engine;
 mod gmac;
 mod hmac;
+mod item;
 pub(crate) mod lanes;
 mod pdu;
 
 pub use pdu::{
     sign_pdus, verify_chains_keyed, verify_pdus, verify_pdus_each, KeyedChainJob, PduJob,
 };
+
+use item::Item;
 
 use crate::error::{Error, Result};
 use crate::mac::gmac::NONCE_LEN;
@@ -119,7 +130,7 @@ fn tag_jobs(jobs: &[Job<'_>], tags: &mut [[u8; 16]]) -> bool {
                 body: j.msg,
             })
             .collect();
-        compute_lanes(&items, tags);
+        engine::compute_lanes(&items, tags);
     }
     others
 }
@@ -148,53 +159,4 @@ pub fn verify(jobs: &[Job<'_>], tags: &[[u8; 16]], valid: &mut [bool]) -> Result
     });
     crate::wipe::wipe(&mut computed);
     Ok(all)
-}
-
-/// One MAC computation inside the engine: `head || body`, where `head` is
-/// empty or a 64-byte SMB2 header copy (a whole number of AES and SHA-256
-/// blocks, so lanes can take it as a run of its own).
-pub(crate) struct Item<'a> {
-    pub(crate) key: &'a SigningKey,
-    pub(crate) nonce: [u8; NONCE_LEN],
-    pub(crate) head: &'a [u8],
-    pub(crate) body: &'a [u8],
-}
-
-/// `idx` ordered by decreasing message length (stable), so the lanes start
-/// the longest messages first and fill in with the short ones.
-fn longest_first(items: &[Item<'_>], idx: &[usize]) -> Vec<usize> {
-    let mut order = idx.to_vec();
-    order.sort_by_key(|&i| core::cmp::Reverse(items[i].head.len() + items[i].body.len()));
-    order
-}
-
-/// Computes `out[i]` for `items[i]`, grouped by algorithm.
-/// Without the stack erasure: the PDU batch entry points erase around it.
-pub(crate) fn compute(items: &[Item<'_>], out: &mut [[u8; 16]]) {
-    debug_assert_eq!(items.len(), out.len());
-    debug_assert!(items.iter().all(|it| it.head.len() % 64 == 0));
-    let others = gmac::compute(
-        items
-            .iter()
-            .map(|it| gmac::Msg::of(it.key, &it.nonce, it.head, it.body)),
-        out,
-    );
-    if others {
-        compute_lanes(items, out);
-    }
-}
-
-/// Computes `out[i]` for the HMAC and CMAC items (the multi-buffer lanes),
-/// grouped by algorithm; GMAC items are left alone.
-fn compute_lanes(items: &[Item<'_>], out: &mut [[u8; 16]]) {
-    let mut groups: [Vec<usize>; 2] = Default::default();
-    for (i, it) in items.iter().enumerate() {
-        match it.key {
-            SigningKey::HmacSha256(_) => groups[0].push(i),
-            SigningKey::AesCmac(_) => groups[1].push(i),
-            SigningKey::AesGmac(_) => {}
-        }
-    }
-    hmac::compute(items, &groups[0], out);
-    cmac::compute(items, &groups[1], out);
 }

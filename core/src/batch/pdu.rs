@@ -4,7 +4,8 @@
 
 use core::ops::{Deref, DerefMut};
 
-use super::{compute, Item};
+use super::engine::compute;
+use super::item::Item;
 use crate::error::{Error, Result};
 use crate::scrub::{self, Bytes};
 use crate::smb2::chain::{self, Pdu};

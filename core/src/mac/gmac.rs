@@ -375,9 +375,9 @@ impl Key {
 impl Drop for Key {
     fn drop(&mut self) {
         self.rk.zeroize();
-        self.powers.0.zeroize();
-        self.powers.1.zeroize();
-        if let Some(w) = self.powers.2.as_mut() {
+        self.powers.h.zeroize();
+        self.powers.karatsuba.zeroize();
+        if let Some(w) = self.powers.wide.as_mut() {
             w.zeroize();
         }
     }

@@ -118,18 +118,17 @@ impl SigningKey {
     /// How much stack this key's MAC computations use for `len` bytes in all
     /// (see [`crate::scrub`]).
     fn scrub_bytes(&self, len: usize) -> usize {
-        let backend = match self {
-            SigningKey::HmacSha256(k) => k.backend(),
-            SigningKey::AesCmac(k) => k.backend(),
-            SigningKey::AesGmac(k) => k.backend(),
-        };
-        Bytes::pdu(&backend, self.algorithm(), len)
+        match self {
+            SigningKey::HmacSha256(k) => Bytes::pdu_hmac(&k.backend()),
+            SigningKey::AesCmac(k) => Bytes::pdu_cmac(&k.backend()),
+            SigningKey::AesGmac(k) => Bytes::pdu_gmac(&k.backend(), len),
+        }
     }
 
     /// The 16-byte MAC of `msg` (see [`SigningKey::mac_vectored`] for the nonce rule).
     // Inline: callers then call the algorithm's MAC directly and its tag lands
-    // in their own aligned slot, not at offset 2 of a returned Result (the C
-    // ABI's `smbsign_mac`; BENCHMARKS.md section 10, "C ABI per-call cost").
+    // in their own aligned slot, not at offset 2 of a returned Result
+    // (docs/tuning.md: "`SigningKey::mac` inlined").
     #[inline]
     pub fn mac(&self, nonce: Option<&[u8; gmac::NONCE_LEN]>, msg: &[u8]) -> Result<[u8; 16]> {
         match (self, nonce) {

@@ -7,7 +7,7 @@
 use core::arch::aarch64::*;
 
 use super::ArmAes;
-use crate::backend::RoundKeys;
+use crate::backend::layout::RoundKeys;
 
 #[inline]
 #[target_feature(enable = "aes,neon")]

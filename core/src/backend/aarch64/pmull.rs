@@ -7,7 +7,7 @@
 use core::arch::aarch64::*;
 
 use super::Pmull;
-use crate::backend::{HPowers, MAX_POWERS};
+use crate::backend::layout::{HPowers, MAX_POWERS};
 
 /// Key powers this kernel reads.
 pub(crate) const POWERS: usize = 8;
@@ -54,7 +54,7 @@ unsafe fn ghash_pmull(powers: &HPowers, acc: &mut u128, blocks: &[u8]) {
             if j == 0 {
                 x ^= a;
             }
-            mul_acc(x, powers.0[MAX_POWERS - n + j], &mut t);
+            mul_acc(x, powers.h[MAX_POWERS - n + j], &mut t);
         }
         a = reduce(t);
     }

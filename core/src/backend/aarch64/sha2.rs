@@ -4,7 +4,7 @@
 //! with SHA256H/SHA256H2 and, for the first twelve steps, computes the message
 //! schedule four steps ahead with SHA256SU0/SHA256SU1. Fully unrolled.
 //!
-//! One kernel serves one message (`N = 1`) and the multi-buffer form (`N =
+//! One kernel serves one message (`N = 1`) and the lanes form (`N =
 //! LANES`): independent messages interleaved round by round fill the gaps in
 //! one message's SHA256H/SHA256H2 latency.
 
@@ -14,7 +14,7 @@
 use core::arch::aarch64::*;
 
 use super::ArmSha2;
-use crate::backend::soft::sha256::K;
+use crate::backend::portable::sha256::K;
 
 /// Lanes per kernel call.
 pub(crate) const LANES: usize = 2;
@@ -92,11 +92,11 @@ pub(crate) fn compress_lanes(
     data: &mut [&[u8]; LANES],
     m: usize,
 ) {
-    let p = crate::backend::lane_ptrs(data, 64 * m);
+    let p = crate::backend::layout::lane_ptrs(data, 64 * m);
     // SAFETY: the ArmSha2 token proves SHA2 and NEON; each lane's length is
     // checked above, so every load stays within its slice.
     unsafe { compress_lanes_armv8(state, &p, m) }
-    crate::backend::advance_lanes(data, 64 * m);
+    crate::backend::layout::advance_lanes(data, 64 * m);
 }
 
 /// Compresses whole 64-byte blocks into `state`.

@@ -8,7 +8,7 @@
 use core::arch::x86_64::*;
 
 use super::AesNi;
-use crate::backend::RoundKeys;
+use crate::backend::layout::RoundKeys;
 
 #[inline]
 #[target_feature(enable = "aes,sse2")]

@@ -15,7 +15,7 @@ use core::arch::x86_64::*;
 use super::pclmul::bswap_mask;
 use super::vpclmul256::POWERS;
 use super::{Vaes, Vpclmul256};
-use crate::backend::{HPowers, RoundKeys, MAX_POWERS};
+use crate::backend::layout::{HPowers, RoundKeys, MAX_POWERS};
 
 /// The most blocks (data, padding and length block) one message may have.
 pub(crate) const MAX_BLOCKS: usize = POWERS;
@@ -73,9 +73,9 @@ unsafe fn gmac_pair_impl(
     let n = a.len() / 16 + 1;
     let bswap = _mm256_broadcastsi128_si256(bswap_mask());
     let h: [*const u8; 2] =
-        core::array::from_fn(|l| powers[l].0.as_ptr().add(MAX_POWERS - n).cast());
+        core::array::from_fn(|l| powers[l].h.as_ptr().add(MAX_POWERS - n).cast());
     let k: [*const u8; 2] =
-        core::array::from_fn(|l| powers[l].1.as_ptr().add(MAX_POWERS - n).cast());
+        core::array::from_fn(|l| powers[l].karatsuba.as_ptr().add(MAX_POWERS - n).cast());
     let (mut lo, mut mid, mut hi) = (
         _mm256_setzero_si256(),
         _mm256_setzero_si256(),

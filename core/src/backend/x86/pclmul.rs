@@ -9,7 +9,7 @@
 use core::arch::x86_64::*;
 
 use super::{AesNi, Pclmul};
-use crate::backend::{HPowers, RoundKeys, MAX_POWERS};
+use crate::backend::layout::{HPowers, RoundKeys, MAX_POWERS};
 
 /// Key powers this kernel reads.
 pub(crate) const POWERS: usize = 8;
@@ -59,7 +59,7 @@ unsafe fn ghash_group(powers: &HPowers, acc: __m128i, blocks: &[u8]) -> __m128i 
     let n = blocks.len() / 16;
     let bswap = bswap_mask();
     let mut t = [_mm_setzero_si128(); 3];
-    let h = powers.0.as_ptr().add(MAX_POWERS - n);
+    let h = powers.h.as_ptr().add(MAX_POWERS - n);
     for j in 0..n {
         let mut x = _mm_shuffle_epi8(_mm_loadu_si128(blocks.as_ptr().add(16 * j).cast()), bswap);
         if j == 0 {
@@ -123,8 +123,8 @@ pub(super) unsafe fn tag_mask(rk: &RoundKeys, nonce: &[u8; 12]) -> __m128i {
 /// reduction), whose partial last block (the bytes past the whole blocks, if
 /// any) `load_tail` reads zero-padded into a register: by an overlapping load
 /// here ([`load_tail`]), by a masked load where AVX-512 has one. Kept apart
-/// from [`gmac_fused_tail`]: sharing its body cost short messages a fifth
-/// (BENCHMARKS.md section 13).
+/// from [`gmac_fused_tail`], whose body is slower on short messages
+/// (docs/tuning.md: "Short xmm GMAC kept apart").
 /// # Safety
 /// AES-NI, PCLMULQDQ, SSE2 and SSSE3 must be present; `msg.len() <= SHORT_MAX`;
 /// `powers` must hold at least `POWERS` powers.
@@ -145,7 +145,7 @@ pub(super) unsafe fn gmac_short_tail(
     let full = msg.len() / 16;
     let rem = msg.len() % 16;
     let nb = full + usize::from(rem > 0) + 1;
-    let h = powers.0.as_ptr().add(MAX_POWERS - nb);
+    let h = powers.h.as_ptr().add(MAX_POWERS - nb);
     let bswap = bswap_mask();
     let mut t = [_mm_setzero_si128(); 3];
     for j in 0..full {
@@ -166,8 +166,8 @@ pub(super) unsafe fn gmac_short_tail(
 /// `msg`'s partial last block `tail` (its last `tail.len()` < 16 bytes)
 /// zero-padded in a register. From 16 bytes on, by a load of the message's
 /// last 16 bytes shifted down with a byte shuffle (a copy through the stack
-/// would stall the load on store forwarding: 113-B messages 8 ns slower,
-/// BENCHMARKS.md section 13); shorter messages by a copy.
+/// would stall the load on store forwarding: docs/tuning.md, "Fused xmm
+/// GMAC"); shorter messages by a copy.
 /// # Safety
 /// SSSE3 must be present; `tail` must be the end of `msg`.
 #[inline]
@@ -352,7 +352,7 @@ pub(super) unsafe fn gmac_fused_tail(
     // `n` blocks from `j` times H^top..H^(top - n + 1), the accumulator
     // joining the first.
     let group = |acc: __m128i, j: usize, n: usize, top: usize, t: &mut [__m128i; 3]| {
-        let h = powers.0.as_ptr().add(MAX_POWERS - top);
+        let h = powers.h.as_ptr().add(MAX_POWERS - top);
         for i in 0..n {
             let x = if i == 0 {
                 _mm_xor_si128(block(j), acc)
@@ -373,7 +373,7 @@ pub(super) unsafe fn gmac_fused_tail(
     // The rest (at most POWERS - 1 blocks, H^n..H^2) and the length block
     // (H^1), one reduction; with no rest the accumulator joins the length block.
     let n = data - j + 1;
-    let h1 = _mm_loadu_si128(powers.0.as_ptr().add(MAX_POWERS - 1).cast());
+    let h1 = _mm_loadu_si128(powers.h.as_ptr().add(MAX_POWERS - 1).cast());
     if n == 1 {
         mul_acc(_mm_xor_si128(lenblock, acc), h1, &mut t);
     } else {

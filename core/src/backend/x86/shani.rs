@@ -4,14 +4,14 @@
 //! (ABEF and CDGH); each loop turn does four rounds and, for the first twelve
 //! turns, computes the message-schedule vector four turns ahead.
 //!
-//! One kernel serves one message (`N = 1`) and the multi-buffer forms (`N =
+//! One kernel serves one message (`N = 1`) and the lanes forms (`N =
 //! LANES`, `N = WIDE_LANES`): one message's rounds are a single dependency
-//! chain through `sha256rnds2` (4 cycles on Zen 4, 1 per cycle throughput),
+//! chain through `sha256rnds2` (its latency a multiple of its throughput),
 //! and independent messages interleaved round by round fill the gaps in its
 //! latency. Two streams are all sixteen xmm registers hold (the SHA
 //! instructions have no VEX/EVEX form, so they reach xmm0-15 only); with
-//! AVX-512VL the compiler keeps the rest in xmm16-31 and four streams run
-//! 1.25x faster per block than two on Zen 4 (BENCHMARKS.md 11.1).
+//! AVX-512VL the compiler keeps the rest in xmm16-31, and four streams are
+//! faster per block than two (docs/tuning.md: "Four SHA-NI streams").
 
 // Lanes are indexed explicitly: the loops mirror the interleaving.
 #![allow(clippy::needless_range_loop)]
@@ -19,7 +19,7 @@
 use core::arch::x86_64::*;
 
 use super::{Avx512, ShaNi};
-use crate::backend::soft::sha256::K;
+use crate::backend::portable::sha256::K;
 
 /// Lanes per kernel call (two chains hide `sha256rnds2` latency; more spill registers).
 pub(crate) const LANES: usize = 2;
@@ -153,11 +153,11 @@ pub(crate) fn compress_lanes(
     data: &mut [&[u8]; LANES],
     m: usize,
 ) {
-    let p = crate::backend::lane_ptrs(data, 64 * m);
+    let p = crate::backend::layout::lane_ptrs(data, 64 * m);
     // SAFETY: the ShaNi token proves SHA, SSE2, SSSE3 and SSE4.1; lane_ptrs
     // checked each lane's length, so every load stays within its slice.
     unsafe { compress_lanes_shani(state, &p, m) }
-    crate::backend::advance_lanes(data, 64 * m);
+    crate::backend::layout::advance_lanes(data, 64 * m);
 }
 
 /// [`compress_lanes`] with four streams, for CPUs with AVX-512VL.
@@ -169,12 +169,12 @@ pub(crate) fn compress_lanes_wide(
     data: &mut [&[u8]; WIDE_LANES],
     m: usize,
 ) {
-    let p = crate::backend::lane_ptrs(data, 64 * m);
+    let p = crate::backend::layout::lane_ptrs(data, 64 * m);
     // SAFETY: the ShaNi token proves SHA, SSE2, SSSE3 and SSE4.1, the Avx512
     // token AVX-512F/VL and AVX2; lane_ptrs checked each lane's length, so
     // every load stays within its slice.
     unsafe { compress_lanes_shani_vl(state, &p, m) }
-    crate::backend::advance_lanes(data, 64 * m);
+    crate::backend::layout::advance_lanes(data, 64 * m);
 }
 
 /// Compresses whole 64-byte blocks into `state`.
@@ -195,7 +195,7 @@ pub(crate) fn compress(_: ShaNi, state: &mut [u32; 8], blocks: &[u8]) {
 #[cfg(test)]
 mod tests {
     use super::{compress_lanes, compress_lanes_wide, LANES, WIDE_LANES};
-    use crate::backend::x86::sha256_mb::tests::check;
+    use crate::backend::x86::sha256_lanes::tests::check;
     use crate::backend::x86::{Avx512, ShaNi};
 
     #[test]

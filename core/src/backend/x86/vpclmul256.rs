@@ -10,7 +10,7 @@ use core::arch::x86_64::*;
 
 use super::pclmul::{bswap_mask, mul_acc, reduce};
 use super::Vpclmul256;
-use crate::backend::{HPowers, MAX_POWERS};
+use crate::backend::layout::{HPowers, MAX_POWERS};
 
 /// Key powers this kernel reads.
 pub(crate) const POWERS: usize = 16;
@@ -23,8 +23,8 @@ pub(crate) const POWERS: usize = 16;
 unsafe fn group(powers: &HPowers, acc: __m128i, blocks: &[u8]) -> __m128i {
     let n = blocks.len() / 16;
     let bswap = _mm256_broadcastsi128_si256(bswap_mask());
-    let h = powers.0.as_ptr().add(MAX_POWERS - n);
-    let hk = powers.1.as_ptr().add(MAX_POWERS - n);
+    let h = powers.h.as_ptr().add(MAX_POWERS - n);
+    let hk = powers.karatsuba.as_ptr().add(MAX_POWERS - n);
     let p = blocks.as_ptr();
     let (mut lo, mut midk, mut hi) = (
         _mm256_setzero_si256(),

@@ -1,15 +1,14 @@
 //! GHASH with VPCLMULQDQ on zmm (AVX-512): four blocks per register, 64 per
-//! reduction, Karatsuba products; and a fused one-pass GMAC of messages of
-//! any length in one or two parts.
+//! reduction, Karatsuba products. The fused one-pass GMAC of messages of any
+//! length in one or two parts, built on it, is [`fused`].
 //!
-//! VPCLMULQDQ is the bound. On AMD Zen 4 it issues one per two cycles on xmm,
-//! ymm and zmm alike (BENCHMARKS.md, "AVX-512 GMAC"), so a zmm register's four
-//! blocks per instruction are twice the ymm kernel's two; Karatsuba (the key's
-//! precomputed `lo ^ hi` halves, [`HPowers`]`.1`) takes three multiplies per
-//! register instead of four, and one reduction serves 64 blocks: measured on
-//! Zen 4, the lane folds and the reduction cost as much per 32 blocks as the
-//! multiplies of six registers (the FP pipes, not VPCLMULQDQ alone, are the
-//! bound), so the longer group is 10% faster on long messages.
+//! VPCLMULQDQ is the bound: where it issues at one rate on xmm, ymm and zmm,
+//! a zmm register's four blocks per instruction are twice the ymm kernel's
+//! two; Karatsuba (the key's precomputed `lo ^ hi` halves,
+//! `HPowers::karatsuba`) takes three multiplies per register instead of four,
+//! and one reduction serves 64 blocks, because the lane folds and the
+//! reduction cost as much as several registers' multiplies (docs/tuning.md:
+//! "zmm GHASH group of 64 blocks").
 //! Tails of one to three blocks go through the same zmm code with masked loads
 //! (AVX-512 masks suppress faults on masked-off elements), so any message of up
 //! to 64 blocks costs one reduction and no stack copy.
@@ -18,20 +17,20 @@
 //! reduction, and per eight blocks two VBMI permutes that byte-reverse the
 //! blocks and pair their halves for Karatsuba, instead of two byte shuffles,
 //! two dword shuffles and two xors (the powers in a matching layout, made at
-//! key setup). On Intel, where every 512-bit shuffle issues on VPCLMULQDQ's
-//! port, they take [`wide_group_gfni`] instead: GFNI reverses each byte's
+//! key setup). Where 512-bit shuffles issue on VPCLMULQDQ's port (the rule:
+//! `tuning::GFNI_WIDE_GHASH`), they take [`wide_group_gfni`] instead: GFNI reverses each byte's
 //! bits on another port, which puts the blocks in GHASH's own bit order with
 //! no shuffle at all, and schoolbook products need no Karatsuba operand.
 
 use core::arch::x86_64::*;
 
-use super::pclmul::{
-    bswap_mask, gmac_short_tail, mul_acc, reduce, tag_bits, tag_mask, Head, SHORT_MAX,
-};
-use super::{AesNi, Gfni512, Vpclmul512, WideGhash};
+pub(crate) mod fused;
+
+use super::pclmul::{bswap_mask, reduce};
+use super::{Gfni512, Vpclmul512, WideGhash};
 use zeroize::Zeroize;
 
-use crate::backend::{Aligned64, HPowers, RoundKeys, WidePowers, MAX_POWERS, WIDE_BLOCKS};
+use crate::backend::layout::{Aligned64, HPowers, WidePowers, MAX_POWERS, WIDE_BLOCKS};
 
 /// Key powers this kernel reads.
 pub(crate) const POWERS: usize = 64;
@@ -68,8 +67,8 @@ impl Sums {
     }
 
     /// As [`Sums::mul4`] for two registers `x` and `y` at once: the three-way
-    /// xor adds both products in one instruction (measured on Zen 4: the FP
-    /// pipes, not only VPCLMULQDQ, bound this loop).
+    /// xor adds both products in one instruction (the vector pipes, not only
+    /// VPCLMULQDQ, bound this loop: docs/tuning.md, "zmm GHASH group of 64 blocks").
     #[inline]
     #[target_feature(enable = "vpclmulqdq,avx512f")]
     fn mul8(&mut self, x: __m512i, y: __m512i, h: [__m512i; 2], hk: [__m512i; 2]) {
@@ -96,8 +95,8 @@ impl Sums {
     /// their powers in the [`wide_powers`] layout at `p`: two VBMI byte permutes
     /// both reverse the blocks and gather their low and their high halves,
     /// `[a_i.lo, b_i.lo]` and `[a_i.hi, b_i.hi]` in lane `i`, so the Karatsuba
-    /// operand is one xor and no shuffle (Zen 4: 12 vector instructions per
-    /// eight blocks instead of 15).
+    /// operand is one xor and no shuffle (12 vector instructions per eight
+    /// blocks instead of 15).
     /// # Safety
     /// `p` must be readable for 24 qwords.
     #[inline]
@@ -215,8 +214,8 @@ unsafe fn add_blocks(s: &mut Sums, blocks: &[u8], h: *const u128, hk: *const u12
 unsafe fn group(powers: &HPowers, acc: __m128i, blocks: &[u8]) -> __m128i {
     let n = blocks.len() / 16;
     let mut s = Sums::zero();
-    let h = powers.0.as_ptr().add(MAX_POWERS - n);
-    let hk = powers.1.as_ptr().add(MAX_POWERS - n);
+    let h = powers.h.as_ptr().add(MAX_POWERS - n);
+    let hk = powers.karatsuba.as_ptr().add(MAX_POWERS - n);
     // The first register, which the accumulator joins ((acc ^ X1) H^n + X2
     // H^(n-1) + ...), is added last: the rest does not wait for the previous
     // group's reduction, so groups overlap and only this register's multiply,
@@ -269,7 +268,7 @@ pub(crate) fn wide_powers(_: Vpclmul512, wide: WideGhash, powers: &HPowers) -> W
     // all[k - 1] = H^k.
     let mut all = [0u128; WIDE_BLOCKS];
     for (k, a) in all.iter_mut().enumerate().take(POWERS) {
-        *a = powers.0[MAX_POWERS - 1 - k];
+        *a = powers.h[MAX_POWERS - 1 - k];
     }
     // SAFETY: the Vpclmul512 token proves VPCLMULQDQ and AVX-512F/BW; every
     // access is within `all` (WIDE_BLOCKS - POWERS is a multiple of 4).
@@ -350,10 +349,10 @@ unsafe fn extend_powers(all: &mut [u128; WIDE_BLOCKS]) {
 
 /// Folds `8 * w.len()` blocks at `blocks` into `acc` with one reduction, eight
 /// blocks per step through [`Sums::mul8_paired`]; `w` is the tail of the key's
-/// [`WidePowers::Paired`] (its last entries hold the lowest powers). On Zen 4 the lane
-/// fold and reduction cost about 30 cycles per group whatever its length, so
-/// long messages gain from long groups: 128 blocks 30.4 GB/s, 256 blocks 31.6 GB/s
-/// (BENCHMARKS.md section 10).
+/// [`WidePowers::Paired`] (its last entries hold the lowest powers). The lane
+/// fold and reduction cost about the same per group whatever its length, so
+/// long messages gain from long groups (docs/tuning.md: "Wide GHASH group of
+/// 256 blocks").
 /// # Safety
 /// VPCLMULQDQ, PCLMULQDQ, AVX-512F/BW/VBMI and AVX2 must be present; `w` must
 /// not be empty and `blocks` must be readable for `128 * w.len()` bytes.
@@ -433,9 +432,9 @@ fn reduce_natural(t: [__m128i; 3]) -> __m128i {
 
 /// Folds `w.len()` (a multiple of eight) blocks at `blocks` into `acc` with
 /// one reduction, in GHASH's own bit order: each block's bits reversed by
-/// GFNI (port 0 on Intel), multiplied schoolbook by its power from `w` (four
-/// VPCLMULQDQ per register and no shuffle: on Intel both the byte permutes
-/// and the Karatsuba operand's shuffle would take VPCLMULQDQ's port 5);
+/// GFNI, multiplied schoolbook by its power from `w` (four VPCLMULQDQ per
+/// register and no shuffle, for cores where shuffles share VPCLMULQDQ's port:
+/// docs/tuning.md, "Long-message GHASH loop");
 /// `acc` in and out in the byte-reversed domain of the other kernels.
 /// # Safety
 /// GFNI, VPCLMULQDQ, PCLMULQDQ, AVX-512F/BW and AVX2 must be present; `w`
@@ -513,11 +512,11 @@ unsafe fn wide_steps(wide: &WidePowers, acc: __m128i, blocks: *const u8, steps: 
 #[inline]
 #[target_feature(enable = "vpclmulqdq,pclmulqdq,avx512f,avx512bw,avx512vbmi,avx2,avx,ssse3")]
 unsafe fn hash(powers: &HPowers, mut acc: __m128i, mut blocks: &[u8]) -> __m128i {
-    if let Some(w) = powers.2.as_ref() {
+    if let Some(w) = powers.wide.as_ref() {
         // Where whole blocks reach the next cache line, they go first, so
-        // the wide loop's zmm loads do not each split a line (Intel: 11%
-        // at 64 KiB); from two wide groups on, where that outweighs the
-        // extra reductions (BENCHMARKS.md section 13).
+        // the wide loop's zmm loads do not each split a line; from two wide
+        // groups on, where that outweighs the extra reductions
+        // (docs/tuning.md: "zmm GHASH alignment peel").
         let lead = blocks.as_ptr().align_offset(64);
         if blocks.len() >= 2 * 16 * WIDE_BLOCKS && lead.is_multiple_of(16) && lead > 0 {
             acc = group(powers, acc, &blocks[..lead]);
@@ -552,7 +551,7 @@ unsafe fn ghash_vpclmul512(powers: &HPowers, acc: &mut u128, blocks: &[u8]) {
 
 /// Calls of up to this many bytes (one ymm group) go to the ymm kernel: for a
 /// few blocks (the streaming path's header, tail and length-block calls) its
-/// cheaper lane fold measured faster (BENCHMARKS.md, "AVX-512 GMAC").
+/// lane fold is cheaper (docs/tuning.md: "zmm GHASH hands short calls to ymm").
 const YMM_MAX: usize = 16 * super::vpclmul256::POWERS;
 
 /// GHASH over whole 16-byte blocks.
@@ -569,138 +568,4 @@ pub(crate) fn ghash_blocks(t: Vpclmul512, powers: &HPowers, acc: &mut u128, bloc
     // POWERS powers, the number the key filled for this tier, and each wide group
     // reads 16 * WIDE_BLOCKS bytes of `blocks` and the wide powers the key filled.
     unsafe { ghash_vpclmul512(powers, acc, blocks) }
-}
-
-/// # Safety
-/// AES-NI, VPCLMULQDQ, PCLMULQDQ, AVX-512F/BW and AVX2 must be present;
-/// `a` whole blocks; `powers` hold `POWERS` powers.
-#[target_feature(
-    enable = "aes,vpclmulqdq,pclmulqdq,avx512f,avx512bw,avx512vl,avx512vbmi,avx2,avx,ssse3"
-)]
-unsafe fn gmac_impl(
-    rk: &RoundKeys,
-    powers: &HPowers,
-    nonce: &[u8; 12],
-    a: impl Head,
-    b: &[u8],
-) -> u128 {
-    // The tag mask first: ten dependent rounds the CPU overlaps with the multiplies.
-    let mask = tag_mask(rk, nonce);
-    let total = 16 * a.blocks() + b.len();
-    // Past one group, `a` and all but the last (partial) group of `b` go
-    // through the GHASH loop; the last group below takes the accumulator.
-    let (mut acc, na, b) = if total <= 16 * POWERS {
-        (_mm_setzero_si128(), a.blocks(), b)
-    } else {
-        let lead = b.len() / (16 * POWERS) * (16 * POWERS);
-        let mut acc = _mm_setzero_si128();
-        a.each(|p| acc = hash(powers, acc, p));
-        (hash(powers, acc, &b[..lead]), 0, &b[lead..])
-    };
-    let nb = b.len().div_ceil(16);
-    let data = na + nb;
-    // With room for it, the length block joins the data's reduction as the
-    // last of `n` powers; else (64 data blocks) it follows in a second one.
-    let n = if data < POWERS { data + 1 } else { data };
-    let h = powers.0.as_ptr().add(MAX_POWERS - n);
-    let hk = powers.1.as_ptr().add(MAX_POWERS - n);
-    let mut s = Sums::zero();
-    if na > 0 {
-        let mut at = 0;
-        a.each(|p| {
-            add_blocks(&mut s, p, h.add(at), hk.add(at));
-            at += p.len() / 16;
-        });
-    }
-    // `b`: whole registers, then the rest (a partial block zero-padded) masked by byte.
-    let whole = b.len() / 64 * 64;
-    add_blocks(&mut s, &b[..whole], h.add(na), hk.add(na));
-    let rest = b.len() - whole;
-    if rest > 0 {
-        let m = lanes(rest.div_ceil(16));
-        let x = _mm512_maskz_loadu_epi8((1u64 << rest).wrapping_sub(1), b[whole..].as_ptr().cast());
-        let at = na + whole / 16;
-        s.mul4(
-            _mm512_shuffle_epi8(x, _mm512_broadcast_i32x4(bswap_mask())),
-            _mm512_maskz_loadu_epi64(m, h.add(at).cast()),
-            _mm512_maskz_loadu_epi64(m, hk.add(at).cast()),
-        );
-    }
-    let mut t = s.fold();
-    if total > 16 * POWERS {
-        // The accumulator of the groups before, times this group's first power.
-        mul_acc(acc, _mm_loadu_si128(h.cast()), &mut t);
-    }
-    // [bitlen]_64 || 0^64 read big-endian is bitlen in the high qword (low one zero).
-    let len = _mm_set_epi64x((total as u64 * 8) as i64, 0);
-    let h1 = _mm_loadu_si128(powers.0.as_ptr().add(MAX_POWERS - 1).cast());
-    acc = if data < POWERS {
-        // len * H: the high qword's two products.
-        t[2] = _mm_xor_si128(t[2], _mm_clmulepi64_si128::<0x11>(len, h1));
-        t[1] = _mm_xor_si128(t[1], _mm_clmulepi64_si128::<0x01>(len, h1));
-        reduce(t)
-    } else {
-        let mut u = [_mm_setzero_si128(); 3];
-        mul_acc(_mm_xor_si128(reduce(t), len), h1, &mut u);
-        reduce(u)
-    };
-    tag_bits(_mm_xor_si128(_mm_shuffle_epi8(acc, bswap_mask()), mask))
-}
-
-/// AES-128-GMAC of `a || b` (`a` whole blocks: empty, an SMB2 header, or
-/// Samba's header and zeroed signature as [`Parts`](super::pclmul::Parts);
-/// the tag's bytes as a little-endian `u128`) in one pass: the tag-mask AES overlapped with the zmm GHASH of both parts,
-/// padding and length block, read straight from the caller's buffers; one
-/// reduction up to 1008 bytes.
-#[inline]
-pub(crate) fn gmac(
-    _: (AesNi, Vpclmul512),
-    rk: &RoundKeys,
-    powers: &HPowers,
-    nonce: &[u8; 12],
-    a: impl Head,
-    b: &[u8],
-) -> u128 {
-    assert!(a.whole());
-    // SAFETY: the tokens prove AES-NI, VPCLMULQDQ, PCLMULQDQ, AVX-512F/BW/VL/VBMI and
-    // AVX2 (so SSSE3); `a` is whole blocks (checked above) and the last group
-    // holds at most POWERS data blocks, so every (masked) load stays within
-    // `a`, `b` and the `n <= POWERS` highest-first powers, which keys of this
-    // tier fill.
-    unsafe { gmac_impl(rk, powers, nonce, a, b) }
-}
-
-/// # Safety
-/// AES-NI, PCLMULQDQ, SSSE3 and AVX-512BW/VL must be present;
-/// `msg.len() <= SHORT_MAX`; `powers` hold `POWERS` powers.
-#[target_feature(enable = "aes,pclmulqdq,sse2,ssse3,avx512f,avx512bw,avx512vl,avx2,avx")]
-unsafe fn gmac_short_impl(rk: &RoundKeys, powers: &HPowers, nonce: &[u8; 12], msg: &[u8]) -> u128 {
-    // The partial last block (1 to 15 bytes) by a byte-masked load:
-    // masked-off bytes are neither read nor able to fault, so no copy and no
-    // read past `msg`.
-    gmac_short_tail(rk, powers, nonce, msg, |tail| {
-        _mm_maskz_loadu_epi8(
-            ((1u32 << tail.len()) - 1) as __mmask16,
-            tail.as_ptr().cast(),
-        )
-    })
-}
-
-/// The xmm fused short-message GMAC (`pclmul::gmac_short_tail`) with the partial
-/// last block read by a masked load instead of a stack copy, so a message
-/// with a partial last block costs what a whole-block one does.
-#[inline]
-pub(crate) fn gmac_short(
-    _: (AesNi, Vpclmul512),
-    rk: &RoundKeys,
-    powers: &HPowers,
-    nonce: &[u8; 12],
-    msg: &[u8],
-) -> u128 {
-    assert!(msg.len() <= SHORT_MAX);
-    // SAFETY: the tokens prove AES-NI, PCLMULQDQ, AVX-512F/BW/VL and AVX2 (so
-    // SSSE3); the length is checked above, so the whole-block loads and the
-    // masked tail load (`msg.len() % 16` bytes from the last whole block's
-    // end) stay within `msg`; keys of this tier hold POWERS >= pclmul::POWERS powers.
-    unsafe { gmac_short_impl(rk, powers, nonce, msg) }
 }

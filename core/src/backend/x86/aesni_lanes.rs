@@ -1,4 +1,4 @@
-//! Multi-buffer AES-128 CBC-MAC with AES-NI: eight independent chains (each
+//! AES-128 CBC-MAC lanes with AES-NI: eight independent chains (each
 //! with its own key) interleaved round by round in eight xmm registers.
 //!
 //! One chain waits on `aesenc` latency; eight in flight keep both AES units
@@ -11,7 +11,7 @@
 use core::arch::x86_64::*;
 
 use super::AesNi;
-use crate::backend::LaneKeys;
+use crate::backend::layout::LaneKeys;
 
 /// Lanes per kernel call.
 pub(crate) const LANES: usize = 8;
@@ -58,9 +58,9 @@ pub(crate) fn cbc_mac_lanes(
     data: &mut [&[u8]; LANES],
     m: usize,
 ) {
-    let p = crate::backend::lane_ptrs(data, 16 * m);
+    let p = crate::backend::layout::lane_ptrs(data, 16 * m);
     // SAFETY: the AesNi token proves AES-NI and SSE2; lane_ptrs checked each
     // lane's length, so every load of `16 * m` bytes stays within its slice.
     unsafe { cbc_mac_lanes_aesni(keys, state, &p, m) }
-    crate::backend::advance_lanes(data, 16 * m);
+    crate::backend::layout::advance_lanes(data, 16 * m);
 }

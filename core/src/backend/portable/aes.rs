@@ -6,7 +6,7 @@
 //! affine map. Slow next to AES-NI, but it is the reference every other tier is
 //! tested against and the path taken on CPUs without AES instructions.
 
-use super::super::RoundKeys;
+use crate::backend::layout::RoundKeys;
 
 /// Bit planes of up to 16 bytes: plane `i` holds bit `i` of byte `j` at bit `j`.
 type Planes = [u16; 8];

@@ -1,10 +1,10 @@
-//! Multi-buffer AES-128 CBC-MAC with VAES on zmm: thirty-two independent
-//! chains, four per register, eight registers interleaved round by round.
+//! AES-128 CBC-MAC lanes with VAES on zmm: thirty-two independent chains,
+//! four per register, eight registers interleaved round by round.
 //!
-//! Where zmm VAES runs at the ymm rate per instruction (Zen 5, Ice Lake and
-//! later Xeons) this doubles the ymm kernel's throughput; where 512-bit
-//! operations are split in two (Zen 4) it matches it with half the
-//! instructions, and short batches take the ymm kernel (see [`MIN_MEAN_BLOCKS`]).
+//! Where zmm VAES runs at the ymm rate per instruction this doubles the ymm
+//! kernel's throughput; where 512-bit operations are split in two it matches
+//! it with half the instructions, and short batches take the ymm kernel
+//! (`tuning::VAES512_MIN_MEAN_BLOCKS`; docs/tuning.md).
 //! [`LaneKeys`] is round-major and 64-byte aligned, so lanes
 //! `4q..4q + 4` of one round are the aligned 64 bytes register `q` needs.
 
@@ -14,18 +14,11 @@
 use core::arch::x86_64::*;
 
 use super::Vaes512;
-use crate::backend::LaneKeys;
+use crate::backend::layout::LaneKeys;
 
 /// Lanes per kernel call.
 pub(crate) const LANES: usize = 32;
 
-/// On CPUs that split 512-bit operations in two (Zen 4), batches whose jobs
-/// average fewer blocks than this (1 KiB) run on the ymm kernel: there the
-/// wider kernel's per-call costs outweigh its gain below about 1 KiB
-/// (BENCHMARKS.md section 11). On Intel's AVX-512 cores the zmm kernel
-/// measured faster than the ymm one at every length from 64 B (section 13),
-/// so they take it for every batch.
-pub(crate) const MIN_MEAN_BLOCKS: usize = 64;
 const REGS: usize = LANES / 4;
 
 /// # Safety
@@ -77,11 +70,11 @@ pub(crate) fn cbc_mac_lanes(
     data: &mut [&[u8]; LANES],
     m: usize,
 ) {
-    let p = crate::backend::lane_ptrs(data, 16 * m);
+    let p = crate::backend::layout::lane_ptrs(data, 16 * m);
     // SAFETY: the Vaes512 token proves VAES, AES-NI, AVX-512F and AVX2;
     // lane_ptrs checked each lane's length, so every load of `16 * m` bytes
     // stays within its slice; `LaneKeys` is 64-byte aligned and round-major
     // (aligned zmm loads).
     unsafe { cbc_mac_lanes_vaes512(keys, state, &p, m) }
-    crate::backend::advance_lanes(data, 16 * m);
+    crate::backend::layout::advance_lanes(data, 16 * m);
 }

@@ -1,4 +1,4 @@
-//! Multi-buffer AES-128 CBC-MAC with the ARMv8 AES instructions: eight
+//! AES-128 CBC-MAC lanes with the ARMv8 AES instructions: eight
 //! independent chains (each with its own key) interleaved round by round.
 //!
 //! A single chain waits on AESE/AESMC latency; eight in flight keep the AES
@@ -10,7 +10,7 @@
 use core::arch::aarch64::*;
 
 use super::ArmAes;
-use crate::backend::LaneKeys;
+use crate::backend::layout::LaneKeys;
 
 /// Lanes per kernel call.
 pub(crate) const LANES: usize = 8;
@@ -57,9 +57,9 @@ pub(crate) fn cbc_mac_lanes(
     data: &mut [&[u8]; LANES],
     m: usize,
 ) {
-    let p = crate::backend::lane_ptrs(data, 16 * m);
+    let p = crate::backend::layout::lane_ptrs(data, 16 * m);
     // SAFETY: the ArmAes token proves AES and NEON; lane_ptrs checked each
     // lane's length, so every load of `16 * m` bytes stays within its slice.
     unsafe { cbc_mac_lanes_armv8(keys, state, &p, m) }
-    crate::backend::advance_lanes(data, 16 * m);
+    crate::backend::layout::advance_lanes(data, 16 * m);
 }

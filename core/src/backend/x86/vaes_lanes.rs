@@ -1,4 +1,4 @@
-//! Multi-buffer AES-128 CBC-MAC with VAES on ymm: sixteen independent chains,
+//! AES-128 CBC-MAC lanes with VAES on ymm: sixteen independent chains,
 //! two per register, eight registers interleaved round by round.
 //!
 //! With `vaesenc ymm` each instruction advances two chains, so eight registers
@@ -12,7 +12,7 @@
 use core::arch::x86_64::*;
 
 use super::Vaes;
-use crate::backend::LaneKeys;
+use crate::backend::layout::LaneKeys;
 
 /// Lanes per kernel call.
 pub(crate) const LANES: usize = 16;
@@ -62,10 +62,10 @@ pub(crate) fn cbc_mac_lanes(
     data: &mut [&[u8]; LANES],
     m: usize,
 ) {
-    let p = crate::backend::lane_ptrs(data, 16 * m);
+    let p = crate::backend::layout::lane_ptrs(data, 16 * m);
     // SAFETY: the Vaes token proves VAES, AES-NI and AVX2; lane_ptrs checked
     // each lane's length, so every load of `16 * m` bytes stays within its slice;
     // `LaneKeys` is 32-byte aligned and round-major (aligned ymm loads).
     unsafe { cbc_mac_lanes_vaes(keys, state, &p, m) }
-    crate::backend::advance_lanes(data, 16 * m);
+    crate::backend::layout::advance_lanes(data, 16 * m);
 }

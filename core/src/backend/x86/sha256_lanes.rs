@@ -1,4 +1,4 @@
-//! Multi-buffer SHA-256 on vector lanes: one message per 32-bit lane, sixteen
+//! SHA-256 lanes on vector registers: one message per 32-bit lane, sixteen
 //! in zmm registers (AVX-512F: `vprord` rotates, `vpternlogd` for Ch, Maj and
 //! three-way XORs) or eight in ymm registers (AVX2: shift pairs), as
 //! intel-ipsec-mb does.
@@ -13,7 +13,7 @@
 //! Both widths share one round body (the `kernel_body!` macro); each module supplies
 //! the vector operations for its width.
 
-use crate::backend::soft::sha256::K;
+use crate::backend::portable::sha256::K;
 
 /// The compression loop over `m` blocks, written once for both widths. The
 /// invoking module defines `V`, `N`, `add`, `ror`, `shr`, `xor3`, `ch`,
@@ -337,12 +337,12 @@ pub(crate) mod zmm {
         data: &mut [&[u8]; N],
         m: usize,
     ) {
-        let p = crate::backend::lane_ptrs(data, 64 * m);
+        let p = crate::backend::layout::lane_ptrs(data, 64 * m);
         // SAFETY: the Avx512 token proves AVX-512F/BW and AVX2; lane_ptrs
         // checked each lane's length, so every 64-byte row load stays within
         // its slice.
         unsafe { compress_lanes_zmm(state, &p, m) }
-        crate::backend::advance_lanes(data, 64 * m);
+        crate::backend::layout::advance_lanes(data, 64 * m);
     }
 }
 
@@ -465,18 +465,18 @@ pub(crate) mod ymm {
         data: &mut [&[u8]; N],
         m: usize,
     ) {
-        let p = crate::backend::lane_ptrs(data, 64 * m);
+        let p = crate::backend::layout::lane_ptrs(data, 64 * m);
         // SAFETY: the Avx2 token proves AVX2; lane_ptrs checked each lane's
         // length, so every 32-byte row load stays within its slice.
         unsafe { compress_lanes_ymm(state, &p, m) }
-        crate::backend::advance_lanes(data, 64 * m);
+        crate::backend::layout::advance_lanes(data, 64 * m);
     }
 }
 
 #[cfg(test)]
 pub(crate) mod tests {
     use super::{ymm, zmm};
-    use crate::backend::soft::sha256::compress;
+    use crate::backend::portable::sha256::compress;
     use crate::backend::x86::{Avx2, Avx512};
 
     /// Distinct states and distinct per-lane data (each lane its own

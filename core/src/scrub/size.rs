@@ -1,0 +1,143 @@
+//! The stack-erasure size table: how deep each kind of entry point writes
+//! below its caller's stack pointer, per kernel (measured by `tests.rs`).
+
+use crate::backend::Backend;
+#[cfg(target_arch = "x86_64")]
+use crate::backend::{Aes, Ghash, Sha256};
+
+/// How many bytes below the caller's stack pointer each kind of entry point
+/// uses, per kernel. Measured by the `tests` below (`SMBSIGN_SCRUB_REPORT=1`
+/// prints every entry point's depth without erasure) in the test and the
+/// release profile (Intel Xeon, rustc 1.95; the numbers in each comment are
+/// the deeper of the two); each size is that depth plus at least 25% (and
+/// 256 bytes), rounded up to 64, as headroom for other compilers' inlining.
+/// Not larger: zeroing lines the call never touched costs cache misses.
+/// ARMv8 is not measured here: it gets the portable tier's sizes, larger
+/// than those of every x86 kernel but the zmm GMAC.
+pub(crate) struct Bytes;
+
+impl Bytes {
+    /// HMAC-SHA256: key setup, a one-shot MAC or verify, a state update or
+    /// finalisation (deepest: portable 1220, SHA-NI 1056; at every length).
+    #[cfg_attr(not(target_arch = "x86_64"), allow(unused_variables))]
+    pub(crate) fn hmac(b: &Backend) -> usize {
+        #[cfg(target_arch = "x86_64")]
+        if matches!(b.sha256, Sha256::ShaNi(_)) {
+            return 1344;
+        }
+        1536
+    }
+
+    /// AES-CMAC: key setup, a one-shot MAC or verify, a state update or
+    /// finalisation (portable 616, AES-NI 472).
+    #[cfg_attr(not(target_arch = "x86_64"), allow(unused_variables))]
+    pub(crate) fn cmac(b: &Backend) -> usize {
+        #[cfg(target_arch = "x86_64")]
+        if matches!(b.aes, Aes::AesNi(_)) {
+            return 640;
+        }
+        832
+    }
+
+    /// AES-GMAC: a one-shot MAC or verify of `len` bytes, a state's start
+    /// or finalisation (`len` 0: one block of AES, at most three of GHASH),
+    /// or update. By the kernel the length picks (the tests cover each
+    /// class): short messages (up to `pclmul::SHORT_MAX`: xmm and ymm 192,
+    /// zmm 128; a finalisation 416), the xmm fused kernel to 512 bytes (880)
+    /// and the unfused path beyond (872); the zmm kernel to 1024 (1008) and
+    /// its long-message loop beyond (2000); portable 1440.
+    #[cfg_attr(not(target_arch = "x86_64"), allow(unused_variables))]
+    pub(crate) fn gmac(b: &Backend, len: usize) -> usize {
+        #[cfg(target_arch = "x86_64")]
+        match b.ghash {
+            Ghash::Portable => {}
+            _ if len <= crate::backend::x86::pclmul::SHORT_MAX => return 576,
+            Ghash::Pclmul(_) | Ghash::Vpclmul256(_) => return 1152,
+            Ghash::Vpclmul512(..) if len <= 1024 => return 1280,
+            Ghash::Vpclmul512(..) => return 2560,
+        }
+        2048
+    }
+
+    /// AES-GMAC over parts (`gmac::Key::mac_parts`, `mac_vectored`): the
+    /// gathering of straddling blocks and the multi-part fused kernels sit
+    /// on top of [`Bytes::gmac`]'s frames (deepest seen in the test profile:
+    /// portable 2489, xmm and ymm 2080, zmm 3072; 1.5x of that here, the
+    /// release profile unmeasured).
+    #[cfg_attr(not(target_arch = "x86_64"), allow(unused_variables))]
+    pub(crate) fn gmac_parts(b: &Backend) -> usize {
+        #[cfg(target_arch = "x86_64")]
+        match b.ghash {
+            Ghash::Portable => {}
+            Ghash::Pclmul(_) | Ghash::Vpclmul256(_) => return 3136,
+            Ghash::Vpclmul512(..) => return 4608,
+        }
+        3776
+    }
+
+    /// AES-GMAC key setup: round keys and key powers (11240 on every tier
+    /// in one profile or the other). Once per key.
+    pub(crate) const GMAC_KEY: usize = 16384;
+
+    /// A PDU or compound chain of `len` bytes in all signed or verified, or
+    /// a `SigningKey` MAC: the MAC under the chain walk, which alone takes
+    /// about 900 bytes (HMAC: portable 2040, SHA-NI 1856; CMAC: portable
+    /// 1800, AES-NI 1496; GMAC, a lone header: 1488; else xmm and ymm 2480,
+    /// zmm to 1024 bytes 2352 and beyond 3200; portable 2624). This is the
+    /// HMAC-SHA256 case ([`Bytes::pdu_cmac`] and [`Bytes::pdu_gmac`] the others).
+    #[cfg_attr(not(target_arch = "x86_64"), allow(unused_variables))]
+    pub(crate) fn pdu_hmac(b: &Backend) -> usize {
+        #[cfg(target_arch = "x86_64")]
+        if matches!(b.sha256, Sha256::ShaNi(_)) {
+            return 2368;
+        }
+        2560
+    }
+
+    /// See [`Bytes::pdu_hmac`]: AES-CMAC.
+    #[cfg_attr(not(target_arch = "x86_64"), allow(unused_variables))]
+    pub(crate) fn pdu_cmac(b: &Backend) -> usize {
+        #[cfg(target_arch = "x86_64")]
+        if matches!(b.aes, Aes::AesNi(_)) {
+            return 1920;
+        }
+        2304
+    }
+
+    /// See [`Bytes::pdu_hmac`]: AES-GMAC.
+    #[cfg_attr(not(target_arch = "x86_64"), allow(unused_variables))]
+    pub(crate) fn pdu_gmac(b: &Backend, len: usize) -> usize {
+        #[cfg(target_arch = "x86_64")]
+        match b.ghash {
+            Ghash::Portable => {}
+            _ if len <= 64 => return 1920,
+            Ghash::Vpclmul512(..) if len > 1024 => return 4032,
+            _ => return 3136,
+        }
+        3328
+    }
+
+    /// A batch or PDU batch call, whatever the backends of its keys: the
+    /// deepest lane kernel and batch glue (16592), once per call.
+    pub(crate) const BATCH: usize = 20736;
+
+    /// A batch of GMAC jobs only (no lane kernel ran: the paired or the
+    /// one-shot GMAC kernels; 2224).
+    pub(crate) const GMAC_BATCH: usize = 2816;
+
+    /// A `batch::sign` or `batch::verify`: [`Bytes::BATCH`] if a lane kernel
+    /// ran, else [`Bytes::GMAC_BATCH`].
+    pub(crate) fn batch(lanes: bool) -> usize {
+        if lanes {
+            Bytes::BATCH
+        } else {
+            Bytes::GMAC_BATCH
+        }
+    }
+
+    /// A key derivation: HMAC key setup and one MAC per 32 output bytes
+    /// (portable 1416, SHA-NI 1088).
+    pub(crate) fn kdf(b: &Backend) -> usize {
+        Bytes::hmac(b) + 512
+    }
+}
