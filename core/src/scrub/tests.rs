@@ -13,10 +13,7 @@ use crate::mac::{cmac, gmac, hmac};
 use crate::smb2::{self, Algorithm, SigningKey};
 use crate::{batch, kdf};
 
-thread_local! {
-    /// Set by the control run: entry points skip the erasure.
-    pub(crate) static OFF: Cell<bool> = const { Cell::new(false) };
-}
+use super::OFF;
 
 /// How far below the probe's stack pointer the scan reaches (the deepest
 /// entry point uses well under half).
