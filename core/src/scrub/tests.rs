@@ -5,7 +5,6 @@
 //! anything the call wrote that is not zero (which catches representations
 //! the windows miss, such as the portable AES's bit planes).
 
-use std::cell::Cell;
 use std::collections::HashSet;
 
 use crate::backend::{Backend, Tier};
