@@ -33,6 +33,8 @@ lint() {
         RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps &&
         cargo fmt --manifest-path fuzz/Cargo.toml -- --check &&
         cargo clippy --manifest-path fuzz/Cargo.toml --all-targets -- -D warnings &&
+        python3 scripts/module-cycles.py core wire ffi-c ffi-gnutls ffi-python capture probe benches >/dev/null &&
+        python3 scripts/check-layers.py >/dev/null &&
         echo "1 passed, 0 failed"
 }
 suite lint lint
