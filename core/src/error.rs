@@ -67,6 +67,39 @@ pub enum Error {
     BackendUnavailable(&'static str),
     /// A backend name was not recognised.
     UnknownBackend,
+
+    // ---- SMB3 encryption ([`crate::cipher`]) ----
+    /// The cipher id is not one of SMB2's 1 (AES-128-CCM), 2 (AES-128-GCM),
+    /// 3 (AES-256-CCM) or 4 (AES-256-GCM).
+    UnknownCipher(u16),
+    /// A cipher name was not recognised.
+    UnknownCipherName,
+    /// A nonce had the wrong length for its cipher (CCM 11 bytes, GCM 12).
+    NonceLength {
+        /// The length the cipher requires.
+        expected: usize,
+        /// The length that was given.
+        got: usize,
+    },
+    /// A message is longer than its cipher can protect under one nonce
+    /// (GCM: 2^36 - 32 bytes; CCM with an 11-byte nonce: 2^32 - 1).
+    MessageLength {
+        /// The longest message the cipher takes.
+        max: u64,
+        /// The message's length.
+        got: u64,
+    },
+    /// Additional authenticated data longer than GCM takes (2^61 - 1 bytes).
+    AadLength {
+        /// The longest the cipher takes.
+        max: u64,
+        /// The length given.
+        got: u64,
+    },
+    /// Decryption found a tag that does not match: the message was altered,
+    /// or key, nonce or AAD are not the sender's. The buffer holds the
+    /// ciphertext again.
+    AuthenticationFailed,
 }
 
 impl fmt::Display for Error {
@@ -109,6 +142,21 @@ impl fmt::Display for Error {
                 write!(f, "backend {name} is not available on this CPU")
             }
             Error::UnknownBackend => f.write_str("unknown backend name"),
+            Error::UnknownCipher(id) => write!(f, "unknown SMB2 cipher id {id}"),
+            Error::UnknownCipherName => f.write_str("unknown cipher name"),
+            Error::NonceLength { expected, got } => {
+                write!(f, "nonce must be {expected} bytes, got {got}")
+            }
+            Error::MessageLength { max, got } => {
+                write!(f, "message of {got} bytes is longer than the cipher's {max}")
+            }
+            Error::AadLength { max, got } => write!(
+                f,
+                "additional authenticated data of {got} bytes is longer than the cipher's {max}"
+            ),
+            Error::AuthenticationFailed => {
+                f.write_str("authentication tag does not match: message rejected")
+            }
         }
     }
 }

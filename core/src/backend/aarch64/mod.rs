@@ -4,6 +4,7 @@
 use super::{Aes, AesLanes, Backend, Ghash, GmacPair, Sha256, ShaLanes, ShortGmac, Tier};
 
 pub(crate) mod aes;
+pub(crate) mod aes_cipher;
 pub(crate) mod aes_mb;
 pub(crate) mod pmull;
 pub(crate) mod sha2;

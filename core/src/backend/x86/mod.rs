@@ -7,6 +7,7 @@
 use super::{Aes, AesLanes, Backend, Ghash, GmacPair, Sha256, ShaLanes, ShortGmac, Tier};
 
 pub(crate) mod aesni;
+pub(crate) mod aesni_cipher;
 pub(crate) mod aesni_mb;
 pub(crate) mod gmac_pair;
 pub(crate) mod pclmul;
