@@ -134,6 +134,105 @@ unsafe fn ctr32_aesni<const R: usize>(rk: &CipherKeys, ctr: &mut [u8; 16], data:
     _mm_storeu_si128(ctr.as_mut_ptr().cast(), reverse(rev));
 }
 
+/// CCM encryption of whole blocks: the CBC-MAC chain over the plaintext
+/// and the CTR block of the same position in one loop. The chain is
+/// latency-bound (`R` dependent `aesenc`s per block); the counter block's
+/// `R` independent ones fill the idle issue slots, so CCM costs about what
+/// CBC-MAC alone does.
+///
+/// # Safety
+/// AES-NI, SSE2, SSSE3; `data.len()` a multiple of 16.
+#[target_feature(enable = "aes,sse2,ssse3")]
+unsafe fn ccm_seal_aesni<const R: usize>(
+    rk: &CipherKeys,
+    state: &mut [u8; 16],
+    ctr: &mut [u8; 16],
+    data: &mut [u8],
+) {
+    let n = data.len() / 16;
+    if n == 0 {
+        return;
+    }
+    let k = load_keys(rk);
+    let last_plus_first = _mm_xor_si128(k[R], k[0]);
+    let one = _mm_set_epi32(0, 0, 0, 1);
+    let mut rev = reverse(_mm_loadu_si128(ctr.as_ptr().cast()));
+    let p = data.as_mut_ptr();
+    let mut m = _mm_loadu_si128(p.cast());
+    // x: the chain's input to round 1 (state ^ block ^ k0).
+    let mut x = _mm_xor_si128(
+        _mm_xor_si128(_mm_loadu_si128(state.as_ptr().cast()), m),
+        k[0],
+    );
+    for i in 0..n {
+        let q = p.add(16 * i);
+        let mut y = _mm_xor_si128(reverse(rev), k[0]);
+        rev = _mm_add_epi32(rev, one);
+        for key in &k[1..R] {
+            x = _mm_aesenc_si128(x, *key);
+            y = _mm_aesenc_si128(y, *key);
+        }
+        let c = _mm_xor_si128(_mm_aesenclast_si128(y, k[R]), m);
+        if i + 1 < n {
+            // The next block folded into the last round key: no xor on the chain.
+            let next = _mm_loadu_si128(q.add(16).cast());
+            x = _mm_aesenclast_si128(x, _mm_xor_si128(last_plus_first, next));
+            m = next;
+        } else {
+            x = _mm_aesenclast_si128(x, k[R]);
+        }
+        _mm_storeu_si128(q.cast(), c);
+    }
+    _mm_storeu_si128(state.as_mut_ptr().cast(), x);
+    _mm_storeu_si128(ctr.as_mut_ptr().cast(), reverse(rev));
+}
+
+/// CCM decryption of whole blocks: the keystream of block `i + 1` is
+/// computed beside the chain step of block `i`, whose input it no longer
+/// waits for.
+///
+/// # Safety
+/// AES-NI, SSE2, SSSE3; `data.len()` a multiple of 16.
+#[target_feature(enable = "aes,sse2,ssse3")]
+unsafe fn ccm_open_aesni<const R: usize>(
+    rk: &CipherKeys,
+    state: &mut [u8; 16],
+    ctr: &mut [u8; 16],
+    data: &mut [u8],
+) {
+    let n = data.len() / 16;
+    if n == 0 {
+        return;
+    }
+    let k = load_keys(rk);
+    let one = _mm_set_epi32(0, 0, 0, 1);
+    let mut rev = reverse(_mm_loadu_si128(ctr.as_ptr().cast()));
+    let p = data.as_mut_ptr();
+    let mut ks = finish::<R>(&k, _mm_xor_si128(reverse(rev), k[0]));
+    rev = _mm_add_epi32(rev, one);
+    let mut s = _mm_loadu_si128(state.as_ptr().cast());
+    for i in 0..n {
+        let q = p.add(16 * i);
+        let m = _mm_xor_si128(_mm_loadu_si128(q.cast()), ks);
+        _mm_storeu_si128(q.cast(), m);
+        let mut x = _mm_xor_si128(_mm_xor_si128(s, m), k[0]);
+        // One keystream block past the message is computed and dropped:
+        // cheaper than a branch in the loop.
+        let mut y = _mm_xor_si128(reverse(rev), k[0]);
+        for key in &k[1..R] {
+            x = _mm_aesenc_si128(x, *key);
+            y = _mm_aesenc_si128(y, *key);
+        }
+        s = _mm_aesenclast_si128(x, k[R]);
+        ks = _mm_aesenclast_si128(y, k[R]);
+        if i + 1 < n {
+            rev = _mm_add_epi32(rev, one);
+        }
+    }
+    _mm_storeu_si128(state.as_mut_ptr().cast(), s);
+    _mm_storeu_si128(ctr.as_mut_ptr().cast(), reverse(rev));
+}
+
 /// One step of the AES-256 key schedule: `prev` (the round key two back)
 /// expanded with word `w` of the `aeskeygenassist` result, broadcast.
 #[inline]
@@ -235,6 +334,51 @@ pub(crate) fn ctr32(_: AesNi, rk: &CipherKeys, rounds: usize, ctr: &mut [u8; 16]
             ctr32_aesni::<14>(rk, ctr, data);
         } else {
             ctr32_aesni::<10>(rk, ctr, data);
+        }
+    }
+}
+
+/// CCM encryption of whole blocks (see `ccm_seal_aesni`): CBC-MAC over the
+/// plaintext into `state`, CTR from `ctr` (advanced) in place.
+#[inline]
+pub(crate) fn ccm_seal(
+    _: AesNi,
+    rk: &CipherKeys,
+    rounds: usize,
+    state: &mut [u8; 16],
+    ctr: &mut [u8; 16],
+    data: &mut [u8],
+) {
+    assert!(data.len().is_multiple_of(16));
+    // SAFETY: the AesNi token proves the features; whole blocks (checked), every
+    // load and store within `data`.
+    unsafe {
+        if rounds == 14 {
+            ccm_seal_aesni::<14>(rk, state, ctr, data);
+        } else {
+            ccm_seal_aesni::<10>(rk, state, ctr, data);
+        }
+    }
+}
+
+/// CCM decryption of whole blocks (see `ccm_open_aesni`).
+#[inline]
+pub(crate) fn ccm_open(
+    _: AesNi,
+    rk: &CipherKeys,
+    rounds: usize,
+    state: &mut [u8; 16],
+    ctr: &mut [u8; 16],
+    data: &mut [u8],
+) {
+    assert!(data.len().is_multiple_of(16));
+    // SAFETY: the AesNi token proves the features; whole blocks (checked), every
+    // load and store within `data`.
+    unsafe {
+        if rounds == 14 {
+            ccm_open_aesni::<14>(rk, state, ctr, data);
+        } else {
+            ccm_open_aesni::<10>(rk, state, ctr, data);
         }
     }
 }
