@@ -5,7 +5,8 @@ with every outgoing signature made by smbsign (counted against the signed
 frames on the wire) and, with verify=True, every signed response verified; a
 response altered in flight by a loopback proxy (one byte of a signed body, or
 its SIGNED flag cleared) is refused, and goes unnoticed without the adapter's
-verification. impacket's own SimpleSMBServer with the adapter installed serves
+verification; likewise an encrypted READ response altered in flight fails the
+AES-CCM tag smbsign checks (impacket itself does not). impacket's own SimpleSMBServer with the adapter installed serves
 Debian's smbclient with signing required (get and put), and a corrupted server
 signature makes smbclient fail. Differential: for random packets, keys and
 odd inputs, the adapter's signSMB, signSMBv2 and KDF_CounterMode give the same
@@ -141,6 +142,8 @@ def test_encrypted_session_is_signed_by_smbsign(smbd, verifying):
     assert verifying["signed"] > 5 and verifying["kdf"] == 4  # signing, application, two cipher keys
     assert verifying["encrypted_skipped"] > 5 and verifying["verified"] == 1  # the final SESSION_SETUP
     assert verifying["verify_failed"] == verifying["fallback"] == 0
+    # Every encrypted response's AES-CCM tag checked by smbsign before impacket decrypted it.
+    assert verifying["tag_verified"] >= verifying["encrypted_skipped"] and verifying["tag_failed"] == 0
 
 
 class TamperingProxy:
@@ -182,6 +185,14 @@ class TamperingProxy:
 
     def _alter(self, frame):
         smb = memoryview(frame)[4:]
+        if self.mode == "flip-encrypted":
+            # The last ciphertext byte of the next large encrypted frame (a READ
+            # response): in CCM's counter mode, the last byte of the data read.
+            if smb[:4] == b"\xfdSMB" and len(smb) > 4000:
+                smb[-1] ^= 0x01
+                self.mode = None
+                self.altered += 1
+            return
         if self.mode is None or smb[:4] != b"\xfeSMB" or not smb[16] & s.SMB2_FLAGS_SIGNED:
             return
         if int.from_bytes(smb[12:14], "little") != s.SMB2_READ:
@@ -230,6 +241,42 @@ def test_altered_response_goes_unnoticed_without_verification(signing_smbd):
         proxy.mode = "flip"
         conn.getFile("share", "control.bin", got.write)
         # The altered byte reaches the caller.
+        assert proxy.altered == 1 and got.getvalue() == body[:-1] + bytes([body[-1] ^ 0x01])
+        conn.close()
+    finally:
+        proxy.close()
+        adapter.uninstall()
+
+
+def test_altered_encrypted_response_is_refused(smbd, verifying):
+    """impacket encrypts against the default smbd; a READ response altered in
+    flight fails its AES-CCM tag under smbsign's check, and is never parsed."""
+    body = os.urandom(5000)
+    proxy = TamperingProxy(smbd)
+    conn = connect(proxy.port, s.SMB2_DIALECT_311)
+    try:
+        conn.putFile("share", "enc-tamper.bin", io.BytesIO(body).read)
+        proxy.mode = "flip-encrypted"
+        with pytest.raises(SessionError) as exc:
+            conn.getFile("share", "enc-tamper.bin", io.BytesIO().write)
+        assert exc.value.getErrorCode() == nt_errors.STATUS_INVALID_SIGNATURE
+        assert proxy.altered == 1 and verifying["tag_failed"] == 1 and verifying["tag_verified"] > 5
+    finally:
+        conn.close()
+        proxy.close()
+
+
+def test_altered_encrypted_response_goes_unnoticed_without_verification(smbd):
+    """The control: impacket decrypts without checking the tag, so the altered byte reaches the caller."""
+    body = os.urandom(5000)
+    adapter.install()
+    proxy = TamperingProxy(smbd)
+    try:
+        conn = connect(proxy.port, s.SMB2_DIALECT_311)
+        conn.putFile("share", "enc-control.bin", io.BytesIO(body).read)
+        got = io.BytesIO()
+        proxy.mode = "flip-encrypted"
+        conn.getFile("share", "enc-control.bin", got.write)
         assert proxy.altered == 1 and got.getvalue() == body[:-1] + bytes([body[-1] ^ 0x01])
         conn.close()
     finally:

@@ -23,9 +23,13 @@ returns. A failure raises ``SignatureError``, an ``impacket.smb3.SessionError``
 with STATUS_INVALID_SIGNATURE (``SMBConnection`` re-raises it as its own
 ``SessionError`` with that code). Responses that arrive encrypted are not
 checked for a signature (MS-SMB2 3.2.5.1.3; Samba's signature inside them is not
-one): their integrity rests on the AES-CCM tag, which impacket does not check, so
-against a server that encrypts (impacket encrypts 3.x sessions whenever the
-server offers it) ``verify=True`` does not protect the session.
+one): their integrity rests on the AES-CCM tag, which impacket itself does not
+check (its ``cipher.verify`` is commented out). With ``verify=True`` smbsign
+checks that tag on every encrypted frame before impacket decrypts it (MS-SMB2
+3.2.5.1.1.1: header, then tag under the session's DecryptionKey); a frame that
+fails raises ``SignatureError`` and is never parsed (``STATS["tag_verified"]``,
+``STATS["tag_failed"]``). Encryption itself stays impacket's (inline in
+``SMB3.sendSMB``).
 
 ``STATS`` counts what smbsign did, so a test can prove that every signature
 went through it.
@@ -45,6 +49,8 @@ STATS: Dict[str, int] = {
     "kdf": 0,
     "fallback": 0,
     "encrypted_skipped": 0,
+    "tag_verified": 0,
+    "tag_failed": 0,
 }
 _LOCK = threading.Lock()
 _ORIGINALS: Dict[str, Any] = {}
@@ -239,9 +245,37 @@ def _verify(smb3: Any, packet: Any) -> None:
     _count("verified")
 
 
+_CCM_KEYS: Dict[bytes, Any] = {}
+
+
+def _check_transform(self: Any, trailer: Any) -> None:
+    """Verifies the AES-128-CCM tag of an encrypted frame (impacket negotiates
+    no other cipher) under the DecryptionKey of the SMB3 session that reads it,
+    before impacket decrypts it without checking."""
+    ref = self.__dict__.get("_smbsign_owner")
+    owner = ref() if ref is not None else None
+    key = owner._Session.get("DecryptionKey") if owner is not None else None
+    if type(key) not in _BYTES or len(key) != 16:
+        return  # not a session smbsign knows the key of: impacket's own handling
+    k = _CCM_KEYS.get(bytes(key))
+    if k is None:
+        with _LOCK:
+            if len(_CCM_KEYS) >= _MAX_KEYS:
+                _CCM_KEYS.clear()
+        k = _CCM_KEYS[bytes(key)] = smbsign.EncryptionKey(smbsign.AES_128_CCM, bytes(key))
+    try:
+        smbsign.decrypt_message(k, trailer)
+    except ValueError as e:
+        _count("tag_failed")
+        raise SignatureError(f"encrypted response refused ({e}); checked by smbsign", None) from None
+    _count("tag_verified")
+
+
 def _recv_packet(self: Any, timeout: Any = None) -> Any:
     frame = _ORIGINALS["recv_packet"](self, timeout)
     trailer = frame.get_trailer()
+    if trailer[:4] == b"\xfdSMB":
+        _check_transform(self, trailer)
     if trailer[:4] == b"\xfeSMB":
         # Remember the frames that came in the clear: recvSMB parses this very
         # object, while it parses a new one (the plaintext) for an encrypted frame.
@@ -295,6 +329,12 @@ def _check_response(smb3: Any, packet: Any) -> None:
 
 
 def _recv_smb(self: Any, packetID: Any = None) -> Any:  # noqa: N803
+    import weakref
+
+    # The transport reads the frames: tell it whose session keys check them.
+    transport = getattr(self, "_NetBIOSSession", None)
+    if transport is not None and hasattr(transport, "__dict__"):
+        transport.__dict__["_smbsign_owner"] = weakref.ref(self)
     packet = _ORIGINALS["recvSMB"](self, packetID)
     _check_response(self, packet)
     return packet
@@ -387,6 +427,7 @@ def uninstall() -> None:
     if "recv_packet" in _ORIGINALS:
         nmb.NetBIOSTCPSession.recv_packet = _ORIGINALS.pop("recv_packet")
     _KEYS.clear()
+    _CCM_KEYS.clear()
 
 
 def installed() -> bool:
