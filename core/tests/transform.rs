@@ -229,6 +229,16 @@ fn compound_chain_inside_one_transform() {
             smb2::chain_ranges(&plain).unwrap()
         );
     }
+    // Encrypted messages carry no signatures (the tag protects them), but a
+    // chain that was signed comes back byte for byte, so it still verifies.
+    let sk = smb2::SigningKey::new(smb2::Algorithm::AesGmac, &[9; 16]).unwrap();
+    let mut signed = plain.clone();
+    smb2::sign_pdu(&sk, &mut signed).unwrap();
+    let k = Key::new(Cipher::Aes128Ccm, &[1; 16]).unwrap();
+    let wire = encrypt_to_vec(&k, &[7; 11], 3, &signed).unwrap();
+    let back = decrypt_to_vec(&k, &wire).unwrap();
+    assert_eq!(back, signed);
+    smb2::verify_pdu(&sk, &back).unwrap();
 }
 
 #[test]
