@@ -1,9 +1,10 @@
-"""Make impacket (tested with 0.13.1) sign, derive keys and, on request, verify through smbsign.
+"""Make impacket (tested with 0.13.1) sign, derive keys, encrypt and, on request, verify through smbsign.
 
 ``install()`` replaces ``impacket.smb3.SMB3.signSMB`` (client signing),
 ``impacket.crypto.KDF_CounterMode`` (and every binding of it made by
-``from impacket.crypto import KDF_CounterMode``) and
-``impacket.smbserver.SMBSERVER.signSMBv2`` (its SMB server's signing) with
+``from impacket.crypto import KDF_CounterMode``),
+``impacket.smbserver.SMBSERVER.signSMBv2`` (its SMB server's signing) and
+``impacket.smb3.AES`` (the client's AES-CCM sealing, see below) with
 functions that give byte-for-byte the same results, side effects and
 exceptions, only faster; ``uninstall()`` restores them. Inputs smbsign does
 not take (an AES-256 "CMAC" key, a key that is not bytes, a KDF length that
