@@ -147,30 +147,72 @@ pub(crate) fn ctr32(
 /// Blocks per step of the stitched GCM loop (one GHASH reduction each).
 pub(crate) const GCM_STEP: usize = 32;
 
-/// The products of ciphertext registers `2m` and `2m + 1` of a step with
-/// their powers (of `H^32..H^1`), into `s`; register 0 with `acc` added.
+/// The product of ciphertext register `m` of a step with its powers (of
+/// `H^32..H^1`), into `s`; register 0 with `acc` added.
 #[inline]
 #[target_feature(enable = "vpclmulqdq,pclmulqdq,avx512f,avx512bw,avx512vl,avx2,avx")]
-unsafe fn hash_pair(s: &mut Sums, powers: &HPowers, acc: __m128i, ct: &[__m512i; 8], m: usize) {
+unsafe fn hash_register(s: &mut Sums, powers: &HPowers, acc: __m128i, ct: &[__m512i; 8], m: usize) {
     let bswap = _mm512_broadcast_i32x4(bswap_mask());
-    let h = powers.0.as_ptr().add(MAX_POWERS - GCM_STEP + 8 * m);
-    let hk = powers.1.as_ptr().add(MAX_POWERS - GCM_STEP + 8 * m);
-    let mut x = _mm512_shuffle_epi8(ct[2 * m], bswap);
+    let h = powers.0.as_ptr().add(MAX_POWERS - GCM_STEP + 4 * m);
+    let hk = powers.1.as_ptr().add(MAX_POWERS - GCM_STEP + 4 * m);
+    let mut x = _mm512_shuffle_epi8(ct[m], bswap);
     if m == 0 {
         x = _mm512_xor_si512(x, _mm512_zextsi128_si512(acc));
     }
-    s.mul8(
+    s.mul4(
         x,
-        _mm512_shuffle_epi8(ct[2 * m + 1], bswap),
-        [
-            _mm512_loadu_si512(h.cast()),
-            _mm512_loadu_si512(h.add(4).cast()),
-        ],
-        [
-            _mm512_loadu_si512(hk.cast()),
-            _mm512_loadu_si512(hk.add(4).cast()),
-        ],
+        _mm512_loadu_si512(h.cast()),
+        _mm512_loadu_si512(hk.cast()),
     );
+}
+
+/// The step's counter blocks `c + 4j + lane`, XORed with round key 0. Where
+/// no counter's low byte wraps within the step, they are added to the
+/// big-endian block's last byte directly (dword 3's top byte); else through
+/// the byte-reversed form, one shuffle per register more.
+#[inline]
+#[target_feature(enable = "vaes,aes,avx512f,avx512bw,avx512vl,avx2,avx")]
+unsafe fn counters(block: __m128i, c: u32, k0: __m512i) -> [__m512i; 8] {
+    if (c & 0xff) as usize <= 256 - GCM_STEP {
+        let be = _mm512_broadcast_i32x4(_mm_insert_epi32::<3>(block, c.swap_bytes() as i32));
+        core::array::from_fn(|j| {
+            let o = (4 * j as i32) << 24;
+            let lanes = _mm512_set_epi32(
+                o + (3 << 24),
+                0,
+                0,
+                0,
+                o + (2 << 24),
+                0,
+                0,
+                0,
+                o + (1 << 24),
+                0,
+                0,
+                0,
+                o,
+                0,
+                0,
+                0,
+            );
+            _mm512_xor_si512(_mm512_add_epi32(be, lanes), k0)
+        })
+    } else {
+        let rev = _mm512_add_epi32(
+            _mm512_broadcast_i32x4(_mm_shuffle_epi8(
+                _mm_insert_epi32::<3>(block, c.swap_bytes() as i32),
+                _mm_set_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+            )),
+            _mm512_set_epi32(0, 0, 0, 3, 0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 0),
+        );
+        core::array::from_fn(|j| {
+            let c = _mm512_add_epi32(
+                rev,
+                _mm512_mask_set1_epi32(_mm512_setzero_si512(), 0x1111, 4 * j as i32),
+            );
+            _mm512_xor_si512(reverse(c), k0)
+        })
+    }
 }
 
 /// GCM encryption of whole [`GCM_STEP`]-block groups with CTR stitched into
@@ -197,38 +239,24 @@ unsafe fn gcm_seal_zmm<const R: usize>(
     }
     let k: [__m512i; 15] =
         core::array::from_fn(|i| _mm512_broadcast_i32x4(_mm_loadu_si128(rk[i].as_ptr().cast())));
-    let first = _mm_shuffle_epi8(
-        _mm_loadu_si128(ctr.as_ptr().cast()),
-        _mm_set_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-    );
-    let mut rev = _mm512_add_epi32(
-        _mm512_broadcast_i32x4(first),
-        _mm512_set_epi32(0, 0, 0, 3, 0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 0),
-    );
-    let step = _mm512_mask_set1_epi32(_mm512_setzero_si512(), 0x1111, GCM_STEP as i32);
+    let block = _mm_loadu_si128(ctr.as_ptr().cast());
+    let c0 = u32::from_be_bytes(ctr[12..].try_into().unwrap());
     let mut a = _mm_loadu_si128((acc as *const u128).cast());
     let p = data.as_mut_ptr();
     let mut prev = [_mm512_setzero_si512(); 8];
     for i in 0..n {
         let q = p.add(bytes * i);
-        let mut x: [__m512i; 8] = core::array::from_fn(|j| {
-            let c = _mm512_add_epi32(
-                rev,
-                _mm512_mask_set1_epi32(_mm512_setzero_si512(), 0x1111, 4 * j as i32),
-            );
-            _mm512_xor_si512(reverse(c), k[0])
-        });
-        rev = _mm512_add_epi32(rev, step);
+        let mut x = counters(block, c0.wrapping_add((i * GCM_STEP) as u32), k[0]);
         let mut s = Sums::zero();
         for (r, key) in k[1..R].iter().enumerate() {
             for xj in &mut x {
                 *xj = _mm512_aesenc_epi128(*xj, *key);
             }
-            // Registers 2..8 first, the one the accumulator joins last.
-            if i > 0 && r < 4 {
-                hash_pair(&mut s, powers, a, &prev, (r + 1) % 4);
+            // One register per round, the one the accumulator joins last.
+            if i > 0 && r < 8 {
+                hash_register(&mut s, powers, a, &prev, (r + 1) % 8);
             }
-            if i > 0 && r == 4 {
+            if i > 0 && r == 8 {
                 a = reduce(s.fold());
             }
         }
@@ -242,8 +270,8 @@ unsafe fn gcm_seal_zmm<const R: usize>(
         }
     }
     let mut s = Sums::zero();
-    for m in [1, 2, 3, 0] {
-        hash_pair(&mut s, powers, a, &prev, m);
+    for m in [1, 2, 3, 4, 5, 6, 7, 0] {
+        hash_register(&mut s, powers, a, &prev, m);
     }
     a = reduce(s.fold());
     _mm_storeu_si128((acc as *mut u128).cast(), a);

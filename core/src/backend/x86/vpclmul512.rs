@@ -59,7 +59,7 @@ impl Sums {
     /// (and their Karatsuba halves `hk`): three VPCLMULQDQ.
     #[inline]
     #[target_feature(enable = "vpclmulqdq,avx512f")]
-    fn mul4(&mut self, x: __m512i, h: __m512i, hk: __m512i) {
+    pub(crate) fn mul4(&mut self, x: __m512i, h: __m512i, hk: __m512i) {
         // (x.lo ^ x.hi) in the low qword of each lane.
         let xk = _mm512_xor_si512(x, _mm512_shuffle_epi32::<0x4e>(x));
         self.lo = _mm512_xor_si512(self.lo, _mm512_clmulepi64_epi128::<0x00>(x, h));
