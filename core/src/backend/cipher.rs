@@ -7,9 +7,9 @@
 use super::aarch64;
 #[cfg(target_arch = "x86_64")]
 use super::x86;
-#[cfg(target_arch = "x86_64")]
-use super::AesLanes;
 use super::{soft, Aes, Backend, HPowers};
+#[cfg(target_arch = "x86_64")]
+use super::{AesLanes, Ghash};
 
 /// Round keys of AES-128 (the first 11 used) or AES-256 (all 15), FIPS 197 byte order.
 pub(crate) type CipherKeys = [[u8; 16]; 15];
@@ -160,6 +160,15 @@ impl Backend {
         acc: &mut u128,
         data: &mut [u8],
     ) {
+        #[cfg(target_arch = "x86_64")]
+        let data = match (self.aes_lanes, self.ghash) {
+            (AesLanes::Vaes32(v, _), Ghash::Vpclmul512(g, _)) => {
+                let done =
+                    x86::vaes512_cipher::gcm_seal((v, g), &k.rk, k.rounds, p, ctr, acc, data);
+                &mut data[done..]
+            }
+            _ => data,
+        };
         // In chunks that stay in L1 between the two passes.
         for chunk in data.chunks_mut(GCM_CHUNK) {
             self.cipher_ctr(k, ctr, chunk);

@@ -174,24 +174,27 @@ impl Key {
                 got: key.len(),
             });
         }
-        Ok(scrub::after(scrub::Bytes::CIPHER, || {
-            let aes = backend.cipher_key(key);
-            let powers = cipher.is_gcm().then(|| {
-                let mut h = [0u8; 16];
-                backend.cipher_block(&aes, &mut h);
-                let mut hv = crate::mac::gmac::mul_x(u128::from_be_bytes(h));
-                let p = Box::new(backend.ghash_powers(hv));
-                h.zeroize();
-                hv.zeroize();
-                p
-            });
-            Key {
-                cipher,
-                aes,
-                powers,
-                backend,
-            }
-        }))
+        Ok(scrub::after(
+            scrub::Bytes::cipher_key(cipher.is_gcm()),
+            || {
+                let aes = backend.cipher_key(key);
+                let powers = cipher.is_gcm().then(|| {
+                    let mut h = [0u8; 16];
+                    backend.cipher_block(&aes, &mut h);
+                    let mut hv = crate::mac::gmac::mul_x(u128::from_be_bytes(h));
+                    let p = Box::new(backend.ghash_powers(hv));
+                    h.zeroize();
+                    hv.zeroize();
+                    p
+                });
+                Key {
+                    cipher,
+                    aes,
+                    powers,
+                    backend,
+                }
+            },
+        ))
     }
 
     /// The cipher.
@@ -204,6 +207,12 @@ impl Key {
     #[must_use]
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// The key material, for the stack-erasure tests: round keys and GHASH powers.
+    #[cfg(test)]
+    pub(crate) fn material(&self) -> (&crate::backend::cipher::CipherKeys, Option<&HPowers>) {
+        (&self.aes.rk, self.powers.as_deref())
     }
 
     /// Checks a call's nonce and lengths (before anything is written).
@@ -244,10 +253,13 @@ impl Key {
     ) -> Result<[u8; TAG_LEN]> {
         self.check(nonce, aad, parts)?;
         let p = self.powers.as_deref();
-        Ok(scrub::after(scrub::Bytes::CIPHER, || match p {
-            Some(p) => gcm::seal(self.backend, &self.aes, p, nonce, aad, parts),
-            None => ccm::seal(self.backend, &self.aes, nonce, aad, parts),
-        }))
+        Ok(scrub::after(
+            scrub::Bytes::cipher(&self.backend),
+            || match p {
+                Some(p) => gcm::seal(self.backend, &self.aes, p, nonce, aad, parts),
+                None => ccm::seal(self.backend, &self.aes, nonce, aad, parts),
+            },
+        ))
     }
 
     /// Verifies `tag` over `aad` and the ciphertext in `parts` and, if it
@@ -264,7 +276,7 @@ impl Key {
     ) -> Result<()> {
         self.check(nonce, aad, parts)?;
         let p = self.powers.as_deref();
-        let ok = scrub::after(scrub::Bytes::CIPHER, || match p {
+        let ok = scrub::after(scrub::Bytes::cipher(&self.backend), || match p {
             Some(p) => gcm::open(self.backend, &self.aes, p, nonce, aad, parts, tag),
             None => ccm::open(self.backend, &self.aes, nonce, aad, parts, tag),
         });
