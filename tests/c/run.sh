@@ -29,7 +29,8 @@ run() { # name cmd...
 
 for t in test_vectors test_errors test_openssl test_threads test_batch test_hostile test_transform; do
     extra=""
-    [ $t = test_openssl ] || [ $t = test_transform ] && extra="-lcrypto"
+    [ $t = test_openssl ] && extra="-lcrypto"
+    [ $t = test_transform ] && extra="-lcrypto -lpthread"
     [ $t = test_threads ] && extra="-lpthread"
     gcc $CFLAGS tests/c/$t.c -o "$build/$t.shared" $(pkg-config --libs smbsign) $extra -Wl,-rpath,"$prefix/lib" || { fails=$((fails+1)); continue; }
     gcc $CFLAGS tests/c/$t.c -o "$build/$t.static" "$prefix/lib/libsmbsign.a" $(pkg-config --static --libs-only-l smbsign | sed 's/-lsmbsign//') $extra || { fails=$((fails+1)); continue; }

@@ -2,9 +2,11 @@
  * transform messages both ways (contiguous and iovecs), equality with OpenSSL 3's
  * EVP AES-128/256-CCM and -GCM on random keys, nonces, messages and iovec splits,
  * the key's nonce source (a counter, never reused, refusing at exhaustion), and
- * every refusal leaving the caller's buffers untouched.
+ * every refusal leaving the caller's buffers untouched; four threads sharing one
+ * key never get the same nonce.
  * Usage: test_transform VECTOR_DIR [CASES] */
 #include <openssl/evp.h>
+#include <pthread.h>
 
 #include "smbsign.h"
 #include "util.h"
@@ -238,6 +240,46 @@ static void refusals(void) {
     smbsign_cipher_key_free(k);
 }
 
+#define THREADS 4
+#define PER_THREAD 2000
+static smbsign_cipher_key *g_shared;
+static uint64_t g_counters[THREADS][PER_THREAD];
+static int g_thread_errors;
+
+static void *encrypt_many(void *arg) {
+    uint64_t *out = arg;
+    uint8_t buf[HDR + 64];
+    for (int i = 0; i < PER_THREAD; i++) {
+        memset(buf + HDR, i, 64);
+        if (smbsign_encrypt(g_shared, NULL, 0, 7, buf, sizeof buf) != SMBSIGN_OK) __atomic_add_fetch(&g_thread_errors, 1, __ATOMIC_RELAXED);
+        uint64_t c = 0;
+        for (int b = 7; b >= 0; b--) c = c << 8 | buf[20 + b];
+        out[i] = c;
+    }
+    return NULL;
+}
+
+static int cmp_u64(const void *a, const void *b) {
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void shared_between_threads(void) {
+    uint8_t key[16] = {5};
+    EXPECT(smbsign_cipher_key_new(SMBSIGN_AES_128_GCM, key, 16, &g_shared), SMBSIGN_OK);
+    pthread_t t[THREADS];
+    for (int i = 0; i < THREADS; i++) pthread_create(&t[i], NULL, encrypt_many, g_counters[i]);
+    for (int i = 0; i < THREADS; i++) pthread_join(t[i], NULL);
+    CHECK(g_thread_errors == 0, "%d encryptions failed", g_thread_errors);
+    /* Every counter value 0..THREADS*PER_THREAD-1 exactly once. */
+    uint64_t *all = &g_counters[0][0];
+    qsort(all, THREADS * PER_THREAD, sizeof *all, cmp_u64);
+    int unique = 1;
+    for (int i = 0; i < THREADS * PER_THREAD; i++) unique &= all[i] == (uint64_t)i;
+    CHECK(unique, "nonce counters not each used once");
+    smbsign_cipher_key_free(g_shared);
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) {
         fprintf(stderr, "usage: %s VECTOR_DIR [CASES]\n", argv[0]);
@@ -247,5 +289,6 @@ int main(int argc, char **argv) {
     microsoft(argv[1]);
     against_openssl(cases);
     refusals();
+    shared_between_threads();
     return report("test_transform");
 }
