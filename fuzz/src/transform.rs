@@ -65,14 +65,24 @@ pub fn check(data: &[u8]) {
     let header = r.unwrap();
     let mut wire = header.to_vec();
     wire.extend_from_slice(&m);
-    assert_eq!(wire, transform::encrypt_to_vec(&k, nonce, session_id, msg).unwrap());
+    assert_eq!(
+        wire,
+        transform::encrypt_to_vec(&k, nonce, session_id, msg).unwrap()
+    );
     if matches!(cipher, Cipher::Aes128Gcm | Cipher::Aes256Gcm) {
         let n = aes_gcm::Nonce::try_from(&nonce[..12]).unwrap();
-        let p = Payload { msg, aad: &wire[AAD] };
+        let p = Payload {
+            msg,
+            aad: &wire[AAD],
+        };
         let want = if cipher == Cipher::Aes128Gcm {
-            aes_gcm::Aes128Gcm::new_from_slice(key).unwrap().encrypt(&n, p)
+            aes_gcm::Aes128Gcm::new_from_slice(key)
+                .unwrap()
+                .encrypt(&n, p)
         } else {
-            aes_gcm::Aes256Gcm::new_from_slice(key).unwrap().encrypt(&n, p)
+            aes_gcm::Aes256Gcm::new_from_slice(key)
+                .unwrap()
+                .encrypt(&n, p)
         }
         .unwrap();
         assert_eq!(&wire[TRANSFORM_HEADER_LEN..], &want[..msg.len()]);
