@@ -567,6 +567,16 @@ smbsign_status smbsign_transform_header(const uint8_t *buf,
                                         uint64_t *session_id,
                                         uint32_t *message_size);
 
+// The cipher a connection of `dialect` encrypts with: AES-128-CCM for 0x0300
+// and 0x0302; for 0x0311 `negotiated`, the CipherId of ENCRYPTION_CAPABILITIES
+// (-1 when none was negotiated: such a connection does not encrypt,
+// UNKNOWN_CIPHER). Errors: UNSUPPORTED_DIALECT (2.x has no encryption),
+// UNKNOWN_CIPHER, NULL_POINTER.
+//
+// # Safety
+// `out` must be valid for a write.
+smbsign_status smbsign_cipher_for_dialect(uint16_t dialect, int32_t negotiated, uint16_t *out);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus

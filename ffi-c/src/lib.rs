@@ -43,8 +43,8 @@ pub use smb2::{
     smbsign_sign_pdu_iov, smbsign_verify_pdu, smbsign_verify_pdu_iov,
 };
 pub use transform::{
-    smbsign_cipher, smbsign_cipher_key, smbsign_cipher_key_cipher, smbsign_cipher_key_free,
-    smbsign_cipher_key_new, smbsign_cipher_key_new_with_nonces, smbsign_decrypt,
-    smbsign_decrypt_iov, smbsign_encrypt, smbsign_encrypt_iov, smbsign_next_nonce,
+    smbsign_cipher, smbsign_cipher_for_dialect, smbsign_cipher_key, smbsign_cipher_key_cipher,
+    smbsign_cipher_key_free, smbsign_cipher_key_new, smbsign_cipher_key_new_with_nonces,
+    smbsign_decrypt, smbsign_decrypt_iov, smbsign_encrypt, smbsign_encrypt_iov, smbsign_next_nonce,
     smbsign_transform_header, SMBSIGN_NONCE_FIELD_LEN, SMBSIGN_TRANSFORM_HEADER_LEN,
 };

@@ -5,6 +5,7 @@
 use core::ffi::c_int;
 
 use smbsign::cipher::{Cipher, Key};
+use smbsign::smb2::cipher_for_dialect;
 use smbsign::smb2::transform::{self, EncryptionKey, NonceSource, TransformHeader};
 
 use crate::args::*;
@@ -361,6 +362,36 @@ pub unsafe extern "C" fn smbsign_transform_header(
             // SAFETY: as above.
             unsafe { *message_size = h.original_message_size() };
         }
+        Ok(())
+    })
+}
+
+/// The cipher a connection of `dialect` encrypts with: AES-128-CCM for 0x0300
+/// and 0x0302; for 0x0311 `negotiated`, the CipherId of ENCRYPTION_CAPABILITIES
+/// (-1 when none was negotiated: such a connection does not encrypt,
+/// UNKNOWN_CIPHER). Errors: UNSUPPORTED_DIALECT (2.x has no encryption),
+/// UNKNOWN_CIPHER, NULL_POINTER.
+///
+/// # Safety
+/// `out` must be valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn smbsign_cipher_for_dialect(
+    dialect: u16,
+    negotiated: i32,
+    out: *mut u16,
+) -> smbsign_status {
+    guard(|| {
+        if out.is_null() {
+            return Err(SMBSIGN_ERR_NULL_POINTER);
+        }
+        // -1 is "none"; any other int outside u16 is an id no cipher has.
+        let n = match negotiated {
+            -1 => None,
+            v => Some(u16::try_from(v).unwrap_or(u16::MAX)),
+        };
+        let c = cipher_for_dialect(dialect, n)?;
+        // SAFETY: non-NULL, writable per the caller's contract.
+        unsafe { *out = c.id() };
         Ok(())
     })
 }

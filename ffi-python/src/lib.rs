@@ -52,5 +52,6 @@ fn _smbsign(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(transform::encrypt_in_place, m)?)?;
     m.add_function(wrap_pyfunction!(transform::decrypt_in_place, m)?)?;
     m.add_function(wrap_pyfunction!(transform::transform_session_id, m)?)?;
+    m.add_function(wrap_pyfunction!(transform::cipher_for_dialect, m)?)?;
     Ok(())
 }

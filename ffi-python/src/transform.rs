@@ -5,6 +5,7 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 use smbsign::cipher::Cipher;
+use smbsign::smb2::cipher_for_dialect as core_cipher_for_dialect;
 use smbsign::smb2::transform::{self, EncryptionKey as CoreKey, TRANSFORM_HEADER_LEN};
 
 use crate::buffers::{int_arg, maybe_detach, Bytes};
@@ -192,4 +193,34 @@ pub fn transform_session_id(data: &Bound<'_, PyAny>) -> PyResult<u64> {
     Ok(transform::TransformHeader::new(d.as_slice())
         .map_err(value_error)?
         .session_id())
+}
+
+/// The CipherId a connection of `dialect` encrypts with: AES-128-CCM (1) for
+/// 3.0 and 3.0.2; for 3.1.1 `cipher_id`, the one ENCRYPTION_CAPABILITIES
+/// negotiated (None: no encryption, ValueError). ValueError for 2.x and for
+/// any int out of range.
+#[pyfunction]
+#[pyo3(signature = (dialect, cipher_id=None))]
+pub fn cipher_for_dialect(
+    dialect: &Bound<'_, PyAny>,
+    cipher_id: Option<&Bound<'_, PyAny>>,
+) -> PyResult<u16> {
+    let d = int_arg(dialect, "dialect")?
+        .and_then(|v| u16::try_from(v).ok())
+        .ok_or_else(|| {
+            PyValueError::new_err(format!("dialect {dialect} has no SMB3 encryption"))
+        })?;
+    // An id outside u16 stands in as 0xFFFF (no such CipherId): refused exactly
+    // when the dialect reads the id (3.1.1).
+    let n = match cipher_id {
+        None => None,
+        Some(obj) => Some(
+            int_arg(obj, "cipher_id")?
+                .and_then(|v| u16::try_from(v).ok())
+                .unwrap_or(u16::MAX),
+        ),
+    };
+    core_cipher_for_dialect(d, n)
+        .map(Cipher::id)
+        .map_err(value_error)
 }

@@ -167,6 +167,26 @@ static void against_openssl(int cases) {
     }
 }
 
+static void dialects(void) {
+    uint16_t c = 0;
+    EXPECT(smbsign_cipher_for_dialect(0x0300, -1, &c), SMBSIGN_OK);
+    CHECK(c == SMBSIGN_AES_128_CCM, "3.0 -> %u", c);
+    EXPECT(smbsign_cipher_for_dialect(0x0302, 4, &c), SMBSIGN_OK);
+    CHECK(c == SMBSIGN_AES_128_CCM, "3.0.2 ignores the id -> %u", c);
+    for (int id = 1; id <= 4; id++) {
+        EXPECT(smbsign_cipher_for_dialect(0x0311, id, &c), SMBSIGN_OK);
+        CHECK(c == id, "3.1.1 id %d -> %u", id, c);
+    }
+    c = 77;
+    EXPECT(smbsign_cipher_for_dialect(0x0311, -1, &c), SMBSIGN_ERR_UNKNOWN_CIPHER);
+    EXPECT(smbsign_cipher_for_dialect(0x0311, 0, &c), SMBSIGN_ERR_UNKNOWN_CIPHER);
+    EXPECT(smbsign_cipher_for_dialect(0x0311, 5, &c), SMBSIGN_ERR_UNKNOWN_CIPHER);
+    EXPECT(smbsign_cipher_for_dialect(0x0311, 65537, &c), SMBSIGN_ERR_UNKNOWN_CIPHER);
+    EXPECT(smbsign_cipher_for_dialect(0x0210, 1, &c), SMBSIGN_ERR_UNSUPPORTED_DIALECT);
+    EXPECT(smbsign_cipher_for_dialect(0x0311, 1, NULL), SMBSIGN_ERR_NULL_POINTER);
+    CHECK(c == 77, "output written on error");
+}
+
 static void refusals(void) {
     uint8_t key[16] = {7}, buf[HDR + 100], before[HDR + 100];
     smbsign_cipher_key *k = NULL;
@@ -288,6 +308,7 @@ int main(int argc, char **argv) {
     int cases = argc > 2 ? atoi(argv[2]) : 400;
     microsoft(argv[1]);
     against_openssl(cases);
+    dialects();
     refusals();
     shared_between_threads();
     return report("test_transform");

@@ -221,12 +221,27 @@ def test_nonce_source_unique_across_threads():
     assert repr(k) == 'EncryptionKey("aes-128-ccm")'
 
 
+def test_cipher_for_dialect():
+    assert smbsign.cipher_for_dialect(0x0300) == smbsign.AES_128_CCM
+    assert smbsign.cipher_for_dialect(0x0302, 4) == smbsign.AES_128_CCM  # 3.0.x has no CipherId
+    for cid in (1, 2, 3, 4):
+        assert smbsign.cipher_for_dialect(0x0311, cid) == cid
+    for bad in (None, 0, 5, 2**16 + 1, -1):
+        with pytest.raises(ValueError):
+            smbsign.cipher_for_dialect(0x0311, bad)
+    for dialect in (0x0202, 0x0210, -1, 2**70):
+        with pytest.raises(ValueError):
+            smbsign.cipher_for_dialect(dialect, 1)
+    with pytest.raises(TypeError):
+        smbsign.cipher_for_dialect(0x0311, True)
+
+
 def test_exported_and_stubbed():
     import pathlib
 
     stub = (pathlib.Path(smbsign.__file__).parent / "__init__.pyi").read_text()
     for name in ("EncryptionKey", "encrypt_message", "decrypt_message", "encrypt_in_place",
-                 "decrypt_in_place", "transform_session_id", "AES_128_CCM", "AES_256_GCM",
+                 "decrypt_in_place", "transform_session_id", "cipher_for_dialect", "AES_128_CCM", "AES_256_GCM",
                  "TRANSFORM_HEADER_LEN"):
         assert name in smbsign.__all__ and hasattr(smbsign, name), name
         assert name in stub, name
