@@ -1,5 +1,6 @@
 /*
- * smbsign: SMB2/SMB3 message signing (HMAC-SHA256, AES-128-CMAC, AES-128-GMAC).
+ * smbsign: SMB2/SMB3 message signing (HMAC-SHA256, AES-128-CMAC, AES-128-GMAC) and
+ * SMB3 encryption (AES-128/256-CCM and -GCM TRANSFORM_HEADER messages).
  *
  * Conventions for every function below:
  *  - Returns SMBSIGN_OK (0) or an smbsign_status error; smbsign_strerror() names it.
@@ -11,7 +12,8 @@
  *  - A NULL pointer with a non-zero length is SMBSIGN_ERR_NULL_POINTER; NULL with
  *    length 0 is an empty input.
  *  - Key handles are immutable after smbsign_key_new() and may be shared by any
- *    number of threads; all functions are thread-safe.
+ *    number of threads; all functions are thread-safe. (A cipher key's nonce
+ *    counter is atomic: sharing it shares one sequence of unique nonces.)
  *  - No Rust panic crosses this interface: an internal failure returns SMBSIGN_ERR_INTERNAL.
  */
 
@@ -29,6 +31,12 @@
 // requests fail with SMBSIGN_ERR_OUTPUT_LENGTH before anything is allocated.
 #define SMBSIGN_KDF_MAX_OUTPUT 536870911
 
+// Length of the SMB2 TRANSFORM_HEADER that precedes every encrypted message.
+#define SMBSIGN_TRANSFORM_HEADER_LEN 52
+
+// Length of the transform header's Nonce field (the cipher uses 11 or 12 bytes of it).
+#define SMBSIGN_NONCE_FIELD_LEN 16
+
 // SigningAlgorithmId values of MS-SMB2 (SIGNING_CAPABILITIES).
 typedef enum smbsign_algorithm {
   // HMAC-SHA256, first 16 bytes (SMB 2.0.2, 2.1).
@@ -38,6 +46,18 @@ typedef enum smbsign_algorithm {
   // AES-128-GMAC (SMB 3.1.1).
   SMBSIGN_AES_GMAC = 2,
 } smbsign_algorithm;
+
+// CipherId values of MS-SMB2 (ENCRYPTION_CAPABILITIES); 3.0 and 3.0.2 use AES-128-CCM.
+typedef enum smbsign_cipher {
+  // AES-128-CCM (SMB 3.0, 3.0.2, 3.1.1): 16-byte key, 11-byte nonce.
+  SMBSIGN_AES_128_CCM = 1,
+  // AES-128-GCM (SMB 3.1.1): 16-byte key, 12-byte nonce.
+  SMBSIGN_AES_128_GCM = 2,
+  // AES-256-CCM (SMB 3.1.1): 32-byte key, 11-byte nonce.
+  SMBSIGN_AES_256_CCM = 3,
+  // AES-256-GCM (SMB 3.1.1): 32-byte key, 12-byte nonce.
+  SMBSIGN_AES_256_GCM = 4,
+} smbsign_cipher;
 
 // The values of `smbsign_status`.
 typedef enum smbsign_status_code {
@@ -61,7 +81,8 @@ typedef enum smbsign_status_code {
   SMBSIGN_ERR_BAD_NEXT_COMMAND = 8,
   // A PDU being verified does not have SMB2_FLAGS_SIGNED set.
   SMBSIGN_ERR_NOT_SIGNED = 9,
-  // A PDU's signature does not match.
+  // A PDU's signature does not match, or a transform message's tag
+  // (its Signature field): the message was not decrypted.
   SMBSIGN_ERR_BAD_SIGNATURE = 10,
   // AES-GMAC needs a 12-byte nonce and none was given.
   SMBSIGN_ERR_MISSING_NONCE = 11,
@@ -73,7 +94,20 @@ typedef enum smbsign_status_code {
   // An internal error (a caught panic, or no memory for copying KDF inputs
   // that overlap its output); no output was written.
   SMBSIGN_ERR_INTERNAL = 14,
+  // A transform message is malformed: shorter than its 52-byte
+  // TRANSFORM_HEADER plus one byte, not FD 'S' 'M' 'B', Flags not 0x0001,
+  // or OriginalMessageSize not the length that follows.
+  SMBSIGN_ERR_BAD_TRANSFORM = 15,
+  // The key's nonce source has handed out all its nonces: replace the key.
+  SMBSIGN_ERR_NONCE_EXHAUSTED = 16,
+  // The CipherId is not 1 to 4, or not one the dialect encrypts with.
+  SMBSIGN_ERR_UNKNOWN_CIPHER = 17,
 } smbsign_status_code;
+
+// An opaque cipher key: AES round keys (and GHASH key powers for GCM) plus
+// its nonce source, a 64-bit counter that never hands out a nonce twice.
+// Share it between threads freely: the counter is atomic.
+typedef struct smbsign_cipher_key smbsign_cipher_key;
 
 // An opaque signing key: algorithm plus precomputed state (AES round keys,
 // GHASH key powers, HMAC pad states). Immutable; share it between threads freely.
@@ -413,6 +447,135 @@ smbsign_status smbsign_sign_pdu_iov(const struct smbsign_key *key,
 smbsign_status smbsign_verify_pdu_iov(const struct smbsign_key *key,
                                       const struct iovec *iov,
                                       int iovcnt);
+
+// Creates a cipher key handle for `cipher` (an `smbsign_cipher` value) from
+// `key`/`key_len` (16 bytes for AES-128, 32 for AES-256), with a nonce
+// source whose fixed field is random (from the OS) and whose counter starts
+// at 0. Released with `smbsign_cipher_key_free`.
+// Errors: NULL_POINTER, UNKNOWN_CIPHER, KEY_LENGTH, INTERNAL (no randomness).
+//
+// # Safety
+// `key` must be valid for reads of `key_len` bytes; `out` must be valid for a write.
+smbsign_status smbsign_cipher_key_new(uint16_t cipher,
+                                      const uint8_t *key,
+                                      size_t key_len,
+                                      struct smbsign_cipher_key **out);
+
+// As `smbsign_cipher_key_new`, with a chosen nonce source: fixed field
+// `fixed` (4 bytes; CCM uses the first 3) and first counter value `first`.
+// For reproducible tests, or to resume a counter: the caller then promises
+// that no nonce it yields was used with this key before.
+//
+// # Safety
+// As `smbsign_cipher_key_new`; `fixed` readable for 4 bytes.
+smbsign_status smbsign_cipher_key_new_with_nonces(uint16_t cipher,
+                                                  const uint8_t *key,
+                                                  size_t key_len,
+                                                  const uint8_t *fixed,
+                                                  uint64_t first,
+                                                  struct smbsign_cipher_key **out);
+
+// Releases a cipher key handle, zeroizing its key material. NULL is ignored.
+//
+// # Safety
+// `key` must be NULL or a handle from `smbsign_cipher_key_new*` not yet
+// freed, and no other thread may be using it.
+void smbsign_cipher_key_free(struct smbsign_cipher_key *key);
+
+// Writes the handle's CipherId to `*out`.
+//
+// # Safety
+// `key` a live handle; `out` valid for a write.
+smbsign_status smbsign_cipher_key_cipher(const struct smbsign_cipher_key *key, uint16_t *out);
+
+// Takes the next nonce from the key's source into `out` (the 16-byte Nonce
+// field: the cipher's 11 or 12 bytes, then zeros), for callers that build
+// the header themselves. Errors: NONCE_EXHAUSTED after 2^64 - 1 nonces.
+//
+// # Safety
+// `key` a live handle; `out` writable for 16 bytes.
+smbsign_status smbsign_next_nonce(const struct smbsign_cipher_key *key, uint8_t *out);
+
+// Encrypts in place a message laid out as it goes on the wire: `buf`/`len`
+// holds 52 bytes of room for the TRANSFORM_HEADER, then the SMB2 message (a
+// PDU or a whole compound chain, unsigned: the tag protects it). The header
+// is written with SessionId `session_id` and the tag.
+// `nonce`/`nonce_len`: NULL and 0 for the key's nonce source (the normal
+// case), or an explicit nonce of the cipher's length (11 CCM, 12 GCM) or the
+// whole 16-byte field; an explicit nonce must never have been used with this
+// key. Nothing is written on error. Errors: BAD_TRANSFORM (fewer than 52 bytes),
+// INVALID_ARGUMENT (no message, over 4 GiB - 1, or a bad nonce length),
+// NONCE_EXHAUSTED, NULL_POINTER.
+//
+// # Safety
+// `key` a live handle; `nonce` NULL or readable for `nonce_len` bytes;
+// `buf` readable and writable for `len` bytes.
+smbsign_status smbsign_encrypt(const struct smbsign_cipher_key *key,
+                               const uint8_t *nonce,
+                               size_t nonce_len,
+                               uint64_t session_id,
+                               uint8_t *buf,
+                               size_t len);
+
+// Decrypts in place a whole transform message in `buf`/`len`; on success
+// the SMB2 message is at `buf + 52`, `len - 52` bytes (the header is left as
+// it was). The header is checked first, then the tag, before any plaintext
+// is released: on a bad tag `buf` holds exactly what it held (ciphertext).
+// Errors: BAD_TRANSFORM (shorter than 53 bytes, not FD 'SMB', Flags not
+// 0x0001, OriginalMessageSize not `len - 52`), BAD_SIGNATURE (tag),
+// NULL_POINTER.
+//
+// # Safety
+// `key` a live handle; `buf` readable and writable for `len` bytes.
+smbsign_status smbsign_decrypt(const struct smbsign_cipher_key *key, uint8_t *buf, size_t len);
+
+// `smbsign_encrypt` over iovecs in Samba's layout: `iov[0]` is exactly the
+// 52-byte TRANSFORM_HEADER (written), `iov[1..iovcnt]` the message,
+// encrypted in place. Overlapping segments, or an `iov[0]` of another
+// length, are INVALID_ARGUMENT.
+//
+// # Safety
+// `iov` points to `iovcnt` iovecs whose segments are readable and writable;
+// others as `smbsign_encrypt`.
+smbsign_status smbsign_encrypt_iov(const struct smbsign_cipher_key *key,
+                                   const uint8_t *nonce,
+                                   size_t nonce_len,
+                                   uint64_t session_id,
+                                   const struct iovec *iov,
+                                   int iovcnt);
+
+// `smbsign_decrypt` over iovecs in Samba's layout: `iov[0]` is exactly the
+// 52-byte TRANSFORM_HEADER (read only), `iov[1..iovcnt]` the message,
+// decrypted in place (left as it was on any error).
+//
+// # Safety
+// `iov` points to `iovcnt` iovecs whose segments are readable and writable.
+smbsign_status smbsign_decrypt_iov(const struct smbsign_cipher_key *key,
+                                   const struct iovec *iov,
+                                   int iovcnt);
+
+// Checks the TRANSFORM_HEADER at the start of `buf`/`len` (at least 52
+// bytes, FD 'SMB', Flags 0x0001) and writes its SessionId to `*session_id`
+// and its OriginalMessageSize to `*message_size`: what a receiver needs to
+// pick the session's key and frame the message. Either output may be NULL.
+// Errors: BAD_TRANSFORM, NULL_POINTER.
+//
+// # Safety
+// `buf` readable for `len` bytes; non-NULL outputs writable.
+smbsign_status smbsign_transform_header(const uint8_t *buf,
+                                        size_t len,
+                                        uint64_t *session_id,
+                                        uint32_t *message_size);
+
+// The cipher a connection of `dialect` encrypts with: AES-128-CCM for 0x0300
+// and 0x0302; for 0x0311 `negotiated`, the CipherId of ENCRYPTION_CAPABILITIES
+// (-1 when none was negotiated: such a connection does not encrypt,
+// UNKNOWN_CIPHER). Errors: UNSUPPORTED_DIALECT (2.x has no encryption),
+// UNKNOWN_CIPHER, NULL_POINTER.
+//
+// # Safety
+// `out` must be valid for a write.
+smbsign_status smbsign_cipher_for_dialect(uint16_t dialect, int32_t negotiated, uint16_t *out);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -80,3 +80,48 @@ write("kbkdf-ctr-hmac-sha256.txt", ["NIST CAVP SP 800-108 KBKDF, counter mode, P
                                     "L is the output length in bits; FixedInputData follows the 32-bit big-endian counter",
                                     "source: cryptography-vectors, KDF/nist-800-108-KBKDF-CTR.txt"],
       kdf, ["L", "KI", "FixedInputData", "KO"])
+
+# AES-GCM (SMB 3.1.1 encryption): 96-bit IV, 128-bit tag, every PTlen/AADlen
+# section, its first two records (the sections differ in lengths; the
+# differential tests cover the rest).
+for bits in ("128", "256"):
+    gcm = []
+    for p, rs in sections(src / f"ciphers/AES/GCM/gcmEncryptExtIV{bits}.rsp"):
+        if p.get("IVlen") == "96" and p.get("Taglen") == "128":
+            gcm += rs[:2]
+    write(f"gcm-aes{bits}-cavp.txt", [f"AES-{bits}-GCM, 96-bit IV, 128-bit tag: first two records of each PTlen/AADlen section",
+                                      f"NIST CAVP gcmEncryptExtIV{bits}.rsp, sections IVlen=96 Taglen=128",
+                                      f"source: cryptography-vectors, ciphers/AES/GCM/gcmEncryptExtIV{bits}.rsp"],
+          gcm, ["Key", "IV", "PT", "AAD", "CT", "Tag"])
+
+
+def ccm_records(path, nlen):
+    """The records of the [Nlen = nlen] section of a CAVP CCM VNT file, each with its Key."""
+    recs, rec, key, section = [], {}, None, None
+    for line in path.read_text().splitlines() + [""]:
+        line = line.strip()
+        if line.startswith("["):
+            section = line.strip("[]").partition("=")[2].strip()
+            continue
+        if not line:
+            if rec and section == str(nlen) and "Nonce" in rec:
+                rec["Key"] = key
+                recs.append(rec)
+            rec = {}
+            continue
+        if "=" in line and not line.startswith("#"):
+            k, _, v = line.partition("=")
+            k, v = k.strip(), v.strip()
+            if k == "Key":
+                key = v
+            else:
+                rec[k] = v
+    return recs
+
+
+# AES-CCM as SMB uses it: 11-byte nonce (L = 4), 16-byte tag; CT is ciphertext || tag.
+for bits in ("128", "256"):
+    write(f"ccm-aes{bits}-cavp.txt", [f"AES-{bits}-CCM, Nlen=11 (L=4), Tlen=16, Alen=32, Plen=24; CT = ciphertext || tag",
+                                      f"NIST CAVP VNT{bits}.rsp (SP 800-38C), section [Nlen = 11]",
+                                      f"source: cryptography-vectors, ciphers/AES/CCM/VNT{bits}.rsp"],
+          ccm_records(src / f"ciphers/AES/CCM/VNT{bits}.rsp", 11), ["Key", "Nonce", "Adata", "Payload", "CT"])

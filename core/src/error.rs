@@ -67,6 +67,68 @@ pub enum Error {
     BackendUnavailable(&'static str),
     /// A backend name was not recognised.
     UnknownBackend,
+
+    // ---- SMB3 encryption ([`crate::cipher`]) ----
+    /// The cipher id is not one of SMB2's 1 (AES-128-CCM), 2 (AES-128-GCM),
+    /// 3 (AES-256-CCM) or 4 (AES-256-GCM).
+    UnknownCipher(u16),
+    /// A cipher name was not recognised.
+    UnknownCipherName,
+    /// A nonce had the wrong length for its cipher (CCM 11 bytes, GCM 12).
+    NonceLength {
+        /// The length the cipher requires.
+        expected: usize,
+        /// The length that was given.
+        got: usize,
+    },
+    /// A message is longer than its cipher can protect under one nonce
+    /// (GCM: 2^36 - 32 bytes; CCM with an 11-byte nonce: 2^32 - 1).
+    MessageLength {
+        /// The longest message the cipher takes.
+        max: u64,
+        /// The message's length.
+        got: u64,
+    },
+    /// Additional authenticated data longer than GCM takes (2^61 - 1 bytes).
+    AadLength {
+        /// The longest the cipher takes.
+        max: u64,
+        /// The length given.
+        got: u64,
+    },
+    /// Decryption found a tag that does not match: the message was altered,
+    /// or key, nonce or AAD are not the sender's. The buffer holds the
+    /// ciphertext again.
+    AuthenticationFailed,
+    /// A TRANSFORM_HEADER message is shorter than its 52-byte header plus one byte of message.
+    TransformTruncated {
+        /// Bytes available.
+        len: usize,
+    },
+    /// A message does not start with the TRANSFORM_HEADER ProtocolId `FD 'S' 'M' 'B'`.
+    BadTransformProtocolId,
+    /// A TRANSFORM_HEADER's Flags/EncryptionAlgorithm is not 0x0001 (Encrypted).
+    BadTransformFlags(u16),
+    /// A TRANSFORM_HEADER's OriginalMessageSize is not the length of the message after it.
+    TransformSizeMismatch {
+        /// OriginalMessageSize.
+        original: u32,
+        /// The length of the message given.
+        got: usize,
+    },
+    /// A message to encrypt is empty (an SMB2 receiver refuses a transform with no message).
+    EmptyMessage,
+    /// A nonce source has handed out all 2^64 - 1 of its nonces: the key must be replaced.
+    NoncesExhausted,
+    /// The operating system's random number generator failed.
+    RandomUnavailable,
+    /// The cipher is not one the dialect encrypts with (3.0 and 3.0.2: AES-128-CCM only).
+    CipherNotInDialect {
+        /// The dialect.
+        dialect: u16,
+        /// The CipherId.
+        cipher: u16,
+    },
 }
 
 impl fmt::Display for Error {
@@ -109,6 +171,45 @@ impl fmt::Display for Error {
                 write!(f, "backend {name} is not available on this CPU")
             }
             Error::UnknownBackend => f.write_str("unknown backend name"),
+            Error::UnknownCipher(id) => write!(f, "unknown SMB2 cipher id {id}"),
+            Error::UnknownCipherName => f.write_str("unknown cipher name"),
+            Error::NonceLength { expected, got } => {
+                write!(f, "nonce must be {expected} bytes, got {got}")
+            }
+            Error::MessageLength { max, got } => {
+                write!(f, "message of {got} bytes is longer than the cipher's {max}")
+            }
+            Error::AadLength { max, got } => write!(
+                f,
+                "additional authenticated data of {got} bytes is longer than the cipher's {max}"
+            ),
+            Error::AuthenticationFailed => {
+                f.write_str("authentication tag does not match: message rejected")
+            }
+            Error::TransformTruncated { len } => write!(
+                f,
+                "transform message has {len} bytes, not more than the 52-byte TRANSFORM_HEADER"
+            ),
+            Error::BadTransformProtocolId => {
+                f.write_str("message does not start with the TRANSFORM_HEADER ProtocolId FD 'SMB'")
+            }
+            Error::BadTransformFlags(v) => write!(
+                f,
+                "TRANSFORM_HEADER Flags/EncryptionAlgorithm is {v:#06x}, not 0x0001 (Encrypted)"
+            ),
+            Error::TransformSizeMismatch { original, got } => write!(
+                f,
+                "TRANSFORM_HEADER OriginalMessageSize is {original} but {got} bytes follow"
+            ),
+            Error::EmptyMessage => f.write_str("an empty message cannot be encrypted"),
+            Error::NoncesExhausted => {
+                f.write_str("nonce source exhausted: replace the key before encrypting more")
+            }
+            Error::RandomUnavailable => f.write_str("the system random number generator failed"),
+            Error::CipherNotInDialect { dialect, cipher } => write!(
+                f,
+                "CipherId {cipher} is not available in dialect {dialect:#06x} (AES-128-CCM only)"
+            ),
         }
     }
 }

@@ -32,6 +32,7 @@
 
 pub mod backend;
 pub mod batch;
+pub mod cipher;
 pub mod ct;
 mod error;
 pub mod kdf;

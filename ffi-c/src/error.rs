@@ -36,7 +36,8 @@ pub enum smbsign_status_code {
     SMBSIGN_ERR_BAD_NEXT_COMMAND = 8,
     /// A PDU being verified does not have SMB2_FLAGS_SIGNED set.
     SMBSIGN_ERR_NOT_SIGNED = 9,
-    /// A PDU's signature does not match.
+    /// A PDU's signature does not match, or a transform message's tag
+    /// (its Signature field): the message was not decrypted.
     SMBSIGN_ERR_BAD_SIGNATURE = 10,
     /// AES-GMAC needs a 12-byte nonce and none was given.
     SMBSIGN_ERR_MISSING_NONCE = 11,
@@ -48,12 +49,20 @@ pub enum smbsign_status_code {
     /// An internal error (a caught panic, or no memory for copying KDF inputs
     /// that overlap its output); no output was written.
     SMBSIGN_ERR_INTERNAL = 14,
+    /// A transform message is malformed: shorter than its 52-byte
+    /// TRANSFORM_HEADER plus one byte, not FD 'S' 'M' 'B', Flags not 0x0001,
+    /// or OriginalMessageSize not the length that follows.
+    SMBSIGN_ERR_BAD_TRANSFORM = 15,
+    /// The key's nonce source has handed out all its nonces: replace the key.
+    SMBSIGN_ERR_NONCE_EXHAUSTED = 16,
+    /// The CipherId is not 1 to 4, or not one the dialect encrypts with.
+    SMBSIGN_ERR_UNKNOWN_CIPHER = 17,
 }
 
 pub(crate) use smbsign_status_code::*;
 
 /// Every code, in value order (`ALL_CODES[i] as c_int == i`).
-const ALL_CODES: [smbsign_status_code; 15] = [
+const ALL_CODES: [smbsign_status_code; 18] = [
     SMBSIGN_OK,
     SMBSIGN_ERR_NULL_POINTER,
     SMBSIGN_ERR_INVALID_ARGUMENT,
@@ -69,6 +78,9 @@ const ALL_CODES: [smbsign_status_code; 15] = [
     SMBSIGN_ERR_UNEXPECTED_NONCE,
     SMBSIGN_ERR_OUTPUT_LENGTH,
     SMBSIGN_ERR_INTERNAL,
+    SMBSIGN_ERR_BAD_TRANSFORM,
+    SMBSIGN_ERR_NONCE_EXHAUSTED,
+    SMBSIGN_ERR_UNKNOWN_CIPHER,
 ];
 
 impl smbsign_status_code {
@@ -95,12 +107,23 @@ impl From<Error> for smbsign_status_code {
             Error::BadProtocolId { .. } => SMBSIGN_ERR_BAD_PROTOCOL_ID,
             Error::BadNextCommand { .. } => SMBSIGN_ERR_BAD_NEXT_COMMAND,
             Error::NotSigned { .. } => SMBSIGN_ERR_NOT_SIGNED,
-            Error::BadSignature { .. } | Error::TagMismatch => SMBSIGN_ERR_BAD_SIGNATURE,
+            Error::BadSignature { .. } | Error::TagMismatch | Error::AuthenticationFailed => {
+                SMBSIGN_ERR_BAD_SIGNATURE
+            }
             Error::MissingNonce => SMBSIGN_ERR_MISSING_NONCE,
             Error::UnexpectedNonce => SMBSIGN_ERR_UNEXPECTED_NONCE,
             Error::UnsupportedDialect(_) => SMBSIGN_ERR_UNSUPPORTED_DIALECT,
             Error::UnknownSigningAlgorithm(_) => SMBSIGN_ERR_UNKNOWN_ALGORITHM,
             Error::OutputLength(_) => SMBSIGN_ERR_OUTPUT_LENGTH,
+            Error::TransformTruncated { .. }
+            | Error::BadTransformProtocolId
+            | Error::BadTransformFlags(_)
+            | Error::TransformSizeMismatch { .. } => SMBSIGN_ERR_BAD_TRANSFORM,
+            Error::NoncesExhausted => SMBSIGN_ERR_NONCE_EXHAUSTED,
+            Error::UnknownCipher(_)
+            | Error::UnknownCipherName
+            | Error::CipherNotInDialect { .. } => SMBSIGN_ERR_UNKNOWN_CIPHER,
+            Error::RandomUnavailable => SMBSIGN_ERR_INTERNAL,
             _ => SMBSIGN_ERR_INVALID_ARGUMENT,
         }
     }
@@ -135,11 +158,16 @@ pub extern "C" fn smbsign_strerror(status: smbsign_status) -> *const c_char {
         SMBSIGN_ERR_BAD_PROTOCOL_ID => "PDU does not start with FE 'SMB'\0",
         SMBSIGN_ERR_BAD_NEXT_COMMAND => "NextCommand unaligned, below 64, or out of bounds\0",
         SMBSIGN_ERR_NOT_SIGNED => "PDU does not have SMB2_FLAGS_SIGNED set\0",
-        SMBSIGN_ERR_BAD_SIGNATURE => "signature does not match\0",
+        SMBSIGN_ERR_BAD_SIGNATURE => "signature (or transform tag) does not match\0",
         SMBSIGN_ERR_MISSING_NONCE => "AES-GMAC needs a 12-byte nonce\0",
         SMBSIGN_ERR_UNEXPECTED_NONCE => "nonce given to an algorithm that takes none\0",
         SMBSIGN_ERR_OUTPUT_LENGTH => "unsupported output length\0",
         SMBSIGN_ERR_INTERNAL => "internal error\0",
+        SMBSIGN_ERR_BAD_TRANSFORM => {
+            "malformed transform message (length, FD 'SMB', Flags or OriginalMessageSize)\0"
+        }
+        SMBSIGN_ERR_NONCE_EXHAUSTED => "nonce source exhausted: replace the key\0",
+        SMBSIGN_ERR_UNKNOWN_CIPHER => "unknown cipher id, or not one the dialect encrypts with\0",
     };
     s.as_ptr().cast()
 }
@@ -162,7 +190,7 @@ mod tests {
             assert_eq!(c.int(), i as c_int);
             assert_eq!(smbsign_status_code::from_int(i as c_int), Some(*c));
         }
-        for v in [-1, 15, 99, 255, 256, c_int::MAX, c_int::MIN] {
+        for v in [-1, 18, 99, 255, 256, c_int::MAX, c_int::MIN] {
             assert_eq!(smbsign_status_code::from_int(v), None);
         }
     }

@@ -7,7 +7,7 @@
 
 #![allow(non_camel_case_types)]
 
-// One file per core module faced (smb2, mac, kdf, preauth, batch, backend),
+// One file per core module faced (smb2, transform, mac, kdf, preauth, batch, backend),
 // plus the status codes (error) and the pointer checks (args) they share.
 mod args;
 mod backend;
@@ -18,6 +18,7 @@ mod mac;
 mod preauth;
 mod rules;
 mod smb2;
+mod transform;
 
 pub use args::iovec;
 pub use backend::{smbsign_backend_name, smbsign_version};
@@ -40,4 +41,10 @@ pub use smb2::{
     smbsign_algorithm, smbsign_algorithm_for_dialect, smbsign_key, smbsign_key_algorithm,
     smbsign_key_free, smbsign_key_new, smbsign_mac, smbsign_mac_iov, smbsign_sign_pdu,
     smbsign_sign_pdu_iov, smbsign_verify_pdu, smbsign_verify_pdu_iov,
+};
+pub use transform::{
+    smbsign_cipher, smbsign_cipher_for_dialect, smbsign_cipher_key, smbsign_cipher_key_cipher,
+    smbsign_cipher_key_free, smbsign_cipher_key_new, smbsign_cipher_key_new_with_nonces,
+    smbsign_decrypt, smbsign_decrypt_iov, smbsign_encrypt, smbsign_encrypt_iov, smbsign_next_nonce,
+    smbsign_transform_header, SMBSIGN_NONCE_FIELD_LEN, SMBSIGN_TRANSFORM_HEADER_LEN,
 };

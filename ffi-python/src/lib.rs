@@ -9,6 +9,7 @@ mod keys;
 mod macs;
 mod pdu;
 mod rules;
+mod transform;
 
 use pyo3::prelude::*;
 
@@ -45,5 +46,12 @@ fn _smbsign(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<keys::PreauthHash>()?;
     m.add_function(wrap_pyfunction!(keys::backend_info, m)?)?;
     m.add_function(wrap_pyfunction!(capture::check_capture_json, m)?)?;
+    m.add_class::<transform::EncryptionKey>()?;
+    m.add_function(wrap_pyfunction!(transform::encrypt_message, m)?)?;
+    m.add_function(wrap_pyfunction!(transform::decrypt_message, m)?)?;
+    m.add_function(wrap_pyfunction!(transform::encrypt_in_place, m)?)?;
+    m.add_function(wrap_pyfunction!(transform::decrypt_in_place, m)?)?;
+    m.add_function(wrap_pyfunction!(transform::transform_session_id, m)?)?;
+    m.add_function(wrap_pyfunction!(transform::cipher_for_dialect, m)?)?;
     Ok(())
 }

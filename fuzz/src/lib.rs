@@ -16,6 +16,7 @@ pub mod kdf;
 pub mod mac_incremental;
 pub mod pdu_chain;
 pub mod reference;
+pub mod transform;
 
 use smbsign::smb2::{Algorithm, SigningKey};
 

@@ -27,9 +27,10 @@ run() { # name cmd...
     if [ $rc -eq 0 ]; then passes=$((passes + 1)); else fails=$((fails + 1)); echo "FAILED: $*"; echo "$out" | head -40; fi
 }
 
-for t in test_vectors test_errors test_openssl test_threads test_batch test_hostile; do
+for t in test_vectors test_errors test_openssl test_threads test_batch test_hostile test_transform; do
     extra=""
     [ $t = test_openssl ] && extra="-lcrypto"
+    [ $t = test_transform ] && extra="-lcrypto -lpthread"
     [ $t = test_threads ] && extra="-lpthread"
     gcc $CFLAGS tests/c/$t.c -o "$build/$t.shared" $(pkg-config --libs smbsign) $extra -Wl,-rpath,"$prefix/lib" || { fails=$((fails+1)); continue; }
     gcc $CFLAGS tests/c/$t.c -o "$build/$t.static" "$prefix/lib/libsmbsign.a" $(pkg-config --static --libs-only-l smbsign | sed 's/-lsmbsign//') $extra || { fails=$((fails+1)); continue; }
@@ -48,6 +49,7 @@ for mode in shared static asan; do
     run "$build/test_threads.$mode"
     run "$build/test_batch.$mode" 200
     run "$build/test_hostile.$mode"
+    run "$build/test_transform.$mode" "$vec" 400
 done
 echo "== valgrind memcheck (shared)"
 vg="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite"
@@ -57,6 +59,7 @@ run $vg "$build/test_openssl.vg" 150
 run $vg "$build/test_threads.vg"
 run $vg "$build/test_batch.vg" 20
 run $vg "$build/test_hostile.vg"
+run $vg "$build/test_transform.vg" "$vec" 40
 
 echo "== header is C++-includable"
 printf '#include <smbsign.h>\nint main() { smbsign_key *k = nullptr; smbsign_key_free(k); return smbsign_version() ? 0 : 1; }\n' >"$build/cxx.cpp"

@@ -5,7 +5,10 @@ with every outgoing signature made by smbsign (counted against the signed
 frames on the wire) and, with verify=True, every signed response verified; a
 response altered in flight by a loopback proxy (one byte of a signed body, or
 its SIGNED flag cleared) is refused, and goes unnoticed without the adapter's
-verification. impacket's own SimpleSMBServer with the adapter installed serves
+verification; likewise an encrypted READ response altered in flight fails the
+AES-CCM tag smbsign checks (impacket itself does not), and impacket's encrypted
+requests are sealed by smbsign (pycryptodome's CCM object replaced in
+impacket.smb3: same bytes and exceptions as pycryptodome on random sequences). impacket's own SimpleSMBServer with the adapter installed serves
 Debian's smbclient with signing required (get and put), and a corrupted server
 signature makes smbclient fail. Differential: for random packets, keys and
 odd inputs, the adapter's signSMB, signSMBv2 and KDF_CounterMode give the same
@@ -141,6 +144,10 @@ def test_encrypted_session_is_signed_by_smbsign(smbd, verifying):
     assert verifying["signed"] > 5 and verifying["kdf"] == 4  # signing, application, two cipher keys
     assert verifying["encrypted_skipped"] > 5 and verifying["verified"] == 1  # the final SESSION_SETUP
     assert verifying["verify_failed"] == verifying["fallback"] == 0
+    # Every encrypted response's AES-CCM tag checked by smbsign before impacket decrypted it.
+    assert verifying["tag_verified"] >= verifying["encrypted_skipped"] and verifying["tag_failed"] == 0
+    # And every encrypted request sealed by smbsign (smbd accepted them: the copy round-tripped).
+    assert verifying["encrypted"] > 5
 
 
 class TamperingProxy:
@@ -182,6 +189,14 @@ class TamperingProxy:
 
     def _alter(self, frame):
         smb = memoryview(frame)[4:]
+        if self.mode == "flip-encrypted":
+            # The last ciphertext byte of the next large encrypted frame (a READ
+            # response): in CCM's counter mode, the last byte of the data read.
+            if smb[:4] == b"\xfdSMB" and len(smb) > 4000:
+                smb[-1] ^= 0x01
+                self.mode = None
+                self.altered += 1
+            return
         if self.mode is None or smb[:4] != b"\xfeSMB" or not smb[16] & s.SMB2_FLAGS_SIGNED:
             return
         if int.from_bytes(smb[12:14], "little") != s.SMB2_READ:
@@ -230,6 +245,42 @@ def test_altered_response_goes_unnoticed_without_verification(signing_smbd):
         proxy.mode = "flip"
         conn.getFile("share", "control.bin", got.write)
         # The altered byte reaches the caller.
+        assert proxy.altered == 1 and got.getvalue() == body[:-1] + bytes([body[-1] ^ 0x01])
+        conn.close()
+    finally:
+        proxy.close()
+        adapter.uninstall()
+
+
+def test_altered_encrypted_response_is_refused(smbd, verifying):
+    """impacket encrypts against the default smbd; a READ response altered in
+    flight fails its AES-CCM tag under smbsign's check, and is never parsed."""
+    body = os.urandom(5000)
+    proxy = TamperingProxy(smbd)
+    conn = connect(proxy.port, s.SMB2_DIALECT_311)
+    try:
+        conn.putFile("share", "enc-tamper.bin", io.BytesIO(body).read)
+        proxy.mode = "flip-encrypted"
+        with pytest.raises(SessionError) as exc:
+            conn.getFile("share", "enc-tamper.bin", io.BytesIO().write)
+        assert exc.value.getErrorCode() == nt_errors.STATUS_INVALID_SIGNATURE
+        assert proxy.altered == 1 and verifying["tag_failed"] == 1 and verifying["tag_verified"] > 5
+    finally:
+        conn.close()
+        proxy.close()
+
+
+def test_altered_encrypted_response_goes_unnoticed_without_verification(smbd):
+    """The control: impacket decrypts without checking the tag, so the altered byte reaches the caller."""
+    body = os.urandom(5000)
+    adapter.install()
+    proxy = TamperingProxy(smbd)
+    try:
+        conn = connect(proxy.port, s.SMB2_DIALECT_311)
+        conn.putFile("share", "enc-control.bin", io.BytesIO(body).read)
+        got = io.BytesIO()
+        proxy.mode = "flip-encrypted"
+        conn.getFile("share", "enc-control.bin", got.write)
         assert proxy.altered == 1 and got.getvalue() == body[:-1] + bytes([body[-1] ^ 0x01])
         conn.close()
     finally:
@@ -501,3 +552,64 @@ def test_signing_keys_are_smbsigns():
         h = hmac.HMAC(k, hashes.SHA256())
         h.update(data)
         assert adapter._signer(smbsign.HMAC_SHA256, k)(data) == h.finalize()[:16]
+
+
+def ccm_outcome(aes, key, nonce, calls):
+    """Runs `calls` ("update", x) / ("encrypt", x) / ("digest",) / ("decrypt", x) on
+    aes.new(key, MODE_CCM, nonce): each result, or the exception as (type, message)."""
+    out = []
+    try:
+        c = aes.new(key, aes.MODE_CCM, nonce)
+        for call in calls:
+            r = getattr(c, call[0])(*call[1:])
+            out.append(None if call[0] == "update" else r)
+    except Exception as e:  # noqa: BLE001 - comparing whatever is raised
+        out.append(("raised", type(e), str(e)))
+    return out
+
+
+def test_encryption_matches_pycryptodome():
+    """impacket.smb3.AES with the adapter against pycryptodome itself: impacket's
+    sealing sequence on transform headers (sealed by smbsign), and odd sequences,
+    AADs, nonces and keys (replayed on pycryptodome): the same bytes or exceptions."""
+    from Cryptodome.Cipher import AES
+
+    rng = random.Random(2841)
+    adapter.install()
+    try:
+        ours = smb3.AES
+        assert ours is not AES
+        adapter.reset_stats()
+        for _ in range(400):
+            key = rng.randbytes(rng.choice([16, 16, 32, 24]))
+            nonce = rng.randbytes(rng.choice([11, 11, 11, 12, 7]))
+            msg = rng.randbytes(rng.choice([1, 64, 300, 5000]))
+            th = s.SMB2_TRANSFORM_HEADER()
+            th["Nonce"] = nonce + bytes(16 - len(nonce)) if len(nonce) <= 16 else nonce
+            th["OriginalMessageSize"] = rng.choice([len(msg), len(msg), len(msg) + 1])
+            th["EncryptionAlgorithm"] = rng.choice([1, 1, 1, 0, 2])
+            th["SessionID"] = rng.getrandbits(64)
+            aad = th.getData()[20:]
+            calls = rng.choice([
+                [("update", aad), ("encrypt", msg), ("digest",)],  # impacket's sendSMB
+                [("update", aad), ("encrypt", msg), ("digest",)],
+                [("update", aad), ("decrypt", msg)],  # impacket's recvSMB
+                [("update", aad[:10]), ("update", aad[10:]), ("encrypt", msg), ("digest",)],
+                [("encrypt", msg), ("digest",)],
+                [("update", aad), ("encrypt", msg), ("encrypt", msg)],
+                [("update", aad), ("encrypt", msg), ("update", aad)],
+                [("update", aad), ("digest",), ("encrypt", msg)],
+                [("update", bytearray(aad)), ("encrypt", msg), ("digest",)],
+            ])
+            want = ccm_outcome(AES, key, nonce, calls)
+            got = ccm_outcome(ours, key, nonce, calls)
+            assert got == want, (len(key), len(nonce), calls[0][0], len(calls))
+        # smbsign sealed the impacket-shaped ones (16/32-byte key, 11-byte nonce, exact header AAD).
+        assert adapter.STATS["encrypted"] > 15
+        # Other modes and the module's attributes are pycryptodome's.
+        assert ours.MODE_GCM == AES.MODE_GCM and ours.block_size == AES.block_size
+        k = bytes(16)
+        assert ours.new(k, AES.MODE_ECB).encrypt(bytes(16)) == AES.new(k, AES.MODE_ECB).encrypt(bytes(16))
+    finally:
+        adapter.uninstall()
+    assert smb3.AES is AES

@@ -37,6 +37,7 @@
 #[cfg(target_arch = "aarch64")]
 pub(crate) mod aarch64;
 mod active;
+pub(crate) mod cipher;
 mod dispatch;
 pub(crate) mod layout;
 pub(crate) mod portable;

@@ -107,7 +107,7 @@ fn segments<'a>(
 }
 
 /// `v * x` in POLYVAL's field; the reduction is applied by mask.
-fn mul_x(v: u128) -> u128 {
+pub(crate) fn mul_x(v: u128) -> u128 {
     let mask = 0u128.wrapping_sub(v >> 127);
     (v << 1) ^ (mask & 0xC200_0000_0000_0000_0000_0000_0000_0001)
 }

@@ -79,6 +79,28 @@ impl Bytes {
     /// in one profile or the other). Once per key.
     pub(crate) const GMAC_KEY: usize = 16384;
 
+    /// An SMB3 cipher's seal or open (`cipher::Key`), every cipher and
+    /// length class (deepest: the zmm tier's stitched GCM 2608, other x86
+    /// tiers 1528, portable 1320).
+    #[cfg_attr(not(target_arch = "x86_64"), allow(unused_variables))]
+    pub(crate) fn cipher(b: &Backend) -> usize {
+        #[cfg(target_arch = "x86_64")]
+        if matches!(b.ghash, Ghash::Vpclmul512(..)) {
+            return 3584;
+        }
+        2176
+    }
+
+    /// An SMB3 cipher's key setup: GCM's hash-key powers (deepest 13512, the
+    /// zmm tier's wide powers), CCM's AES schedule (portable 3260).
+    pub(crate) fn cipher_key(gcm: bool) -> usize {
+        if gcm {
+            17152
+        } else {
+            4352
+        }
+    }
+
     /// A PDU or compound chain of `len` bytes in all signed or verified, or
     /// a `SigningKey` MAC: the MAC under the chain walk, which alone takes
     /// about 900 bytes (HMAC: portable 2040, SHA-NI 1856; CMAC: portable

@@ -1,5 +1,7 @@
-//! Which MAC a dialect signs with (MS-SMB2 3.1.4.1).
+//! Which MAC a dialect signs with (MS-SMB2 3.1.4.1), which cipher it
+//! encrypts with (3.1.4.3), and the session keys each dialect derives.
 
+use crate::cipher::Cipher;
 use crate::error::{Error, Result};
 use crate::kdf;
 use zeroize::Zeroize;
@@ -112,4 +114,53 @@ pub fn session_signing_key(
     };
     k.zeroize();
     r.map(|()| out)
+}
+
+/// The cipher a connection of `dialect` encrypts with (MS-SMB2 3.1.4.3):
+/// AES-128-CCM for 3.0 and 3.0.2; for 3.1.1 the CipherId the server chose in
+/// ENCRYPTION_CAPABILITIES (`negotiated`; `None` or 0, no cipher, is the
+/// cipher layer's unknown-cipher error: such a connection does not encrypt).
+/// 2.0.2 and 2.1 have no encryption ([`Error::UnsupportedDialect`]).
+pub fn cipher_for_dialect(dialect: u16, negotiated: Option<u16>) -> Result<Cipher> {
+    match dialect {
+        dialect::SMB3_0 | dialect::SMB3_0_2 => Ok(Cipher::Aes128Ccm),
+        dialect::SMB3_1_1 => Cipher::from_id(negotiated.unwrap_or(0)),
+        other => Err(Error::UnsupportedDialect(other)),
+    }
+}
+
+/// A session's keys with its cipher keys as `dialect` and `cipher`
+/// prescribe (MS-SMB2 3.2.5.3.1, 3.3.5.5.3): for 3.0 and 3.0.2 (AES-128-CCM
+/// only) `SMB2AESCCM\0` with contexts `ServerIn \0` (client-to-server) and
+/// `ServerOut\0`; for 3.1.1 `SMBC2SCipherKey\0` and `SMBS2CCipherKey\0` over
+/// `preauth_hash`, 32-byte keys (L = 256) for the AES-256 ciphers. `session_key`
+/// is the authentication protocol's whole key: the AES-256 ciphers derive
+/// from all of it (Session.FullSessionKey), everything else from its first
+/// 16 bytes (Session.SessionKey, [`kdf::session_key16`]). Which side
+/// encrypts with which: the client with `client_to_server`, the server with
+/// `server_to_client`.
+pub fn session_cipher_keys(
+    dialect: u16,
+    cipher: Cipher,
+    session_key: &[u8],
+    preauth_hash: &[u8; 64],
+) -> Result<kdf::SessionKeys> {
+    let mut k = kdf::session_key16(session_key);
+    let r = match (dialect, cipher) {
+        (dialect::SMB3_0 | dialect::SMB3_0_2, Cipher::Aes128Ccm) => kdf::smb30_keys(&k),
+        (d @ (dialect::SMB3_0 | dialect::SMB3_0_2), other) => Err(Error::CipherNotInDialect {
+            dialect: d,
+            cipher: other.id(),
+        }),
+        (dialect::SMB3_1_1, c) => {
+            let len = match c.key_len() {
+                32 => kdf::CipherKeyLen::Aes256,
+                _ => kdf::CipherKeyLen::Aes128,
+            };
+            kdf::smb311_keys(&k, session_key, preauth_hash, len)
+        }
+        (other, _) => Err(Error::UnsupportedDialect(other)),
+    };
+    k.zeroize();
+    r
 }

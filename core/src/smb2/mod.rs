@@ -15,10 +15,13 @@ mod algorithm;
 pub(crate) mod chain;
 pub(crate) mod header;
 pub mod rules;
+pub mod transform;
 
 use core::ops::{Deref, DerefMut};
 
-pub use algorithm::{dialect, session_signing_key, Algorithm};
+pub use algorithm::{
+    cipher_for_dialect, dialect, session_cipher_keys, session_signing_key, Algorithm,
+};
 pub use header::{
     gmac_nonce, gmac_nonce_for, Header, COMMAND_CANCEL, FLAGS_ASYNC_COMMAND,
     FLAGS_RELATED_OPERATIONS, FLAGS_SERVER_TO_REDIR, FLAGS_SIGNED, HEADER_LEN, PROTOCOL_ID,

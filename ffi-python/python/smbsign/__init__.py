@@ -1,4 +1,6 @@
-"""smbsign: SMB2/SMB3 message signing (HMAC-SHA256, AES-128-CMAC, AES-128-GMAC).
+"""smbsign: SMB2/SMB3 message signing (HMAC-SHA256, AES-128-CMAC, AES-128-GMAC)
+and SMB3 encryption (AES-128/256-CCM and -GCM TRANSFORM_HEADER messages:
+``EncryptionKey``, ``encrypt_message``, ``decrypt_message`` and their in-place forms).
 
 MAC objects in the style of hashlib (``AesCmac``, ``AesGmac``, ``HmacSha256``),
 one-shot functions, in-place PDU signing (``SigningKey``, ``sign_pdu``,
@@ -10,6 +12,7 @@ object is accepted without copying; the GIL is released for inputs >= 4 KiB.
 from smbsign._smbsign import (
     AesCmac,
     AesGmac,
+    EncryptionKey,
     Header,
     HmacSha256,
     PreauthHash,
@@ -20,6 +23,11 @@ from smbsign._smbsign import (
     algorithm_for_dialect,
     backend_info,
     check_capture_json,
+    cipher_for_dialect,
+    decrypt_in_place,
+    decrypt_message,
+    encrypt_in_place,
+    encrypt_message,
     gmac_nonce,
     gmac_nonce_for,
     header_for_mac,
@@ -35,6 +43,7 @@ from smbsign._smbsign import (
     skips_verification,
     smb30_keys,
     smb311_keys,
+    transform_session_id,
     verify_batch,
     verify_pdu,
     verify_pdus,
@@ -68,12 +77,27 @@ HMAC_SHA256 = 0
 AES_CMAC = 1
 AES_GMAC = 2
 
+#: CipherId values (MS-SMB2 ENCRYPTION_CAPABILITIES; 3.0 and 3.0.2 use AES-128-CCM).
+AES_128_CCM = 1
+AES_128_GCM = 2
+AES_256_CCM = 3
+AES_256_GCM = 4
+
+#: Length of the SMB2 TRANSFORM_HEADER in front of every encrypted message.
+TRANSFORM_HEADER_LEN = 52
+
 __all__ = [
+    "AES_128_CCM",
+    "AES_128_GCM",
+    "AES_256_CCM",
+    "AES_256_GCM",
     "AES_CMAC",
     "AES_GMAC",
     "HMAC_SHA256",
+    "TRANSFORM_HEADER_LEN",
     "AesCmac",
     "AesGmac",
+    "EncryptionKey",
     "Header",
     "HmacSha256",
     "PreauthHash",
@@ -85,6 +109,11 @@ __all__ = [
     "backend_info",
     "check_capture",
     "check_capture_json",
+    "cipher_for_dialect",
+    "decrypt_in_place",
+    "decrypt_message",
+    "encrypt_in_place",
+    "encrypt_message",
     "gmac_nonce",
     "gmac_nonce_for",
     "header_for_mac",
@@ -100,6 +129,7 @@ __all__ = [
     "skips_verification",
     "smb30_keys",
     "smb311_keys",
+    "transform_session_id",
     "verify_batch",
     "verify_pdu",
     "verify_pdus",

@@ -13,6 +13,12 @@ __version__: str
 HMAC_SHA256: int
 AES_CMAC: int
 AES_GMAC: int
+AES_128_CCM: int
+AES_128_GCM: int
+AES_256_CCM: int
+AES_256_GCM: int
+TRANSFORM_HEADER_LEN: int
+Cipher = Union[int, str]
 
 class AesCmac:
     digest_size: int
@@ -131,3 +137,20 @@ def check_capture(
     domain: Optional[str] = None,
     diagnose: bool = True,
 ) -> Dict[str, Any]: ...
+
+class EncryptionKey:
+    cipher: int
+    cipher_name: str
+    def __init__(self, cipher: Cipher, key: Buffer) -> None: ...
+    def next_nonce(self) -> bytes: ...
+
+def encrypt_message(
+    key: EncryptionKey, session_id: int, message: Buffer, nonce: Optional[Buffer] = None
+) -> bytes: ...
+def decrypt_message(key: EncryptionKey, data: Buffer) -> bytes: ...
+def encrypt_in_place(
+    key: EncryptionKey, session_id: int, buffer: Buffer, nonce: Optional[Buffer] = None
+) -> None: ...
+def decrypt_in_place(key: EncryptionKey, buffer: Buffer) -> None: ...
+def transform_session_id(data: Buffer) -> int: ...
+def cipher_for_dialect(dialect: int, cipher_id: Optional[int] = None) -> int: ...

@@ -1,4 +1,4 @@
-//! Portable constant-time AES-128 encryption.
+//! Portable constant-time AES-128 and AES-256 encryption.
 //!
 //! No table lookups and no branches on data: SubBytes is computed on bit planes
 //! (the 16 state bytes transposed into 8 words, bit `i` of every byte in word `i`)
@@ -176,17 +176,57 @@ pub(crate) fn expand_key(key: &[u8; 16]) -> RoundKeys {
     rk
 }
 
+/// FIPS 197 key expansion for AES-256: 15 round keys.
+pub(crate) fn expand_key_256(key: &[u8; 32]) -> [[u8; 16]; 15] {
+    let mut w = [[0u8; 4]; 60];
+    for (i, wi) in w.iter_mut().take(8).enumerate() {
+        wi.copy_from_slice(&key[4 * i..4 * i + 4]);
+    }
+    let mut rcon = 1u8;
+    // The branches are on the word index, public; SubWord is the bitsliced S-box.
+    for i in 8..60 {
+        let mut t = w[i - 1];
+        if i % 4 == 0 {
+            let rot = if i % 8 == 0 { 1 } else { 0 };
+            let mut b = [0u8; 16];
+            for (j, bj) in b.iter_mut().take(4).enumerate() {
+                *bj = t[(j + rot) % 4];
+            }
+            let s = sub_bytes(&b);
+            t.copy_from_slice(&s[..4]);
+            if i % 8 == 0 {
+                t[0] ^= rcon;
+                rcon = xtime(rcon);
+            }
+        }
+        for (j, tj) in t.iter_mut().enumerate() {
+            *tj ^= w[i - 8][j];
+        }
+        w[i] = t;
+    }
+    let rk = core::array::from_fn(|r| core::array::from_fn(|b| w[4 * r + b / 4][b % 4]));
+    crate::wipe::wipe(&mut w);
+    rk
+}
+
 /// Encrypts one block in place.
 pub(crate) fn encrypt_block(rk: &RoundKeys, block: &mut [u8; 16]) {
+    encrypt_block_rounds(rk, block);
+}
+
+/// Encrypts one block in place with `rk.len() - 1` rounds (11 keys: AES-128,
+/// 15: AES-256).
+pub(crate) fn encrypt_block_rounds(rk: &[[u8; 16]], block: &mut [u8; 16]) {
+    let last = rk.len() - 1;
     xor_into(block, &rk[0]);
-    for k in &rk[1..10] {
+    for k in &rk[1..last] {
         let mut s = shift_rows(&sub_bytes(block));
         mix_columns(&mut s);
         xor_into(&mut s, k);
         *block = s;
     }
     let mut s = shift_rows(&sub_bytes(block));
-    xor_into(&mut s, &rk[10]);
+    xor_into(&mut s, &rk[last]);
     *block = s;
 }
 
@@ -214,6 +254,35 @@ mod tests {
         for (i, o) in out.iter().enumerate() {
             assert_eq!(*o, want[i % 8], "byte {i}");
         }
+    }
+
+    #[test]
+    fn fips197_appendix_c3() {
+        // FIPS 197 C.3: AES-256, key 00..1f, plaintext 00112233..ff.
+        let key: [u8; 32] = core::array::from_fn(|i| i as u8);
+        let mut block: [u8; 16] = core::array::from_fn(|i| (i as u8) * 0x11);
+        let rk = expand_key_256(&key);
+        encrypt_block_rounds(&rk, &mut block);
+        assert_eq!(
+            block,
+            [
+                0x8e, 0xa2, 0xb7, 0xca, 0x51, 0x67, 0x45, 0xbf, 0xea, 0xfc, 0x49, 0x90, 0x4b, 0x49,
+                0x60, 0x89
+            ]
+        );
+    }
+
+    #[test]
+    fn fips197_appendix_a3() {
+        let key = [
+            0x60, 0x3d, 0xeb, 0x10, 0x15, 0xca, 0x71, 0xbe, 0x2b, 0x73, 0xae, 0xf0, 0x85, 0x7d,
+            0x77, 0x81, 0x1f, 0x35, 0x2c, 0x07, 0x3b, 0x61, 0x08, 0xd7, 0x2d, 0x98, 0x10, 0xa3,
+            0x09, 0x14, 0xdf, 0xf4,
+        ];
+        let rk = expand_key_256(&key);
+        // w[8] and the last expanded word w[59].
+        assert_eq!(rk[2][..4], [0x9b, 0xa3, 0x54, 0x11]);
+        assert_eq!(rk[14][12..], [0x70, 0x6c, 0x63, 0x1e]);
     }
 
     #[test]

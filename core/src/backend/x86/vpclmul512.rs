@@ -37,7 +37,7 @@ pub(crate) const POWERS: usize = 64;
 
 /// Unreduced Karatsuba sums, four 128-bit lanes each: `lo = xl*hl`,
 /// `hi = xh*hh`, `midk = (xl^xh)*(hl^hh)`.
-struct Sums {
+pub(crate) struct Sums {
     lo: __m512i,
     midk: __m512i,
     hi: __m512i,
@@ -46,7 +46,7 @@ struct Sums {
 impl Sums {
     #[inline]
     #[target_feature(enable = "avx512f")]
-    fn zero() -> Sums {
+    pub(crate) fn zero() -> Sums {
         Sums {
             lo: _mm512_setzero_si512(),
             midk: _mm512_setzero_si512(),
@@ -58,7 +58,7 @@ impl Sums {
     /// (and their Karatsuba halves `hk`): three VPCLMULQDQ.
     #[inline]
     #[target_feature(enable = "vpclmulqdq,avx512f")]
-    fn mul4(&mut self, x: __m512i, h: __m512i, hk: __m512i) {
+    pub(crate) fn mul4(&mut self, x: __m512i, h: __m512i, hk: __m512i) {
         // (x.lo ^ x.hi) in the low qword of each lane.
         let xk = _mm512_xor_si512(x, _mm512_shuffle_epi32::<0x4e>(x));
         self.lo = _mm512_xor_si512(self.lo, _mm512_clmulepi64_epi128::<0x00>(x, h));
@@ -71,7 +71,7 @@ impl Sums {
     /// VPCLMULQDQ, bound this loop: docs/tuning.md, "zmm GHASH group of 64 blocks").
     #[inline]
     #[target_feature(enable = "vpclmulqdq,avx512f")]
-    fn mul8(&mut self, x: __m512i, y: __m512i, h: [__m512i; 2], hk: [__m512i; 2]) {
+    pub(crate) fn mul8(&mut self, x: __m512i, y: __m512i, h: [__m512i; 2], hk: [__m512i; 2]) {
         let xk = _mm512_xor_si512(x, _mm512_shuffle_epi32::<0x4e>(x));
         let yk = _mm512_xor_si512(y, _mm512_shuffle_epi32::<0x4e>(y));
         self.lo = xor3(
@@ -130,7 +130,7 @@ impl Sums {
     /// The lanes folded together as the (lo, mid, hi) terms `pclmul::reduce` takes.
     #[inline]
     #[target_feature(enable = "avx512f,avx2,avx")]
-    fn fold(&self) -> [__m128i; 3] {
+    pub(crate) fn fold(&self) -> [__m128i; 3] {
         let (l, h) = (fold(self.lo), fold(self.hi));
         // Karatsuba: middle = (xl^xh)(hl^hh) ^ xl*hl ^ xh*hh, summed over the lanes.
         [l, _mm_xor_si128(fold(self.midk), _mm_xor_si128(l, h)), h]

@@ -1,9 +1,10 @@
-"""Make impacket (tested with 0.13.1) sign, derive keys and, on request, verify through smbsign.
+"""Make impacket (tested with 0.13.1) sign, derive keys, encrypt and, on request, verify through smbsign.
 
 ``install()`` replaces ``impacket.smb3.SMB3.signSMB`` (client signing),
 ``impacket.crypto.KDF_CounterMode`` (and every binding of it made by
-``from impacket.crypto import KDF_CounterMode``) and
-``impacket.smbserver.SMBSERVER.signSMBv2`` (its SMB server's signing) with
+``from impacket.crypto import KDF_CounterMode``),
+``impacket.smbserver.SMBSERVER.signSMBv2`` (its SMB server's signing) and
+``impacket.smb3.AES`` (the client's AES-CCM sealing, see below) with
 functions that give byte-for-byte the same results, side effects and
 exceptions, only faster; ``uninstall()`` restores them. Inputs smbsign does
 not take (an AES-256 "CMAC" key, a key that is not bytes, a KDF length that
@@ -23,9 +24,22 @@ returns. A failure raises ``SignatureError``, an ``impacket.smb3.SessionError``
 with STATUS_INVALID_SIGNATURE (``SMBConnection`` re-raises it as its own
 ``SessionError`` with that code). Responses that arrive encrypted are not
 checked for a signature (MS-SMB2 3.2.5.1.3; Samba's signature inside them is not
-one): their integrity rests on the AES-CCM tag, which impacket does not check, so
-against a server that encrypts (impacket encrypts 3.x sessions whenever the
-server offers it) ``verify=True`` does not protect the session.
+one): their integrity rests on the AES-CCM tag, which impacket itself does not
+check (its ``cipher.verify`` is commented out). With ``verify=True`` smbsign
+checks that tag on every encrypted frame before impacket decrypts it (MS-SMB2
+3.2.5.1.1.1: header, then tag under the session's DecryptionKey); a frame that
+fails raises ``SignatureError`` and is never parsed (``STATS["tag_verified"]``,
+``STATS["tag_failed"]``).
+
+Encryption: impacket seals inline in ``SMB3.sendSMB`` with pycryptodome
+(``AES.new(key, AES.MODE_CCM, nonce)``, ``update(aad)``, ``encrypt``,
+``digest``). ``install()`` gives ``impacket.smb3`` an ``AES`` whose ``new``
+returns, for CCM, an object that seals through smbsign when the AAD is the
+transform header smbsign would write for that nonce, length and SessionId (and
+is checked to be, byte for byte), and otherwise replays the calls on
+pycryptodome's own object: same bytes, same exceptions
+(``STATS["encrypted"]``). Decryption objects are pycryptodome's (impacket gives
+them no tag; with ``verify=True`` the tag was checked on the frame already).
 
 ``STATS`` counts what smbsign did, so a test can prove that every signature
 went through it.
@@ -45,6 +59,9 @@ STATS: Dict[str, int] = {
     "kdf": 0,
     "fallback": 0,
     "encrypted_skipped": 0,
+    "tag_verified": 0,
+    "tag_failed": 0,
+    "encrypted": 0,
 }
 _LOCK = threading.Lock()
 _ORIGINALS: Dict[str, Any] = {}
@@ -239,9 +256,134 @@ def _verify(smb3: Any, packet: Any) -> None:
     _count("verified")
 
 
+_CCM_KEYS: Dict[bytes, Any] = {}
+
+
+def _ccm_key(key: bytes) -> Any:
+    k = _CCM_KEYS.get(key)
+    if k is None:
+        with _LOCK:
+            if len(_CCM_KEYS) >= _MAX_KEYS:
+                _CCM_KEYS.clear()
+        name = smbsign.AES_128_CCM if len(key) == 16 else smbsign.AES_256_CCM
+        k = _CCM_KEYS[key] = smbsign.EncryptionKey(name, key)
+    return k
+
+
+class _Ccm:
+    """pycryptodome's CCM object as impacket uses it to seal a message: calls
+    are recorded; ``update(aad)`` then one ``encrypt(plaintext)`` seals through
+    smbsign when the result is provably pycryptodome's (the AAD is exactly the
+    header smbsign writes for this nonce, length and SessionId); anything else
+    replays the recorded calls on pycryptodome's own object and continues there."""
+
+    def __init__(self, real_new: Any, mode: Any, key: bytes, nonce: bytes) -> None:
+        self._real_new, self._mode, self._key, self._nonce = real_new, mode, key, nonce
+        self._aad: list = []
+        self._real: Any = None
+        self._tag: Optional[bytes] = None
+        self._sealed: Optional[bytes] = None
+
+    def _fallback(self) -> Any:
+        """pycryptodome's object in the state the recorded calls leave it in."""
+        if self._real is None:
+            self._real = self._real_new(self._key, self._mode, self._nonce)
+            for a in self._aad:
+                self._real.update(a)
+            if self._sealed is not None:
+                self._real.encrypt(self._sealed)  # the same ciphertext smbsign returned
+        return self._real
+
+    def update(self, assoc_data: Any) -> Any:
+        if self._real is not None or self._tag is not None:
+            self._fallback().update(assoc_data)  # pycryptodome raises what it raises
+            return self
+        self._aad.append(assoc_data)
+        return self
+
+    def encrypt(self, plaintext: Any, *args: Any, **kwargs: Any) -> Any:
+        if self._real is None and self._tag is None and not args and not kwargs:
+            sealed = self._seal(plaintext)
+            if sealed is not None:
+                return sealed
+        return self._fallback().encrypt(plaintext, *args, **kwargs)
+
+    def _seal(self, plaintext: Any) -> Optional[bytes]:
+        if len(self._aad) != 1 or type(self._aad[0]) is not bytes or type(plaintext) is not bytes:  # noqa: E721
+            return None
+        aad = self._aad[0]
+        if len(aad) != 32 or aad[:11] != self._nonce or not plaintext:
+            return None
+        # The AAD's fields as the transform header carries them; the check below
+        # proves the reading: smbsign's header must reproduce the AAD exactly.
+        session_id = int.from_bytes(aad[24:32], "little")
+        wire = smbsign.encrypt_message(_ccm_key(self._key), session_id, plaintext, nonce=aad[:16])
+        if wire[20:52] != aad:
+            return None
+        self._tag, self._sealed = wire[4:20], plaintext
+        _count("encrypted")
+        return wire[52:]
+
+    def digest(self) -> bytes:
+        if self._tag is not None and self._real is None:
+            return self._tag
+        return self._fallback().digest()
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self._fallback(), name)
+
+
+class _Aes:
+    """``impacket.smb3.AES``: pycryptodome's AES module, except that ``new`` for
+    CCM with a 16- or 32-byte bytes key and an 11-byte bytes nonce (impacket's
+    calls) returns a ``_Ccm``."""
+
+    def __init__(self, real: Any) -> None:
+        self._real_module = real
+
+    def new(self, key: Any, mode: Any, *args: Any, **kwargs: Any) -> Any:
+        real = self._real_module
+        if (
+            mode == real.MODE_CCM
+            and len(args) == 1
+            and not kwargs
+            and type(key) is bytes  # noqa: E721
+            and len(key) in (16, 32)
+            and type(args[0]) is bytes  # noqa: E721
+            and len(args[0]) == 11
+        ):
+            return _Ccm(real.new, mode, key, args[0])
+        return real.new(key, mode, *args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real_module, name)
+
+
+def _check_transform(self: Any, trailer: Any) -> None:
+    """Verifies the AES-128-CCM tag of an encrypted frame (impacket negotiates
+    no other cipher) under the DecryptionKey of the SMB3 session that reads it,
+    before impacket decrypts it without checking."""
+    ref = self.__dict__.get("_smbsign_owner")
+    owner = ref() if ref is not None else None
+    key = owner._Session.get("DecryptionKey") if owner is not None else None
+    if type(key) not in _BYTES or len(key) != 16:
+        return  # not a session smbsign knows the key of: impacket's own handling
+    k = _ccm_key(bytes(key))
+    try:
+        smbsign.decrypt_message(k, trailer)
+    except ValueError as e:
+        _count("tag_failed")
+        raise SignatureError(f"encrypted response refused ({e}); checked by smbsign", None) from None
+    _count("tag_verified")
+
+
 def _recv_packet(self: Any, timeout: Any = None) -> Any:
     frame = _ORIGINALS["recv_packet"](self, timeout)
     trailer = frame.get_trailer()
+    if trailer[:4] == b"\xfdSMB":
+        _check_transform(self, trailer)
     if trailer[:4] == b"\xfeSMB":
         # Remember the frames that came in the clear: recvSMB parses this very
         # object, while it parses a new one (the plaintext) for an encrypted frame.
@@ -295,6 +437,12 @@ def _check_response(smb3: Any, packet: Any) -> None:
 
 
 def _recv_smb(self: Any, packetID: Any = None) -> Any:  # noqa: N803
+    import weakref
+
+    # The transport reads the frames: tell it whose session keys check them.
+    transport = getattr(self, "_NetBIOSSession", None)
+    if transport is not None and hasattr(transport, "__dict__"):
+        transport.__dict__["_smbsign_owner"] = weakref.ref(self)
     packet = _ORIGINALS["recvSMB"](self, packetID)
     _check_response(self, packet)
     return packet
@@ -327,8 +475,9 @@ def _login_wrapper(name: str) -> Callable[..., Any]:
 
 
 def install(verify: bool = False) -> None:
-    """Route impacket's SMB2/3 signing and key derivation through smbsign; with
-    ``verify=True`` also verify every signed response the client receives."""
+    """Route impacket's SMB2/3 signing, key derivation and encryption through smbsign;
+    with ``verify=True`` also verify every signed response the client receives, and
+    the tag of every encrypted one."""
     global SignatureError
     import sys
 
@@ -344,6 +493,8 @@ def install(verify: bool = False) -> None:
     _ORIGINALS["signSMB"] = smb3.SMB3.signSMB
     _ORIGINALS["kdf"] = crypto.KDF_CounterMode
     _ORIGINALS["signSMBv2"] = smbserver.SMBSERVER.signSMBv2
+    _ORIGINALS["AES"] = smb3.AES
+    smb3.AES = _Aes(smb3.AES)
     smb3.SMB3.signSMB = _sign_smb
     smbserver.SMBSERVER.signSMBv2 = _sign_smb_v2
     crypto.KDF_CounterMode = _kdf_counter_mode
@@ -375,6 +526,7 @@ def uninstall() -> None:
         return
     smb3.SMB3.signSMB = _ORIGINALS.pop("signSMB")
     smbserver.SMBSERVER.signSMBv2 = _ORIGINALS.pop("signSMBv2")
+    smb3.AES = _ORIGINALS.pop("AES")
     kdf = _ORIGINALS.pop("kdf")
     crypto.KDF_CounterMode = kdf
     while _KDF_BINDINGS:
@@ -387,6 +539,7 @@ def uninstall() -> None:
     if "recv_packet" in _ORIGINALS:
         nmb.NetBIOSTCPSession.recv_packet = _ORIGINALS.pop("recv_packet")
     _KEYS.clear()
+    _CCM_KEYS.clear()
 
 
 def installed() -> bool:

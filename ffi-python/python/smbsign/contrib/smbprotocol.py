@@ -1,9 +1,16 @@
-"""Make smbprotocol (>= 1.10) sign, verify and derive keys through smbsign.
+"""Make smbprotocol (>= 1.10) sign, verify, derive keys, encrypt and decrypt through smbsign.
 
 ``install()`` replaces ``smbprotocol.connection.Connection._generate_signature``,
-``Connection.verify_signature`` and ``smbprotocol.session.Session._smb3kdf``;
-``uninstall()`` restores them. ``STATS`` counts what smbsign did, so a test can
-prove that every signature went through it.
+``Connection.verify_signature``, ``Connection._encrypt``, ``Connection._decrypt``
+and ``smbprotocol.session.Session._smb3kdf``; ``uninstall()`` restores them.
+``STATS`` counts what smbsign did, so a test can prove that every signature and
+every encrypted message went through it.
+
+Encryption keeps smbprotocol's own nonces (``os.urandom`` as smbprotocol's
+connection module calls it), so a message is byte-for-byte the one smbprotocol
+would have sent with the same randomness; decryption of a message smbsign
+refuses (bad tag, OriginalMessageSize not the length that follows) is handed
+to smbprotocol's own code, so the exception is exactly smbprotocol's.
 """
 
 import hmac
@@ -12,10 +19,19 @@ from typing import Any, Dict, Tuple
 
 import smbsign
 
-STATS: Dict[str, int] = {"signed": 0, "verified": 0, "verify_failed": 0, "kdf": 0}
+STATS: Dict[str, int] = {
+    "signed": 0,
+    "verified": 0,
+    "verify_failed": 0,
+    "kdf": 0,
+    "encrypted": 0,
+    "decrypted": 0,
+    "decrypt_failed": 0,
+}
 _LOCK = threading.Lock()
 _ORIGINALS: Dict[str, Any] = {}
 _KEYS: Dict[Tuple[int, bytes], smbsign.SigningKey] = {}
+_CIPHER_KEYS: Dict[Tuple[str, bytes], smbsign.EncryptionKey] = {}
 _TLS = threading.local()
 _SMB2_CANCEL = 0x000C
 
@@ -195,12 +211,98 @@ def _smb3kdf(self, ki, label, context, length=16):
     return _ORIGINALS["kdf"](self, ki, label, context, length)
 
 
+def _cipher_key(gcm: bool, key: Any) -> Any:
+    """The smbsign key smbprotocol's ``AESGCM(key)``/``AESCCM(key)`` stands for
+    (the key length picks AES-128 or AES-256, as in cryptography), or None for
+    what smbsign does not take (a non-bytes key, AES-192)."""
+    if type(key) is not bytes or len(key) not in (16, 32):  # noqa: E721
+        return None
+    name = "aes-%d-%s" % (len(key) * 8, "gcm" if gcm else "ccm")
+    k = _CIPHER_KEYS.get((name, key))
+    if k is None:
+        with _LOCK:
+            if len(_CIPHER_KEYS) >= _MAX_KEYS:
+                _CIPHER_KEYS.clear()
+        k = _CIPHER_KEYS[(name, key)] = smbsign.EncryptionKey(name, key)
+    return k
+
+
+def _is_gcm(self: Any) -> bool:
+    """smbprotocol's cipher choice: 3.1.1's negotiated CipherId, else AES-128-CCM;
+    any id but the GCM ones runs CCM."""
+    from smbprotocol.connection import Ciphers, Dialects
+
+    cipher_id = self.cipher_id if self.dialect >= Dialects.SMB_3_1_1 else Ciphers.AES_128_CCM
+    return cipher_id in [Ciphers.AES_128_GCM, Ciphers.AES_256_GCM]
+
+
+def _encrypt(self, b_data, session):
+    """smbprotocol's ``Connection._encrypt`` with smbsign sealing: the same
+    header fields in the same order, the nonce from ``os.urandom`` as
+    smbprotocol draws it; anything smbsign does not take identically (non-bytes
+    data, an empty message, a session id outside 64 bits, an AES-192 key) goes
+    to smbprotocol's own function."""
+    from smbprotocol import connection
+
+    key = getattr(session, "encryption_key", None)
+    sid = getattr(session, "session_id", None)
+    try:
+        gcm = _is_gcm(self)
+    except Exception:  # noqa: BLE001 - an odd connection object: smbprotocol's code raises its own
+        return _ORIGINALS["encrypt"](self, b_data, session)
+    k = _cipher_key(gcm, key)
+    if (
+        k is None
+        or type(b_data) is not bytes  # noqa: E721
+        or not b_data
+        or type(sid) is not int  # noqa: E721
+        or not 0 <= sid < 2**64
+    ):
+        return _ORIGINALS["encrypt"](self, b_data, session)
+    header = connection.SMB2TransformHeader()
+    header["original_message_size"] = len(b_data)
+    header["session_id"] = sid
+    nonce = connection.os.urandom(12 if gcm else 11)
+    header["nonce"] = nonce + b"\x00" * (16 - len(nonce))
+    wire = smbsign.encrypt_message(k, sid, b_data, nonce=nonce)
+    header["signature"] = wire[4:20]
+    header["data"] = wire[52:]
+    _count("encrypted")
+    return header
+
+
+def _decrypt(self, message):
+    """smbprotocol's ``Connection._decrypt`` with smbsign opening: the same
+    Flags check and session lookup (same exceptions), then smbsign verifies the
+    tag before releasing any plaintext. A message smbsign refuses goes to
+    smbprotocol's own function, which raises its own exception for it."""
+    from smbprotocol.exceptions import SMBException
+
+    value = message["flags"].get_value()
+    if value != 0x0001:
+        raise SMBException(f"Expecting flag of 0x0001 but got {value:x} in the SMB Transform Header Response")
+    session_id = message["session_id"].get_value()
+    session = self.session_table.get(session_id, None)
+    if session is None:
+        raise SMBException(f"Failed to find valid session {session_id} for message decryption")
+    k = _cipher_key(_is_gcm(self), getattr(session, "decryption_key", None))
+    if k is not None:
+        try:
+            plain = smbsign.decrypt_message(k, message.pack())
+        except ValueError:
+            _count("decrypt_failed")
+        else:
+            _count("decrypted")
+            return plain
+    return _ORIGINALS["decrypt"](self, message)
+
+
 # SP 800-108's 32-bit L field counts bits.
 _KDF_MAX_OUTPUT = (2**32 - 1) // 8
 
 
 def install() -> None:
-    """Route smbprotocol's signing, verification and key derivation through smbsign."""
+    """Route smbprotocol's signing, verification, key derivation, encryption and decryption through smbsign."""
     from smbprotocol import connection, session
 
     if _ORIGINALS:
@@ -208,6 +310,10 @@ def install() -> None:
     _ORIGINALS["gen"] = connection.Connection._generate_signature
     _ORIGINALS["verify"] = connection.Connection.verify_signature
     _ORIGINALS["kdf"] = session.Session._smb3kdf
+    _ORIGINALS["encrypt"] = connection.Connection._encrypt
+    _ORIGINALS["decrypt"] = connection.Connection._decrypt
+    connection.Connection._encrypt = _encrypt
+    connection.Connection._decrypt = _decrypt
     connection.Connection._generate_signature = _generate_signature
     connection.Connection.verify_signature = _verify_signature
     session.Session._smb3kdf = _smb3kdf
@@ -222,7 +328,10 @@ def uninstall() -> None:
     connection.Connection._generate_signature = _ORIGINALS.pop("gen")
     connection.Connection.verify_signature = _ORIGINALS.pop("verify")
     session.Session._smb3kdf = _ORIGINALS.pop("kdf")
+    connection.Connection._encrypt = _ORIGINALS.pop("encrypt")
+    connection.Connection._decrypt = _ORIGINALS.pop("decrypt")
     _KEYS.clear()
+    _CIPHER_KEYS.clear()
 
 
 def installed() -> bool:

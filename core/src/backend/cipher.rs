@@ -1,0 +1,233 @@
+//! Dispatch for the SMB3 ciphers' AES primitives (AES-128 and AES-256: key
+//! schedule, one block, CTR, CBC-MAC), one `match` on the tier tags each.
+//! The signing MACs' primitives (AES-128 only) stay in `mod.rs`; these take
+//! a key of either size.
+
+#[cfg(target_arch = "aarch64")]
+use super::aarch64;
+#[cfg(target_arch = "x86_64")]
+use super::x86;
+use super::portable;
+use super::{Aes, Backend, HPowers};
+#[cfg(target_arch = "x86_64")]
+use super::dispatch::{AesLanes, Ghash};
+
+/// Round keys of AES-128 (the first 11 used) or AES-256 (all 15), FIPS 197 byte order.
+pub(crate) type CipherKeys = [[u8; 16]; 15];
+
+/// An expanded AES-128 or AES-256 key. Zeroized on drop.
+#[derive(Clone)]
+pub(crate) struct AesKey {
+    pub(crate) rk: CipherKeys,
+    /// 10 (AES-128) or 14 (AES-256).
+    pub(crate) rounds: usize,
+}
+
+impl AesKey {
+    /// The round keys in use.
+    fn used(&self) -> &[[u8; 16]] {
+        &self.rk[..=self.rounds]
+    }
+}
+
+impl Drop for AesKey {
+    fn drop(&mut self) {
+        crate::wipe::wipe(self.rk.as_flattened_mut());
+    }
+}
+
+/// Bytes GCM encrypts before it hashes them (a multiple of 16): well
+/// inside L1 (48 KiB on the Intel Xeon), large enough for the zmm GHASH's
+/// 256-block loop.
+const GCM_CHUNK: usize = 8192;
+
+/// Adds `n` to the big-endian 32-bit counter in the last four bytes (mod 2^32).
+pub(crate) fn inc32(ctr: &mut [u8; 16], n: u32) {
+    let c = u32::from_be_bytes([ctr[12], ctr[13], ctr[14], ctr[15]]).wrapping_add(n);
+    ctr[12..].copy_from_slice(&c.to_be_bytes());
+}
+
+impl Backend {
+    /// Expands a 16- or 32-byte AES key (callers check the length).
+    pub(crate) fn cipher_key(&self, key: &[u8]) -> AesKey {
+        let mut rk = [[0u8; 16]; 15];
+        let rounds = match <&[u8; 32]>::try_from(key) {
+            Ok(k256) => {
+                rk = match self.aes {
+                    #[cfg(target_arch = "x86_64")]
+                    Aes::AesNi(t) => x86::aesni_cipher::expand_key_256(t, k256),
+                    // No key-schedule instruction on ARMv8; the portable
+                    // expansion is constant-time and runs once per key.
+                    _ => portable::aes::expand_key_256(k256),
+                };
+                14
+            }
+            Err(_) => {
+                let k128: &[u8; 16] = key.try_into().expect("a 16- or 32-byte key");
+                let mut short = self.expand_aes_key(k128);
+                rk[..11].copy_from_slice(&short);
+                crate::wipe::wipe(short.as_flattened_mut());
+                10
+            }
+        };
+        AesKey { rk, rounds }
+    }
+
+    /// Encrypts one block in place.
+    pub(crate) fn cipher_block(&self, k: &AesKey, block: &mut [u8; 16]) {
+        match self.aes {
+            Aes::Portable => portable::aes::encrypt_block_rounds(k.used(), block),
+            #[cfg(target_arch = "x86_64")]
+            Aes::AesNi(t) => x86::aesni_cipher::encrypt_block(t, &k.rk, k.rounds, block),
+            #[cfg(target_arch = "aarch64")]
+            Aes::Armv8(t) => aarch64::aes_cipher::encrypt_block(t, &k.rk, k.rounds, block),
+        }
+    }
+
+    /// CBC-MAC chaining over whole blocks: `state = E(state ^ block)`.
+    pub(crate) fn cipher_cbc_mac(&self, k: &AesKey, state: &mut [u8; 16], blocks: &[u8]) {
+        debug_assert!(blocks.len().is_multiple_of(16));
+        match self.aes {
+            Aes::Portable => {
+                for b in blocks.chunks_exact(16) {
+                    for (s, m) in state.iter_mut().zip(b) {
+                        *s ^= m;
+                    }
+                    portable::aes::encrypt_block_rounds(k.used(), state);
+                }
+            }
+            #[cfg(target_arch = "x86_64")]
+            Aes::AesNi(t) => x86::aesni_cipher::cbc_mac(t, &k.rk, k.rounds, state, blocks),
+            #[cfg(target_arch = "aarch64")]
+            Aes::Armv8(t) => aarch64::aes_cipher::cbc_mac(t, &k.rk, k.rounds, state, blocks),
+        }
+    }
+
+    /// XORs the CTR keystream from counter block `ctr` into `data` (any
+    /// length; a partial block only at the end) and advances the counter's
+    /// last 32 bits by the blocks used.
+    pub(crate) fn cipher_ctr(&self, k: &AesKey, ctr: &mut [u8; 16], data: &mut [u8]) {
+        // The tier's VAES token rides on its multi-buffer AES kernel: zmm on
+        // the avx512 tier, ymm on the avx2 tier.
+        match (self.aes, self.aes_lanes) {
+            (Aes::Portable, _) => {
+                for chunk in data.chunks_mut(16) {
+                    let mut ks = *ctr;
+                    portable::aes::encrypt_block_rounds(k.used(), &mut ks);
+                    for (d, s) in chunk.iter_mut().zip(&ks) {
+                        *d ^= s;
+                    }
+                    crate::wipe::wipe(&mut ks);
+                    inc32(ctr, 1);
+                }
+            }
+            #[cfg(target_arch = "x86_64")]
+            (Aes::AesNi(_), AesLanes::Vaes32(t, _)) => {
+                x86::vaes512_cipher::ctr32(t, &k.rk, k.rounds, ctr, data);
+            }
+            #[cfg(target_arch = "x86_64")]
+            (Aes::AesNi(_), AesLanes::Vaes16(t)) => {
+                x86::vaes_cipher::ctr32(t, &k.rk, k.rounds, ctr, data);
+            }
+            #[cfg(target_arch = "x86_64")]
+            (Aes::AesNi(t), _) => x86::aesni_cipher::ctr32(t, &k.rk, k.rounds, ctr, data),
+            #[cfg(target_arch = "aarch64")]
+            (Aes::Armv8(t), _) => aarch64::aes_cipher::ctr32(t, &k.rk, k.rounds, ctr, data),
+        }
+    }
+}
+
+/// The AEAD steps over runs of a message (whole blocks, a partial block only
+/// at the end), where fused kernels plug in.
+impl Backend {
+    /// GHASH over `data`, a partial last block zero-padded.
+    pub(crate) fn gcm_hash(&self, p: &HPowers, acc: &mut u128, data: &[u8]) {
+        let whole = data.len() / 16 * 16;
+        self.ghash(p, acc, &data[..whole]);
+        if whole < data.len() {
+            let mut last = [0u8; 16];
+            last[..data.len() - whole].copy_from_slice(&data[whole..]);
+            self.ghash(p, acc, &last);
+            crate::wipe::wipe(&mut last);
+        }
+    }
+
+    /// GCM encryption of a run: CTR from `ctr`, then GHASH over the ciphertext.
+    pub(crate) fn gcm_seal(
+        &self,
+        k: &AesKey,
+        p: &HPowers,
+        ctr: &mut [u8; 16],
+        acc: &mut u128,
+        data: &mut [u8],
+    ) {
+        #[cfg(target_arch = "x86_64")]
+        let data = match (self.aes_lanes, self.ghash) {
+            (AesLanes::Vaes32(v, _), Ghash::Vpclmul512(g, _)) => {
+                let done =
+                    x86::vaes512_cipher::gcm_seal((v, g), &k.rk, k.rounds, p, ctr, acc, data);
+                &mut data[done..]
+            }
+            _ => data,
+        };
+        // In chunks that stay in L1 between the two passes.
+        for chunk in data.chunks_mut(GCM_CHUNK) {
+            self.cipher_ctr(k, ctr, chunk);
+            self.gcm_hash(p, acc, chunk);
+        }
+    }
+
+    /// CCM encryption of a run: CBC-MAC over the plaintext (zero-padded), then CTR.
+    pub(crate) fn ccm_seal(
+        &self,
+        k: &AesKey,
+        state: &mut [u8; 16],
+        ctr: &mut [u8; 16],
+        data: &mut [u8],
+    ) {
+        let (whole, tail) = data.split_at_mut(data.len() / 16 * 16);
+        match self.aes {
+            #[cfg(target_arch = "x86_64")]
+            Aes::AesNi(t) => x86::aesni_cipher::ccm_seal(t, &k.rk, k.rounds, state, ctr, whole),
+            _ => {
+                self.ccm_mac(k, state, whole);
+                self.cipher_ctr(k, ctr, whole);
+            }
+        }
+        self.ccm_mac(k, state, tail);
+        self.cipher_ctr(k, ctr, tail);
+    }
+
+    /// CCM decryption of a run: CTR, then CBC-MAC over the plaintext.
+    pub(crate) fn ccm_open(
+        &self,
+        k: &AesKey,
+        state: &mut [u8; 16],
+        ctr: &mut [u8; 16],
+        data: &mut [u8],
+    ) {
+        let (whole, tail) = data.split_at_mut(data.len() / 16 * 16);
+        match self.aes {
+            #[cfg(target_arch = "x86_64")]
+            Aes::AesNi(t) => x86::aesni_cipher::ccm_open(t, &k.rk, k.rounds, state, ctr, whole),
+            _ => {
+                self.cipher_ctr(k, ctr, whole);
+                self.ccm_mac(k, state, whole);
+            }
+        }
+        self.cipher_ctr(k, ctr, tail);
+        self.ccm_mac(k, state, tail);
+    }
+
+    /// CBC-MAC over `data`, a partial last block zero-padded.
+    pub(crate) fn ccm_mac(&self, k: &AesKey, state: &mut [u8; 16], data: &[u8]) {
+        let whole = data.len() / 16 * 16;
+        self.cipher_cbc_mac(k, state, &data[..whole]);
+        if whole < data.len() {
+            let mut last = [0u8; 16];
+            last[..data.len() - whole].copy_from_slice(&data[whole..]);
+            self.cipher_cbc_mac(k, state, &last);
+            crate::wipe::wipe(&mut last);
+        }
+    }
+}

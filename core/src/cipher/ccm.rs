@@ -1,0 +1,114 @@
+//! AES-CCM (NIST SP 800-38C) as SMB uses it: an 11-byte nonce, so a 4-byte
+//! length field (L = 4), and a 16-byte tag (M = 16).
+//!
+//! `B0 = flags || nonce || [len]_32`, then the AAD with its length prefix,
+//! then the plaintext, each zero-padded to whole blocks, chained through
+//! CBC-MAC; the counter blocks are `0x03 || nonce || [i]_32`, block 0
+//! masking the tag and blocks 1.. the message.
+
+use zeroize::Zeroize;
+
+use super::parts::walk;
+use crate::backend::cipher::AesKey;
+use crate::backend::Backend;
+
+pub(super) const NONCE_LEN: usize = 11;
+/// The 4-byte length field.
+pub(super) const MAX_LEN: u64 = u32::MAX as u64;
+
+/// `L - 1` for L = 4.
+const FLAGS_L: u8 = 3;
+/// `(M - 2) / 2 << 3` for M = 16.
+const FLAGS_M: u8 = 7 << 3;
+
+/// The CBC-MAC state after B0 and the AAD.
+fn start(b: Backend, k: &AesKey, nonce: &[u8], aad: &[u8], len: u32) -> [u8; 16] {
+    let mut b0 = [0u8; 16];
+    b0[0] = FLAGS_M | FLAGS_L | if aad.is_empty() { 0 } else { 0x40 };
+    b0[1..12].copy_from_slice(nonce);
+    b0[12..].copy_from_slice(&len.to_be_bytes());
+    let mut state = [0u8; 16];
+    b.cipher_cbc_mac(k, &mut state, &b0);
+    if aad.is_empty() {
+        return state;
+    }
+    // The AAD's length prefix (SP 800-38C A.2.2), then the AAD, zero-padded.
+    let mut first = [0u8; 16];
+    let n = aad.len();
+    let head = if n < 0xff00 {
+        first[..2].copy_from_slice(&(n as u16).to_be_bytes());
+        2
+    } else if let Ok(n32) = u32::try_from(n) {
+        first[..2].copy_from_slice(&[0xff, 0xfe]);
+        first[2..6].copy_from_slice(&n32.to_be_bytes());
+        6
+    } else {
+        first[..2].copy_from_slice(&[0xff, 0xff]);
+        first[2..10].copy_from_slice(&(n as u64).to_be_bytes());
+        10
+    };
+    let take = (16 - head).min(n);
+    first[head..head + take].copy_from_slice(&aad[..take]);
+    b.cipher_cbc_mac(k, &mut state, &first);
+    b.ccm_mac(k, &mut state, &aad[take..]);
+    state
+}
+
+/// Counter block `i`.
+fn counter(nonce: &[u8], i: u32) -> [u8; 16] {
+    let mut c = [0u8; 16];
+    c[0] = FLAGS_L;
+    c[1..12].copy_from_slice(nonce);
+    c[12..].copy_from_slice(&i.to_be_bytes());
+    c
+}
+
+/// The tag: the CBC-MAC masked with counter block 0.
+fn finish(b: Backend, k: &AesKey, nonce: &[u8], mut state: [u8; 16]) -> [u8; 16] {
+    let mut s0 = counter(nonce, 0);
+    b.cipher_block(k, &mut s0);
+    let tag = core::array::from_fn(|i| state[i] ^ s0[i]);
+    s0.zeroize();
+    state.zeroize();
+    tag
+}
+
+fn total(parts: &[&mut [u8]]) -> u32 {
+    // The caller checked the total against `MAX_LEN`.
+    parts.iter().map(|p| p.len()).sum::<usize>() as u32
+}
+
+pub(super) fn seal(
+    b: Backend,
+    k: &AesKey,
+    nonce: &[u8],
+    aad: &[u8],
+    parts: &mut [&mut [u8]],
+) -> [u8; 16] {
+    let mut state = start(b, k, nonce, aad, total(parts));
+    let mut ctr = counter(nonce, 1);
+    walk::<true>(parts, |run| b.ccm_seal(k, &mut state, &mut ctr, run));
+    finish(b, k, nonce, state)
+}
+
+/// Decrypts, checks the tag, and on a mismatch encrypts the parts back;
+/// whether the tag matched.
+pub(super) fn open(
+    b: Backend,
+    k: &AesKey,
+    nonce: &[u8],
+    aad: &[u8],
+    parts: &mut [&mut [u8]],
+    tag: &[u8; 16],
+) -> bool {
+    let mut state = start(b, k, nonce, aad, total(parts));
+    let mut ctr = counter(nonce, 1);
+    walk::<true>(parts, |run| b.ccm_open(k, &mut state, &mut ctr, run));
+    let want = finish(b, k, nonce, state);
+    if crate::ct::eq(&want, tag) {
+        return true;
+    }
+    let mut ctr = counter(nonce, 1);
+    walk::<true>(parts, |run| b.cipher_ctr(k, &mut ctr, run));
+    false
+}

@@ -1,0 +1,315 @@
+/* Proves SMB3 encryption through the C ABI: Microsoft's twelve published
+ * transform messages both ways (contiguous and iovecs), equality with OpenSSL 3's
+ * EVP AES-128/256-CCM and -GCM on random keys, nonces, messages and iovec splits,
+ * the key's nonce source (a counter, never reused, refusing at exhaustion), and
+ * every refusal leaving the caller's buffers untouched; four threads sharing one
+ * key never get the same nonce.
+ * Usage: test_transform VECTOR_DIR [CASES] */
+#include <openssl/evp.h>
+#include <pthread.h>
+
+#include "smbsign.h"
+#include "util.h"
+
+#ifdef SMBSIGN_VALGRIND
+/* As test_openssl.c: OpenSSL's assembly outputs are declared defined. */
+#include <valgrind/memcheck.h>
+#define REFERENCE_DEFINED(p, n) VALGRIND_MAKE_MEM_DEFINED(p, n)
+#else
+#define REFERENCE_DEFINED(p, n) ((void)0)
+#endif
+
+#define HDR SMBSIGN_TRANSFORM_HEADER_LEN
+#define EXPECT(call, status) CHECK((call) == (status), "%s -> want %s", #call, #status)
+
+static size_t key_len(uint16_t cipher) { return cipher <= SMBSIGN_AES_128_GCM ? 16 : 32; }
+static int is_ccm(uint16_t cipher) { return cipher == SMBSIGN_AES_128_CCM || cipher == SMBSIGN_AES_256_CCM; }
+
+/* OpenSSL's AEAD of msg with the transform header's AAD: ciphertext to ct, tag to tag. */
+static void ossl_seal(uint16_t cipher, const uint8_t *key, const uint8_t *nonce, const uint8_t *aad,
+                      const uint8_t *msg, size_t len, uint8_t *ct, uint8_t *tag) {
+    const EVP_CIPHER *e = cipher == SMBSIGN_AES_128_CCM   ? EVP_aes_128_ccm()
+                          : cipher == SMBSIGN_AES_128_GCM ? EVP_aes_128_gcm()
+                          : cipher == SMBSIGN_AES_256_CCM ? EVP_aes_256_ccm()
+                                                          : EVP_aes_256_gcm();
+    EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+    int l = 0, ok = EVP_EncryptInit_ex(c, e, NULL, NULL, NULL);
+    if (is_ccm(cipher)) {
+        ok = ok && EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_CCM_SET_IVLEN, 11, NULL) &&
+             EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_CCM_SET_TAG, 16, NULL) &&
+             EVP_EncryptInit_ex(c, NULL, NULL, key, nonce) && EVP_EncryptUpdate(c, NULL, &l, NULL, (int)len);
+    } else {
+        ok = ok && EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_IVLEN, 12, NULL) &&
+             EVP_EncryptInit_ex(c, NULL, NULL, key, nonce);
+    }
+    ok = ok && EVP_EncryptUpdate(c, NULL, &l, aad, 32) && EVP_EncryptUpdate(c, ct, &l, msg, (int)len) &&
+         EVP_EncryptFinal_ex(c, ct + l, &l) &&
+         EVP_CIPHER_CTX_ctrl(c, is_ccm(cipher) ? EVP_CTRL_CCM_GET_TAG : EVP_CTRL_GCM_GET_TAG, 16, tag);
+    if (!ok) {
+        fprintf(stderr, "OpenSSL AEAD failed\n");
+        exit(2);
+    }
+    REFERENCE_DEFINED(ct, len);
+    REFERENCE_DEFINED(tag, 16);
+    EVP_CIPHER_CTX_free(c);
+}
+
+/* Splits buf[0..len) into 1..4 iovecs after iov[0] = the header; returns the count. */
+static int split_iov(struct iovec *iov, uint8_t *hdr, uint8_t *buf, size_t len) {
+    iov[0].iov_base = hdr;
+    iov[0].iov_len = HDR;
+    int n = 1 + (int)(rnd() % 4);
+    size_t at = 0;
+    for (int i = 1; i < n; i++) {
+        size_t take = (i == n - 1) ? len - at : (size_t)(rnd() % (len - at + 1));
+        iov[i].iov_base = buf + at;
+        iov[i].iov_len = take;
+        at += take;
+    }
+    if (n == 1) {
+        iov[1].iov_base = buf;
+        iov[1].iov_len = len;
+        n = 2;
+    }
+    return n;
+}
+
+static void microsoft(const char *dir) {
+    FILE *fp = open_vectors(dir, "smb-transform-microsoft.txt");
+    struct record r = {0};
+    int n = 0;
+    while (next_record(fp, &r)) {
+        const struct field *id = get(&r, "CipherId"), *k = get(&r, "Key");
+        const struct field *tm = get(&r, "TransformedMessage"), *pt = get(&r, "Plaintext");
+        uint16_t cipher = (uint16_t)(id->data[0] << 8 | id->data[1]);
+        smbsign_cipher_key *key = NULL;
+        EXPECT(smbsign_cipher_key_new(cipher, k->data, k->len, &key), SMBSIGN_OK);
+        uint16_t got_cipher = 0;
+        EXPECT(smbsign_cipher_key_cipher(key, &got_cipher), SMBSIGN_OK);
+        CHECK(got_cipher == cipher, "cipher %u", got_cipher);
+        uint64_t sid = 0;
+        uint32_t size = 0;
+        EXPECT(smbsign_transform_header(tm->data, tm->len, &sid, &size), SMBSIGN_OK);
+        CHECK(size == pt->len && (sid == 0x8e40014000011ull || sid >> 32 == 0x1000), "header of record %d", n);
+        /* Decrypt contiguous, then over iovecs. */
+        uint8_t *buf = malloc(tm->len);
+        memcpy(buf, tm->data, tm->len);
+        EXPECT(smbsign_decrypt(key, buf, tm->len), SMBSIGN_OK);
+        CHECK(memcmp(buf + HDR, pt->data, pt->len) == 0, "decrypt record %d", n);
+        memcpy(buf, tm->data, tm->len);
+        struct iovec iov[5];
+        int cnt = split_iov(iov, buf, buf + HDR, pt->len);
+        EXPECT(smbsign_decrypt_iov(key, iov, cnt), SMBSIGN_OK);
+        CHECK(memcmp(buf + HDR, pt->data, pt->len) == 0, "decrypt_iov record %d", n);
+        /* Encrypt with the published 16-byte nonce field: the published bytes. */
+        memset(buf, 0, HDR);
+        memcpy(buf + HDR, pt->data, pt->len);
+        EXPECT(smbsign_encrypt(key, tm->data + 20, 16, sid, buf, tm->len), SMBSIGN_OK);
+        CHECK(memcmp(buf, tm->data, tm->len) == 0, "encrypt record %d", n);
+        uint8_t hdr[HDR] = {0};
+        memcpy(buf + HDR, pt->data, pt->len);
+        cnt = split_iov(iov, hdr, buf + HDR, pt->len);
+        EXPECT(smbsign_encrypt_iov(key, tm->data + 20, 16, sid, iov, cnt), SMBSIGN_OK);
+        CHECK(memcmp(hdr, tm->data, HDR) == 0 && memcmp(buf + HDR, tm->data + HDR, pt->len) == 0,
+              "encrypt_iov record %d", n);
+        free(buf);
+        smbsign_cipher_key_free(key);
+        free_record(&r);
+        n++;
+    }
+    fclose(fp);
+    CHECK(n == 12, "%d records", n);
+}
+
+static void against_openssl(int cases) {
+    for (int i = 0; i < cases; i++) {
+        uint16_t cipher = (uint16_t)(1 + rnd() % 4);
+        uint8_t key[32], fixed[4], aad_nonce[16];
+        rnd_bytes(key, sizeof key);
+        rnd_bytes(fixed, sizeof fixed);
+        uint64_t first = rnd() >> (rnd() % 64);
+        size_t len = (i % 4 == 0) ? 1 + rnd() % 65536 : 1 + rnd() % 300;
+        uint8_t *msg = malloc(len), *buf = malloc(HDR + len), *ct = malloc(len);
+        rnd_bytes(msg, len);
+        smbsign_cipher_key *k = NULL;
+        EXPECT(smbsign_cipher_key_new_with_nonces(cipher, key, key_len(cipher), fixed, first, &k), SMBSIGN_OK);
+        uint64_t sid = rnd();
+        memcpy(buf + HDR, msg, len);
+        EXPECT(smbsign_encrypt(k, NULL, 0, sid, buf, HDR + len), SMBSIGN_OK);
+        /* The header as MS-SMB2 2.2.41 lays it out, the nonce from the source. */
+        size_t nl = is_ccm(cipher) ? 11 : 12;
+        uint8_t want_nonce[16] = {0};
+        for (int b = 0; b < 8; b++) want_nonce[b] = (uint8_t)(first >> (8 * b));
+        memcpy(want_nonce + 8, fixed, nl - 8);
+        memcpy(aad_nonce, buf + 20, 16);
+        CHECK(memcmp(buf, "\xfdSMB", 4) == 0 && memcmp(aad_nonce, want_nonce, 16) == 0, "header nonce case %d", i);
+        CHECK(buf[36] == (uint8_t)len && buf[37] == (uint8_t)(len >> 8) && buf[40] == 0 && buf[41] == 0 &&
+                  buf[42] == 1 && buf[43] == 0,
+              "header fields case %d", i);
+        uint8_t tag[16];
+        ossl_seal(cipher, key, want_nonce, buf + 20, msg, len, ct, tag);
+        CHECK(memcmp(buf + 4, tag, 16) == 0, "tag case %d cipher %u len %zu", i, cipher, len);
+        CHECK(memcmp(buf + HDR, ct, len) == 0, "ciphertext case %d cipher %u len %zu", i, cipher, len);
+        /* Back over random iovecs. */
+        struct iovec iov[5];
+        int cnt = split_iov(iov, buf, buf + HDR, len);
+        EXPECT(smbsign_decrypt_iov(k, iov, cnt), SMBSIGN_OK);
+        CHECK(memcmp(buf + HDR, msg, len) == 0, "round trip case %d", i);
+        /* The next message gets the next counter value. */
+        EXPECT(smbsign_encrypt(k, NULL, 0, sid, buf, HDR + len), SMBSIGN_OK);
+        uint64_t c = 0;
+        for (int b = 7; b >= 0; b--) c = c << 8 | buf[20 + b];
+        CHECK(c == first + 1, "counter case %d", i);
+        smbsign_cipher_key_free(k);
+        free(msg);
+        free(buf);
+        free(ct);
+    }
+}
+
+static void dialects(void) {
+    uint16_t c = 0;
+    EXPECT(smbsign_cipher_for_dialect(0x0300, -1, &c), SMBSIGN_OK);
+    CHECK(c == SMBSIGN_AES_128_CCM, "3.0 -> %u", c);
+    EXPECT(smbsign_cipher_for_dialect(0x0302, 4, &c), SMBSIGN_OK);
+    CHECK(c == SMBSIGN_AES_128_CCM, "3.0.2 ignores the id -> %u", c);
+    for (int id = 1; id <= 4; id++) {
+        EXPECT(smbsign_cipher_for_dialect(0x0311, id, &c), SMBSIGN_OK);
+        CHECK(c == id, "3.1.1 id %d -> %u", id, c);
+    }
+    c = 77;
+    EXPECT(smbsign_cipher_for_dialect(0x0311, -1, &c), SMBSIGN_ERR_UNKNOWN_CIPHER);
+    EXPECT(smbsign_cipher_for_dialect(0x0311, 0, &c), SMBSIGN_ERR_UNKNOWN_CIPHER);
+    EXPECT(smbsign_cipher_for_dialect(0x0311, 5, &c), SMBSIGN_ERR_UNKNOWN_CIPHER);
+    EXPECT(smbsign_cipher_for_dialect(0x0311, 65537, &c), SMBSIGN_ERR_UNKNOWN_CIPHER);
+    EXPECT(smbsign_cipher_for_dialect(0x0210, 1, &c), SMBSIGN_ERR_UNSUPPORTED_DIALECT);
+    EXPECT(smbsign_cipher_for_dialect(0x0311, 1, NULL), SMBSIGN_ERR_NULL_POINTER);
+    CHECK(c == 77, "output written on error");
+}
+
+static void refusals(void) {
+    uint8_t key[16] = {7}, buf[HDR + 100], before[HDR + 100];
+    smbsign_cipher_key *k = NULL;
+    EXPECT(smbsign_cipher_key_new(0, key, 16, &k), SMBSIGN_ERR_UNKNOWN_CIPHER);
+    EXPECT(smbsign_cipher_key_new(5, key, 16, &k), SMBSIGN_ERR_UNKNOWN_CIPHER);
+    EXPECT(smbsign_cipher_key_new(SMBSIGN_AES_256_GCM, key, 16, &k), SMBSIGN_ERR_KEY_LENGTH);
+    EXPECT(smbsign_cipher_key_new(SMBSIGN_AES_128_GCM, NULL, 16, &k), SMBSIGN_ERR_NULL_POINTER);
+    EXPECT(smbsign_cipher_key_new(SMBSIGN_AES_128_GCM, key, 16, NULL), SMBSIGN_ERR_NULL_POINTER);
+    CHECK(k == NULL, "no handle on error");
+    EXPECT(smbsign_cipher_key_new(SMBSIGN_AES_128_GCM, key, 16, &k), SMBSIGN_OK);
+    memset(buf, 0x33, sizeof buf);
+    memcpy(before, buf, sizeof buf);
+    /* Encryption: nothing written on any refusal. */
+    EXPECT(smbsign_encrypt(NULL, NULL, 0, 1, buf, sizeof buf), SMBSIGN_ERR_NULL_POINTER);
+    EXPECT(smbsign_encrypt(k, NULL, 0, 1, buf, HDR - 1), SMBSIGN_ERR_BAD_TRANSFORM);
+    EXPECT(smbsign_encrypt(k, NULL, 0, 1, buf, HDR), SMBSIGN_ERR_INVALID_ARGUMENT);
+    EXPECT(smbsign_encrypt(k, key, 11, 1, buf, sizeof buf), SMBSIGN_ERR_INVALID_ARGUMENT);
+    EXPECT(smbsign_encrypt(k, NULL, 12, 1, buf, sizeof buf), SMBSIGN_ERR_NULL_POINTER);
+    CHECK(memcmp(buf, before, sizeof buf) == 0, "buffer written on a refused encryption");
+    struct iovec iov[2] = {{buf, HDR - 1}, {buf + HDR, 100}};
+    EXPECT(smbsign_encrypt_iov(k, NULL, 0, 1, iov, 2), SMBSIGN_ERR_INVALID_ARGUMENT);
+    EXPECT(smbsign_encrypt_iov(k, NULL, 0, 1, iov, 0), SMBSIGN_ERR_INVALID_ARGUMENT);
+    iov[0].iov_len = HDR;
+    iov[1].iov_base = buf + 10; /* overlaps the header */
+    EXPECT(smbsign_encrypt_iov(k, NULL, 0, 1, iov, 2), SMBSIGN_ERR_INVALID_ARGUMENT);
+    CHECK(memcmp(buf, before, sizeof buf) == 0, "buffer written on a refused iov encryption");
+    /* No refusal spent a nonce: the first message carries counter value 0. */
+    uint8_t nonce[16];
+    EXPECT(smbsign_encrypt(k, NULL, 0, 1, buf, sizeof buf), SMBSIGN_OK);
+    CHECK(memcmp(buf + 20, "\0\0\0\0\0\0\0\0", 8) == 0, "first nonce counter 0");
+    EXPECT(smbsign_next_nonce(k, nonce), SMBSIGN_OK);
+    CHECK(nonce[0] == 1 && memcmp(nonce + 8, buf + 28, 4) == 0 && memcmp(nonce + 12, "\0\0\0\0", 4) == 0,
+          "next_nonce continues the sequence");
+    EXPECT(smbsign_next_nonce(k, NULL), SMBSIGN_ERR_NULL_POINTER);
+    /* Decryption: header checks, then the tag; the buffer left exactly as it was. */
+    uint8_t good[HDR + 100];
+    memcpy(good, buf, sizeof buf);
+    EXPECT(smbsign_transform_header(buf, HDR - 1, NULL, NULL), SMBSIGN_ERR_BAD_TRANSFORM);
+    EXPECT(smbsign_decrypt(k, buf, HDR), SMBSIGN_ERR_BAD_TRANSFORM);
+    EXPECT(smbsign_decrypt(k, buf, sizeof buf - 1), SMBSIGN_ERR_BAD_TRANSFORM);
+    for (size_t pos = 0; pos < sizeof buf; pos += 1 + rnd() % 7) {
+        memcpy(buf, good, sizeof buf);
+        buf[pos] ^= (uint8_t)(1u << (rnd() % 8));
+        memcpy(before, buf, sizeof buf);
+        int s = smbsign_decrypt(k, buf, sizeof buf);
+        int want = (pos < 4 || (pos >= 36 && pos < 40) || (pos >= 42 && pos < 44)) ? SMBSIGN_ERR_BAD_TRANSFORM
+                                                                                  : SMBSIGN_ERR_BAD_SIGNATURE;
+        CHECK(s == want, "tampered byte %zu: %d, want %d", pos, s, want);
+        CHECK(memcmp(buf, before, sizeof buf) == 0, "tampered byte %zu: buffer changed", pos);
+    }
+    memcpy(buf, good, sizeof buf);
+    EXPECT(smbsign_decrypt(k, buf, sizeof buf), SMBSIGN_OK);
+    CHECK(buf[HDR] == 0x33 && buf[sizeof buf - 1] == 0x33, "plaintext back");
+    smbsign_cipher_key_free(k);
+    smbsign_cipher_key_free(NULL);
+    /* Exhaustion: the counter's last value, then NONCE_EXHAUSTED, message untouched. */
+    uint8_t fixed[4] = {1, 2, 3, 4};
+    EXPECT(smbsign_cipher_key_new_with_nonces(SMBSIGN_AES_256_CCM, key, 16, fixed, 0, &k), SMBSIGN_ERR_KEY_LENGTH);
+    uint8_t key32[32] = {9};
+    EXPECT(smbsign_cipher_key_new_with_nonces(SMBSIGN_AES_256_CCM, key32, 32, NULL, 0, &k), SMBSIGN_ERR_NULL_POINTER);
+    EXPECT(smbsign_cipher_key_new_with_nonces(SMBSIGN_AES_256_CCM, key32, 32, fixed, UINT64_MAX - 1, &k), SMBSIGN_OK);
+    memset(buf, 0x44, sizeof buf);
+    EXPECT(smbsign_encrypt(k, NULL, 0, 1, buf, sizeof buf), SMBSIGN_OK);
+    CHECK(memcmp(buf + 20, "\xfe\xff\xff\xff\xff\xff\xff\xff\x01\x02\x03\0\0\0\0\0", 16) == 0, "last nonce");
+    memcpy(before, buf, sizeof buf);
+    EXPECT(smbsign_encrypt(k, NULL, 0, 1, buf, sizeof buf), SMBSIGN_ERR_NONCE_EXHAUSTED);
+    EXPECT(smbsign_next_nonce(k, nonce), SMBSIGN_ERR_NONCE_EXHAUSTED);
+    CHECK(memcmp(buf, before, sizeof buf) == 0, "buffer written after exhaustion");
+    /* An explicit nonce still works (the caller's promise). */
+    EXPECT(smbsign_encrypt(k, key32, 11, 1, buf, sizeof buf), SMBSIGN_OK);
+    smbsign_cipher_key_free(k);
+}
+
+#define THREADS 4
+#define PER_THREAD 2000
+static smbsign_cipher_key *g_shared;
+static uint64_t g_counters[THREADS][PER_THREAD];
+static int g_thread_errors;
+
+static void *encrypt_many(void *arg) {
+    uint64_t *out = arg;
+    uint8_t buf[HDR + 64];
+    for (int i = 0; i < PER_THREAD; i++) {
+        memset(buf + HDR, i, 64);
+        if (smbsign_encrypt(g_shared, NULL, 0, 7, buf, sizeof buf) != SMBSIGN_OK) __atomic_add_fetch(&g_thread_errors, 1, __ATOMIC_RELAXED);
+        uint64_t c = 0;
+        for (int b = 7; b >= 0; b--) c = c << 8 | buf[20 + b];
+        out[i] = c;
+    }
+    return NULL;
+}
+
+static int cmp_u64(const void *a, const void *b) {
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void shared_between_threads(void) {
+    uint8_t key[16] = {5};
+    EXPECT(smbsign_cipher_key_new(SMBSIGN_AES_128_GCM, key, 16, &g_shared), SMBSIGN_OK);
+    pthread_t t[THREADS];
+    for (int i = 0; i < THREADS; i++) pthread_create(&t[i], NULL, encrypt_many, g_counters[i]);
+    for (int i = 0; i < THREADS; i++) pthread_join(t[i], NULL);
+    CHECK(g_thread_errors == 0, "%d encryptions failed", g_thread_errors);
+    /* Every counter value 0..THREADS*PER_THREAD-1 exactly once. */
+    uint64_t *all = &g_counters[0][0];
+    qsort(all, THREADS * PER_THREAD, sizeof *all, cmp_u64);
+    int unique = 1;
+    for (int i = 0; i < THREADS * PER_THREAD; i++) unique &= all[i] == (uint64_t)i;
+    CHECK(unique, "nonce counters not each used once");
+    smbsign_cipher_key_free(g_shared);
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        fprintf(stderr, "usage: %s VECTOR_DIR [CASES]\n", argv[0]);
+        return 2;
+    }
+    int cases = argc > 2 ? atoi(argv[2]) : 400;
+    microsoft(argv[1]);
+    against_openssl(cases);
+    dialects();
+    refusals();
+    shared_between_threads();
+    return report("test_transform");
+}

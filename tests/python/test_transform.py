@@ -1,0 +1,249 @@
+"""Proves SMB3 encryption from Python: Microsoft's published transform messages
+both ways; equality with `cryptography`'s AESCCM/AESGCM on a transform built by
+hand (hypothesis: every cipher, random keys, nonces, session ids, messages);
+byte-for-byte equality with smbprotocol's own `Connection._encrypt`/`_decrypt`
+and with impacket's construction (pycryptodome AES-CCM over its
+SMB2_TRANSFORM_HEADER); the in-place forms; the nonce source; and the errors."""
+
+import struct
+import threading
+
+import pytest
+from cryptography.hazmat.primitives.ciphers.aead import AESCCM, AESGCM
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import smbsign
+
+CIPHERS = {
+    "aes-128-ccm": (smbsign.AES_128_CCM, 16, 11, AESCCM),
+    "aes-128-gcm": (smbsign.AES_128_GCM, 16, 12, AESGCM),
+    "aes-256-ccm": (smbsign.AES_256_CCM, 32, 11, AESCCM),
+    "aes-256-gcm": (smbsign.AES_256_GCM, 32, 12, AESGCM),
+}
+
+
+def by_hand(name, key, session_id, message, nonce):
+    """The transform message as MS-SMB2 2.2.41 and 3.1.4.3 define it, with `cryptography`."""
+    _, _, nlen, aead = CIPHERS[name]
+    field = nonce + bytes(16 - len(nonce))
+    aad = field + struct.pack("<IHHQ", len(message), 0, 1, session_id)
+    sealed = aead(key).encrypt(nonce[:nlen], message, aad)
+    return b"\xfdSMB" + sealed[-16:] + aad + sealed[:-16]
+
+
+def test_microsoft_messages(vectors):
+    recs = vectors("smb-transform-microsoft.txt")
+    assert len(recs) == 12
+    for r in recs:
+        key = smbsign.EncryptionKey(int.from_bytes(r["CipherId"], "big"), r["Key"])
+        tm, pt = r["TransformedMessage"], r["Plaintext"]
+        assert smbsign.decrypt_message(key, tm) == pt
+        sid = smbsign.transform_session_id(tm)
+        assert smbsign.encrypt_message(key, sid, pt, nonce=tm[20:36]) == tm
+        buf = bytearray(tm)
+        smbsign.decrypt_in_place(key, buf)
+        assert buf[52:] == pt and buf[:52] == tm[:52]
+        buf = bytearray(52) + pt
+        smbsign.encrypt_in_place(key, sid, memoryview(buf), nonce=tm[20:36])
+        assert buf == tm
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    name=st.sampled_from(sorted(CIPHERS)),
+    key=st.binary(min_size=32, max_size=32),
+    nonce=st.binary(min_size=12, max_size=12),
+    session_id=st.integers(min_value=0, max_value=2**64 - 1),
+    message=st.binary(min_size=1, max_size=5000),
+)
+def test_equals_cryptography(name, key, nonce, session_id, message):
+    cid, klen, nlen, _ = CIPHERS[name]
+    key = key[:klen]
+    k = smbsign.EncryptionKey(name, key)
+    assert k.cipher == cid and k.cipher_name == name
+    want = by_hand(name, key, session_id, message, nonce[:nlen])
+    assert smbsign.encrypt_message(k, session_id, message, nonce=nonce[:nlen]) == want
+    assert smbsign.decrypt_message(k, want) == message
+    # Our nonce source's messages decrypt with `cryptography` too.
+    got = smbsign.encrypt_message(k, session_id, message)
+    _, _, _, aead = CIPHERS[name]
+    assert aead(key).decrypt(got[20 : 20 + nlen], got[52:] + got[4:20], got[20:52]) == message
+    assert got[20 + nlen : 36] == bytes(16 - nlen)
+
+
+@pytest.mark.parametrize("name", sorted(CIPHERS))
+def test_equals_smbprotocol(name, monkeypatch):
+    """smbprotocol's own Connection._encrypt/_decrypt (os.urandom pinned to our nonce)."""
+    from smbprotocol import connection as conn_mod
+    from smbprotocol.connection import Connection, Dialects, SMB2TransformHeader
+
+    cid, klen, nlen, _ = CIPHERS[name]
+    key = bytes(range(7, 7 + klen))
+    k = smbsign.EncryptionKey(name, key)
+
+    class Session:
+        session_id = 0x0000100000000025
+        encryption_key = key
+        decryption_key = key
+
+    c = Connection.__new__(Connection)
+    c.dialect = Dialects.SMB_3_1_1
+    c.cipher_id = cid
+    c.session_table = {Session.session_id: Session()}
+    for n, message in enumerate([b"\xfeSMB" + bytes(60), bytes(range(256)) * 40, b"x"]):
+        nonce = bytes([n + 1]) * nlen
+        monkeypatch.setattr(conn_mod.os, "urandom", lambda size, nonce=nonce: nonce[:size])
+        theirs = c._encrypt(message, Session()).pack()
+        ours = smbsign.encrypt_message(k, Session.session_id, message, nonce=nonce)
+        assert ours == theirs
+        # Each side decrypts the other's.
+        header = SMB2TransformHeader()
+        header.unpack(smbsign.encrypt_message(k, Session.session_id, message))
+        assert c._decrypt(header) == message
+        assert smbsign.decrypt_message(k, theirs) == message
+
+
+def test_equals_impacket():
+    """impacket's SMB3 client construction: pycryptodome AES-128-CCM over its
+    SMB2_TRANSFORM_HEADER, the 11-byte nonce in the 16-byte field."""
+    from Cryptodome.Cipher import AES
+    from impacket.smb3structs import SMB2_ENCRYPTION_AES128_CCM, SMB2_TRANSFORM_HEADER
+
+    key = bytes(range(16))
+    k = smbsign.EncryptionKey(smbsign.AES_128_CCM, key)
+    for message in [b"\xfeSMB" + bytes(100), bytes(range(256)) * 3]:
+        th = SMB2_TRANSFORM_HEADER()
+        th["Nonce"] = b"ABCDEFGHIJK" + bytes(5)
+        th["OriginalMessageSize"] = len(message)
+        th["EncryptionAlgorithm"] = SMB2_ENCRYPTION_AES128_CCM
+        th["SessionID"] = 0x1234
+        cipher = AES.new(key, AES.MODE_CCM, th["Nonce"][:11])
+        cipher.update(th.getData()[20:])
+        ct = cipher.encrypt(message)
+        th["Signature"] = cipher.digest()
+        theirs = th.getData() + ct
+        assert smbsign.encrypt_message(k, 0x1234, message, nonce=b"ABCDEFGHIJK") == theirs
+        assert smbsign.decrypt_message(k, theirs) == message
+
+
+def test_compound_chain_round_trip():
+    """Three PDUs linked by NextCommand in one transform; the chain comes back intact."""
+    pdus = []
+    for i, body in enumerate([24, 100, 9]):
+        p = bytearray(b"\xfeSMB" + bytes(60) + bytes(range(body)))
+        p[4] = 64
+        pdus.append(p)
+    chain = bytearray()
+    for i, p in enumerate(pdus):
+        if i < len(pdus) - 1:
+            p += bytes(-len(p) % 8)
+            p[20:24] = struct.pack("<I", len(p))
+        chain += p
+    k = smbsign.EncryptionKey("aes-256-gcm", bytes(32))
+    data = smbsign.encrypt_message(k, 77, chain)
+    assert struct.unpack_from("<I", data, 36)[0] == len(chain)
+    assert smbsign.decrypt_message(k, data) == chain
+
+
+def test_errors_leave_buffers_untouched():
+    k = smbsign.EncryptionKey("aes-128-gcm", bytes(16))
+    good = smbsign.encrypt_message(k, 1, b"\xfeSMB hello")
+    for pos in range(4, len(good)):
+        bad = bytearray(good)
+        bad[pos] ^= 1
+        before = bytes(bad)
+        with pytest.raises(ValueError):
+            smbsign.decrypt_message(k, bad)
+        with pytest.raises(ValueError):
+            smbsign.decrypt_in_place(k, bad)
+        assert bad == before
+    with pytest.raises(ValueError, match="authentication tag"):
+        smbsign.decrypt_message(smbsign.EncryptionKey("aes-128-gcm", bytes([1]) * 16), good)
+    with pytest.raises(ValueError, match="FD 'SMB'"):
+        smbsign.decrypt_message(k, b"\xfeSMB" + good[4:])
+    with pytest.raises(ValueError, match="Flags"):
+        smbsign.decrypt_message(k, good[:42] + b"\x02\x00" + good[44:])
+    with pytest.raises(ValueError, match="OriginalMessageSize"):
+        smbsign.decrypt_message(k, good[:-1])
+    with pytest.raises(ValueError, match="52-byte"):
+        smbsign.decrypt_message(k, good[:52])
+    with pytest.raises(ValueError):
+        smbsign.transform_session_id(good[:51])
+    with pytest.raises(ValueError, match="empty"):
+        smbsign.encrypt_message(k, 1, b"")
+    with pytest.raises(ValueError, match="nonce"):
+        smbsign.encrypt_message(k, 1, b"x", nonce=bytes(11))
+    with pytest.raises(TypeError):
+        smbsign.decrypt_in_place(k, bytes(good))
+    with pytest.raises(TypeError):
+        smbsign.encrypt_message(k, True, b"x")
+    with pytest.raises(ValueError):
+        smbsign.encrypt_message(k, -1, b"x")
+    with pytest.raises(ValueError):
+        smbsign.encrypt_message(k, 2**64, b"x")
+    small = bytearray(51)
+    with pytest.raises(ValueError):
+        smbsign.encrypt_in_place(k, 1, small)
+    assert small == bytearray(51)
+    with pytest.raises(ValueError, match="unknown cipher"):
+        smbsign.EncryptionKey("aes-192-gcm", bytes(24))
+    for bad_id in (0, 5, -1, 2**70):
+        with pytest.raises(ValueError):
+            smbsign.EncryptionKey(bad_id, bytes(16))
+    with pytest.raises(TypeError):
+        smbsign.EncryptionKey(True, bytes(16))
+    with pytest.raises(ValueError, match="key must be 32 bytes"):
+        smbsign.EncryptionKey("aes-256-ccm", bytes(16))
+
+
+def test_nonce_source_unique_across_threads():
+    k = smbsign.EncryptionKey("aes-128-ccm", bytes(16))
+    seen, lock = [], threading.Lock()
+
+    def work():
+        mine = [smbsign.encrypt_message(k, 5, b"\xfeSMB")[20:36] for _ in range(500)]
+        with lock:
+            seen.extend(mine)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(set(seen)) == 2000
+    # The counter: bytes 0..8 little-endian, each value once; fixed field shared; padding zero.
+    counters = sorted(int.from_bytes(n[:8], "little") for n in seen)
+    assert counters == list(range(2000))
+    assert len({n[8:11] for n in seen}) == 1 and all(n[11:] == bytes(5) for n in seen)
+    nxt = k.next_nonce()
+    assert int.from_bytes(nxt[:8], "little") == 2000 and nxt[8:11] == seen[0][8:11]
+    assert repr(k) == 'EncryptionKey("aes-128-ccm")'
+
+
+def test_cipher_for_dialect():
+    assert smbsign.cipher_for_dialect(0x0300) == smbsign.AES_128_CCM
+    assert smbsign.cipher_for_dialect(0x0302, 4) == smbsign.AES_128_CCM  # 3.0.x has no CipherId
+    for cid in (1, 2, 3, 4):
+        assert smbsign.cipher_for_dialect(0x0311, cid) == cid
+    for bad in (None, 0, 5, 2**16 + 1, -1):
+        with pytest.raises(ValueError):
+            smbsign.cipher_for_dialect(0x0311, bad)
+    for dialect in (0x0202, 0x0210, -1, 2**70):
+        with pytest.raises(ValueError):
+            smbsign.cipher_for_dialect(dialect, 1)
+    with pytest.raises(TypeError):
+        smbsign.cipher_for_dialect(0x0311, True)
+
+
+def test_exported_and_stubbed():
+    import pathlib
+
+    stub = (pathlib.Path(smbsign.__file__).parent / "__init__.pyi").read_text()
+    for name in ("EncryptionKey", "encrypt_message", "decrypt_message", "encrypt_in_place",
+                 "decrypt_in_place", "transform_session_id", "cipher_for_dialect", "AES_128_CCM", "AES_256_GCM",
+                 "TRANSFORM_HEADER_LEN"):
+        assert name in smbsign.__all__ and hasattr(smbsign, name), name
+        assert name in stub, name
+    assert (smbsign.AES_128_CCM, smbsign.AES_128_GCM, smbsign.AES_256_CCM, smbsign.AES_256_GCM) == (1, 2, 3, 4)
+    assert smbsign.TRANSFORM_HEADER_LEN == 52
