@@ -266,7 +266,7 @@ impl Key {
         nonce: &[u8; NONCE_LEN],
         parts: &[B],
     ) -> [u8; TAG_LEN] {
-        scrub::after(Bytes::gmac_parts(&self.backend), || {
+        scrub::after_sized(|| {
             if parts.len() <= PARTS_MAX {
                 let mut refs: [&[u8]; PARTS_MAX] = [&[]; PARTS_MAX];
                 for (r, p) in refs.iter_mut().zip(parts) {
@@ -274,7 +274,7 @@ impl Key {
                 }
                 return self.parts_tag(nonce, &refs[..parts.len()]);
             }
-            self.stream(nonce, parts)
+            (self.stream(nonce, parts), Bytes::gmac_parts(&self.backend))
         })
     }
 
@@ -286,19 +286,38 @@ impl Key {
     /// fused kernel for the length, stream.
     #[must_use]
     pub fn mac_parts(&self, nonce: &[u8; NONCE_LEN], parts: &[&[u8]]) -> [u8; TAG_LEN] {
-        scrub::after(Bytes::gmac_parts(&self.backend), || {
-            self.parts_tag(nonce, parts)
-        })
+        scrub::after_sized(|| self.parts_tag(nonce, parts))
     }
 
-    /// [`Key::mac_parts`] without the stack erasure (its callers erase once).
-    fn parts_tag(&self, nonce: &[u8; NONCE_LEN], parts: &[&[u8]]) -> [u8; TAG_LEN] {
+    /// [`Key::mac_parts`] without the stack erasure (its callers erase once),
+    /// with the bytes of stack to erase after it. Parts that lie as the fused
+    /// kernels read them (whole-block parts, then one of any length: Samba's
+    /// three) take them from here; other splits go through [`Key::parts_gather`]
+    /// in a frame of its own, so its scratch blocks do not deepen (and cost the
+    /// erasure of) the common case.
+    fn parts_tag(&self, nonce: &[u8; NONCE_LEN], parts: &[&[u8]]) -> ([u8; TAG_LEN], usize) {
         let Some((last, head)) = parts.split_last() else {
-            return self.mac2(nonce, &[], &[]);
+            return (self.mac2(nonce, &[], &[]), Bytes::gmac(&self.backend, 0));
         };
-        let tag = if head.iter().all(|p| p.len().is_multiple_of(16)) {
-            self.tag_head(nonce, head, last)
-        } else if parts.len() <= PARTS_MAX {
+        if head.iter().all(|p| p.len().is_multiple_of(16)) {
+            if let Some(t) = self.tag_head(nonce, head, last) {
+                let len = parts.iter().map(|p| p.len()).sum();
+                return (t.to_le_bytes(), Bytes::gmac_fused_parts(&self.backend, len));
+            }
+        }
+        (
+            self.parts_gather(nonce, parts),
+            Bytes::gmac_parts(&self.backend),
+        )
+    }
+
+    /// The tag of `parts` split at odd places: the blocks that straddle parts
+    /// gathered ([`segments`]), then a fused kernel; or, for more than
+    /// [`PARTS_MAX`] parts or where this backend has no fused kernel for the
+    /// length, streamed.
+    #[inline(never)]
+    fn parts_gather(&self, nonce: &[u8; NONCE_LEN], parts: &[&[u8]]) -> [u8; TAG_LEN] {
+        let tag = if parts.len() <= PARTS_MAX {
             let mut scratch = [[0u8; 16]; PARTS_MAX];
             let mut segs: [&[u8]; 2 * PARTS_MAX] = [&[]; 2 * PARTS_MAX];
             let (n, tail) = segments(parts, &mut scratch, &mut segs);

@@ -151,6 +151,15 @@ fn zmm_gmac_xmm_max() -> usize {
     }
 }
 
+/// The longest message (one part or several) the ymm tier's GMAC gives to
+/// the xmm fused kernel rather than the ymm one (docs/tuning.md).
+fn ymm_gmac_xmm_max() -> usize {
+    YMM_GMAC_XMM_MAX
+}
+
+/// [`ymm_gmac_xmm_max`]'s value (measured on the Intel Xeon; docs/tuning.md).
+const YMM_GMAC_XMM_MAX: usize = pclmul::SHORT_MAX;
+
 /// Whether this CPU executes 512-bit operations as two 256-bit halves: AMD
 /// family 19h (Zen 4; its Zen 3 members have no AVX-512). Zen 5 server and
 /// desktop parts (family 1Ah) and Intel's AVX-512 cores run most zmm integer
@@ -212,6 +221,7 @@ pub(crate) fn backend(tier: Tier) -> Option<Backend> {
         sha256,
         short_gmac: match ghash {
             Ghash::Vpclmul512(p, _) => ShortGmac::FusedZmm(aes, p, zmm_gmac_xmm_max()),
+            Ghash::Vpclmul256(v) => ShortGmac::FusedYmm(aes, pclmul, v, ymm_gmac_xmm_max()),
             _ => ShortGmac::Fused(aes, pclmul),
         },
         aes_lanes,
