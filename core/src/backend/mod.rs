@@ -181,7 +181,8 @@ pub(crate) enum Sha256 {
 pub(crate) enum ShortGmac {
     /// None: the generic path (GHASH kernel, then the AES kernel).
     Generic,
-    /// Up to 512 bytes, in one part or two, on xmm (`x86::pclmul::gmac_fused`).
+    /// Any length, in one part or more, on xmm (`x86::pclmul::gmac_fused`;
+    /// past 512 bytes its long-message loop first).
     #[cfg(target_arch = "x86_64")]
     Fused(x86::AesNi, x86::Pclmul),
     /// Any length, in one part or two, on zmm (`x86::vpclmul512::gmac`);
@@ -596,7 +597,9 @@ impl Backend {
     }
 
     /// AES-GMAC of `a || b` (one part, or two with `a` whole blocks) in one
-    /// fused zmm pass at any length, on the zmm tier; `None` elsewhere.
+    /// fused pass at any length: on the zmm tier always, on the ymm tier past
+    /// its xmm rule, on the xmm tier past 512 bytes; `None` elsewhere (the
+    /// caller's short-message path).
     #[inline]
     #[cfg_attr(not(target_arch = "x86_64"), allow(unused_variables))]
     pub(crate) fn gmac_zmm(
@@ -619,6 +622,14 @@ impl Backend {
                 Some(x86::vpclmul512::gmac((t, p), rk, powers, nonce, a, b))
             }
             #[cfg(target_arch = "x86_64")]
+            ShortGmac::Fused(t, p)
+                if a.len() + b.len() > x86::pclmul::FUSED_MAX
+                    && (a.len().is_multiple_of(16) || b.is_empty()) =>
+            {
+                let (a, b) = if b.is_empty() { (&[][..], a) } else { (a, b) };
+                Some(x86::pclmul::gmac_fused((t, p), rk, powers, nonce, a, b))
+            }
+            #[cfg(target_arch = "x86_64")]
             ShortGmac::FusedYmm(t, _, v, xmm_max)
                 if a.len() + b.len() > xmm_max && (a.len().is_multiple_of(16) || b.is_empty()) =>
             {
@@ -631,9 +642,9 @@ impl Backend {
 
     /// AES-GMAC of `head || b` with the whole-block head in several parts
     /// (Samba's header and zeroed signature; a body split across iovecs), in
-    /// one fused pass reading every part in place: on the zmm tier the zmm
-    /// kernel at any length (the xmm one for short messages, as for one
-    /// part), elsewhere the xmm kernel up to 512 bytes; `None` otherwise (the
+    /// one fused pass reading every part in place, at any length: on the zmm
+    /// and ymm tiers their own kernel (the xmm one for short messages, as for
+    /// one part), on the xmm tier the xmm kernel; `None` otherwise (the
     /// caller streams).
     #[inline]
     #[cfg_attr(not(target_arch = "x86_64"), allow(unused_variables))]
@@ -668,7 +679,7 @@ impl Backend {
                 Some(x86::vpclmul256::gmac((t, v), rk, powers, nonce, parts, b))
             }
             #[cfg(target_arch = "x86_64")]
-            ShortGmac::Fused(t, p) if parts.len() + b.len() <= x86::pclmul::FUSED_MAX => {
+            ShortGmac::Fused(t, p) => {
                 Some(x86::pclmul::gmac_fused((t, p), rk, powers, nonce, parts, b))
             }
             _ => None,

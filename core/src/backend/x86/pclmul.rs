@@ -141,11 +141,20 @@ unsafe fn ghash_group(powers: &HPowers, acc: __m128i, blocks: &[u8]) -> __m128i 
 /// `powers` must hold at least `POWERS` powers.
 #[target_feature(enable = "pclmulqdq,sse2,ssse3")]
 unsafe fn ghash_pclmul(powers: &HPowers, acc: &mut u128, blocks: &[u8]) {
-    let mut a = _mm_loadu_si128((acc as *const u128).cast());
+    let a = _mm_loadu_si128((acc as *const u128).cast());
+    _mm_storeu_si128((acc as *mut u128).cast(), hash(powers, a, blocks));
+}
+
+/// `acc` after GHASH of `blocks` (whole blocks), groups of `POWERS`.
+/// # Safety
+/// As [`ghash_group`]; `powers` hold `POWERS` powers.
+#[inline]
+#[target_feature(enable = "pclmulqdq,sse2,ssse3")]
+unsafe fn hash(powers: &HPowers, mut acc: __m128i, blocks: &[u8]) -> __m128i {
     for group in blocks.chunks(16 * POWERS) {
-        a = ghash_group(powers, a, group);
+        acc = ghash_group(powers, acc, group);
     }
-    _mm_storeu_si128((acc as *mut u128).cast(), a);
+    acc
 }
 
 /// GHASH over whole 16-byte blocks.
@@ -162,8 +171,10 @@ pub(crate) fn ghash_blocks(_: Pclmul, powers: &HPowers, acc: &mut u128, blocks: 
 /// the length block, is one reduction of 8 powers.
 pub(crate) const SHORT_MAX: usize = 16 * (SHORT_BLOCKS - 1);
 
-/// The most bytes [`gmac_fused`] takes (both parts): the one-call size of
-/// `gmac::Key` (longer messages stream).
+/// The most bytes [`gmac_fused`] hashes in groups of `SHORT_BLOCKS` alone
+/// (both parts; the one-call size of `gmac::Key`); longer messages go
+/// through the long-message loop first, their last group and length block
+/// as here.
 pub(crate) const FUSED_MAX: usize = 512;
 
 /// The GMAC tag mask `E_K(nonce || 0^31 || 1)`, for the fused kernels.
@@ -415,9 +426,20 @@ pub(super) unsafe fn gmac_fused_tail(
     // dependent rounds with the multiplications below.
     let mask = tag_mask(rk, nonce);
     let bswap = bswap_mask();
-    let (na, nb, rem) = (a.blocks(), b.len() / 16, b.len() % 16);
+    let total = 16 * a.blocks() + b.len();
+    // Past FUSED_MAX, `a` and all but the last (partial) POWERS-block group
+    // of `b` go through the long-message loop first; the groups below take
+    // the rest and the accumulator.
+    let (acc0, na, b) = if total <= FUSED_MAX {
+        (_mm_setzero_si128(), a.blocks(), b)
+    } else {
+        let lead = b.len() / (16 * POWERS) * (16 * POWERS);
+        let mut acc = _mm_setzero_si128();
+        a.each(|p| acc = hash(powers, acc, p));
+        (hash(powers, acc, &b[..lead]), 0, &b[lead..])
+    };
+    let (nb, rem) = (b.len() / 16, b.len() % 16);
     let data = na + nb + usize::from(rem > 0);
-    let total = 16 * na + b.len();
     let tail = if rem > 0 {
         load_tail(&b[16 * nb..])
     } else {
@@ -445,7 +467,7 @@ pub(super) unsafe fn gmac_fused_tail(
         }
         s.mul_at(_mm_xor_si128(block(j), acc), h, hk);
     };
-    let mut acc = _mm_setzero_si128();
+    let mut acc = acc0;
     let mut j = 0;
     while data - j >= SHORT_BLOCKS {
         let mut g = Kara::zero();
@@ -481,11 +503,11 @@ pub(super) fn tag_bits(tag: __m128i) -> u128 {
 }
 
 /// AES-128-GMAC of `a || b` (`a` whole blocks: empty, an SMB header, or
-/// Samba's header and zeroed signature as [`Parts`]; at most [`FUSED_MAX`]
-/// bytes; the tag's bytes as a little-endian `u128`) in one pass: the
-/// tag-mask AES overlapped with 8-block aggregated GHASH read straight from
-/// the parts, no buffering. Serves the short SMB messages (headers, small
-/// requests and responses) that dominate traffic.
+/// Samba's header and zeroed signature as [`Parts`]; any length; the tag's
+/// bytes as a little-endian `u128`) in one pass: the tag-mask AES overlapped
+/// with aggregated GHASH read straight from the parts, no buffering. Serves
+/// the short SMB messages (headers, small requests and responses) that
+/// dominate traffic, and on the xmm tier every length.
 #[inline]
 pub(crate) fn gmac_fused(
     _: (AesNi, Pclmul),
@@ -495,7 +517,7 @@ pub(crate) fn gmac_fused(
     a: impl Head,
     b: &[u8],
 ) -> u128 {
-    assert!(a.whole() && 16 * a.blocks() + b.len() <= FUSED_MAX);
+    assert!(a.whole());
     if a.blocks() == 0 && b.len() <= SHORT_MAX {
         // SAFETY: as below; the length is checked.
         return unsafe { gmac_short_impl(rk, powers, nonce, b) };
