@@ -181,6 +181,19 @@ impl Sha256State {
         }
     }
 
+    /// Buffers `data` if it fits before the block ends, so no compression
+    /// (and no key-dependent computation) runs; false, doing nothing, else.
+    #[inline]
+    fn hold(&mut self, data: &[u8]) -> bool {
+        if data.len() >= BLOCK - self.buf_len {
+            return false;
+        }
+        self.buf[self.buf_len..self.buf_len + data.len()].copy_from_slice(data);
+        self.buf_len += data.len();
+        self.total = self.total.wrapping_add(data.len() as u64);
+        true
+    }
+
     fn update(&mut self, backend: &Backend, mut data: &[u8]) {
         self.total = self.total.wrapping_add(data.len() as u64);
         if self.buf_len > 0 {
@@ -269,6 +282,12 @@ impl<'k> State<'k> {
 
     /// Absorbs `data`.
     pub fn update(&mut self, data: &[u8]) {
+        // An update that only fills the block buffer copies message bytes and
+        // touches no key: nothing to erase (Samba's header and signature
+        // updates; each erasure costs about as much as a short update).
+        if self.sha.hold(data) {
+            return;
+        }
         scrub::after(Bytes::hmac(&self.key.backend), || self.absorb(data));
     }
 
