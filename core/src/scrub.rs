@@ -227,9 +227,9 @@ impl Bytes {
     /// or finalisation (`len` 0: one block of AES, at most three of GHASH),
     /// or update. By the kernel the length picks (the tests cover each
     /// class): short messages (up to `pclmul::SHORT_MAX`: xmm and ymm 192,
-    /// zmm 128; a finalisation 416), the xmm fused kernel to 512 bytes (1288,
-    /// release profile) and the ymm one at any length (1192, release); the
-    /// zmm kernel to 1024 (1008) and its long-message loop beyond (2000);
+    /// zmm 128; a finalisation 416), the xmm fused kernel at any length (608)
+    /// and the ymm one (976; one part, test profile; release 488); the zmm
+    /// kernel to 1024 (1008) and its long-message loop beyond (2000);
     /// portable 1440.
     #[cfg_attr(not(target_arch = "x86_64"), allow(unused_variables))]
     pub(crate) fn gmac(b: &Backend, len: usize) -> usize {
@@ -237,7 +237,8 @@ impl Bytes {
         match b.ghash {
             Ghash::Soft => {}
             _ if len <= crate::backend::x86::pclmul::SHORT_MAX => return 576,
-            Ghash::Pclmul(_) | Ghash::Vpclmul256(_) => return 1664,
+            Ghash::Pclmul(_) => return 1024,
+            Ghash::Vpclmul256(_) => return 1472,
             Ghash::Vpclmul512(..) if len <= 1024 => return 1280,
             Ghash::Vpclmul512(..) => return 2560,
         }
@@ -248,7 +249,7 @@ impl Bytes {
     /// as they lie (whole-block parts, then one of any length: Samba's
     /// three; `gmac::Key::mac_parts`, `mac_vectored`), no gathering: as
     /// [`Bytes::gmac`], and at least the multi-part fused kernels' frames
-    /// (release profile: xmm 712, ymm 648, zmm 736).
+    /// (test profile: xmm 752, ymm 1136, zmm 704; release: 712, 648, 736).
     pub(crate) fn gmac_fused_parts(b: &Backend, len: usize) -> usize {
         Bytes::gmac(b, len).max(1024)
     }

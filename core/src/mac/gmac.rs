@@ -221,16 +221,31 @@ impl Key {
         if let Some(tag) = self.backend.gmac_zmm(&self.rk, &self.powers, nonce, a, b) {
             return tag;
         }
-        let len = a.len() + b.len();
-        if len > ONE_CALL_MAX {
-            let mut st = State::new(KeyRef::Borrowed(self), nonce);
-            st.absorb(a);
-            st.absorb(b);
-            return u128::from_le_bytes(st.finish());
+        if a.len() + b.len() > ONE_CALL_MAX {
+            return self.tag_stream(nonce, a, b);
         }
         if let Some(tag) = self.backend.gmac_fused(&self.rk, &self.powers, nonce, a, b) {
             return tag;
         }
+        self.tag_joined(nonce, a, b)
+    }
+
+    /// [`Key::tag2`] through [`State`]. In a frame of its own, as is
+    /// [`Key::tag_joined`]: inlined, their buffers made `tag2`'s frame 680
+    /// bytes deep for the fused kernels too, and every call erased it.
+    #[inline(never)]
+    fn tag_stream(&self, nonce: &[u8; NONCE_LEN], a: &[u8], b: &[u8]) -> u128 {
+        let mut st = State::new(KeyRef::Borrowed(self), nonce);
+        st.absorb(a);
+        st.absorb(b);
+        u128::from_le_bytes(st.finish())
+    }
+
+    /// [`Key::tag2`] by one GHASH kernel call over a joined copy, for
+    /// backends without a fused kernel for the message.
+    #[inline(never)]
+    fn tag_joined(&self, nonce: &[u8; NONCE_LEN], a: &[u8], b: &[u8]) -> u128 {
+        let len = a.len() + b.len();
         let mask = self.tag_mask(nonce);
         // The common SMB header-only case gets a small buffer to clear.
         let acc = if len <= 48 {
