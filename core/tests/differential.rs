@@ -226,7 +226,7 @@ fn gmac_samba_parts_all_backends() {
 
 /// Samba's three-part AAD (header 48, zeroed signature 16, body) at every
 /// length from 600 to 2100 bytes, and with the body split once more at an odd
-/// place: the ymm kernel's 32-block groups past the first (its accumulator
+/// place: the ymm kernel's 64-block groups past the first (its accumulator
 /// joining the last group), the xmm kernel's long-message loop past 512
 /// bytes, both with the length block in the last group or alone after it.
 #[test]

@@ -1,4 +1,4 @@
-//! GHASH with VPCLMULQDQ on ymm (AVX2): 32 blocks per reduction, two per
+//! GHASH with VPCLMULQDQ on ymm (AVX2): 64 blocks per reduction, two per
 //! register; and a fused one-pass GMAC of messages of any length in one or
 //! several parts.
 //!
@@ -20,7 +20,7 @@ use super::{AesNi, Vpclmul256};
 use crate::backend::{HPowers, RoundKeys, MAX_POWERS};
 
 /// Key powers this kernel reads (blocks per reduction).
-pub(crate) const POWERS: usize = 32;
+pub(crate) const POWERS: usize = 64;
 
 /// Unreduced Karatsuba sums: two 128-bit lanes each (`lo = xl*hl`,
 /// `hi = xh*hh`, `midk = (xl^xh)*(hl^hh)`), and a lone block's in xmm.
@@ -179,9 +179,27 @@ unsafe fn gmac_impl(
     let (acc, na, b) = if total <= 16 * POWERS {
         (None, a.blocks(), b)
     } else {
-        let lead = b.len() / (16 * POWERS) * (16 * POWERS);
+        // The first group: `a` and the start of `b` (one reduction, not one
+        // per part of `a`: Samba's header and signature are two).
         let mut acc = _mm_setzero_si128();
-        a.each(|p| acc = hash(powers, acc, p));
+        let mut b = b;
+        if a.blocks() < POWERS {
+            let first = 16 * (POWERS - a.blocks());
+            let h = powers.0.as_ptr().add(MAX_POWERS - POWERS);
+            let hk = powers.1.as_ptr().add(MAX_POWERS - POWERS);
+            let mut s = Sums::zero();
+            let mut at = 0;
+            a.each(|p| {
+                add_blocks(&mut s, p, h.add(at), hk.add(at));
+                at += p.len() / 16;
+            });
+            add_blocks(&mut s, &b[..first], h.add(at), hk.add(at));
+            acc = reduce(s.terms([_mm_setzero_si128(); 3]));
+            b = &b[first..];
+        } else {
+            a.each(|p| acc = hash(powers, acc, p));
+        }
+        let lead = b.len() / (16 * POWERS) * (16 * POWERS);
         (Some(hash(powers, acc, &b[..lead])), 0, &b[lead..])
     };
     let whole = b.len() / 16 * 16;
@@ -228,7 +246,7 @@ unsafe fn gmac_impl(
 /// the tag's bytes as a little-endian `u128`) in one pass at any length: the
 /// tag-mask AES overlapped with the ymm GHASH of both parts, padding and
 /// length block, read straight from the caller's buffers; one reduction up
-/// to 496 bytes.
+/// to 1008 bytes.
 #[inline]
 pub(crate) fn gmac(
     _: (AesNi, Vpclmul256),
