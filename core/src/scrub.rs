@@ -228,7 +228,8 @@ impl Bytes {
     /// or update. By the kernel the length picks (the tests cover each
     /// class): short messages (up to `pclmul::SHORT_MAX`: xmm and ymm 192,
     /// zmm 128; a finalisation 416), the xmm fused kernel at any length (608)
-    /// and the ymm one (976; one part, test profile; release 488); the zmm
+    /// and the ymm one to one group (`vpclmul256::ONE_GROUP_MAX`: 624) and
+    /// beyond (1296; Samba's parts 1456); the zmm
     /// kernel to 1024 (1008) and its long-message loop beyond (2000);
     /// portable 1440.
     #[cfg_attr(not(target_arch = "x86_64"), allow(unused_variables))]
@@ -238,7 +239,10 @@ impl Bytes {
             Ghash::Soft => {}
             _ if len <= crate::backend::x86::pclmul::SHORT_MAX => return 576,
             Ghash::Pclmul(_) => return 1024,
-            Ghash::Vpclmul256(_) => return 1472,
+            Ghash::Vpclmul256(_) if len <= crate::backend::x86::vpclmul256::ONE_GROUP_MAX => {
+                return 1024
+            }
+            Ghash::Vpclmul256(_) => return 1856,
             Ghash::Vpclmul512(..) if len <= 1024 => return 1280,
             Ghash::Vpclmul512(..) => return 2560,
         }
@@ -249,7 +253,8 @@ impl Bytes {
     /// as they lie (whole-block parts, then one of any length: Samba's
     /// three; `gmac::Key::mac_parts`, `mac_vectored`), no gathering: as
     /// [`Bytes::gmac`], and at least the multi-part fused kernels' frames
-    /// (test profile: xmm 752, ymm 1136, zmm 704; release: 712, 648, 736).
+    /// (test profile: xmm 752 and ymm 752 to one group, 1456 beyond; zmm
+    /// 704 to 112 bytes, 976 to 1024).
     pub(crate) fn gmac_fused_parts(b: &Backend, len: usize) -> usize {
         Bytes::gmac(b, len).max(1024)
     }
@@ -669,6 +674,14 @@ pub(crate) mod tests {
             note(
                 &format!("gmac mac {n}"),
                 probe(|| g.mac(&nonce, &m[..n])).1,
+                &all,
+            );
+            // Samba's three parts at the same lengths (the size classes of
+            // `Bytes::gmac_fused_parts`).
+            let samba: [&[u8]; 3] = [&m[..48], &[0; 16], &m[64..n]];
+            note(
+                &format!("gmac parts {n}"),
+                probe(|| g.mac_parts(&nonce, &samba)).1,
                 &all,
             );
         }

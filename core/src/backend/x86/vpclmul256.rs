@@ -22,6 +22,10 @@ use crate::backend::{HPowers, RoundKeys, MAX_POWERS};
 /// Key powers this kernel reads (blocks per reduction).
 pub(crate) const POWERS: usize = 64;
 
+/// The longest message the fused kernel hashes in one group (with its
+/// length block) without [`lead`].
+pub(crate) const ONE_GROUP_MAX: usize = 16 * POWERS;
+
 /// Unreduced Karatsuba sums: two 128-bit lanes each (`lo = xl*hl`,
 /// `hi = xh*hh`, `midk = (xl^xh)*(hl^hh)`), and a lone block's in xmm.
 struct Sums {
@@ -160,6 +164,38 @@ pub(crate) fn ghash_blocks(_: Vpclmul256, powers: &HPowers, acc: &mut u128, bloc
     unsafe { ghash_vpclmul256(powers, acc, blocks) }
 }
 
+/// The accumulator after all groups but the last of a message longer than
+/// one group (`a || b`, `16 * a.blocks() + b.len() > 16 * POWERS`), and the
+/// rest of `b` (less than a group) for the last one. The first group takes
+/// `a` and the start of `b` (one reduction, not one per part of `a`: Samba's
+/// header and signature are two). In a frame of its own, so messages of one
+/// group (most SMB messages) run in a shallower one: less stack to erase.
+/// # Safety
+/// As [`group`]; `a` whole blocks; `powers` hold `POWERS` powers.
+#[inline(never)]
+#[target_feature(enable = "vpclmulqdq,pclmulqdq,avx2,avx,ssse3")]
+unsafe fn lead<'b>(powers: &HPowers, a: impl Head, mut b: &'b [u8]) -> (__m128i, &'b [u8]) {
+    let mut acc = _mm_setzero_si128();
+    if a.blocks() < POWERS {
+        let first = 16 * (POWERS - a.blocks());
+        let h = powers.0.as_ptr().add(MAX_POWERS - POWERS);
+        let hk = powers.1.as_ptr().add(MAX_POWERS - POWERS);
+        let mut s = Sums::zero();
+        let mut at = 0;
+        a.each(|p| {
+            add_blocks(&mut s, p, h.add(at), hk.add(at));
+            at += p.len() / 16;
+        });
+        add_blocks(&mut s, &b[..first], h.add(at), hk.add(at));
+        acc = reduce(s.terms([_mm_setzero_si128(); 3]));
+        b = &b[first..];
+    } else {
+        a.each(|p| acc = hash(powers, acc, p));
+    }
+    let lead = b.len() / (16 * POWERS) * (16 * POWERS);
+    (hash(powers, acc, &b[..lead]), &b[lead..])
+}
+
 /// # Safety
 /// AES-NI, VPCLMULQDQ, PCLMULQDQ, AVX2, SSE2 and SSSE3 must be present; `a`
 /// whole blocks; `powers` hold `POWERS` powers.
@@ -179,28 +215,8 @@ unsafe fn gmac_impl(
     let (acc, na, b) = if total <= 16 * POWERS {
         (None, a.blocks(), b)
     } else {
-        // The first group: `a` and the start of `b` (one reduction, not one
-        // per part of `a`: Samba's header and signature are two).
-        let mut acc = _mm_setzero_si128();
-        let mut b = b;
-        if a.blocks() < POWERS {
-            let first = 16 * (POWERS - a.blocks());
-            let h = powers.0.as_ptr().add(MAX_POWERS - POWERS);
-            let hk = powers.1.as_ptr().add(MAX_POWERS - POWERS);
-            let mut s = Sums::zero();
-            let mut at = 0;
-            a.each(|p| {
-                add_blocks(&mut s, p, h.add(at), hk.add(at));
-                at += p.len() / 16;
-            });
-            add_blocks(&mut s, &b[..first], h.add(at), hk.add(at));
-            acc = reduce(s.terms([_mm_setzero_si128(); 3]));
-            b = &b[first..];
-        } else {
-            a.each(|p| acc = hash(powers, acc, p));
-        }
-        let lead = b.len() / (16 * POWERS) * (16 * POWERS);
-        (Some(hash(powers, acc, &b[..lead])), 0, &b[lead..])
+        let (acc, rest) = lead(powers, a, b);
+        (Some(acc), 0, rest)
     };
     let whole = b.len() / 16 * 16;
     let data = na + b.len().div_ceil(16);
