@@ -255,8 +255,15 @@ impl Bytes {
     /// [`Bytes::gmac`], and at least the multi-part fused kernels' frames
     /// (test profile: xmm 752 and ymm 752 to one group, 1456 beyond; zmm
     /// 704 to 112 bytes, 976 to 1024).
+    /// Where no fused kernel takes several parts (the portable tier, ARMv8),
+    /// they stream: [`Bytes::gmac_parts`].
     pub(crate) fn gmac_fused_parts(b: &Backend, len: usize) -> usize {
-        Bytes::gmac(b, len).max(1024)
+        #[cfg(target_arch = "x86_64")]
+        if !matches!(b.ghash, Ghash::Soft) {
+            return Bytes::gmac(b, len).max(1024);
+        }
+        let _ = len;
+        Bytes::gmac_parts(b)
     }
 
     /// AES-GMAC over parts (`gmac::Key::mac_parts`, `mac_vectored`): the
