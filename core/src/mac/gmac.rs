@@ -208,9 +208,10 @@ impl Key {
     }
 
     /// The GMAC of `a || b` (an SMB header copy and the PDU body, or a message
-    /// and nothing), its bytes as a little-endian `u128`: the zmm tier's fused
-    /// kernel at any length; elsewhere up to [`ONE_CALL_MAX`] bytes the fused
-    /// xmm kernel (x86) or one GHASH kernel call, streaming beyond. A `u128`
+    /// and nothing), its bytes as a little-endian `u128`: on x86's SIMD tiers
+    /// a fused kernel at any length (`Backend::gmac_zmm`, then
+    /// `Backend::gmac_fused` for the short messages it leaves); elsewhere up
+    /// to [`ONE_CALL_MAX`] bytes one GHASH kernel call, streaming beyond. A `u128`
     /// comes back in two registers where a `[u8; 16]` would come back through
     /// the caller's stack (the kernels return it the same way): one store and
     /// reload less per MAC, which a C caller pays in full.
