@@ -224,6 +224,78 @@ fn gmac_samba_parts_all_backends() {
     }
 }
 
+/// Samba's three-part AAD (header 48, zeroed signature 16, body) at every
+/// length from 600 to 2100 bytes, and with the body split once more at an odd
+/// place: the ymm kernel's 64-block groups past the first (its accumulator
+/// joining the last group), the xmm kernel's long-message loop past 512
+/// bytes, both with the length block in the last group or alone after it.
+#[test]
+fn gmac_samba_parts_past_one_group_all_backends() {
+    let key: [u8; 16] = bytes(63, 16).try_into().unwrap();
+    let nonce: [u8; 12] = bytes(64, 12).try_into().unwrap();
+    let data = bytes(65, 2100 + 13);
+    let keys: Vec<_> = backends()
+        .into_iter()
+        .map(|b| (b, gmac::Key::with_backend(&key, b)))
+        .collect();
+    for len in (600..=2100).filter(|&l| l <= max_len(2100)) {
+        let msg = &data[len % 13..len % 13 + len];
+        let want = ref_gmac(&key, &nonce, msg);
+        let odd = 64 + (len - 64) / 3;
+        let shapes: [&[&[u8]]; 2] = [
+            &[&msg[..48], &msg[48..64], &msg[64..]],
+            &[&msg[..48], &msg[48..64], &msg[64..odd], &msg[odd..]],
+        ];
+        for parts in shapes {
+            for (b, g) in &keys {
+                assert_eq!(g.mac_parts(&nonce, parts), want, "len {len} {:?}", b.tier());
+            }
+        }
+    }
+}
+
+/// Incremental CMAC and HMAC-SHA256 as three updates split at every pair of
+/// points (Samba's header, signature and body), each message through
+/// `finalize_reset` on one long-lived state, at every length to 150 bytes:
+/// the CMAC state holds up to 64 bytes back before its kernel runs, and
+/// updates that only buffer skip the stack erasure.
+#[test]
+fn incremental_three_updates_every_split_all_backends() {
+    let key: [u8; 16] = bytes(70, 16).try_into().unwrap();
+    let msg = bytes(71, 150);
+    for b in backends() {
+        let (c, h) = (
+            cmac::Key::with_backend(&key, b),
+            hmac::Key::with_backend(&key, b),
+        );
+        let (mut cs, mut hs) = (c.start(), h.start());
+        for len in 0..=msg.len().min(max_len(150)) {
+            let m = &msg[..len];
+            let want = (ref_cmac(&key, m), ref_hmac(&key, m));
+            for i in 0..=len {
+                for j in i..=len {
+                    for p in [&m[..i], &m[i..j], &m[j..]] {
+                        cs.update(p);
+                        hs.update(p);
+                    }
+                    assert_eq!(
+                        cs.finalize_reset(),
+                        want.0,
+                        "cmac {i}/{j}/{len} {:?}",
+                        b.tier()
+                    );
+                    assert_eq!(
+                        hs.finalize_reset(),
+                        want.1,
+                        "hmac {i}/{j}/{len} {:?}",
+                        b.tier()
+                    );
+                }
+            }
+        }
+    }
+}
+
 /// Splits `msg` at the sorted cut points (clamped to its length).
 fn split<'a>(msg: &'a [u8], cuts: &[usize]) -> Vec<&'a [u8]> {
     let mut cuts: Vec<usize> = cuts.iter().map(|&c| c % (msg.len() + 1)).collect();

@@ -156,7 +156,7 @@ unsafe fn gmac_shortcut(
             let Some(d) = (unsafe { bytes(p, n) }) else {
                 return false;
             };
-            (key.mac(nonce, d), n)
+            (u128::from_le_bytes(key.mac(nonce, d)), n)
         }
         Aad::Iov(v, n) => {
             // SAFETY: the iovecs per the API.
@@ -167,9 +167,11 @@ unsafe fn gmac_shortcut(
         }
     };
     // SAFETY: out holds 16 bytes and out_len is writable (fits said so); both
-    // are written only now.
+    // are written only now. The tag goes from registers straight to `out`:
+    // copied through a stack slot it was stored as two 8-byte halves and
+    // reloaded as one 16-byte block, which stalls store forwarding.
     unsafe {
-        ptr::copy_nonoverlapping(tag.as_ptr(), out.cast::<u8>(), GCM_TAG_LEN);
+        ptr::write_unaligned(out.cast::<u128>(), tag.to_le());
         *out_len = GCM_TAG_LEN;
     }
     tally.computed(1, len as u64);
@@ -191,7 +193,8 @@ unsafe fn room_for_tag(tag_size: usize, out: *mut c_void, out_len: *const usize)
 
 /// The GMAC of the iovecs' concatenation: Samba's up to five parts go to the
 /// fused kernels read in place (`gmac::Key::mac_parts`), longer lists stream.
-fn gmac_iov(key: &gmac::Key, nonce: &[u8; gmac::NONCE_LEN], v: &[iovec]) -> [u8; GCM_TAG_LEN] {
+/// The tag's bytes as a little-endian `u128` (returned in two registers).
+fn gmac_iov(key: &gmac::Key, nonce: &[u8; gmac::NONCE_LEN], v: &[iovec]) -> u128 {
     if v.len() <= gmac::PARTS_MAX {
         let mut parts: [&[u8]; gmac::PARTS_MAX] = [&[]; gmac::PARTS_MAX];
         for (p, e) in parts.iter_mut().zip(v) {
@@ -199,13 +202,13 @@ fn gmac_iov(key: &gmac::Key, nonce: &[u8; gmac::NONCE_LEN], v: &[iovec]) -> [u8;
         }
         // Straight to mac_parts: mac_vectored would copy the slices again,
         // and the 16-byte reload of two 8-byte stores stalls store forwarding.
-        return key.mac_parts(nonce, &parts[..v.len()]);
+        return u128::from_le_bytes(key.mac_parts(nonce, &parts[..v.len()]));
     }
     let mut st = key.start(nonce);
     for e in v {
         st.update(iov_slice(e));
     }
-    st.finalize()
+    u128::from_le_bytes(st.finalize())
 }
 
 /// Forwards a call to GnuTLS's handle (the inner one of an own handle, else

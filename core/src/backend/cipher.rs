@@ -6,11 +6,11 @@
 #[cfg(target_arch = "aarch64")]
 use super::aarch64;
 #[cfg(target_arch = "x86_64")]
-use super::x86;
-use super::portable;
-use super::{Aes, Backend, HPowers};
-#[cfg(target_arch = "x86_64")]
 use super::dispatch::{AesLanes, Ghash};
+use super::portable;
+#[cfg(target_arch = "x86_64")]
+use super::x86;
+use super::{Aes, Backend, HPowers};
 
 /// Round keys of AES-128 (the first 11 used) or AES-256 (all 15), FIPS 197 byte order.
 pub(crate) type CipherKeys = [[u8; 16]; 15];

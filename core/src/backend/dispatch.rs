@@ -51,8 +51,9 @@ pub(crate) enum Sha256 {
 pub(crate) enum ShortGmac {
     /// None: no fused kernel (the GHASH kernel, then the AES kernel).
     None,
-    /// Up to the `usize` bytes (`x86::pclmul::FUSED_MAX`), in one part or
-    /// two, on xmm (`x86::pclmul::gmac_fused`).
+    /// Any length, in one part or more, on xmm (`x86::pclmul::gmac_fused`):
+    /// up to the `usize` bytes (`x86::pclmul::FUSED_MAX`) as a short message,
+    /// past it with its long-message loop first.
     #[cfg(target_arch = "x86_64")]
     Fused(x86::AesNi, x86::Pclmul, usize),
     /// Any length, in one part or two, on zmm (`x86::vpclmul512::fused::gmac`);
@@ -61,6 +62,11 @@ pub(crate) enum ShortGmac {
     /// is faster (the rule: `tuning::ZMM_GMAC_XMM_MAX_INTEL`).
     #[cfg(target_arch = "x86_64")]
     FusedZmm(x86::AesNi, x86::Vpclmul512, usize),
+    /// Any length, in one part or more, on ymm (`x86::vpclmul256::gmac`);
+    /// messages up to the `usize` bytes take the xmm fused kernel, where it
+    /// is faster (the rule: `tuning::YMM_GMAC_XMM_MAX`).
+    #[cfg(target_arch = "x86_64")]
+    FusedYmm(x86::AesNi, x86::Pclmul, x86::Vpclmul256, usize),
 }
 
 /// AES lanes: CBC-MAC chains of independent messages, one key per lane.
@@ -339,7 +345,7 @@ impl Backend {
     ) -> Option<u128> {
         match self.short_gmac {
             #[cfg(target_arch = "x86_64")]
-            ShortGmac::Fused(t, p, max)
+            ShortGmac::Fused(t, p, max) | ShortGmac::FusedYmm(t, p, _, max)
                 if a.len() + b.len() <= max && (a.len().is_multiple_of(16) || b.is_empty()) =>
             {
                 // One part is taken as the second (any length).
@@ -351,7 +357,9 @@ impl Backend {
     }
 
     /// AES-GMAC of `a || b` (one part, or two with `a` whole blocks) in one
-    /// fused zmm pass at any length, on the zmm tier; `None` elsewhere.
+    /// fused pass at any length: on the zmm tier always, on the ymm tier past
+    /// its xmm rule, on the xmm tier past its short-message length; `None`
+    /// elsewhere (the caller's short-message path).
     #[inline]
     #[cfg_attr(not(target_arch = "x86_64"), allow(unused_variables))]
     pub(crate) fn gmac_zmm(
@@ -380,6 +388,20 @@ impl Backend {
                     b,
                 ))
             }
+            #[cfg(target_arch = "x86_64")]
+            ShortGmac::Fused(t, p, max)
+                if a.len() + b.len() > max && (a.len().is_multiple_of(16) || b.is_empty()) =>
+            {
+                let (a, b) = if b.is_empty() { (&[][..], a) } else { (a, b) };
+                Some(x86::pclmul::gmac_fused((t, p), rk, powers, nonce, a, b))
+            }
+            #[cfg(target_arch = "x86_64")]
+            ShortGmac::FusedYmm(t, _, v, xmm_max)
+                if a.len() + b.len() > xmm_max && (a.len().is_multiple_of(16) || b.is_empty()) =>
+            {
+                let (a, b) = if b.is_empty() { (&[][..], a) } else { (a, b) };
+                Some(x86::vpclmul256::gmac((t, v), rk, powers, nonce, a, b))
+            }
             _ => None,
         }
     }
@@ -388,8 +410,8 @@ impl Backend {
     /// (Samba's header and zeroed signature; a body split across iovecs), in
     /// one fused pass reading every part in place: on the zmm tier the zmm
     /// kernel at any length (the xmm one for short messages, as for one
-    /// part), elsewhere the xmm kernel as far as it takes; `None` otherwise
-    /// (the caller streams).
+    /// part), on the ymm tier likewise, on the xmm tier the xmm kernel;
+    /// `None` otherwise (the caller streams).
     #[inline]
     #[cfg_attr(not(target_arch = "x86_64"), allow(unused_variables))]
     pub(crate) fn gmac_parts(
@@ -419,7 +441,15 @@ impl Backend {
                 b,
             )),
             #[cfg(target_arch = "x86_64")]
-            ShortGmac::Fused(t, p, max) if parts.len() + b.len() <= max => {
+            ShortGmac::FusedYmm(t, p, _, xmm_max) if parts.len() + b.len() <= xmm_max => {
+                Some(x86::pclmul::gmac_fused((t, p), rk, powers, nonce, parts, b))
+            }
+            #[cfg(target_arch = "x86_64")]
+            ShortGmac::FusedYmm(t, _, v, _) => {
+                Some(x86::vpclmul256::gmac((t, v), rk, powers, nonce, parts, b))
+            }
+            #[cfg(target_arch = "x86_64")]
+            ShortGmac::Fused(t, p, _) => {
                 Some(x86::pclmul::gmac_fused((t, p), rk, powers, nonce, parts, b))
             }
             _ => None,

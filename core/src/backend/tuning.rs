@@ -34,6 +34,12 @@ pub(crate) const ZMM_GMAC_XMM_MAX_INTEL: usize = 112;
 /// Elsewhere (Zen 4), the same (docs/tuning.md: the same row).
 pub(crate) const ZMM_GMAC_XMM_MAX_OTHER: usize = 48;
 
+/// The longest GMAC message (one part or several) the ymm tier gives to the
+/// xmm fused kernel rather than the ymm one: every length it takes,
+/// `pclmul::SHORT_MAX` (docs/tuning.md: "GMAC the ymm tier gives to the xmm
+/// fused kernel").
+pub(crate) const YMM_GMAC_XMM_MAX: usize = 112;
+
 /// Where zmm runs at half rate, batches averaging fewer blocks per job than
 /// this (1 KiB) take the ymm VAES CMAC lanes instead of the zmm ones
 /// (docs/tuning.md: "zmm VAES CMAC lanes hand small batches to the ymm kernel").

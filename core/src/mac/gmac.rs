@@ -208,9 +208,10 @@ impl Key {
     }
 
     /// The GMAC of `a || b` (an SMB header copy and the PDU body, or a message
-    /// and nothing), its bytes as a little-endian `u128`: the zmm tier's fused
-    /// kernel at any length; elsewhere up to [`ONE_CALL_MAX`] bytes the fused
-    /// xmm kernel (x86) or one GHASH kernel call, streaming beyond. A `u128`
+    /// and nothing), its bytes as a little-endian `u128`: on x86's SIMD tiers
+    /// a fused kernel at any length (`Backend::gmac_zmm`, then
+    /// `Backend::gmac_fused` for the short messages it leaves); elsewhere up
+    /// to [`ONE_CALL_MAX`] bytes one GHASH kernel call, streaming beyond. A `u128`
     /// comes back in two registers where a `[u8; 16]` would come back through
     /// the caller's stack (the kernels return it the same way): one store and
     /// reload less per MAC, which a C caller pays in full.
@@ -221,16 +222,31 @@ impl Key {
         if let Some(tag) = self.backend.gmac_zmm(&self.rk, &self.powers, nonce, a, b) {
             return tag;
         }
-        let len = a.len() + b.len();
-        if len > ONE_CALL_MAX {
-            let mut st = State::new(KeyRef::Borrowed(self), nonce);
-            st.absorb(a);
-            st.absorb(b);
-            return u128::from_le_bytes(st.finish());
+        if a.len() + b.len() > ONE_CALL_MAX {
+            return self.tag_stream(nonce, a, b);
         }
         if let Some(tag) = self.backend.gmac_fused(&self.rk, &self.powers, nonce, a, b) {
             return tag;
         }
+        self.tag_joined(nonce, a, b)
+    }
+
+    /// [`Key::tag2`] through [`State`]. In a frame of its own, as is
+    /// [`Key::tag_joined`]: inlined, their buffers made `tag2`'s frame 680
+    /// bytes deep for the fused kernels too, and every call erased it.
+    #[inline(never)]
+    fn tag_stream(&self, nonce: &[u8; NONCE_LEN], a: &[u8], b: &[u8]) -> u128 {
+        let mut st = State::new(KeyRef::Borrowed(self), nonce);
+        st.absorb(a);
+        st.absorb(b);
+        u128::from_le_bytes(st.finish())
+    }
+
+    /// [`Key::tag2`] by one GHASH kernel call over a joined copy, for
+    /// backends without a fused kernel for the message.
+    #[inline(never)]
+    fn tag_joined(&self, nonce: &[u8; NONCE_LEN], a: &[u8], b: &[u8]) -> u128 {
+        let len = a.len() + b.len();
         let mask = self.tag_mask(nonce);
         // The common SMB header-only case gets a small buffer to clear.
         let acc = if len <= 48 {
@@ -266,15 +282,19 @@ impl Key {
         nonce: &[u8; NONCE_LEN],
         parts: &[B],
     ) -> [u8; TAG_LEN] {
-        scrub::after(Bytes::gmac_parts(&self.backend), || {
+        scrub::after_sized(|| {
             if parts.len() <= PARTS_MAX {
                 let mut refs: [&[u8]; PARTS_MAX] = [&[]; PARTS_MAX];
                 for (r, p) in refs.iter_mut().zip(parts) {
                     *r = p;
                 }
-                return self.parts_tag(nonce, &refs[..parts.len()]);
+                let refs = &refs[..parts.len()];
+                return (
+                    self.parts_tag(nonce, refs).to_le_bytes(),
+                    self.parts_bytes(refs),
+                );
             }
-            self.stream(nonce, parts)
+            (self.stream(nonce, parts), Bytes::gmac_parts(&self.backend))
         })
     }
 
@@ -286,19 +306,55 @@ impl Key {
     /// fused kernel for the length, stream.
     #[must_use]
     pub fn mac_parts(&self, nonce: &[u8; NONCE_LEN], parts: &[&[u8]]) -> [u8; TAG_LEN] {
-        scrub::after(Bytes::gmac_parts(&self.backend), || {
-            self.parts_tag(nonce, parts)
-        })
+        // The size is found before the call, so the tag comes back in two
+        // registers (as a `u128`): through memory, written as two 8-byte
+        // halves and read as one 16-byte block, it stalled store forwarding
+        // (a quarter of the preload's own time per 80-byte call).
+        let bytes = self.parts_bytes(parts);
+        scrub::after(bytes, || self.parts_tag(nonce, parts)).to_le_bytes()
     }
 
-    /// [`Key::mac_parts`] without the stack erasure (its callers erase once).
-    fn parts_tag(&self, nonce: &[u8; NONCE_LEN], parts: &[&[u8]]) -> [u8; TAG_LEN] {
+    /// Whether the parts lie as the fused kernels read them: whole-block
+    /// parts, then one of any length (Samba's three).
+    fn in_place(parts: &[&[u8]]) -> bool {
+        parts
+            .split_last()
+            .is_none_or(|(_, head)| head.iter().all(|p| p.len().is_multiple_of(16)))
+    }
+
+    /// The stack [`Key::parts_tag`] uses on `parts`' path.
+    fn parts_bytes(&self, parts: &[&[u8]]) -> usize {
+        if Key::in_place(parts) {
+            Bytes::gmac_fused_parts(&self.backend, parts.iter().map(|p| p.len()).sum())
+        } else {
+            Bytes::gmac_parts(&self.backend)
+        }
+    }
+
+    /// [`Key::mac_parts`] without the stack erasure (its callers erase once),
+    /// the tag's bytes as a little-endian `u128`. Parts that lie as the fused
+    /// kernels read them take them from here; other splits go through
+    /// [`Key::parts_gather`] in a frame of its own, so its scratch blocks do
+    /// not deepen (and cost the erasure of) the common case.
+    fn parts_tag(&self, nonce: &[u8; NONCE_LEN], parts: &[&[u8]]) -> u128 {
         let Some((last, head)) = parts.split_last() else {
-            return self.mac2(nonce, &[], &[]);
+            return self.tag2(nonce, &[], &[]);
         };
-        let tag = if head.iter().all(|p| p.len().is_multiple_of(16)) {
-            self.tag_head(nonce, head, last)
-        } else if parts.len() <= PARTS_MAX {
+        if Key::in_place(parts) {
+            if let Some(t) = self.tag_head(nonce, head, last) {
+                return t;
+            }
+        }
+        u128::from_le_bytes(self.parts_gather(nonce, parts))
+    }
+
+    /// The tag of `parts` split at odd places: the blocks that straddle parts
+    /// gathered ([`segments`]), then a fused kernel; or, for more than
+    /// [`PARTS_MAX`] parts or where this backend has no fused kernel for the
+    /// length, streamed.
+    #[inline(never)]
+    fn parts_gather(&self, nonce: &[u8; NONCE_LEN], parts: &[&[u8]]) -> [u8; TAG_LEN] {
+        let tag = if parts.len() <= PARTS_MAX {
             let mut scratch = [[0u8; 16]; PARTS_MAX];
             let mut segs: [&[u8]; 2 * PARTS_MAX] = [&[]; 2 * PARTS_MAX];
             let (n, tail) = segments(parts, &mut scratch, &mut segs);

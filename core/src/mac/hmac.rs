@@ -181,6 +181,20 @@ impl Sha256State {
         }
     }
 
+    /// Buffers `data` if it fits in the block buffer (filling it is left
+    /// for the next update or the finish to compress), so no compression
+    /// (and no key-dependent computation) runs; false, doing nothing, else.
+    #[inline]
+    fn hold(&mut self, data: &[u8]) -> bool {
+        if data.len() > BLOCK - self.buf_len {
+            return false;
+        }
+        self.buf[self.buf_len..self.buf_len + data.len()].copy_from_slice(data);
+        self.buf_len += data.len();
+        self.total = self.total.wrapping_add(data.len() as u64);
+        true
+    }
+
     fn update(&mut self, backend: &Backend, mut data: &[u8]) {
         self.total = self.total.wrapping_add(data.len() as u64);
         if self.buf_len > 0 {
@@ -206,6 +220,11 @@ impl Sha256State {
         // Padding: 0x80, zeros, 64-bit big-endian bit length. Built in the
         // buffer itself when it fits, so a short message costs no extra copies.
         let bits = self.total.wrapping_mul(8).to_be_bytes();
+        if self.buf_len == BLOCK {
+            // A block `hold` filled: compressed only now.
+            backend.sha256_compress(&mut self.h, &self.buf);
+            self.buf_len = 0;
+        }
         let n = self.buf_len;
         self.buf[n] = 0x80;
         if n < BLOCK - 8 {
@@ -269,6 +288,12 @@ impl<'k> State<'k> {
 
     /// Absorbs `data`.
     pub fn update(&mut self, data: &[u8]) {
+        // An update that only fills the block buffer copies message bytes and
+        // touches no key: nothing to erase (Samba's header and signature
+        // updates; each erasure costs about as much as a short update).
+        if self.sha.hold(data) {
+            return;
+        }
         scrub::after(Bytes::hmac(&self.key.backend), || self.absorb(data));
     }
 

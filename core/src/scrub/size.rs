@@ -43,20 +43,43 @@ impl Bytes {
     /// or finalisation (`len` 0: one block of AES, at most three of GHASH),
     /// or update. By the kernel the length picks (the tests cover each
     /// class): short messages (up to `pclmul::SHORT_MAX`: xmm and ymm 192,
-    /// zmm 128; a finalisation 416), the xmm fused kernel to 512 bytes (880)
-    /// and the unfused path beyond (872); the zmm kernel to 1024 (1008) and
-    /// its long-message loop beyond (2000); portable 1440.
+    /// zmm 128; a finalisation 416), the xmm fused kernel at any length (608)
+    /// and the ymm one to one group (`vpclmul256::ONE_GROUP_MAX`: 624) and
+    /// beyond (1296; Samba's parts 1456); the zmm
+    /// kernel to 1024 (1008) and its long-message loop beyond (2000);
+    /// portable 1440.
     #[cfg_attr(not(target_arch = "x86_64"), allow(unused_variables))]
     pub(crate) fn gmac(b: &Backend, len: usize) -> usize {
         #[cfg(target_arch = "x86_64")]
         match b.ghash {
             Ghash::Portable => {}
             _ if len <= crate::backend::x86::pclmul::SHORT_MAX => return 576,
-            Ghash::Pclmul(_) | Ghash::Vpclmul256(_) => return 1152,
+            Ghash::Pclmul(_) => return 1024,
+            Ghash::Vpclmul256(_) if len <= crate::backend::x86::vpclmul256::ONE_GROUP_MAX => {
+                return 1024
+            }
+            Ghash::Vpclmul256(_) => return 1856,
             Ghash::Vpclmul512(..) if len <= 1024 => return 1280,
             Ghash::Vpclmul512(..) => return 2560,
         }
         2048
+    }
+
+    /// AES-GMAC over parts of `len` bytes in all that the fused kernels read
+    /// as they lie (whole-block parts, then one of any length: Samba's
+    /// three; `gmac::Key::mac_parts`, `mac_vectored`), no gathering: as
+    /// [`Bytes::gmac`], and at least the multi-part fused kernels' frames
+    /// (test profile: xmm 752 and ymm 752 to one group, 1456 beyond; zmm
+    /// 704 to 112 bytes, 976 to 1024).
+    /// Where no fused kernel takes several parts (the portable tier, ARMv8),
+    /// they stream: [`Bytes::gmac_parts`].
+    pub(crate) fn gmac_fused_parts(b: &Backend, len: usize) -> usize {
+        #[cfg(target_arch = "x86_64")]
+        if !matches!(b.ghash, Ghash::Portable) {
+            return Bytes::gmac(b, len).max(1024);
+        }
+        let _ = len;
+        Bytes::gmac_parts(b)
     }
 
     /// AES-GMAC over parts (`gmac::Key::mac_parts`, `mac_vectored`): the

@@ -380,6 +380,14 @@ fn run_all(b: Backend, single: bool, batches: bool, out: &mut Vec<Report>) {
             probe(|| g.mac(&nonce, &m[..n])).1,
             &all,
         );
+        // Samba's three parts at the same lengths (the size classes of
+        // `Bytes::gmac_fused_parts`).
+        let samba: [&[u8]; 3] = [&m[..48], &[0; 16], &m[64..n]];
+        note(
+            &format!("gmac parts {n}"),
+            probe(|| g.mac_parts(&nonce, &samba)).1,
+            &all,
+        );
     }
     let mut st = g.start(&nonce);
     note("gmac update 9000", probe(|| st.update(m)).1, &all);

@@ -13,12 +13,13 @@
 use core::arch::x86_64::*;
 
 use super::pclmul::bswap_mask;
-use super::vpclmul256::POWERS;
 use super::{Vaes, Vpclmul256};
 use crate::backend::layout::{HPowers, RoundKeys, MAX_POWERS};
 
-/// The most blocks (data, padding and length block) one message may have.
-pub(crate) const MAX_BLOCKS: usize = POWERS;
+/// The most blocks (data, padding and length block) one message may have:
+/// the lengths the pair was measured at (`Backend::gmac_pair_pays`); keys of
+/// the ymm and zmm tiers hold at least this many powers.
+pub(crate) const MAX_BLOCKS: usize = 16;
 
 /// Montgomery reduction of (lo, mid, hi) in each 128-bit lane (as `pclmul::reduce`).
 #[inline]
@@ -49,7 +50,7 @@ unsafe fn pair(lo: *const u8, hi: *const u8) -> __m256i {
 /// # Safety
 /// VAES, AES-NI, VPCLMULQDQ, PCLMULQDQ, AVX2 and AVX must be present;
 /// `a.len() == b.len()`, a multiple of 16 below `16 * MAX_BLOCKS` bytes;
-/// both key powers filled for at least `POWERS` powers.
+/// both key powers filled for at least `MAX_BLOCKS` powers.
 #[target_feature(enable = "vaes,aes,vpclmulqdq,pclmulqdq,avx2,avx")]
 unsafe fn gmac_pair_impl(
     rk: [&RoundKeys; 2],
@@ -123,7 +124,7 @@ pub(crate) fn gmac_pair(
     assert!(len.iter().all(|&l| l <= a.len() as u64));
     // SAFETY: the tokens prove VAES, AES-NI, VPCLMULQDQ, PCLMULQDQ, AVX2 and AVX;
     // lengths are checked above, so every load stays within `a`, `b` and the
-    // `n <= POWERS` highest-first powers, which callers guarantee are filled
+    // `n <= MAX_BLOCKS` highest-first powers, which callers guarantee are filled
     // (keys of the ymm or zmm GHASH tier).
     unsafe { gmac_pair_impl(rk, powers, j0, a, b, len) }
 }

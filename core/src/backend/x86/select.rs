@@ -121,6 +121,7 @@ pub(crate) fn backend(tier: Tier) -> Option<Backend> {
         sha256,
         short_gmac: match ghash {
             Ghash::Vpclmul512(p, _) => ShortGmac::FusedZmm(aes, p, zmm_gmac_xmm_max()),
+            Ghash::Vpclmul256(v) => ShortGmac::FusedYmm(aes, pclmul, v, tuning::YMM_GMAC_XMM_MAX),
             _ => ShortGmac::Fused(aes, pclmul, pclmul::FUSED_MAX),
         },
         aes_lanes,

@@ -552,7 +552,7 @@ unsafe fn ghash_vpclmul512(powers: &HPowers, acc: &mut u128, blocks: &[u8]) {
 /// Calls of up to this many bytes (one ymm group) go to the ymm kernel: for a
 /// few blocks (the streaming path's header, tail and length-block calls) its
 /// lane fold is cheaper (docs/tuning.md: "zmm GHASH hands short calls to ymm").
-const YMM_MAX: usize = 16 * super::vpclmul256::POWERS;
+const YMM_MAX: usize = 256;
 
 /// GHASH over whole 16-byte blocks.
 #[inline]
