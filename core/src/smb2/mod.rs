@@ -177,12 +177,14 @@ impl SigningKey {
         header: &[u8; HEADER_LEN],
     ) -> [u8; 16] {
         let nonce = nonce_of(header);
-        // GMAC's short-message paths want the whole message at once: when the
-        // body lies in one segment (always so for contiguous PDUs), hand it over.
-        // The streaming states below are as fast for HMAC and CMAC.
-        if let SigningKey::AesGmac(k) = self {
-            if let Some(body) = chain::contiguous(segs, pdu.start + HEADER_LEN, pdu.end) {
-                return k.mac2(&nonce, header, body);
+        // GMAC's short-message paths and CMAC want the whole message at once:
+        // when the body lies in one segment (always so for contiguous PDUs),
+        // hand it over. The streaming state below is as fast for HMAC.
+        if let Some(body) = chain::contiguous(segs, pdu.start + HEADER_LEN, pdu.end) {
+            match self {
+                SigningKey::AesGmac(k) => return k.mac2(&nonce, header, body),
+                SigningKey::AesCmac(k) => return k.mac2(header, body),
+                SigningKey::HmacSha256(_) => {}
             }
         }
         let mut st = match self {
