@@ -23,6 +23,13 @@ fn j0(nonce: &[u8]) -> [u8; 16] {
     b
 }
 
+/// The first counter block of the message, `inc32(J0)`.
+fn first_counter(nonce: &[u8]) -> [u8; 16] {
+    let mut ctr = j0(nonce);
+    inc32(&mut ctr, 1);
+    ctr
+}
+
 /// The tag over the hashed AAD and ciphertext in `acc`.
 fn finish(
     b: Backend,
@@ -53,8 +60,7 @@ pub(super) fn seal(
 ) -> [u8; 16] {
     let mut acc = 0u128;
     b.gcm_hash(p, &mut acc, aad);
-    let mut ctr = j0(nonce);
-    inc32(&mut ctr, 1);
+    let mut ctr = first_counter(nonce);
     let mut len = 0u64;
     walk::<true>(parts, |run| {
         b.gcm_seal(k, p, &mut ctr, &mut acc, run);
@@ -84,8 +90,7 @@ pub(super) fn open(
     if !crate::ct::eq(&want, tag) {
         return false;
     }
-    let mut ctr = j0(nonce);
-    inc32(&mut ctr, 1);
+    let mut ctr = first_counter(nonce);
     walk::<true>(parts, |run| b.cipher_ctr(k, &mut ctr, run));
     true
 }
