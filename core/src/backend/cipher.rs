@@ -41,6 +41,19 @@ impl Drop for AesKey {
 /// 256-block loop.
 const GCM_CHUNK: usize = 8192;
 
+/// Calls the kernel `$f`, generic over the round count, with `$rounds`
+/// (14: AES-256, else 10: AES-128).
+macro_rules! with_rounds {
+    ($rounds:expr, $f:ident($($arg:expr),*)) => {
+        if $rounds == 14 {
+            $f::<14>($($arg),*)
+        } else {
+            $f::<10>($($arg),*)
+        }
+    };
+}
+pub(crate) use with_rounds;
+
 /// Adds `n` to the big-endian 32-bit counter in the last four bytes (mod 2^32).
 pub(crate) fn inc32(ctr: &mut [u8; 16], n: u32) {
     let c = u32::from_be_bytes([ctr[12], ctr[13], ctr[14], ctr[15]]).wrapping_add(n);

@@ -22,34 +22,41 @@ const FLAGS_L: u8 = 3;
 const FLAGS_M: u8 = 7 << 3;
 
 /// The CBC-MAC state after B0 and the AAD.
+/// AAD up to this long (an SMB2 transform's is 32 bytes) is chained with
+/// B0 in one CBC-MAC call, from one stack buffer.
+const SHORT_AAD_MAX: usize = 64;
+
 fn start(b: Backend, k: &AesKey, nonce: &[u8], aad: &[u8], len: u32) -> [u8; 16] {
-    let mut b0 = [0u8; 16];
-    b0[0] = FLAGS_M | FLAGS_L | if aad.is_empty() { 0 } else { 0x40 };
-    b0[1..12].copy_from_slice(nonce);
-    b0[12..].copy_from_slice(&len.to_be_bytes());
-    let mut state = [0u8; 16];
-    b.cipher_cbc_mac(k, &mut state, &b0);
-    if aad.is_empty() {
-        return state;
-    }
-    // The AAD's length prefix (SP 800-38C A.2.2), then the AAD, zero-padded.
-    let mut first = [0u8; 16];
+    // B0, then the AAD's length prefix (SP 800-38C A.2.2) and the AAD, zero-padded.
+    let mut head = [0u8; 16 + 16 + SHORT_AAD_MAX];
+    head[0] = FLAGS_M | FLAGS_L | if aad.is_empty() { 0 } else { 0x40 };
+    head[1..12].copy_from_slice(nonce);
+    head[12..16].copy_from_slice(&len.to_be_bytes());
     let n = aad.len();
-    let head = if n < 0xff00 {
-        first[..2].copy_from_slice(&(n as u16).to_be_bytes());
+    let prefix = if n == 0 {
+        0
+    } else if n < 0xff00 {
+        head[16..18].copy_from_slice(&(n as u16).to_be_bytes());
         2
     } else if let Ok(n32) = u32::try_from(n) {
-        first[..2].copy_from_slice(&[0xff, 0xfe]);
-        first[2..6].copy_from_slice(&n32.to_be_bytes());
+        head[16..18].copy_from_slice(&[0xff, 0xfe]);
+        head[18..22].copy_from_slice(&n32.to_be_bytes());
         6
     } else {
-        first[..2].copy_from_slice(&[0xff, 0xff]);
-        first[2..10].copy_from_slice(&(n as u64).to_be_bytes());
+        head[16..18].copy_from_slice(&[0xff, 0xff]);
+        head[18..26].copy_from_slice(&(n as u64).to_be_bytes());
         10
     };
-    let take = (16 - head).min(n);
-    first[head..head + take].copy_from_slice(&aad[..take]);
-    b.cipher_cbc_mac(k, &mut state, &first);
+    // The AAD bytes that go in the buffer: all of a short AAD, else those of its first block.
+    let take = if n <= SHORT_AAD_MAX {
+        n
+    } else {
+        (16 - prefix).min(n)
+    };
+    head[16 + prefix..16 + prefix + take].copy_from_slice(&aad[..take]);
+    let used = 16 + (prefix + take).next_multiple_of(16);
+    let mut state = [0u8; 16];
+    b.cipher_cbc_mac(k, &mut state, &head[..used]);
     b.ccm_mac(k, &mut state, &aad[take..]);
     state
 }

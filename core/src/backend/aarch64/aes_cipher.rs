@@ -8,7 +8,7 @@
 use core::arch::aarch64::*;
 
 use super::ArmAes;
-use crate::backend::cipher::CipherKeys;
+use crate::backend::cipher::{with_rounds, CipherKeys};
 
 #[inline]
 #[target_feature(enable = "aes,neon")]
@@ -105,13 +105,7 @@ unsafe fn ctr32_armv8<const R: usize>(rk: &CipherKeys, ctr: &mut [u8; 16], data:
 #[inline]
 pub(crate) fn encrypt_block(_: ArmAes, rk: &CipherKeys, rounds: usize, block: &mut [u8; 16]) {
     // SAFETY: the ArmAes token exists only after detection found AES and NEON.
-    unsafe {
-        if rounds == 14 {
-            encrypt_block_armv8::<14>(rk, block);
-        } else {
-            encrypt_block_armv8::<10>(rk, block);
-        }
-    }
+    unsafe { with_rounds!(rounds, encrypt_block_armv8(rk, block)) }
 }
 
 /// `state = E(state ^ block)` for each 16-byte block of `blocks`.
@@ -125,13 +119,7 @@ pub(crate) fn cbc_mac(
 ) {
     assert!(blocks.len().is_multiple_of(16));
     // SAFETY: the token proves AES and NEON; loads stay within `blocks` (whole blocks, checked).
-    unsafe {
-        if rounds == 14 {
-            cbc_mac_armv8::<14>(rk, state, blocks);
-        } else {
-            cbc_mac_armv8::<10>(rk, state, blocks);
-        }
-    }
+    unsafe { with_rounds!(rounds, cbc_mac_armv8(rk, state, blocks)) }
 }
 
 /// XORs the CTR keystream from counter block `ctr` into `data` and advances
@@ -146,11 +134,5 @@ pub(crate) fn ctr32(
 ) {
     // SAFETY: the token proves AES and NEON; whole-block loads and stores stay
     // within `data` (128 bytes checked per group), the tail goes through a stack block.
-    unsafe {
-        if rounds == 14 {
-            ctr32_armv8::<14>(rk, ctr, data);
-        } else {
-            ctr32_armv8::<10>(rk, ctr, data);
-        }
-    }
+    unsafe { with_rounds!(rounds, ctr32_armv8(rk, ctr, data)) }
 }

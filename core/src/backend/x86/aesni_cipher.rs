@@ -11,7 +11,7 @@
 use core::arch::x86_64::*;
 
 use super::AesNi;
-use crate::backend::cipher::CipherKeys;
+use crate::backend::cipher::{with_rounds, CipherKeys};
 
 #[inline]
 #[target_feature(enable = "aes,sse2,ssse3")]
@@ -292,13 +292,7 @@ pub(crate) fn expand_key_256(_: AesNi, key: &[u8; 32]) -> CipherKeys {
 #[inline]
 pub(crate) fn encrypt_block(_: AesNi, rk: &CipherKeys, rounds: usize, block: &mut [u8; 16]) {
     // SAFETY: the AesNi token exists only after detection found AES-NI, SSE2 and SSSE3.
-    unsafe {
-        if rounds == 14 {
-            encrypt_block_aesni::<14>(rk, block);
-        } else {
-            encrypt_block_aesni::<10>(rk, block);
-        }
-    }
+    unsafe { with_rounds!(rounds, encrypt_block_aesni(rk, block)) }
 }
 
 /// `state = E(state ^ block)` for each 16-byte block of `blocks`.
@@ -313,13 +307,7 @@ pub(crate) fn cbc_mac(
     assert!(blocks.len().is_multiple_of(16));
     // SAFETY: the AesNi token proves the features; the length is checked above
     // and every load stays within `blocks`.
-    unsafe {
-        if rounds == 14 {
-            cbc_mac_aesni::<14>(rk, state, blocks);
-        } else {
-            cbc_mac_aesni::<10>(rk, state, blocks);
-        }
-    }
+    unsafe { with_rounds!(rounds, cbc_mac_aesni(rk, state, blocks)) }
 }
 
 /// XORs the CTR keystream from counter block `ctr` into `data` (any length)
@@ -329,13 +317,7 @@ pub(crate) fn ctr32(_: AesNi, rk: &CipherKeys, rounds: usize, ctr: &mut [u8; 16]
     // SAFETY: the AesNi token proves the features; the kernel's loads and
     // stores stay within `data` (whole blocks while 16 bytes remain, the
     // tail through a stack block).
-    unsafe {
-        if rounds == 14 {
-            ctr32_aesni::<14>(rk, ctr, data);
-        } else {
-            ctr32_aesni::<10>(rk, ctr, data);
-        }
-    }
+    unsafe { with_rounds!(rounds, ctr32_aesni(rk, ctr, data)) }
 }
 
 /// CCM encryption of whole blocks (see `ccm_seal_aesni`): CBC-MAC over the
@@ -352,13 +334,7 @@ pub(crate) fn ccm_seal(
     assert!(data.len().is_multiple_of(16));
     // SAFETY: the AesNi token proves the features; whole blocks (checked), every
     // load and store within `data`.
-    unsafe {
-        if rounds == 14 {
-            ccm_seal_aesni::<14>(rk, state, ctr, data);
-        } else {
-            ccm_seal_aesni::<10>(rk, state, ctr, data);
-        }
-    }
+    unsafe { with_rounds!(rounds, ccm_seal_aesni(rk, state, ctr, data)) }
 }
 
 /// CCM decryption of whole blocks (see `ccm_open_aesni`).
@@ -374,11 +350,5 @@ pub(crate) fn ccm_open(
     assert!(data.len().is_multiple_of(16));
     // SAFETY: the AesNi token proves the features; whole blocks (checked), every
     // load and store within `data`.
-    unsafe {
-        if rounds == 14 {
-            ccm_open_aesni::<14>(rk, state, ctr, data);
-        } else {
-            ccm_open_aesni::<10>(rk, state, ctr, data);
-        }
-    }
+    unsafe { with_rounds!(rounds, ccm_open_aesni(rk, state, ctr, data)) }
 }

@@ -12,7 +12,7 @@ use core::arch::x86_64::*;
 use super::pclmul::{bswap_mask, reduce};
 use super::vpclmul512::Sums;
 use super::{Vaes512, Vpclmul512};
-use crate::backend::cipher::CipherKeys;
+use crate::backend::cipher::{with_rounds, CipherKeys};
 use crate::backend::layout::{HPowers, MAX_POWERS};
 
 /// Blocks per main-loop step.
@@ -135,13 +135,7 @@ pub(crate) fn ctr32(
     // SAFETY: the Vaes512 token proves VAES and AVX-512F/BW/VL; full-width
     // loads and stores stay within `data` (checked per step), the last group
     // is masked to the bytes that remain.
-    unsafe {
-        if rounds == 14 {
-            ctr32_zmm::<14>(rk, ctr, data);
-        } else {
-            ctr32_zmm::<10>(rk, ctr, data);
-        }
-    }
+    unsafe { with_rounds!(rounds, ctr32_zmm(rk, ctr, data)) }
 }
 
 /// Blocks per step of the stitched GCM loop (one GHASH reduction each).
@@ -296,11 +290,10 @@ pub(crate) fn gcm_seal(
     // AVX2; `done` is whole groups within `data`; keys of the zmm tier fill
     // `vpclmul512::POWERS` powers (each group reads GCM_STEP of them).
     unsafe {
-        if rounds == 14 {
-            gcm_seal_zmm::<14>(rk, powers, ctr, acc, &mut data[..done]);
-        } else {
-            gcm_seal_zmm::<10>(rk, powers, ctr, acc, &mut data[..done]);
-        }
+        with_rounds!(
+            rounds,
+            gcm_seal_zmm(rk, powers, ctr, acc, &mut data[..done])
+        )
     }
     done
 }

@@ -7,7 +7,7 @@
 use core::arch::x86_64::*;
 
 use super::Vaes;
-use crate::backend::cipher::CipherKeys;
+use crate::backend::cipher::{with_rounds, CipherKeys};
 
 /// Blocks per main-loop step.
 const STEP: usize = 16;
@@ -107,11 +107,5 @@ pub(crate) fn ctr32(_: Vaes, rk: &CipherKeys, rounds: usize, ctr: &mut [u8; 16],
     // SAFETY: the Vaes token proves VAES and AVX2; full-width loads and
     // stores stay within `data` (checked per step), the tail goes through a
     // stack block.
-    unsafe {
-        if rounds == 14 {
-            ctr32_ymm::<14>(rk, ctr, data);
-        } else {
-            ctr32_ymm::<10>(rk, ctr, data);
-        }
-    }
+    unsafe { with_rounds!(rounds, ctr32_ymm(rk, ctr, data)) }
 }
