@@ -7,58 +7,11 @@
 use super::aarch64;
 #[cfg(target_arch = "x86_64")]
 use super::dispatch::{AesLanes, Ghash};
+use super::layout::{inc32, AesKey};
 use super::portable;
 #[cfg(target_arch = "x86_64")]
 use super::x86;
 use super::{Aes, Backend, HPowers};
-
-/// Round keys of AES-128 (the first 11 used) or AES-256 (all 15), FIPS 197 byte order.
-pub(crate) type CipherKeys = [[u8; 16]; 15];
-
-/// An expanded AES-128 or AES-256 key. Zeroized on drop.
-#[derive(Clone)]
-pub(crate) struct AesKey {
-    pub(crate) rk: CipherKeys,
-    /// 10 (AES-128) or 14 (AES-256).
-    pub(crate) rounds: usize,
-}
-
-impl AesKey {
-    /// The round keys in use.
-    fn used(&self) -> &[[u8; 16]] {
-        &self.rk[..=self.rounds]
-    }
-}
-
-impl Drop for AesKey {
-    fn drop(&mut self) {
-        crate::wipe::wipe(self.rk.as_flattened_mut());
-    }
-}
-
-/// Bytes GCM encrypts before it hashes them (a multiple of 16): well
-/// inside L1 (48 KiB on the Intel Xeon), large enough for the zmm GHASH's
-/// 256-block loop.
-const GCM_CHUNK: usize = 8192;
-
-/// Calls the kernel `$f`, generic over the round count, with `$rounds`
-/// (14: AES-256, else 10: AES-128).
-macro_rules! with_rounds {
-    ($rounds:expr, $f:ident($($arg:expr),*)) => {
-        if $rounds == 14 {
-            $f::<14>($($arg),*)
-        } else {
-            $f::<10>($($arg),*)
-        }
-    };
-}
-pub(crate) use with_rounds;
-
-/// Adds `n` to the big-endian 32-bit counter in the last four bytes (mod 2^32).
-pub(crate) fn inc32(ctr: &mut [u8; 16], n: u32) {
-    let c = u32::from_be_bytes([ctr[12], ctr[13], ctr[14], ctr[15]]).wrapping_add(n);
-    ctr[12..].copy_from_slice(&c.to_be_bytes());
-}
 
 impl Backend {
     /// Expands a 16- or 32-byte AES key (callers check the length).
@@ -165,28 +118,25 @@ impl Backend {
         }
     }
 
-    /// GCM encryption of a run: CTR from `ctr`, then GHASH over the ciphertext.
-    pub(crate) fn gcm_seal(
+    /// GCM encryption of the start of a run in one stitched pass (CTR and
+    /// GHASH over the ciphertext together) where the tier has such a kernel;
+    /// returns the bytes done (0 elsewhere: the caller runs [`Backend::cipher_ctr`]
+    /// and [`Backend::gcm_hash`] over the rest).
+    #[cfg_attr(not(target_arch = "x86_64"), allow(unused_variables))]
+    pub(crate) fn gcm_seal_stitched(
         &self,
         k: &AesKey,
         p: &HPowers,
         ctr: &mut [u8; 16],
         acc: &mut u128,
         data: &mut [u8],
-    ) {
-        #[cfg(target_arch = "x86_64")]
-        let data = match (self.aes_lanes, self.ghash) {
+    ) -> usize {
+        match (self.aes_lanes, self.ghash) {
+            #[cfg(target_arch = "x86_64")]
             (AesLanes::Vaes32(v, _), Ghash::Vpclmul512(g, _)) => {
-                let done =
-                    x86::vaes512_cipher::gcm_seal((v, g), &k.rk, k.rounds, p, ctr, acc, data);
-                &mut data[done..]
+                x86::vaes512_cipher::gcm_seal((v, g), &k.rk, k.rounds, p, ctr, acc, data)
             }
-            _ => data,
-        };
-        // In chunks that stay in L1 between the two passes.
-        for chunk in data.chunks_mut(GCM_CHUNK) {
-            self.cipher_ctr(k, ctr, chunk);
-            self.gcm_hash(p, acc, chunk);
+            _ => 0,
         }
     }
 

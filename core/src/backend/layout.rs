@@ -104,3 +104,46 @@ pub(crate) fn advance_lanes<const N: usize>(data: &mut [&[u8]; N], bytes: usize)
         *d = &d[bytes..];
     }
 }
+
+/// Round keys of AES-128 (the first 11 used) or AES-256 (all 15), FIPS 197 byte order.
+pub(crate) type CipherKeys = [[u8; 16]; 15];
+
+/// An expanded AES-128 or AES-256 key. Zeroized on drop.
+#[derive(Clone)]
+pub(crate) struct AesKey {
+    pub(crate) rk: CipherKeys,
+    /// 10 (AES-128) or 14 (AES-256).
+    pub(crate) rounds: usize,
+}
+
+impl AesKey {
+    /// The round keys in use.
+    pub(crate) fn used(&self) -> &[[u8; 16]] {
+        &self.rk[..=self.rounds]
+    }
+}
+
+impl Drop for AesKey {
+    fn drop(&mut self) {
+        crate::wipe::wipe(self.rk.as_flattened_mut());
+    }
+}
+
+/// Calls the kernel `$f`, generic over the round count, with `$rounds`
+/// (14: AES-256, else 10: AES-128).
+macro_rules! with_rounds {
+    ($rounds:expr, $f:ident($($arg:expr),*)) => {
+        if $rounds == 14 {
+            $f::<14>($($arg),*)
+        } else {
+            $f::<10>($($arg),*)
+        }
+    };
+}
+pub(crate) use with_rounds;
+
+/// Adds `n` to the big-endian 32-bit counter in the last four bytes (mod 2^32).
+pub(crate) fn inc32(ctr: &mut [u8; 16], n: u32) {
+    let c = u32::from_be_bytes([ctr[12], ctr[13], ctr[14], ctr[15]]).wrapping_add(n);
+    ctr[12..].copy_from_slice(&c.to_be_bytes());
+}

@@ -9,7 +9,7 @@
 use zeroize::Zeroize;
 
 use super::parts::walk;
-use crate::backend::cipher::AesKey;
+use crate::backend::layout::AesKey;
 use crate::backend::Backend;
 
 pub(super) const NONCE_LEN: usize = 11;

@@ -6,8 +6,13 @@
 use zeroize::Zeroize;
 
 use super::parts::walk;
-use crate::backend::cipher::{inc32, AesKey};
+use crate::backend::layout::{inc32, AesKey};
 use crate::backend::{Backend, HPowers};
+
+/// Bytes GCM encrypts before it hashes them where no stitched kernel runs (a
+/// multiple of 16): well inside L1, large enough for the zmm GHASH's
+/// 256-block loop (docs/tuning.md: "GCM two-pass chunk").
+const GCM_CHUNK: usize = 8192;
 
 pub(super) const NONCE_LEN: usize = 12;
 /// 2^32 - 2 counter blocks (SP 800-38D: len(P) <= 2^39 - 256 bits).
@@ -125,7 +130,12 @@ pub(super) fn seal(
     let mut ctr = first_counter(nonce);
     let mut len = 0u64;
     walk::<true>(parts, |run| {
-        b.gcm_seal(k, p, &mut ctr, &mut acc, run);
+        let done = b.gcm_seal_stitched(k, p, &mut ctr, &mut acc, run);
+        // The rest in chunks that stay in L1 between the two passes.
+        for chunk in run[done..].chunks_mut(GCM_CHUNK) {
+            b.cipher_ctr(k, &mut ctr, chunk);
+            b.gcm_hash(p, &mut acc, chunk);
+        }
         len += run.len() as u64;
     });
     finish(b, k, p, nonce, acc, aad.len() as u64, len)

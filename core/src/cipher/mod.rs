@@ -33,7 +33,7 @@ mod parts;
 
 use zeroize::Zeroize;
 
-use crate::backend::cipher::AesKey;
+use crate::backend::layout::AesKey;
 use crate::backend::{self, Backend, HPowers};
 use crate::error::{Error, Result};
 use crate::scrub;
@@ -212,7 +212,7 @@ impl Key {
     /// The key material, for the stack-erasure tests (x86-64 only): round
     /// keys and GHASH powers.
     #[cfg(all(test, target_arch = "x86_64"))]
-    pub(crate) fn material(&self) -> (&crate::backend::cipher::CipherKeys, Option<&HPowers>) {
+    pub(crate) fn material(&self) -> (&crate::backend::layout::CipherKeys, Option<&HPowers>) {
         (&self.aes.rk, self.powers.as_deref())
     }
 

@@ -8,7 +8,7 @@
 use core::arch::aarch64::*;
 
 use super::ArmAes;
-use crate::backend::cipher::{with_rounds, CipherKeys};
+use crate::backend::layout::{with_rounds, CipherKeys};
 
 #[inline]
 #[target_feature(enable = "aes,neon")]

@@ -11,7 +11,7 @@
 use core::arch::x86_64::*;
 
 use super::AesNi;
-use crate::backend::cipher::{with_rounds, CipherKeys};
+use crate::backend::layout::{with_rounds, CipherKeys};
 
 #[inline]
 #[target_feature(enable = "aes,sse2,ssse3")]

@@ -12,7 +12,7 @@ use core::arch::x86_64::*;
 use super::pclmul::{bswap_mask, reduce};
 use super::vpclmul512::Sums;
 use super::{Vaes512, Vpclmul512};
-use crate::backend::cipher::{with_rounds, CipherKeys};
+use crate::backend::layout::{with_rounds, CipherKeys};
 use crate::backend::layout::{HPowers, MAX_POWERS};
 
 /// Blocks per main-loop step.

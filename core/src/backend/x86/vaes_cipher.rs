@@ -7,7 +7,7 @@
 use core::arch::x86_64::*;
 
 use super::Vaes;
-use crate::backend::cipher::{with_rounds, CipherKeys};
+use crate::backend::layout::{with_rounds, CipherKeys};
 
 /// Blocks per main-loop step.
 const STEP: usize = 16;
