@@ -519,8 +519,10 @@ smbsign_status smbsign_encrypt(const struct smbsign_cipher_key *key,
 
 // Decrypts in place a whole transform message in `buf`/`len`; on success
 // the SMB2 message is at `buf + 52`, `len - 52` bytes (the header is left as
-// it was). The header is checked first, then the tag, before any plaintext
-// is released: on a bad tag `buf` holds exactly what it held (ciphertext).
+// it was). The header is checked first, then the tag: on a bad tag `buf`
+// holds exactly what it held (ciphertext) when the call returns (CCM
+// decrypts in `buf` to check and encrypts back: do not read `buf` from
+// another thread during the call).
 // Errors: BAD_TRANSFORM (shorter than 53 bytes, not FD 'SMB', Flags not
 // 0x0001, OriginalMessageSize not `len - 52`), BAD_SIGNATURE (tag),
 // NULL_POINTER.

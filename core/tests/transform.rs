@@ -311,18 +311,25 @@ fn nonce_source_layout_and_exhaustion() {
         Err(Error::NoncesExhausted)
     );
     assert_eq!(&msg, b"unchanged");
-    // Two random sources differ in their fixed field (with overwhelming probability).
+    // Two random sources start apart: in the counter (below 2^63) and in the
+    // fixed field (with overwhelming probability; a fixed start of 0 made
+    // CCM sources for one key collide after about 5,600 keys).
     let (a, b) = (
-        NonceSource::new(Cipher::Aes128Gcm).unwrap().next().unwrap(),
-        NonceSource::new(Cipher::Aes128Gcm).unwrap().next().unwrap(),
+        NonceSource::new(Cipher::Aes128Ccm).unwrap(),
+        NonceSource::new(Cipher::Aes128Ccm).unwrap(),
     );
-    assert_eq!(a[..8], b[..8]);
-    assert_ne!(a[8..12], b[8..12]);
+    assert!(a.peek() < 1 << 63 && b.peek() < 1 << 63);
+    assert_ne!(a.peek(), b.peek());
+    let (a, b) = (a.next().unwrap(), b.next().unwrap());
+    assert_ne!(a[..8], b[..8]);
+    assert_ne!(a[8..11], b[8..11]);
 }
 
 #[test]
 fn nonces_unique_across_threads() {
     let k = Arc::new(EncryptionKey::new(Cipher::Aes128Gcm, &[3; 16]).unwrap());
+    let start = k.nonces().peek();
+    assert!(start < 1 << 63, "a new source starts below 2^63");
     let threads: Vec<_> = (0..8)
         .map(|t| {
             let k = Arc::clone(&k);
@@ -344,10 +351,17 @@ fn nonces_unique_across_threads() {
         }
     }
     assert_eq!(seen.len(), 16000);
-    assert_eq!(k.nonces().peek(), 16000);
+    // Every counter value from the start, once.
+    let mut counters: Vec<u64> = seen
+        .iter()
+        .map(|n| u64::from_le_bytes(n[..8].try_into().unwrap()))
+        .collect();
+    counters.sort_unstable();
+    assert!(counters.iter().copied().eq(start..start + 16000));
+    assert_eq!(k.nonces().peek(), start + 16000);
     // A refused message spends no nonce.
     assert_eq!(k.encrypt_message(1, &mut []), Err(Error::EmptyMessage));
-    assert_eq!(k.nonces().peek(), 16000);
+    assert_eq!(k.nonces().peek(), start + 16000);
 }
 
 #[test]

@@ -181,20 +181,34 @@ pub unsafe extern "C" fn smbsign_next_nonce(
     })
 }
 
-/// The nonce argument of the encrypt calls: NULL with length 0 takes the
-/// next nonce of the key's source (spent only once the message is known good).
+/// The nonce argument of the encrypt calls, copied out before any mutable
+/// view of the caller's buffers exists (the nonce may point into the very
+/// header being written, as after `smbsign_next_nonce(k, hdr + 20)`). NULL
+/// with length 0 gives an empty nonce: the key's source.
 ///
 /// # Safety
 /// `nonce` NULL or readable for `nonce_len` bytes.
-unsafe fn encrypt_with(
-    key: &EncryptionKey,
+unsafe fn nonce_arg(
     nonce: *const u8,
     nonce_len: usize,
+) -> Result<([u8; SMBSIGN_NONCE_FIELD_LEN], usize), smbsign_status_code> {
+    // SAFETY: caller contract.
+    let n = unsafe { bytes(nonce, nonce_len)? };
+    let mut copy = [0u8; SMBSIGN_NONCE_FIELD_LEN];
+    copy.get_mut(..n.len())
+        .ok_or(SMBSIGN_ERR_INVALID_ARGUMENT)?
+        .copy_from_slice(n);
+    Ok((copy, n.len()))
+}
+
+/// Encrypts `parts` with `n` (empty: the next nonce of the key's source,
+/// spent only once the message is known good).
+fn encrypt_with(
+    key: &EncryptionKey,
+    n: &[u8],
     session_id: u64,
     parts: &mut [&mut [u8]],
 ) -> Result<[u8; SMBSIGN_TRANSFORM_HEADER_LEN], smbsign_status_code> {
-    // SAFETY: caller contract.
-    let n = unsafe { bytes(nonce, nonce_len)? };
     Ok(if n.is_empty() {
         key.encrypt_message(session_id, parts)?
     } else {
@@ -228,12 +242,13 @@ pub unsafe extern "C" fn smbsign_encrypt(
     guard(|| {
         // SAFETY (all): caller contract.
         let k = unsafe { cipher_key_ref(key)? };
+        let (n, n_len) = unsafe { nonce_arg(nonce, nonce_len)? };
         let b = unsafe { bytes_mut(buf, len)? };
         if b.len() < SMBSIGN_TRANSFORM_HEADER_LEN {
             return Err(SMBSIGN_ERR_BAD_TRANSFORM);
         }
         let (head, msg) = b.split_at_mut(SMBSIGN_TRANSFORM_HEADER_LEN);
-        let h = unsafe { encrypt_with(k, nonce, nonce_len, session_id, &mut [msg])? };
+        let h = encrypt_with(k, &n[..n_len], session_id, &mut [msg])?;
         head.copy_from_slice(&h);
         Ok(())
     })
@@ -241,8 +256,10 @@ pub unsafe extern "C" fn smbsign_encrypt(
 
 /// Decrypts in place a whole transform message in `buf`/`len`; on success
 /// the SMB2 message is at `buf + 52`, `len - 52` bytes (the header is left as
-/// it was). The header is checked first, then the tag, before any plaintext
-/// is released: on a bad tag `buf` holds exactly what it held (ciphertext).
+/// it was). The header is checked first, then the tag: on a bad tag `buf`
+/// holds exactly what it held (ciphertext) when the call returns (CCM
+/// decrypts in `buf` to check and encrypts back: do not read `buf` from
+/// another thread during the call).
 /// Errors: BAD_TRANSFORM (shorter than 53 bytes, not FD 'SMB', Flags not
 /// 0x0001, OriginalMessageSize not `len - 52`), BAD_SIGNATURE (tag),
 /// NULL_POINTER.
@@ -301,10 +318,11 @@ pub unsafe extern "C" fn smbsign_encrypt_iov(
     guard(|| {
         // SAFETY (all): caller contract.
         let k = unsafe { cipher_key_ref(key)? };
+        let (n, n_len) = unsafe { nonce_arg(nonce, nonce_len)? };
         unsafe {
             with_iov_mut(iov, iovcnt, |segs| {
                 let (head, msg) = header_and_message(segs)?;
-                *head = encrypt_with(k, nonce, nonce_len, session_id, msg)?;
+                *head = encrypt_with(k, &n[..n_len], session_id, msg)?;
                 Ok(())
             })
         }

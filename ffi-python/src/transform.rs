@@ -14,7 +14,7 @@ use crate::pdu::value_error;
 /// A cipher from a name ("aes-128-ccm", "aes-128-gcm", "aes-256-ccm",
 /// "aes-256-gcm") or a CipherId (1 to 4). Any other int is ValueError; bool
 /// and other types TypeError.
-fn cipher(obj: &Bound<'_, PyAny>) -> PyResult<Cipher> {
+fn to_cipher(obj: &Bound<'_, PyAny>) -> PyResult<Cipher> {
     if let Ok(name) = obj.extract::<String>() {
         return Cipher::from_name(&name)
             .map_err(|_| PyValueError::new_err(format!("unknown cipher {name:?}")));
@@ -45,8 +45,8 @@ pub struct EncryptionKey(CoreKey);
 #[pymethods]
 impl EncryptionKey {
     #[new]
-    fn new(cipher_: &Bound<'_, PyAny>, key: &Bound<'_, PyAny>) -> PyResult<Self> {
-        let c = cipher(cipher_)?;
+    fn new(cipher: &Bound<'_, PyAny>, key: &Bound<'_, PyAny>) -> PyResult<Self> {
+        let c = to_cipher(cipher)?;
         let k = Bytes::new(key, "key")?;
         Ok(EncryptionKey(
             CoreKey::new(c, k.as_slice()).map_err(value_error)?,

@@ -213,14 +213,25 @@ static void refusals(void) {
     iov[1].iov_base = buf + 10; /* overlaps the header */
     EXPECT(smbsign_encrypt_iov(k, NULL, 0, 1, iov, 2), SMBSIGN_ERR_INVALID_ARGUMENT);
     CHECK(memcmp(buf, before, sizeof buf) == 0, "buffer written on a refused iov encryption");
-    /* No refusal spent a nonce: the first message carries counter value 0. */
+    /* No refusal spent a nonce: the next nonce continues right after the
+     * first message's (a new key's counter starts at random, below 2^63). */
     uint8_t nonce[16];
     EXPECT(smbsign_encrypt(k, NULL, 0, 1, buf, sizeof buf), SMBSIGN_OK);
-    CHECK(memcmp(buf + 20, "\0\0\0\0\0\0\0\0", 8) == 0, "first nonce counter 0");
+    uint64_t first = 0;
+    for (int b = 7; b >= 0; b--) first = first << 8 | buf[20 + b];
+    CHECK(first < (uint64_t)1 << 63, "a new key's first counter below 2^63");
     EXPECT(smbsign_next_nonce(k, nonce), SMBSIGN_OK);
-    CHECK(nonce[0] == 1 && memcmp(nonce + 8, buf + 28, 4) == 0 && memcmp(nonce + 12, "\0\0\0\0", 4) == 0,
+    uint64_t second = 0;
+    for (int b = 7; b >= 0; b--) second = second << 8 | nonce[b];
+    CHECK(second == first + 1 && memcmp(nonce + 8, buf + 28, 4) == 0 && memcmp(nonce + 12, "\0\0\0\0", 4) == 0,
           "next_nonce continues the sequence");
     EXPECT(smbsign_next_nonce(k, NULL), SMBSIGN_ERR_NULL_POINTER);
+    /* The nonce may point into the very header being written. */
+    memset(buf + HDR, 0x33, sizeof buf - HDR);
+    EXPECT(smbsign_next_nonce(k, buf + 20), SMBSIGN_OK);
+    memcpy(nonce, buf + 20, 16);
+    EXPECT(smbsign_encrypt(k, buf + 20, 16, 1, buf, sizeof buf), SMBSIGN_OK);
+    CHECK(memcmp(buf + 20, nonce, 16) == 0, "header carries the nonce it was given from inside it");
     /* Decryption: header checks, then the tag; the buffer left exactly as it was. */
     uint8_t good[HDR + 100];
     memcpy(good, buf, sizeof buf);
@@ -291,11 +302,11 @@ static void shared_between_threads(void) {
     for (int i = 0; i < THREADS; i++) pthread_create(&t[i], NULL, encrypt_many, g_counters[i]);
     for (int i = 0; i < THREADS; i++) pthread_join(t[i], NULL);
     CHECK(g_thread_errors == 0, "%d encryptions failed", g_thread_errors);
-    /* Every counter value 0..THREADS*PER_THREAD-1 exactly once. */
+    /* Every counter value from the key's (random) start, exactly once. */
     uint64_t *all = &g_counters[0][0];
     qsort(all, THREADS * PER_THREAD, sizeof *all, cmp_u64);
     int unique = 1;
-    for (int i = 0; i < THREADS * PER_THREAD; i++) unique &= all[i] == (uint64_t)i;
+    for (int i = 0; i < THREADS * PER_THREAD; i++) unique &= all[i] == all[0] + (uint64_t)i;
     CHECK(unique, "nonce counters not each used once");
     smbsign_cipher_key_free(g_shared);
 }

@@ -213,12 +213,16 @@ def test_nonce_source_unique_across_threads():
         t.join()
     assert len(set(seen)) == 2000
     # The counter: bytes 0..8 little-endian, each value once; fixed field shared; padding zero.
+    # (a new key's counter starts at random, below 2^63)
     counters = sorted(int.from_bytes(n[:8], "little") for n in seen)
-    assert counters == list(range(2000))
+    start = counters[0]
+    assert start < 2**63 and counters == list(range(start, start + 2000))
     assert len({n[8:11] for n in seen}) == 1 and all(n[11:] == bytes(5) for n in seen)
     nxt = k.next_nonce()
-    assert int.from_bytes(nxt[:8], "little") == 2000 and nxt[8:11] == seen[0][8:11]
+    assert int.from_bytes(nxt[:8], "little") == start + 2000 and nxt[8:11] == seen[0][8:11]
     assert repr(k) == 'EncryptionKey("aes-128-ccm")'
+    # The keywords are the documented ones.
+    assert smbsign.EncryptionKey(cipher="aes-128-gcm", key=bytes(16)).cipher == smbsign.AES_128_GCM
 
 
 def test_cipher_for_dialect():

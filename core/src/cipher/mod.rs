@@ -7,11 +7,13 @@
 //! (SP 800-38C) with an 11-byte nonce, so a 4-byte length field (L = 4) and
 //! messages below 2^32 bytes.
 //!
-//! Decryption verifies the tag before any plaintext is released. GCM checks
-//! the tag over the ciphertext first and decrypts only if it matches; CCM
-//! must decrypt to check, so on a bad tag it encrypts the buffer back: either
-//! way a failed [`Key::open_in_place`] leaves the ciphertext in the buffer
-//! and returns [`Error::AuthenticationFailed`].
+//! A failed [`Key::open_in_place`] returns [`Error::AuthenticationFailed`]
+//! with the ciphertext in the buffer. GCM checks the tag over the ciphertext
+//! first and decrypts only if it matches, so its buffer never holds
+//! unverified plaintext. CCM must decrypt to check: it decrypts in the
+//! caller's buffer and, on a bad tag, encrypts it back before returning, so
+//! while the call runs the buffer holds unverified plaintext. Do not let
+//! another thread or process read a CCM buffer during `open_in_place`.
 //!
 //! ```
 //! use smbsign::cipher::{Cipher, Key};
@@ -266,7 +268,7 @@ impl Key {
     /// Verifies `tag` over `aad` and the ciphertext in `parts` and, if it
     /// matches, decrypts `parts` in place. On a tag that does not match,
     /// [`Error::AuthenticationFailed`] with `parts` holding the ciphertext
-    /// (restored; no plaintext is released); on the checks of
+    /// (CCM: restored before the call returns; see the module doc); on the checks of
     /// [`Key::seal_in_place`], their errors with `parts` untouched.
     pub fn open_in_place(
         &self,

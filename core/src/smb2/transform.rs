@@ -27,9 +27,10 @@
 //!   padding (Microsoft's SMB 3.0 example, `tests/vectors/smb-transform-microsoft.txt`).
 //!   A writer zeroes both.
 //!
-//! Decryption checks the tag before any plaintext is released: on a bad tag
-//! the buffers hold the ciphertext again, exactly as they came (the cipher
-//! layer's `open_in_place` contract), and nothing else was written.
+//! On a bad tag decryption returns with the buffers holding the ciphertext
+//! again, exactly as they came (the cipher layer's `open_in_place` contract;
+//! CCM decrypts in the buffers and encrypts back before returning, so during
+//! the call they hold unverified plaintext), and nothing else was written.
 //!
 //! Which key: the client encrypts with the client-to-server key and decrypts
 //! with the server-to-client key, the server the other way round
@@ -244,8 +245,8 @@ pub fn encrypt_message(
 /// Decrypts in place the message spread over `parts` that `header` (the 52
 /// bytes before it) announces, under `key`. The header is checked first
 /// ([`TransformHeader::new`]; OriginalMessageSize must equal the parts' total
-/// length). The tag is verified before any plaintext is released: on a bad
-/// tag ([`Error::AuthenticationFailed`]) `parts` hold the ciphertext again, unchanged.
+/// length). On a bad tag ([`Error::AuthenticationFailed`]) `parts` hold the
+/// ciphertext again, unchanged, when the call returns (CCM: see `cipher`).
 pub fn decrypt_message(
     key: &Key,
     header: &[u8; TRANSFORM_HEADER_LEN],
@@ -305,13 +306,21 @@ pub fn decrypt_to_vec(key: &Key, data: &[u8]) -> Result<Vec<u8>> {
 /// The nonce is NIST SP 800-38D's deterministic construction (8.2.1): a
 /// 64-bit invocation counter (little-endian, bytes 0..8, as Samba's
 /// `nonce_low`) and a fixed field in the rest of the cipher's nonce (3 bytes
-/// for CCM, 4 for GCM), random by default. The counter alone makes nonces
-/// unique for one source; the random field guards the one way a caller can
-/// still repeat them, two sources for the same key (two processes, or a key
-/// object made twice from the same session key). The counter is an
-/// `AtomicU64`, so one source (and the key holding it) serves any number of
-/// threads; it fails with [`Error::NoncesExhausted`] after 2^64 - 1 nonces
-/// instead of wrapping.
+/// for CCM, 4 for GCM). The counter alone makes nonces unique for one
+/// source. [`NonceSource::new`] draws both the fixed field and the counter's
+/// start at random, against the one way a caller can still repeat nonces:
+/// two sources for the same key (a key object made twice from the same
+/// session key, or two processes). Starting every source at 0 would leave
+/// only the 3-4 random bytes between them, and CCM sources would collide
+/// after a few thousand keys; with a random start below 2^63 two sources
+/// collide only if their fixed fields match and their counter ranges
+/// overlap. The counter is an `AtomicU64`, so one source (and the key
+/// holding it) serves any number of threads; it fails with
+/// [`Error::NoncesExhausted`] at 2^64 - 1 instead of wrapping (at least 2^63
+/// nonces from a new source).
+///
+/// A `fork()`ed child inherits the source and would continue the parent's
+/// sequence: make the child's keys anew (a new source) after a fork.
 #[derive(Debug)]
 pub struct NonceSource {
     cipher: Cipher,
@@ -320,12 +329,15 @@ pub struct NonceSource {
 }
 
 impl NonceSource {
-    /// A source for `cipher` with a random fixed field (from the operating
-    /// system's generator, `getrandom`), counting from 0.
+    /// A source for `cipher` with a random fixed field and a random first
+    /// counter value below 2^63 (both from the operating system's
+    /// generator, `getrandom`).
     pub fn new(cipher: Cipher) -> Result<NonceSource> {
-        let mut fixed = [0u8; 4];
-        getrandom::fill(&mut fixed).map_err(|_| Error::RandomUnavailable)?;
-        Ok(NonceSource::with_fixed(cipher, fixed, 0))
+        let mut seed = [0u8; 12];
+        getrandom::fill(&mut seed).map_err(|_| Error::RandomUnavailable)?;
+        let fixed = [seed[0], seed[1], seed[2], seed[3]];
+        let start = u64::from_le_bytes(seed[4..].try_into().expect("8 bytes")) >> 1;
+        Ok(NonceSource::with_fixed(cipher, fixed, start))
     }
 
     /// A source with a chosen fixed field (only its first 3 bytes for CCM)
