@@ -438,6 +438,34 @@ fn cipher_keys_per_dialect() {
         assert_eq!(hex::encode_upper(k.client_to_server_key()), c2s);
         assert_eq!(hex::encode_upper(k.server_to_client_key()), s2c);
     }
+    // AES-256, against values computed independently (Python's hmac, SP
+    // 800-108 counter mode: HMAC-SHA256(K, 00000001 || label || 00 ||
+    // preauth hash || L), K the whole 32-byte key for the cipher keys, its
+    // first 16 bytes for the signing key): key 00..1f, hash 40..7f.
+    let full: Vec<u8> = (0..32).collect();
+    let hash: [u8; 64] = core::array::from_fn(|i| 64 + i as u8);
+    for c in [Cipher::Aes256Ccm, Cipher::Aes256Gcm] {
+        let k = session_cipher_keys(dialect::SMB3_1_1, c, &full, &hash).unwrap();
+        assert_eq!(
+            hex::encode_upper(k.client_to_server_key()),
+            "7D3335053F32AE6565011C5C16510232FB06B5982C69499D627B0F226ABC6E43"
+        );
+        assert_eq!(
+            hex::encode_upper(k.server_to_client_key()),
+            "64114A8BFD6D30D9144EC6CF05B31F9C8E53B06A496E62C4CB950AE1EAD5EB9B"
+        );
+        assert_eq!(
+            hex::encode_upper(k.signing),
+            "2967990E1F65BC89F97ECE0D6F541FC3"
+        );
+        // The last 16 bytes of the key change the cipher keys, not the signing key.
+        let mut other = full.clone();
+        other[31] ^= 1;
+        let o = session_cipher_keys(dialect::SMB3_1_1, c, &other, &hash).unwrap();
+        assert_ne!(o.client_to_server_key(), k.client_to_server_key());
+        assert_ne!(o.server_to_client_key(), k.server_to_client_key());
+        assert_eq!(o.signing, k.signing);
+    }
     // AES-256: L = 256 from the whole (here 32-byte) session key; the
     // signing key still from its first 16 bytes.
     let full = common::bytes(77, 32);
