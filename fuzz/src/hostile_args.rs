@@ -29,7 +29,8 @@ use smbsign_ffi::*;
 
 use crate::Input;
 
-const CODES: i32 = 15;
+/// One past the last status code.
+const CODES: i32 = SMBSIGN_ERR_UNKNOWN_CIPHER as i32 + 1;
 
 /// A 64-bit length biased to the interesting edges.
 fn length(inp: &mut Input<'_>) -> usize {
