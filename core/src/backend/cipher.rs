@@ -5,13 +5,14 @@
 
 #[cfg(target_arch = "aarch64")]
 use super::aarch64;
+use super::dispatch::Aes;
 #[cfg(target_arch = "x86_64")]
 use super::dispatch::{AesLanes, Ghash};
 use super::layout::{inc32, AesKey};
 use super::portable;
 #[cfg(target_arch = "x86_64")]
 use super::x86;
-use super::{Aes, Backend, HPowers};
+use super::{Backend, HPowers};
 
 impl Backend {
     /// Expands a 16- or 32-byte AES key (callers check the length).
