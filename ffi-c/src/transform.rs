@@ -64,8 +64,8 @@ unsafe fn publish(
 
 /// Creates a cipher key handle for `cipher` (an `smbsign_cipher` value) from
 /// `key`/`key_len` (16 bytes for AES-128, 32 for AES-256), with a nonce
-/// source whose fixed field is random (from the OS) and whose counter starts
-/// at 0. Released with `smbsign_cipher_key_free`.
+/// source whose fixed field and first counter value (below 2^63) are random
+/// (from the OS). Released with `smbsign_cipher_key_free`.
 /// Errors: NULL_POINTER, UNKNOWN_CIPHER, KEY_LENGTH, INTERNAL (no randomness).
 ///
 /// # Safety
