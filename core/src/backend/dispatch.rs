@@ -362,7 +362,7 @@ impl Backend {
     /// elsewhere (the caller's short-message path).
     #[inline]
     #[cfg_attr(not(target_arch = "x86_64"), allow(unused_variables))]
-    pub(crate) fn gmac_zmm(
+    pub(crate) fn gmac_one_pass(
         &self,
         rk: &RoundKeys,
         powers: &HPowers,

@@ -209,7 +209,7 @@ impl Key {
 
     /// The GMAC of `a || b` (an SMB header copy and the PDU body, or a message
     /// and nothing), its bytes as a little-endian `u128`: on x86's SIMD tiers
-    /// a fused kernel at any length (`Backend::gmac_zmm`, then
+    /// a fused kernel at any length (`Backend::gmac_one_pass`, then
     /// `Backend::gmac_fused` for the short messages it leaves); elsewhere up
     /// to [`ONE_CALL_MAX`] bytes one GHASH kernel call, streaming beyond. A `u128`
     /// comes back in two registers where a `[u8; 16]` would come back through
@@ -219,7 +219,10 @@ impl Key {
         // One part is passed as `a` (batches hand messages over as `b`), so the
         // one-part kernels take it without a copy.
         let (a, b) = if a.is_empty() { (b, a) } else { (a, b) };
-        if let Some(tag) = self.backend.gmac_zmm(&self.rk, &self.powers, nonce, a, b) {
+        if let Some(tag) = self
+            .backend
+            .gmac_one_pass(&self.rk, &self.powers, nonce, a, b)
+        {
             return tag;
         }
         if a.len() + b.len() > ONE_CALL_MAX {
