@@ -254,9 +254,7 @@ impl<'k> State<'k> {
         if (self.buf_len > 0 || data.len() <= 16) && self.hold(data) {
             return;
         }
-        if data.is_empty() {
-            return;
-        }
+        // `data` is not empty here: empty data is always held.
         // `data` overflows the held bytes, so more follows them: they go
         // through the kernel, topped up to whole blocks first (HELD is a
         // multiple of 16 and data.len() > HELD - buf_len, so some of `data`
