@@ -1,6 +1,8 @@
 //! The measuring engine behind `smbsign-bench`: SMB-shaped workloads, timing,
-//! thread scaling, and the table, JSON and plot outputs.
+//! thread scaling, SMB3 encryption next to signing, and the table, JSON and
+//! plot outputs.
 
+pub mod encryption;
 pub mod example_args;
 pub mod host;
 pub mod measure;

@@ -97,22 +97,7 @@ pub fn single(
         || smb2::sign_pdu(&key, black_box(&mut buf)).expect("valid PDU"),
         budget,
     );
-    // Source and destination in one allocation, 2112 bytes apart modulo 4 KiB:
-    // separately allocated buffers often share their page offset, and copies
-    // between 4 KiB-aliased addresses run several times slower on some CPUs
-    // (seen here: 2.5 GB/s at 64 KiB), which would flatter signing.
-    let mut arena = vec![0u8; 2 * buf.len() + 8192];
-    arena[..buf.len()].copy_from_slice(&workload::pdu(size, 2));
-    let (src, rest) = arena.split_at_mut(buf.len());
-    let gap = (4096 - src.len() % 4096) % 4096 + 2112;
-    let dst = &mut rest[gap..gap + src.len()];
-    let memcpy_ns = ns_per_op(
-        || {
-            dst.copy_from_slice(black_box(&*src));
-            black_box(&mut *dst);
-        },
-        budget / 2,
-    );
+    let memcpy_ns = memcpy_ns(buf.len(), budget / 2);
     let bytes = buf.len() as f64;
     Cell {
         algorithm: alg.name(),
@@ -124,6 +109,26 @@ pub fn single(
         memcpy_ns,
         sign_over_memcpy: sign_ns / memcpy_ns,
     }
+}
+
+/// Nanoseconds to memcpy `len` bytes (a PDU's bytes), timed for `budget`.
+pub fn memcpy_ns(len: usize, budget: Duration) -> f64 {
+    // Source and destination in one allocation, 2112 bytes apart modulo 4 KiB:
+    // separately allocated buffers often share their page offset, and copies
+    // between 4 KiB-aliased addresses run several times slower on some CPUs
+    // (seen here: 2.5 GB/s at 64 KiB), which would flatter signing.
+    let mut arena = vec![0u8; 2 * len + 8192];
+    arena[..len].copy_from_slice(&workload::pdu(len, 2));
+    let (src, rest) = arena.split_at_mut(len);
+    let gap = (4096 - src.len() % 4096) % 4096 + 2112;
+    let dst = &mut rest[gap..gap + src.len()];
+    ns_per_op(
+        || {
+            dst.copy_from_slice(black_box(&*src));
+            black_box(&mut *dst);
+        },
+        budget,
+    )
 }
 
 /// Runs `work` on `threads` threads, pinned round-robin to the available cores,

@@ -1,4 +1,5 @@
-//! SVG and PNG plots: throughput vs size per algorithm, and vs thread count.
+//! SVG and PNG plots: throughput vs size per signing algorithm and per
+//! encryption cipher, and vs thread count.
 
 use std::path::{Path, PathBuf};
 
@@ -76,23 +77,30 @@ fn size_axis(sizes: &[usize]) -> WithKeyPoints<LogCoord<f64>> {
         .with_key_points(sizes.iter().map(|&s| s as f64).collect())
 }
 
-fn throughput<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) -> Result<(), DynErr>
+/// One measured point of a size plot.
+struct SizePoint {
+    backend: &'static str,
+    size: usize,
+    gbps: f64,
+    copy_gbps: f64,
+}
+
+/// One panel per (caption, points): throughput vs size, a line per backend
+/// (labelled `{op} (backend)`) and memcpy of the same bytes.
+fn size_panels<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    title: &str,
+    op: &str,
+    x_desc: &str,
+    panels: &[(&str, Vec<SizePoint>)],
+) -> Result<(), DynErr>
 where
     DB::ErrorType: 'static,
 {
     root.fill(&WHITE)?;
-    let root = root.titled(
-        &format!("Single-core signing throughput: {}", machine(r)),
-        ("sans-serif", 18),
-    )?;
-    let algs = ["hmac-sha256", "aes-cmac", "aes-gmac"];
-    let areas = root.split_evenly((algs.len(), 1));
-    for (alg, area) in algs.iter().zip(areas.iter()) {
-        let cells: Vec<_> = r
-            .single_core
-            .iter()
-            .filter(|c| c.algorithm == *alg)
-            .collect();
+    let root = root.titled(title, ("sans-serif", 18))?;
+    let areas = root.split_evenly((panels.len().max(1), 1));
+    for ((caption, cells), area) in panels.iter().zip(areas.iter()) {
         if cells.is_empty() {
             continue;
         }
@@ -103,22 +111,22 @@ where
         // Slow tiers (portable CMAC, a debug build) reach far below 1 MB/s.
         let ymin = cells
             .iter()
-            .map(|c| c.sign_gbps)
+            .map(|c| c.gbps)
             .filter(|&g| g > 0.0)
             .fold(0.001, f64::min);
         let ymax = cells
             .iter()
-            .map(|c| c.sign_gbps.max(c.size as f64 / c.memcpy_ns))
+            .map(|c| c.gbps.max(c.copy_gbps))
             .fold(0.1, f64::max);
         let mut chart = ChartBuilder::on(&area)
-            .caption(*alg, ("sans-serif", 16))
+            .caption(*caption, ("sans-serif", 16))
             .margin(8)
             .x_label_area_size(30)
             .y_label_area_size(50)
             .build_cartesian_2d(size_axis(&sizes), (ymin / 1.5..ymax * 1.5).log_scale())?;
         chart
             .configure_mesh()
-            .x_desc("PDU size")
+            .x_desc(x_desc)
             .y_desc("GB/s")
             .x_label_formatter(&|v| crate::report::human_size(*v as usize))
             .draw()?;
@@ -130,17 +138,17 @@ where
             let pts: Vec<(f64, f64)> = cells
                 .iter()
                 .filter(|c| c.backend == *b)
-                .map(|c| (c.size as f64, c.sign_gbps))
+                .map(|c| (c.size as f64, c.gbps))
                 .collect();
             chart.draw_series(LineSeries::new(pts.clone(), color.stroke_width(2)))?;
             chart.draw_series(pts.iter().map(|&p| Circle::new(p, 3, color.filled())))?;
-            entries.push((format!("sign ({b})"), color, 2));
+            entries.push((format!("{op} ({b})"), color, 2));
         }
         let first = backends.first().copied().unwrap_or_default();
         let copy: Vec<(f64, f64)> = cells
             .iter()
             .filter(|c| c.backend == first)
-            .map(|c| (c.size as f64, c.size as f64 / c.memcpy_ns))
+            .map(|c| (c.size as f64, c.copy_gbps))
             .collect();
         chart.draw_series(LineSeries::new(copy, BLACK.stroke_width(1)))?;
         entries.push(("memcpy".into(), BLACK, 1));
@@ -150,25 +158,89 @@ where
     Ok(())
 }
 
-fn scaling<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) -> Result<(), DynErr>
+fn throughput<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) -> Result<(), DynErr>
+where
+    DB::ErrorType: 'static,
+{
+    let panels: Vec<(&str, Vec<SizePoint>)> = ["hmac-sha256", "aes-cmac", "aes-gmac"]
+        .into_iter()
+        .map(|alg| {
+            let pts = r
+                .single_core
+                .iter()
+                .filter(|c| c.algorithm == alg)
+                .map(|c| SizePoint {
+                    backend: c.backend,
+                    size: c.size,
+                    gbps: c.sign_gbps,
+                    copy_gbps: c.size as f64 / c.memcpy_ns,
+                })
+                .collect();
+            (alg, pts)
+        })
+        .collect();
+    size_panels(
+        root,
+        &format!("Single-core signing throughput: {}", machine(r)),
+        "sign",
+        "PDU size",
+        &panels,
+    )
+}
+
+/// The ciphers in the order the plots show them.
+const CIPHERS: [&str; 4] = ["aes-128-gcm", "aes-256-gcm", "aes-128-ccm", "aes-256-ccm"];
+
+fn encryption<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) -> Result<(), DynErr>
+where
+    DB::ErrorType: 'static,
+{
+    let panels: Vec<(&str, Vec<SizePoint>)> = CIPHERS
+        .into_iter()
+        .map(|c| {
+            let pts = r
+                .encryption
+                .single_core
+                .iter()
+                .filter(|e| e.cipher == c)
+                .map(|e| SizePoint {
+                    backend: e.backend,
+                    size: e.size,
+                    gbps: e.encrypt_gbps,
+                    copy_gbps: e.size as f64 / e.memcpy_ns,
+                })
+                .collect();
+            (c, pts)
+        })
+        .filter(|(_, pts): &(&str, Vec<SizePoint>)| !pts.is_empty())
+        .collect();
+    size_panels(
+        root,
+        &format!("Single-core encryption throughput: {}", machine(r)),
+        "encrypt",
+        "SMB2 message size",
+        &panels,
+    )
+}
+
+/// One line of a threads plot: its label and (threads, GB/s) points.
+type ThreadSeries = (String, Vec<(usize, f64)>);
+
+fn threads_plot<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    title: &str,
+    series: &[ThreadSeries],
+) -> Result<(), DynErr>
 where
     DB::ErrorType: 'static,
 {
     root.fill(&WHITE)?;
-    let tmax = r
-        .scaling
-        .iter()
-        .map(|s| s.threads)
-        .max()
-        .unwrap_or(1)
-        .max(2);
-    let ymax = r.scaling.iter().map(|s| s.gbps).fold(0.1, f64::max);
+    let pts = series.iter().flat_map(|s| s.1.iter());
+    let tmax = pts.clone().map(|p| p.0).max().unwrap_or(1).max(2);
+    let ymax = pts.map(|p| p.1).fold(0.1, f64::max);
     let (area, panel) = with_legend_panel(root);
     let mut chart = ChartBuilder::on(&area)
-        .caption(
-            format!("Signing throughput vs threads: {}", machine(r)),
-            ("sans-serif", 16),
-        )
+        .caption(title, ("sans-serif", 16))
         .margin(8)
         .x_label_area_size(30)
         .y_label_area_size(50)
@@ -179,33 +251,81 @@ where
         .y_desc("GB/s (aggregate)")
         .x_labels(tmax) // whole thread counts only
         .draw()?;
-    let mut series: Vec<(&str, &str, usize)> = r
-        .scaling
-        .iter()
-        .map(|s| (s.algorithm, s.backend, s.size))
-        .collect();
-    series.dedup();
     let mut entries = Vec::new();
-    for (i, (a, b, size)) in series.iter().enumerate() {
+    for (i, (label, pts)) in series.iter().enumerate() {
         let color = COLORS[i % COLORS.len()];
-        let pts: Vec<(usize, f64)> = r
-            .scaling
-            .iter()
-            .filter(|s| s.algorithm == *a && s.backend == *b && s.size == *size)
-            .map(|s| (s.threads, s.gbps))
-            .collect();
         chart.draw_series(LineSeries::new(pts.clone(), color.stroke_width(2)))?;
         chart.draw_series(pts.iter().map(|&p| Circle::new(p, 3, color.filled())))?;
-        let label = format!("{a} ({b}, {})", crate::report::human_size(*size));
-        entries.push((label, color, 2));
+        entries.push((label.clone(), color, 2));
     }
     legend(&panel, &entries)?;
     root.present()?;
     Ok(())
 }
 
+/// Groups `(name, backend, size, threads, gbps)` rows into one series per
+/// (name, backend, size), in first-seen order.
+fn series_of(
+    rows: impl Iterator<Item = (&'static str, &'static str, usize, usize, f64)>,
+) -> Vec<ThreadSeries> {
+    let mut keys: Vec<(&str, &str, usize)> = Vec::new();
+    let mut pts: Vec<Vec<(usize, f64)>> = Vec::new();
+    for (a, b, size, t, g) in rows {
+        let i = keys
+            .iter()
+            .position(|k| *k == (a, b, size))
+            .unwrap_or_else(|| {
+                keys.push((a, b, size));
+                pts.push(Vec::new());
+                keys.len() - 1
+            });
+        pts[i].push((t, g));
+    }
+    keys.into_iter()
+        .zip(pts)
+        .map(|((a, b, size), p)| (format!("{a} ({b}, {})", crate::report::human_size(size)), p))
+        .collect()
+}
+
+fn scaling<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) -> Result<(), DynErr>
+where
+    DB::ErrorType: 'static,
+{
+    let series = series_of(
+        r.scaling
+            .iter()
+            .map(|s| (s.algorithm, s.backend, s.size, s.threads, s.gbps)),
+    );
+    threads_plot(
+        root,
+        &format!("Signing throughput vs threads: {}", machine(r)),
+        &series,
+    )
+}
+
+fn encryption_scaling<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    r: &Report,
+) -> Result<(), DynErr>
+where
+    DB::ErrorType: 'static,
+{
+    let series = series_of(
+        r.encryption
+            .scaling
+            .iter()
+            .map(|s| (s.cipher, s.backend, s.size, s.threads, s.gbps)),
+    );
+    threads_plot(
+        root,
+        &format!("Encryption throughput vs threads: {}", machine(r)),
+        &series,
+    )
+}
+
 /// Writes throughput.{svg,png} and, when there is scaling data, scaling.{svg,png}
-/// into `dir`. Returns the files written.
+/// into `dir`; for encryption rows encryption.{svg,png} and
+/// encryption-scaling.{svg,png}. Returns the files written.
 pub fn write_all(dir: &Path, r: &Report) -> Result<Vec<PathBuf>, DynErr> {
     register_font()?;
     std::fs::create_dir_all(dir)?;
@@ -223,6 +343,27 @@ pub fn write_all(dir: &Path, r: &Report) -> Result<Vec<PathBuf>, DynErr> {
         let (svg, png) = (dir.join("scaling.svg"), dir.join("scaling.png"));
         scaling(&SVGBackend::new(&svg, (900, 500)).into_drawing_area(), r)?;
         scaling(&BitMapBackend::new(&png, (900, 500)).into_drawing_area(), r)?;
+        out.extend([svg, png]);
+    }
+    let e = &r.encryption;
+    if !e.single_core.is_empty() {
+        let (svg, png) = (dir.join("encryption.svg"), dir.join("encryption.png"));
+        let panels = CIPHERS
+            .iter()
+            .filter(|c| e.single_core.iter().any(|x| x.cipher == **c))
+            .count() as u32;
+        let dim = (900, 100 + 330 * panels.max(1));
+        encryption(&SVGBackend::new(&svg, dim).into_drawing_area(), r)?;
+        encryption(&BitMapBackend::new(&png, dim).into_drawing_area(), r)?;
+        out.extend([svg, png]);
+    }
+    if !e.scaling.is_empty() {
+        let (svg, png) = (
+            dir.join("encryption-scaling.svg"),
+            dir.join("encryption-scaling.png"),
+        );
+        encryption_scaling(&SVGBackend::new(&svg, (900, 500)).into_drawing_area(), r)?;
+        encryption_scaling(&BitMapBackend::new(&png, (900, 500)).into_drawing_area(), r)?;
         out.extend([svg, png]);
     }
     Ok(out)

@@ -99,6 +99,120 @@ fn quick_run_writes_table_json_and_plots() {
 }
 
 #[test]
+fn quick_run_has_encryption_rows_next_to_signing() {
+    let dir = tmp("encrypt");
+    let json = dir.join("out.json");
+    let plots = dir.join("plots");
+    let out = bench(&[
+        "--quick",
+        "--algorithms",
+        "aes-gmac",
+        "--ciphers",
+        "aes-128-gcm,aes-256-ccm",
+        "--sizes",
+        "64,4K",
+        "--threads",
+        "1,2",
+        "--json",
+        json.to_str().unwrap(),
+        "--plot-dir",
+        plots.to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{out:?}");
+    for needle in [
+        "encrypting an SMB2 message in place",
+        "Encryption scaling",
+        "Mixed SMB-like traffic, encrypted",
+        "aes-128-gcm",
+        "aes-256-ccm",
+    ] {
+        assert!(stdout.contains(needle), "table lacks {needle:?}:\n{stdout}");
+    }
+    assert!(!stdout.contains("aes-128-ccm") && !stdout.contains("aes-256-gcm"));
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let detected = doc["host"]["detected_tier"].as_str().unwrap();
+    // Signing rows as before: every tier; encryption on the detected one by default.
+    assert!(!doc["single_core"].as_array().unwrap().is_empty());
+    let e = &doc["encryption"];
+    let cells = e["single_core"].as_array().unwrap();
+    assert_eq!(cells.len(), 2 * 2, "{cells:?}"); // 2 ciphers x detected tier x 2 sizes
+    for c in cells {
+        assert_eq!(c["backend"], detected);
+        assert!(["aes-128-gcm", "aes-256-ccm"].contains(&c["cipher"].as_str().unwrap()));
+        assert!([64, 4096].contains(&c["size"].as_u64().unwrap()));
+        for k in [
+            "encrypt_ns",
+            "encrypt_gbps",
+            "memcpy_ns",
+            "encrypt_over_memcpy",
+        ] {
+            assert!(c[k].as_f64().unwrap() > 0.0, "{k} in {c}");
+        }
+        // GB/s is bytes per ns: the two columns describe one measurement.
+        let (ns, gbps) = (
+            c["encrypt_ns"].as_f64().unwrap(),
+            c["encrypt_gbps"].as_f64().unwrap(),
+        );
+        let size = c["size"].as_f64().unwrap();
+        assert!((ns * gbps / size - 1.0).abs() < 1e-9, "{c}");
+    }
+    let scaling = e["scaling"].as_array().unwrap();
+    assert_eq!(scaling.len(), 2 * 2);
+    for s in scaling {
+        assert!(s["gbps"].as_f64().unwrap() > 0.0 && s["msgs_per_sec"].as_f64().unwrap() > 0.0);
+        assert_eq!(s["size"], 65536);
+    }
+    let mixed = e["mixed"].as_array().unwrap();
+    assert_eq!(mixed.len(), 2 * 2);
+    for m in mixed {
+        for k in [
+            "msgs_per_sec_per_thread",
+            "gbps",
+            "memcpy_msgs_per_sec_per_thread",
+            "encrypt_over_memcpy",
+        ] {
+            assert!(m[k].as_f64().unwrap() > 0.0, "{k} in {m}");
+        }
+    }
+    for f in [
+        "encryption.svg",
+        "encryption.png",
+        "encryption-scaling.svg",
+        "encryption-scaling.png",
+    ] {
+        let meta = std::fs::metadata(plots.join(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
+        assert!(meta.len() > 1000, "{f} is {} bytes", meta.len());
+    }
+    let svg = std::fs::read_to_string(plots.join("encryption.svg")).unwrap();
+    assert!(
+        svg.contains("aes-128-gcm") && svg.contains("aes-256-ccm") && !svg.contains("aes-256-gcm")
+    );
+    assert!(svg.contains("4 KiB") && svg.contains("encrypt ("));
+    // Encryption alone, on the portable tier (checked against itself, still round-tripped).
+    let out = bench(&[
+        "--quick",
+        "--algorithms",
+        "none",
+        "--ciphers",
+        "aes-128-ccm",
+        "--sizes",
+        "64",
+        "--backend",
+        "portable",
+        "--single-core-only",
+        "--no-plot",
+        "--json",
+        "-",
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("stdout is JSON");
+    assert!(doc["single_core"].as_array().unwrap().is_empty());
+    assert_eq!(doc["encryption"]["single_core"][0]["cipher"], "aes-128-ccm");
+    assert_eq!(doc["encryption"]["single_core"][0]["backend"], "portable");
+}
+
+#[test]
 fn json_to_stdout_replaces_the_table() {
     let out = bench(&[
         "--quick",
@@ -125,6 +239,7 @@ fn bad_arguments_fail_clearly() {
         (vec!["--sizes", "10"], "outside 64 B"),
         (vec!["--sizes", "12Q"], "bad size"),
         (vec!["--algorithms", "md5"], "unknown algorithm"),
+        (vec!["--ciphers", "des"], "unknown cipher"),
         (vec!["--backend", "sparc"], "unknown backend"),
         (vec!["--threads", "0"], "at least 1"),
     ] {

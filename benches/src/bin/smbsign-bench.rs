@@ -1,8 +1,10 @@
-//! smbsign-bench: how much does SMB signing cost on this machine's cores?
+//! smbsign-bench: how much do SMB signing and encryption cost on this machine's cores?
 //!
 //! Measures, per algorithm and backend, single-core signing throughput and
 //! latency across SMB-shaped PDU sizes next to memcpy of the same bytes, the
-//! scaling from 1 to N pinned threads, and a mixed SMB-like workload. Prints a
+//! scaling from 1 to N pinned threads, and a mixed SMB-like workload; then the
+//! same for SMB3 encryption per cipher (each message encrypted in place into
+//! its transform message, every cipher checked before it is timed). Prints a
 //! table (progress on stderr), optionally JSON, and writes SVG/PNG plots.
 
 use std::path::PathBuf;
@@ -10,30 +12,36 @@ use std::time::Duration;
 
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
+use smbsign::cipher::Cipher;
 use smbsign::smb2::Algorithm;
 use smbsign::{Backend, Tier};
-use smbsign_benches::{host, measure, plot, report};
+use smbsign_benches::{encryption, host, measure, plot, report};
 
 #[derive(Parser, Debug)]
 #[command(
     name = "smbsign-bench",
     version,
-    about = "How much does SMB2/SMB3 signing cost on this machine's cores?"
+    about = "How much do SMB2/SMB3 signing and SMB3 encryption cost on this machine's cores?"
 )]
 struct Args {
     /// A fast pass (about 10 s): fewer sizes, shorter measurements.
     #[arg(long)]
     quick: bool,
-    /// Algorithms, comma-separated: hmac-sha256, aes-cmac, aes-gmac (default: all).
+    /// Signing algorithms, comma-separated: hmac-sha256, aes-cmac, aes-gmac (default: all; "none": no signing rows).
     #[arg(long, value_delimiter = ',')]
     algorithms: Vec<String>,
+    /// Encryption ciphers, comma-separated: aes-128-gcm, aes-256-gcm, aes-128-ccm, aes-256-ccm
+    /// (default: all; "none": no encryption rows).
+    #[arg(long, value_delimiter = ',')]
+    ciphers: Vec<String>,
     /// PDU sizes, comma-separated, e.g. 64,4K,1M (default: 64,256,1K,4K,64K,1M,8M).
     #[arg(long, value_delimiter = ',')]
     sizes: Vec<String>,
     /// Thread counts for the scaling and mixed runs, e.g. 1,2,4 (default: 1, powers of two, and all cores).
     #[arg(long, value_delimiter = ',')]
     threads: Vec<usize>,
-    /// Backends, comma-separated: portable, aesni, avx2, avx512, armv8 (default: every one this CPU has).
+    /// Backends, comma-separated: portable, aesni, avx2, avx512, armv8 (default: signing on every one
+    /// this CPU has, encryption on the detected one).
     #[arg(long, value_delimiter = ',')]
     backend: Vec<String>,
     /// Write the results as JSON to this file ("-" for stdout, replacing the table).
@@ -78,13 +86,42 @@ fn parse_algorithm(s: &str) -> Result<Algorithm, String> {
         ))
 }
 
+fn parse_cipher(s: &str) -> Result<Cipher, String> {
+    Cipher::from_name(s).map_err(|_| {
+        format!("unknown cipher {s:?} (aes-128-gcm, aes-256-gcm, aes-128-ccm, aes-256-ccm)")
+    })
+}
+
+/// `["none"]` selects nothing.
+fn is_none(list: &[String]) -> bool {
+    list.len() == 1 && list[0].trim().eq_ignore_ascii_case("none")
+}
+
 fn run(args: Args) -> Result<(), String> {
     let algorithms: Vec<Algorithm> = if args.algorithms.is_empty() {
         Algorithm::ALL.to_vec()
+    } else if is_none(&args.algorithms) {
+        Vec::new()
     } else {
         args.algorithms
             .iter()
             .map(|a| parse_algorithm(a))
+            .collect::<Result<_, _>>()?
+    };
+    // Encryption in the order a 3.1.1 server prefers them (GCM first), then 3.0's CCM.
+    let ciphers: Vec<Cipher> = if args.ciphers.is_empty() {
+        vec![
+            Cipher::Aes128Gcm,
+            Cipher::Aes256Gcm,
+            Cipher::Aes128Ccm,
+            Cipher::Aes256Ccm,
+        ]
+    } else if is_none(&args.ciphers) {
+        Vec::new()
+    } else {
+        args.ciphers
+            .iter()
+            .map(|c| parse_cipher(c))
             .collect::<Result<_, _>>()?
     };
     let default_sizes: &[&str] = if args.quick {
@@ -115,6 +152,13 @@ fn run(args: Args) -> Result<(), String> {
             })
             .collect::<Result<_, _>>()?
     };
+    // Encryption's default is the detected tier only: that is the one a
+    // connection uses, and every tier's rows would double the run's length.
+    let cipher_backends: Vec<Backend> = if args.backend.is_empty() {
+        vec![Backend::detect()]
+    } else {
+        backends.clone()
+    };
     let host = host::describe();
     let threads: Vec<usize> = if args.threads.is_empty() {
         let mut t: Vec<usize> = std::iter::successors(Some(1usize), |n| Some(n * 2))
@@ -133,11 +177,15 @@ fn run(args: Args) -> Result<(), String> {
     let best = Backend::detect();
     let tsc = measure::tsc_per_ns();
 
-    let single_cells = algorithms.len() * backends.len() * sizes.len();
+    // Encryption's parallel runs take half the span: they keep the whole
+    // run within ~30% of the signing-only run's length.
+    let cipher_span = span / 2;
+    let single_cells =
+        (algorithms.len() * backends.len() + ciphers.len() * cipher_backends.len()) * sizes.len();
     let parallel_cells = if args.single_core_only {
         0
     } else {
-        algorithms.len() * threads.len() * 2
+        (algorithms.len() + ciphers.len()) * threads.len() * 2
     };
     let bar = ProgressBar::new((single_cells + parallel_cells) as u64);
     bar.set_style(
@@ -152,6 +200,7 @@ fn run(args: Args) -> Result<(), String> {
         single_core: Vec::new(),
         scaling: Vec::new(),
         mixed: Vec::new(),
+        encryption: encryption::Encryption::default(),
     };
     for &alg in &algorithms {
         for &b in &backends {
@@ -186,6 +235,57 @@ fn run(args: Args) -> Result<(), String> {
             for &t in &threads {
                 bar.set_message(format!("{} mixed x{t}", alg.name()));
                 r.mixed.push(measure::mixed(alg, best, t, span));
+                bar.inc(1);
+            }
+        }
+    }
+    let mut memcpy_of: Vec<(usize, f64)> = Vec::new();
+    for &c in &ciphers {
+        for &b in &cipher_backends {
+            for &size in &sizes {
+                bar.set_message(format!(
+                    "{} {} {}",
+                    c.name(),
+                    b.tier().name(),
+                    report::human_size(size)
+                ));
+                encryption::check(c, b, size)?;
+                // The copy does not depend on the cipher: once per size.
+                let copy = match memcpy_of.iter().find(|m| m.0 == size) {
+                    Some(&(_, ns)) => ns,
+                    None => {
+                        let ns = measure::memcpy_ns(size, budget / 2);
+                        memcpy_of.push((size, ns));
+                        ns
+                    }
+                };
+                r.encryption
+                    .single_core
+                    .push(encryption::single(c, b, size, copy, budget, tsc));
+                bar.inc(1);
+            }
+        }
+    }
+    if !args.single_core_only {
+        let bulk = 64 << 10;
+        for &c in &ciphers {
+            encryption::check(c, best, bulk)?;
+            let mut one = None;
+            for &t in &threads {
+                bar.set_message(format!("{} scaling x{t}", c.name()));
+                let mut s = encryption::scaling(c, best, bulk, t, cipher_span);
+                if t == 1 {
+                    one = Some(s.gbps);
+                }
+                s.efficiency = one.map(|g| s.gbps / (g * t.min(r.host.cores) as f64));
+                r.encryption.scaling.push(s);
+                bar.inc(1);
+            }
+            for &t in &threads {
+                bar.set_message(format!("{} mixed x{t}", c.name()));
+                r.encryption
+                    .mixed
+                    .push(encryption::mixed(c, best, t, cipher_span));
                 bar.inc(1);
             }
         }
