@@ -1,11 +1,18 @@
 #!/usr/bin/env bash
 # The Samba end-to-end benchmark: real copies through Debian's smbd and
 # smbclient on loopback (tmpfs), unsigned, signed by stock GnuTLS, and signed
-# with libsmbsign_gnutls.so preloaded (smbd only, both ends). Needs root.
+# with libsmbsign_gnutls.so preloaded (smbd only, both ends); then encrypted
+# (encryption required; 3.1.1 AES-128-GCM, AES-256-GCM, AES-128-CCM,
+# AES-256-CCM; 3.0.2 AES-128-CCM) the same three ways, each checked encrypted
+# with its cipher before it is timed. Needs root.
 #   bash scripts/bench-samba.sh [--size-mib N (default 1024)] [--repeat R] [--only 'CONFIG,...']
+#       [--no-encrypted | --no-signed]
 # Writes target/bench-samba/samba.{md,json,svg}.
+# smbd CPU: a cgroup per smbd (cpuacct.usage, ns; cgroup v2 usage_usec, us),
+# exited connection children included; /proc ticks (10 ms) where no cgroup
+# can be made. SMBSIGN_PORT_RANGE=LO-HI keeps the smbd ports in a range.
 # Small messages (3.1.1 GMAC, CMAC, HMAC: 4 KiB files put, a large directory listed;
-# smbd CPU per operation):
+# smbd CPU per operation and the signing share of it):
 #   bash scripts/bench-samba.sh --small [--files N (2000)] [--dir-entries N (10000)] [--listings N (5)] [--repeat R]
 # Writes target/bench-samba/samba-small.{md,json}.
 # With SMBSIGN_SAMBA_ROOT=DIR (a

@@ -57,10 +57,28 @@ def temp_dir(prefix):
 REQUIRE = os.environ.get("SMBSIGN_REQUIRE_SAMBA") == "1"
 
 
+_HANDED_OUT = set()
+
+
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A free port on 127.0.0.1: the kernel's pick, or with
+    SMBSIGN_PORT_RANGE=LO-HI (a range a shared machine gave this user) the
+    first free one in it not handed out before."""
+    lo_hi = os.environ.get("SMBSIGN_PORT_RANGE")
+    candidates = [0]
+    if lo_hi:
+        lo, hi = (int(x) for x in lo_hi.split("-"))
+        candidates = [p for p in range(lo, hi + 1) if p not in _HANDED_OUT]
+    for port in candidates:
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            port = s.getsockname()[1]
+            _HANDED_OUT.add(port)
+            return port
+    raise RuntimeError(f"no free port in SMBSIGN_PORT_RANGE={lo_hi}")
 
 
 def require_samba():
