@@ -59,6 +59,8 @@ struct Session {
     cipher: Option<Rc<CipherContext>>,
     /// Why there are none (beside `no_key`).
     no_cipher: Option<String>,
+    /// Whether a transform message of it was decrypted (noted once).
+    decrypted: bool,
 }
 
 #[derive(Default)]
@@ -199,6 +201,9 @@ impl<'o> Checker<'o> {
             return;
         }
         let addrs = conn_key(src, dst);
+        if self.conns.get(&addrs).is_none_or(|c| c.client.is_none()) {
+            infer_client(&mut self.conns, addrs, self.opts, sid, src, dst, msg);
+        }
         let conn = self.conns.get_mut(&addrs);
         let dir = conn.as_ref().and_then(|c| c.client).map(|c| {
             if c == src {
@@ -259,6 +264,19 @@ impl<'o> Checker<'o> {
         let dir = dir.expect("a context needs a direction");
         match decrypt::open(ctx.key(dir), msg) {
             Some(plain) => {
+                if let Some(s) = self
+                    .conns
+                    .get_mut(&addrs)
+                    .and_then(|c| c.sessions.get_mut(&sid))
+                {
+                    if !s.decrypted {
+                        s.decrypted = true;
+                        self.report.notes.push(format!(
+                            "session {sid:#018x}: encrypted with {} (first decrypted in frame {frame})",
+                            ctx.cipher.name()
+                        ));
+                    }
+                }
                 if plain.first() == Some(&0xFD) {
                     r.verdict = Verdict::Malformed;
                     r.cipher = Some(ctx.cipher);
@@ -954,11 +972,8 @@ fn session_line(
         (None, Some(why)) => why.clone(),
         (None, None) => "no key".into(),
     };
-    let cipher = s.cipher.as_ref().map_or(String::new(), |c| {
-        format!(", encryption {}", c.cipher.name())
-    });
     format!(
-        "session {sid:#018x} ({} <-> {}): {dialect}, {what}{cipher}",
+        "session {sid:#018x} ({} <-> {}): {dialect}, {what}",
         addrs.0, addrs.1
     )
 }
@@ -1079,6 +1094,46 @@ fn set_cipher(
         Ok(c) => session.cipher = Some(Rc::new(c)),
         Err(e) => session.no_cipher = Some(format!("no cipher keys: {e}")),
     }
+}
+
+/// A connection seen first in an encrypted message (it started before the
+/// capture), with a `--session-key` for its session: which side is the
+/// client is unknown, so the 3.0 AES-128-CCM keys of both directions are
+/// tried on the message, and the one that verifies names it. 3.1.1 keys
+/// need the SESSION_SETUP.
+fn infer_client(
+    conns: &mut HashMap<(SocketAddr, SocketAddr), Conn>,
+    addrs: (SocketAddr, SocketAddr),
+    opts: &Options,
+    sid: u64,
+    src: SocketAddr,
+    dst: SocketAddr,
+    msg: &[u8],
+) {
+    use smbsign::smb2::dialect as d;
+    let Some(session_key) = opts.session_key_for(sid) else {
+        return;
+    };
+    let dialect = conns.get(&addrs).and_then(|c| c.dialect);
+    if dialect == Some(d::SMB3_1_1) {
+        return;
+    }
+    let Ok(ctx) = CipherContext::new(
+        dialect.unwrap_or(d::SMB3_0_2),
+        smbsign::cipher::Cipher::Aes128Ccm,
+        session_key,
+        &[0u8; 64],
+    ) else {
+        return;
+    };
+    let client = if decrypt::open(ctx.key(Direction::ClientToServer), msg).is_some() {
+        src
+    } else if decrypt::open(ctx.key(Direction::ServerToClient), msg).is_some() {
+        dst
+    } else {
+        return;
+    };
+    conns.entry(addrs).or_default().client = Some(client);
 }
 
 /// A session whose SESSION_SETUP is not in the capture, seen first in an
