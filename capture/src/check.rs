@@ -215,14 +215,14 @@ impl<'o> Checker<'o> {
         r.response = dir == Some(Direction::ServerToClient);
         let mut why = None;
         let ctx = match (conn, dir) {
-            (Some(conn), Some(_)) => {
-                if !conn.sessions.get(&sid).is_some_and(|s| s.cipher.is_some()) {
+            (Some(conn), Some(d)) => {
+                if conn.sessions.get(&sid).is_none_or(|s| s.cipher.is_none()) {
                     adopt_encrypted(
                         conn,
                         self.opts,
                         sid,
                         msg,
-                        dir.unwrap(),
+                        d,
                         &mut self.report,
                         addrs,
                     );
