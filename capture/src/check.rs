@@ -217,15 +217,7 @@ impl<'o> Checker<'o> {
         let ctx = match (conn, dir) {
             (Some(conn), Some(d)) => {
                 if conn.sessions.get(&sid).is_none_or(|s| s.cipher.is_none()) {
-                    adopt_encrypted(
-                        conn,
-                        self.opts,
-                        sid,
-                        msg,
-                        d,
-                        &mut self.report,
-                        addrs,
-                    );
+                    adopt_encrypted(conn, self.opts, sid, msg, d, &mut self.report, addrs);
                 }
                 match conn.sessions.get(&sid) {
                     Some(s) => s.cipher.clone().or_else(|| {
@@ -277,7 +269,15 @@ impl<'o> Checker<'o> {
                         ));
                     }
                 }
-                if plain.first() == Some(&0xFD) {
+                if smb2::sealed_session_mismatch(sid, &plain).unwrap_or(false) {
+                    r.verdict = Verdict::Malformed;
+                    r.cipher = Some(ctx.cipher);
+                    r.note = Some(format!(
+                        "the tag verifies, but the lone PDU inside names session {:#018x}, not the TRANSFORM_HEADER's: its receiver discards it (MS-SMB2 3.2.5.1.1)",
+                        smb::u64_at(&plain, 40).unwrap_or(0)
+                    ));
+                    self.report.records.push(r);
+                } else if plain.first() == Some(&0xFD) {
                     r.verdict = Verdict::Malformed;
                     r.cipher = Some(ctx.cipher);
                     r.note = Some("the tag verifies, but the message inside is itself a TRANSFORM_HEADER message (MS-SMB2 3.1.4.3 encrypts SMB2 messages, not transforms)".into());
@@ -646,6 +646,13 @@ impl<'o> Checker<'o> {
     /// the report (counts, sessions, notes; no records).
     #[must_use]
     pub fn finish(mut self, on_record: &mut dyn FnMut(&Record)) -> Report {
+        if self.nonces.full > 0 {
+            self.report.notes.push(format!(
+                "nonce reuse was tracked for the first {} nonces of each key; {} keys carried more, whose later nonces were not compared",
+                decrypt::MAX_NONCES_PER_KEY,
+                self.nonces.full
+            ));
+        }
         self.flush();
         self.release(on_record);
         self.report

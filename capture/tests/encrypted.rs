@@ -373,3 +373,25 @@ fn a_retransmitted_segment_is_no_nonce_reuse() {
     assert_eq!(r.count(Verdict::Decrypted), full.count(Verdict::Decrypted));
     assert_eq!(r.status(), Status::Verified, "{}", r.summary());
 }
+
+#[test]
+fn a_lone_pdu_naming_another_session_is_malformed() {
+    let name = "smb302-ccm128";
+    let cap = fixture(&format!("{name}.pcap"));
+    let (sid, session_key) = session_key(name);
+    let keys = kdf::smb30_keys(&session_key).unwrap();
+    let c2s = Key::new(Cipher::Aes128Ccm, keys.client_to_server_key()).unwrap();
+    let msgs = transforms(&cap);
+    let m = &msgs.iter().find(|(c, _)| *c).unwrap().1;
+    let mut plain = transform::decrypt_to_vec(&c2s, m).unwrap();
+    plain[40..48].copy_from_slice(&(sid ^ 1).to_le_bytes());
+    let (h, _) = transform::TransformHeader::parse(m).unwrap();
+    let mut nonce = *h.nonce_field();
+    nonce[0] ^= 0x55; // a fresh nonce: no reuse
+    let again = transform::encrypt_to_vec(&c2s, &nonce, sid, &plain).unwrap();
+    let r = check_bytes(&replaced(&cap, m, &again), &with_password()).unwrap();
+    let f = failures(&r);
+    assert_eq!(f.len(), 1, "{}", r.text(true));
+    assert_eq!(f[0].verdict, Verdict::Malformed);
+    assert!(f[0].note.as_deref().unwrap().contains("MS-SMB2 3.2.5.1.1"));
+}

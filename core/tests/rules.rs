@@ -350,3 +350,15 @@ fn a_pdu_inside_a_verified_transform_is_never_missing_a_signature() {
     foreign[0] = 0xFD;
     assert!(sealed_pdu_signing(&foreign).is_err());
 }
+
+#[test]
+fn a_lone_pdu_inside_a_transform_names_the_transforms_session() {
+    use smbsign::smb2::sealed_session_mismatch;
+    let p = pdu(command::SESSION_SETUP + 4, 0, 0, 7, 9, 80);
+    assert!(!sealed_session_mismatch(9, &p).unwrap());
+    assert!(sealed_session_mismatch(8, &p).unwrap());
+    // A compound chain is not covered by the rule (its PDUs may name other sessions).
+    let c = chain(&[p.clone(), pdu(command::SESSION_SETUP + 4, 0, 0, 8, 9, 80)]);
+    assert!(!sealed_session_mismatch(8, &c).unwrap());
+    assert!(sealed_session_mismatch(8, &p[..63]).is_err());
+}

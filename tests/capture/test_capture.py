@@ -285,7 +285,7 @@ def check_encrypted(name, pcap, port, cipher):
            and not [m for m in msgs if m["verdict"] not in ("decrypted", "unsigned", "valid")],
            f"rc={rc} {js.get('summary')} {[m for m in msgs if m['verdict'] not in ('decrypted', 'unsigned', 'valid')][:3]}")
     whole = whole_transform_frames(pcap, port)
-    expect(f"{name}: the 1 MiB put and get went encrypted (READ and WRITE decrypted)",
+    expect(f"{name}: the 1.5 MB put and get went encrypted (READ and WRITE decrypted)",
            {"READ", "WRITE"} <= {m["command_name"] for m in inside}, str({m["command_name"] for m in inside}))
     keys = session_keys(pcap, port, pw)
     args = [a for sid, k in keys.items() for a in ("--session-key", f"{sid:x}:{k.hex()}")]

@@ -216,6 +216,20 @@ pub fn sealed_pdu_signing(pdu: &[u8]) -> Result<SealedSigning> {
     })
 }
 
+/// Whether the decrypted `message` (the plaintext of a transform whose tag
+/// verified) names another session than the TRANSFORM_HEADER's
+/// `transform_session_id` where MS-SMB2 forbids it: a lone PDU (NextCommand
+/// 0 in its first header) whose SessionId differs is discarded by the
+/// client (MS-SMB2 3.2.5.1.1, "If the NextCommand field in the first SMB2
+/// header of the message is equal to 0 and SessionId of the first SMB2
+/// header is not equal to the SessionId field in SMB2 TRANSFORM_HEADER").
+/// Compound chains are not covered by that rule. Fails on a short or
+/// foreign first header.
+pub fn sealed_session_mismatch(transform_session_id: u64, message: &[u8]) -> Result<bool> {
+    let h = Header::new(message)?;
+    Ok(h.next_command() == 0 && h.session_id() != transform_session_id)
+}
+
 /// Whether a SecurityMode field says `SMB2_NEGOTIATE_SIGNING_REQUIRED`.
 #[must_use]
 pub fn security_mode_requires_signing(security_mode: u16) -> bool {
