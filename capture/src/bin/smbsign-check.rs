@@ -11,8 +11,8 @@ const USAGE: &str = "usage: smbsign-check [OPTIONS] CAPTURE
 Verifies every SMB2 signature and every SMB3 encryption tag in a pcap or
 pcapng capture, checks the messages inside encrypted ones, and explains the
 ones that fail. Encrypted messages are decrypted with the session's keys
-(the cipher of the NEGOTIATE: AES-128-CCM for 3.0.x, the 3.1.1 ENCRYPTION_
-CAPABILITIES cipher); a failed tag is diagnosed (the other direction's key,
+(AES-128-CCM for 3.0.x; for 3.1.1 the cipher of the NEGOTIATE response's
+ENCRYPTION_CAPABILITIES); a failed tag is diagnosed (the other direction's key,
 another cipher, another session or SessionId, a nonce other than the one
 sent); a nonce used twice under one key is a NONCE-REUSED finding. Not
 checked: compressed messages.
