@@ -20,6 +20,7 @@ use smbsign::smb2::{self, Algorithm, SigningKey};
 use smbsign::PreauthHash;
 use zeroize::Zeroizing;
 
+use crate::decrypt::{self, CipherContext, Direction, NonceLog};
 use crate::diagnose::{self, KeyContext};
 use crate::ntlm;
 use crate::report::{Record, Report, Verdict};
@@ -54,12 +55,22 @@ struct Session {
     setup_security_mode: Option<u8>,
     /// Adopted mid-stream (`--session-key`): its SESSION_SETUP is not in the capture.
     adopted: bool,
+    /// The cipher keys, once the session is set up on an encrypting dialect.
+    cipher: Option<Rc<CipherContext>>,
+    /// Why there are none (beside `no_key`).
+    no_cipher: Option<String>,
+    /// Whether a transform message of it was decrypted (noted once).
+    decrypted: bool,
 }
 
 #[derive(Default)]
 struct Conn {
     dialect: Option<u16>,
     signing_algorithm: Option<u16>,
+    /// The CipherId of the 3.1.1 ENCRYPTION_CAPABILITIES response (0: none).
+    cipher_id: Option<u16>,
+    /// The client's address: the sender of requests.
+    client: Option<SocketAddr>,
     /// SecurityMode of the NEGOTIATE request and of the response.
     negotiate_request_mode: Option<u16>,
     negotiate_response_mode: Option<u16>,
@@ -100,6 +111,7 @@ pub struct Checker<'o> {
     /// Diagnosis keys per session, most recent last.
     candidates: Vec<(Weak<KeyContext>, Rc<diagnose::Candidates>)>,
     work: diagnose::Work,
+    nonces: NonceLog,
     /// What was found: the records not yet handed on, the counts.
     pub report: Report,
 }
@@ -123,6 +135,7 @@ impl<'o> Checker<'o> {
             queued_bytes: 0,
             candidates: Vec::new(),
             work: diagnose::Work::default(),
+            nonces: NonceLog::default(),
             report: Report::default(),
         }
     }
@@ -132,6 +145,10 @@ impl<'o> Checker<'o> {
     /// shorter than its header (a 4-byte `FD 'SMB'` is no transform).
     fn transformed(&mut self, frame: u64, src: SocketAddr, dst: SocketAddr, msg: &[u8]) {
         let encrypted = msg.first() == Some(&0xFD);
+        if encrypted && msg.len() >= TRANSFORM_HEADER_LEN {
+            self.encrypted(frame, src, dst, msg);
+            return;
+        }
         let (verdict, min) = if encrypted {
             (Verdict::Encrypted, TRANSFORM_HEADER_LEN)
         } else {
@@ -164,6 +181,186 @@ impl<'o> Checker<'o> {
                 .into(),
             );
         }
+        self.report.records.push(r);
+    }
+
+    /// A transform (encrypted) message of at least a header: its tag verified
+    /// and its messages checked with the session's cipher keys; INVALID
+    /// (diagnosed) when the tag fails; not checked, with why, when there are
+    /// no keys; and its nonce compared with those its key carried before.
+    fn encrypted(&mut self, frame: u64, src: SocketAddr, dst: SocketAddr, msg: &[u8]) {
+        let sid = smb::u64_at(msg, 44).unwrap_or(0);
+        let mut r = Record::new(frame, src, dst, None, sid, Verdict::Encrypted);
+        if let Err(e) = smbsign::smb2::transform::TransformHeader::parse(msg) {
+            r.verdict = Verdict::Malformed;
+            r.note = Some(format!(
+                "SMB2 TRANSFORM_HEADER message of {} bytes: {e}",
+                msg.len()
+            ));
+            self.report.records.push(r);
+            return;
+        }
+        let addrs = conn_key(src, dst);
+        if self.conns.get(&addrs).is_none_or(|c| c.client.is_none()) {
+            infer_client(&mut self.conns, addrs, self.opts, sid, src, dst, msg);
+        }
+        let conn = self.conns.get_mut(&addrs);
+        let dir = conn.as_ref().and_then(|c| c.client).map(|c| {
+            if c == src {
+                Direction::ClientToServer
+            } else {
+                Direction::ServerToClient
+            }
+        });
+        r.response = dir == Some(Direction::ServerToClient);
+        let mut why = None;
+        let ctx = match (conn, dir) {
+            (Some(conn), Some(d)) => {
+                if conn.sessions.get(&sid).is_none_or(|s| s.cipher.is_none()) {
+                    adopt_encrypted(conn, self.opts, sid, msg, d, &mut self.report, addrs);
+                }
+                match conn.sessions.get(&sid) {
+                    Some(s) => s.cipher.clone().or_else(|| {
+                        why = Some(s.no_cipher.clone().or_else(|| s.no_key.clone()).unwrap_or_else(
+                            || "the session's SESSION_SETUP is not in the capture; give --session-key".into(),
+                        ));
+                        None
+                    }),
+                    None => {
+                        why = Some(format!(
+                            "no session {sid:#018x} on this connection in the capture (its SESSION_SETUP is missing; give --session-key)"
+                        ));
+                        None
+                    }
+                }
+            }
+            _ => {
+                why = Some("the connection's NEGOTIATE and SESSION_SETUP are not in the capture: its client, cipher and keys are unknown".into());
+                None
+            }
+        };
+        let nonce_len = ctx
+            .as_ref()
+            .map_or(smbsign::smb2::transform::NONCE_FIELD_LEN, |c| {
+                c.cipher.nonce_len()
+            });
+        let Some(ctx) = ctx else {
+            r.note = Some(format!(
+                "encrypted (SMB2 TRANSFORM_HEADER), not decrypted: {}; the messages inside are not checked",
+                why.unwrap_or_default()
+            ));
+            self.report.records.push(r);
+            self.nonce(frame, src, dst, sid, nonce_len, msg, None);
+            return;
+        };
+        let dir = dir.expect("a context needs a direction");
+        match decrypt::open(ctx.key(dir), msg) {
+            Some(plain) => {
+                if let Some(s) = self
+                    .conns
+                    .get_mut(&addrs)
+                    .and_then(|c| c.sessions.get_mut(&sid))
+                {
+                    if !s.decrypted {
+                        s.decrypted = true;
+                        self.report.notes.push(format!(
+                            "session {sid:#018x}: encrypted with {} (first decrypted in frame {frame})",
+                            ctx.cipher.name()
+                        ));
+                    }
+                }
+                if smb2::sealed_session_mismatch(sid, &plain).unwrap_or(false) {
+                    r.verdict = Verdict::Malformed;
+                    r.cipher = Some(ctx.cipher);
+                    r.note = Some(format!(
+                        "the tag verifies, but the lone PDU inside names session {:#018x}, not the TRANSFORM_HEADER's: its receiver discards it (MS-SMB2 3.2.5.1.1)",
+                        smb::u64_at(&plain, 40).unwrap_or(0)
+                    ));
+                    self.report.records.push(r);
+                } else if plain.first() == Some(&0xFD) {
+                    r.verdict = Verdict::Malformed;
+                    r.cipher = Some(ctx.cipher);
+                    r.note = Some("the tag verifies, but the message inside is itself a TRANSFORM_HEADER message (MS-SMB2 3.1.4.3 encrypts SMB2 messages, not transforms)".into());
+                    self.report.records.push(r);
+                } else {
+                    self.message_in(frame, src, dst, &plain, Some(ctx.cipher));
+                }
+                self.nonce(frame, src, dst, sid, nonce_len, msg, Some(ctx.cipher));
+            }
+            None => {
+                r.verdict = Verdict::Invalid;
+                r.cipher = Some(ctx.cipher);
+                r.note = Some(format!(
+                    "the TRANSFORM_HEADER's tag does not verify under the session's {} {} key: the messages inside are not checked",
+                    dir.name(),
+                    ctx.cipher.name()
+                ));
+                if self.opts.diagnose {
+                    let others: Vec<(u64, Rc<CipherContext>)> = self
+                        .conns
+                        .get(&addrs)
+                        .map(|c| {
+                            let mut v: Vec<_> = c
+                                .sessions
+                                .iter()
+                                .filter_map(|(&id, s)| Some((id, s.cipher.clone()?)))
+                                .collect();
+                            v.sort_by_key(|(id, _)| *id);
+                            v
+                        })
+                        .unwrap_or_default();
+                    let refs: Vec<(u64, &CipherContext)> =
+                        others.iter().map(|(id, c)| (*id, &**c)).collect();
+                    r.diagnosis = decrypt::diagnose(&ctx, dir, msg, &refs);
+                }
+                self.report.records.push(r);
+            }
+        }
+    }
+
+    /// Compares the nonce of a transform message (whose tag verified, or that
+    /// could not be checked; a forged one says nothing of its sender's key)
+    /// with those its key carried before: a repeat is a record of its own.
+    #[allow(clippy::too_many_arguments)]
+    fn nonce(
+        &mut self,
+        frame: u64,
+        src: SocketAddr,
+        dst: SocketAddr,
+        sid: u64,
+        nonce_len: usize,
+        msg: &[u8],
+        cipher: Option<smbsign::cipher::Cipher>,
+    ) {
+        let Some(reuse) = self
+            .nonces
+            .record(src.ip(), dst.ip(), sid, nonce_len, frame, msg)
+        else {
+            return;
+        };
+        let mut r = Record::new(frame, src, dst, None, sid, Verdict::NonceReused);
+        r.cipher = cipher;
+        r.response = self
+            .conns
+            .get(&conn_key(src, dst))
+            .and_then(|c| c.client)
+            .is_some_and(|c| c != src);
+        let nonce: String = msg[20..20 + nonce_len]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        r.note = Some(format!(
+            "nonce {nonce} was already used under this key (session {sid:#018x}, {} -> {}) in frame {}{}: MS-SMB2 2.2.41 forbids reusing a nonce within a session{}",
+            src.ip(),
+            dst.ip(),
+            reuse.first_frame,
+            if reuse.identical { ", by a byte-identical message (a replay)" } else { ", by another message" },
+            match cipher {
+                Some(c) if c.name().contains("gcm") => "; under GCM one reuse gives away the authentication key (forgeries) and the XOR of the plaintexts",
+                Some(_) => "; under CCM one reuse gives away the XOR of the plaintexts",
+                None => "",
+            }
+        ));
         self.report.records.push(r);
     }
 
@@ -229,6 +426,20 @@ impl<'o> Checker<'o> {
     /// completed in `frame`.
     pub fn message(&mut self, frame: u64, src: SocketAddr, dst: SocketAddr, msg: &[u8]) {
         self.report.smb_bytes += msg.len() as u64;
+        self.message_in(frame, src, dst, msg, None);
+    }
+
+    /// [`Checker::message`], `sealed` with the cipher of the transform whose
+    /// verified tag carried it (its PDUs are then not signed: core's rule,
+    /// [`smb2::sealed_pdu_signing`]).
+    fn message_in(
+        &mut self,
+        frame: u64,
+        src: SocketAddr,
+        dst: SocketAddr,
+        msg: &[u8],
+        sealed: Option<smbsign::cipher::Cipher>,
+    ) {
         let addrs = conn_key(src, dst);
         if msg.first() != Some(&0xFE) {
             self.transformed(frame, src, dst, msg);
@@ -253,8 +464,14 @@ impl<'o> Checker<'o> {
             // Each PDU is verified with its own session's key (related operations inherit).
             let sid = smb2::verifying_session(previous, &view);
             previous = Some(sid);
+            if !h.is_response() {
+                conn.client.get_or_insert(src);
+            }
             let malformed = track(conn, addrs, self.opts, &h, sid, pdu, &mut self.report);
-            if h.is_signed() && sid != 0 && !conn.sessions.get(&sid).is_some_and(|s| s.established)
+            if sealed.is_none()
+                && h.is_signed()
+                && sid != 0
+                && !conn.sessions.get(&sid).is_some_and(|s| s.established)
             {
                 adopt_mid_stream(conn, addrs, self.opts, sid, msg, index, &mut self.report);
             }
@@ -265,6 +482,12 @@ impl<'o> Checker<'o> {
             if let Some(why) = malformed {
                 record.verdict = Verdict::Malformed;
                 record.note = Some(why);
+            } else if let Some(c) = sealed {
+                record.verdict = Verdict::Decrypted;
+                record.cipher = Some(c);
+                if smb2::sealed_pdu_signing(pdu) == Ok(smb2::SealedSigning::SignatureIgnored) {
+                    record.note = Some("inside an encrypted message, yet SMB2_FLAGS_SIGNED is set or the Signature is not zero: its receiver does not verify it (MS-SMB2 3.2.5.1.3); the encryption tag protects the message".into());
+                }
             } else if h.is_signed() {
                 match session.and_then(|s| s.key.clone()) {
                     Some(k) => {
@@ -423,6 +646,13 @@ impl<'o> Checker<'o> {
     /// the report (counts, sessions, notes; no records).
     #[must_use]
     pub fn finish(mut self, on_record: &mut dyn FnMut(&Record)) -> Report {
+        if self.nonces.full > 0 {
+            self.report.notes.push(format!(
+                "nonce reuse was tracked for the first {} nonces of each key; {} keys carried more, whose later nonces were not compared",
+                decrypt::MAX_NONCES_PER_KEY,
+                self.nonces.full
+            ));
+        }
         self.flush();
         self.release(on_record);
         self.report
@@ -528,6 +758,7 @@ fn track(
             }
             conn.dialect = Some(n.dialect);
             conn.signing_algorithm = n.signing_algorithm;
+            conn.cipher_id = n.cipher;
             conn.negotiate_response_mode = Some(n.security_mode);
             if n.malformed_contexts {
                 // Not silently 2.x/3.0 rules: the algorithm and preauth hash are unknown.
@@ -580,6 +811,7 @@ fn track(
             }
             let dialect = conn.dialect;
             let alg = conn.signing_algorithm;
+            let cipher_id = conn.cipher_id;
             let malformed = conn.negotiate_malformed.clone();
             let session = conn.sessions.get_mut(&sid).expect("inserted above");
             if session.established {
@@ -615,7 +847,14 @@ fn track(
                             .push(session_line(addrs, sid, dialect, session, opts));
                         return None;
                     }
-                    establish(session, sid, dialect, alg, opts, pdu, &mut report.notes);
+                    establish(
+                        session,
+                        sid,
+                        (dialect, alg, cipher_id),
+                        opts,
+                        pdu,
+                        &mut report.notes,
+                    );
                     report
                         .sessions
                         .push(session_line(addrs, sid, dialect, session, opts));
@@ -680,7 +919,11 @@ fn adopt_mid_stream(
             matches!(batch::verify_pdus_each(&job).pop(), Some(Ok(v)) if v.get(index).is_some_and(Result::is_ok))
         };
         if verified || conn.dialect.is_some() {
+            let cipher_id = conn.cipher_id;
             let s = conn.sessions.entry(sid).or_default();
+            if s.cipher.is_none() {
+                set_cipher(s, dialect, cipher_id, session_key, &no_hash);
+            }
             s.established = true;
             s.adopted = true;
             s.no_key = None;
@@ -746,8 +989,7 @@ fn session_line(
 fn establish(
     session: &mut Session,
     sid: u64,
-    dialect: Option<u16>,
-    alg: Option<u16>,
+    (dialect, alg, cipher_id): (Option<u16>, Option<u16>, Option<u16>),
     opts: &Options,
     final_response: &[u8],
     notes: &mut Vec<String>,
@@ -808,6 +1050,7 @@ fn establish(
             smbsign::smb2::session_signing_key(dialect, &session_key, &preauth)?,
         ))
     });
+    set_cipher(session, dialect, cipher_id, &session_key, &preauth);
     match derived {
         Ok((key, key_bytes)) => {
             session.key = Some(Rc::new(KeyContext {
@@ -822,6 +1065,146 @@ fn establish(
             }));
         }
         Err(e) => session.no_key = Some(format!("no signing key: {e}")),
+    }
+}
+
+/// Derives the session's cipher keys, or says why there are none: 2.x
+/// does not encrypt; 3.0 and 3.0.2 use AES-128-CCM; 3.1.1 the cipher of the
+/// NEGOTIATE response's ENCRYPTION_CAPABILITIES (`cipher_id`).
+fn set_cipher(
+    session: &mut Session,
+    dialect: u16,
+    cipher_id: Option<u16>,
+    session_key: &[u8],
+    preauth: &[u8; 64],
+) {
+    let cipher = match smbsign::smb2::cipher_for_dialect(dialect, cipher_id) {
+        Ok(c) => c,
+        Err(_) if dialect == smbsign::smb2::dialect::SMB3_1_1 => {
+            session.no_cipher = Some(match cipher_id {
+                None | Some(0) => "the NEGOTIATE response chose no cipher (no ENCRYPTION_CAPABILITIES, or CipherId 0): the connection does not encrypt".into(),
+                Some(id) => format!("the NEGOTIATE response chose CipherId {id}, which this tool does not know"),
+            });
+            return;
+        }
+        Err(_) => {
+            session.no_cipher = Some(format!(
+                "SMB {}.{}.{} has no encryption",
+                dialect >> 8,
+                (dialect >> 4) & 0xF,
+                dialect & 0xF
+            ));
+            return;
+        }
+    };
+    match CipherContext::new(dialect, cipher, session_key, preauth) {
+        Ok(c) => session.cipher = Some(Rc::new(c)),
+        Err(e) => session.no_cipher = Some(format!("no cipher keys: {e}")),
+    }
+}
+
+/// A connection seen first in an encrypted message (it started before the
+/// capture), with a `--session-key` for its session: which side is the
+/// client is unknown, so the 3.0 AES-128-CCM keys of both directions are
+/// tried on the message, and the one that verifies names it. 3.1.1 keys
+/// need the SESSION_SETUP.
+fn infer_client(
+    conns: &mut HashMap<(SocketAddr, SocketAddr), Conn>,
+    addrs: (SocketAddr, SocketAddr),
+    opts: &Options,
+    sid: u64,
+    src: SocketAddr,
+    dst: SocketAddr,
+    msg: &[u8],
+) {
+    use smbsign::smb2::dialect as d;
+    let Some(session_key) = opts.session_key_for(sid) else {
+        return;
+    };
+    let dialect = conns.get(&addrs).and_then(|c| c.dialect);
+    if dialect == Some(d::SMB3_1_1) {
+        return;
+    }
+    let Ok(ctx) = CipherContext::new(
+        dialect.unwrap_or(d::SMB3_0_2),
+        smbsign::cipher::Cipher::Aes128Ccm,
+        session_key,
+        &[0u8; 64],
+    ) else {
+        return;
+    };
+    let client = if decrypt::open(ctx.key(Direction::ClientToServer), msg).is_some() {
+        src
+    } else if decrypt::open(ctx.key(Direction::ServerToClient), msg).is_some() {
+        dst
+    } else {
+        return;
+    };
+    conns.entry(addrs).or_default().client = Some(client);
+}
+
+/// A session whose SESSION_SETUP is not in the capture, seen first in an
+/// encrypted message, with a `--session-key` for it: the 3.0/3.0.2 cipher
+/// keys need no preauth hash, so they are adopted when the connection is
+/// known to be 3.0.x, or (NEGOTIATE missing too) when they verify this
+/// message. 3.1.1 keys need the SESSION_SETUP.
+fn adopt_encrypted(
+    conn: &mut Conn,
+    opts: &Options,
+    sid: u64,
+    msg: &[u8],
+    dir: Direction,
+    report: &mut Report,
+    addrs: (SocketAddr, SocketAddr),
+) {
+    use smbsign::smb2::dialect as d;
+    let Some(session_key) = opts.session_key_for(sid) else {
+        return;
+    };
+    if conn
+        .sessions
+        .get(&sid)
+        .is_some_and(|s| s.established && !s.adopted)
+    {
+        return; // set up in the capture: its keys (or why not) are known
+    }
+    let dialect = match conn.dialect {
+        Some(d::SMB3_1_1) => {
+            conn.sessions.entry(sid).or_default().no_cipher = Some(
+                "3.1.1 session whose SESSION_SETUP is not in the capture: its keys need the preauth hash".into(),
+            );
+            return;
+        }
+        Some(known) => known,
+        None => d::SMB3_0_2,
+    };
+    let Ok(ctx) = CipherContext::new(
+        dialect,
+        smbsign::cipher::Cipher::Aes128Ccm,
+        session_key,
+        &[0u8; 64],
+    ) else {
+        return;
+    };
+    if conn.dialect.is_none() && decrypt::open(ctx.key(dir), msg).is_none() {
+        conn.sessions.entry(sid).or_default().no_cipher = Some(
+            "session whose SESSION_SETUP is not in the capture: the --session-key's 3.0 AES-128-CCM keys do not verify its first encrypted message (3.1.1 keys need the preauth hash)".into(),
+        );
+        return;
+    }
+    let s = conn.sessions.entry(sid).or_default();
+    let first = s.cipher.is_none() && !s.adopted;
+    s.cipher = Some(Rc::new(ctx));
+    s.no_cipher = None;
+    if first {
+        report.sessions.push(format!(
+            "session {sid:#018x} ({} <-> {}): SMB {}.{}.{}, aes-128-ccm, cipher keys from --session-key (SESSION_SETUP not in the capture)",
+            addrs.0,
+            addrs.1,
+            dialect >> 8,
+            (dialect >> 4) & 0xF,
+            dialect & 0xF
+        ));
     }
 }
 

@@ -15,6 +15,7 @@
 //! ```
 
 pub mod check;
+pub mod decrypt;
 pub mod diagnose;
 pub mod packets;
 pub mod report;

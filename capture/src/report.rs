@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::net::SocketAddr;
 
+use smbsign::cipher::Cipher;
 use smbsign::smb2::Algorithm;
 
 use crate::smb::{command_name, Header};
@@ -25,8 +26,15 @@ pub enum Verdict {
     NoKey,
     /// Not signed, and nothing required it (NEGOTIATE, SESSION_SETUP, interim responses...).
     Unsigned,
-    /// An SMB3 transform (encrypted) message: no signature to check.
+    /// An SMB3 transform (encrypted) message that could not be decrypted
+    /// (no keys, unknown session or cipher): the note says why.
     Encrypted,
+    /// A PDU inside a transform message whose tag verified (it is not
+    /// signed: the tag protects it).
+    Decrypted,
+    /// A transform message whose nonce an earlier one under the same key
+    /// (session and direction) carried: a security finding of its own.
+    NonceReused,
     /// An SMB3 compressed message: not checked.
     Compressed,
     /// The SMB2 header or compound chain is malformed.
@@ -47,6 +55,8 @@ impl Verdict {
             Verdict::NoKey => "NO-KEY",
             Verdict::Unsigned => "unsigned",
             Verdict::Encrypted => "encrypted",
+            Verdict::Decrypted => "decrypted",
+            Verdict::NonceReused => "NONCE-REUSED",
             Verdict::Compressed => "compressed",
             Verdict::Malformed => "MALFORMED",
             Verdict::Unchecked => "unchecked",
@@ -58,7 +68,11 @@ impl Verdict {
     pub fn is_failure(self) -> bool {
         matches!(
             self,
-            Verdict::Invalid | Verdict::UnsignedRequired | Verdict::NoKey | Verdict::Malformed
+            Verdict::Invalid
+                | Verdict::UnsignedRequired
+                | Verdict::NoKey
+                | Verdict::Malformed
+                | Verdict::NonceReused
         )
     }
 
@@ -72,13 +86,15 @@ impl Verdict {
         )
     }
 
-    const ALL: [Verdict; 9] = [
+    const ALL: [Verdict; 11] = [
         Verdict::Valid,
         Verdict::Invalid,
         Verdict::UnsignedRequired,
         Verdict::NoKey,
         Verdict::Unsigned,
         Verdict::Encrypted,
+        Verdict::Decrypted,
+        Verdict::NonceReused,
         Verdict::Compressed,
         Verdict::Malformed,
         Verdict::Unchecked,
@@ -92,10 +108,11 @@ impl Verdict {
 /// What the exit status says.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Status {
-    /// 0: at least one signature verified, every message that was signed or
-    /// required a signature verified valid, nothing unchecked.
+    /// 0: at least one signature or encryption tag verified, every message
+    /// that was signed, encrypted or required a signature verified valid,
+    /// nothing unchecked.
     Verified,
-    /// 1: something INVALID, UNSIGNED-BUT-REQUIRED, NO-KEY or MALFORMED.
+    /// 1: something INVALID, UNSIGNED-BUT-REQUIRED, NO-KEY, MALFORMED or NONCE-REUSED.
     Failed,
     /// 3: incomplete: something could not be checked (lost, cut, encrypted,
     /// compressed, the file ended early), or nothing was signed.
@@ -135,6 +152,8 @@ pub struct Record {
     pub status: u32,
     /// The algorithm it was checked with.
     pub algorithm: Option<Algorithm>,
+    /// The cipher of the transform message it came in (or that failed).
+    pub cipher: Option<Cipher>,
     /// The verdict.
     pub verdict: Verdict,
     /// Why there was no key, and the like.
@@ -164,6 +183,7 @@ impl Record {
             command: h.map(|h| h.command),
             status: h.map_or(0, |h| h.status),
             algorithm: None,
+            cipher: None,
             verdict,
             note: None,
             diagnosis: Vec::new(),
@@ -176,6 +196,8 @@ impl Record {
     pub fn command_name(&self) -> &'static str {
         match (self.command, self.verdict) {
             (Some(c), _) => command_name(c),
+            (None, Verdict::NonceReused) => "(nonce reuse)",
+            (None, Verdict::Encrypted | Verdict::Invalid) if self.cipher.is_some() => "(encrypted)",
             (None, Verdict::Encrypted) => "(encrypted)",
             (None, Verdict::Compressed) => "(compressed)",
             (None, Verdict::Unchecked) => "(not checked)",
@@ -204,7 +226,7 @@ pub struct Report {
     /// and [`crate::check_file`]; empty after [`crate::check_streaming`]).
     pub records: Vec<Record>,
     /// Records of each verdict, in [`Verdict::ALL`] order.
-    counts: [u64; 9],
+    counts: [u64; 11],
     /// Unchecked records by kind of loss.
     pub unchecked: BTreeMap<&'static str, u64>,
     /// One line per session set up or adopted: addresses, dialect, algorithm, key source.
@@ -283,7 +305,7 @@ impl Report {
             || !self.streams.complete()
             || self.fragment_bytes_lost > 0
             || self.frames_undecoded > 0
-            || self.count(Verdict::Valid) == 0
+            || self.count(Verdict::Valid) + self.count(Verdict::Decrypted) == 0
         {
             return Status::Incomplete;
         }
@@ -330,8 +352,8 @@ impl Report {
         if self.read_error.is_some() {
             why.push("the capture file ends early or is corrupt".into());
         }
-        if self.count(Verdict::Valid) == 0 {
-            why.push("no signature was verified".into());
+        if self.count(Verdict::Valid) + self.count(Verdict::Decrypted) == 0 {
+            why.push("no signature was verified (and no encryption tag)".into());
         }
         why
     }
@@ -397,6 +419,9 @@ impl Report {
             s.push_str("no SMB2 messages found in the capture\n");
         }
         let result = match self.status() {
+            Status::Verified if self.count(Verdict::Decrypted) > 0 => {
+                "every signature and encryption tag checked out".to_string()
+            }
             Status::Verified => "every signature checked out".to_string(),
             Status::Failed => "FAILED".to_string(),
             Status::Incomplete => format!(
@@ -477,7 +502,7 @@ fn write_text_record(s: &mut String, r: &Record, failures_only: bool) {
         r.session_id,
         r.message_id,
         r.command_name(),
-        r.algorithm.map_or("-", Algorithm::name),
+        record_algorithm(r),
         r.verdict.word()
     );
     if r.command.is_none() && r.verdict == Verdict::Unchecked {
@@ -491,10 +516,19 @@ fn write_text_record(s: &mut String, r: &Record, failures_only: bool) {
     }
 }
 
+/// The algorithm column: the signing algorithm, else the cipher.
+fn record_algorithm(r: &Record) -> &'static str {
+    match (r.algorithm, r.cipher) {
+        (Some(a), _) => a.name(),
+        (None, Some(c)) => c.name(),
+        (None, None) => "-",
+    }
+}
+
 fn json_record(s: &mut String, r: &Record) {
     let _ = write!(
         s,
-        "{{\"frame\":{},\"direction\":\"{}\",\"src\":{},\"dst\":{},\"session_id\":{},\"message_id\":{},\"command\":{},\"command_name\":{},\"status\":{},\"algorithm\":{},\"verdict\":{},\"note\":{},\"diagnosis\":[{}]}}",
+        "{{\"frame\":{},\"direction\":\"{}\",\"src\":{},\"dst\":{},\"session_id\":{},\"message_id\":{},\"command\":{},\"command_name\":{},\"status\":{},\"algorithm\":{},\"cipher\":{},\"verdict\":{},\"note\":{},\"diagnosis\":[{}]}}",
         r.frame,
         r.direction(),
         json_str(&r.src.to_string()),
@@ -505,6 +539,7 @@ fn json_record(s: &mut String, r: &Record) {
         json_str(r.command_name()),
         r.status,
         r.algorithm.map_or("null".into(), |a| json_str(a.name())),
+        r.cipher.map_or("null".into(), |c| json_str(c.name())),
         json_str(r.verdict.word()),
         r.note.as_deref().map_or("null".into(), json_str),
         r.diagnosis.iter().map(|d| json_str(d)).collect::<Vec<_>>().join(",")

@@ -268,15 +268,37 @@ fn compressed_messages_are_unchecked_and_stubs_malformed() {
     let mut c = echoes(&mut pcap, 40_009, 1);
     let mut transform = vec![0xFD, b'S', b'M', b'B'];
     transform.resize(52 + 80, 7);
+    // OriginalMessageSize 80, Flags Encrypted: a well-formed header, no key for it.
+    transform[36..40].copy_from_slice(&80u32.to_le_bytes());
+    transform[42..44].copy_from_slice(&1u16.to_le_bytes());
     c.send_smb(&mut pcap, Dir::ToServer, &transform);
     c.close(&mut pcap);
     let r = check(&pcap);
-    assert_eq!(r.count(Verdict::Encrypted), 1);
+    assert_eq!(r.count(Verdict::Encrypted), 1, "{}", r.text(false));
+    assert!(notes(&r).contains("not decrypted"), "{}", notes(&r));
     assert_eq!(
         r.status(),
         Status::Incomplete,
         "encrypted counts as incomplete"
     );
+
+    // Flags other than 0x0001, or a size that is not the length that follows: MALFORMED
+    // (MS-SMB2 3.3.5.2.1.1 disconnects; core's TransformHeader::parse refuses them).
+    for (at, v) in [(42, 7u8), (36, 81)] {
+        let mut bad = transform.clone();
+        bad[at] = v;
+        let mut pcap = Pcap::default();
+        let mut c = echoes(&mut pcap, 40_009, 1);
+        c.send_smb(&mut pcap, Dir::ToServer, &bad);
+        c.close(&mut pcap);
+        let r = check(&pcap);
+        assert_eq!(r.count(Verdict::Malformed), 1, "{}", r.text(false));
+        assert!(
+            notes(&r).contains("TRANSFORM_HEADER message of 132 bytes"),
+            "{}",
+            notes(&r)
+        );
+    }
 }
 
 #[test]

@@ -323,3 +323,42 @@ fn the_response_to_a_signed_request_should_be_signed() {
         Err(Error::Truncated { .. })
     ));
 }
+
+#[test]
+fn a_pdu_inside_a_verified_transform_is_never_missing_a_signature() {
+    use smbsign::smb2::{sealed_pdu_signing, SealedSigning};
+    // Unsigned, Signature zero: as an encrypted message travels.
+    let mut p = pdu(command::SESSION_SETUP + 4, 0, 0, 7, 9, 80);
+    p[48..64].fill(0);
+    assert_eq!(sealed_pdu_signing(&p).unwrap(), SealedSigning::Unsigned);
+    // Flagged signed, or a non-zero Signature: not verified by its receiver.
+    let mut flagged = p.clone();
+    flagged[16] |= 0x08;
+    assert_eq!(
+        sealed_pdu_signing(&flagged).unwrap(),
+        SealedSigning::SignatureIgnored
+    );
+    let mut sig = p.clone();
+    sig[63] = 1;
+    assert_eq!(
+        sealed_pdu_signing(&sig).unwrap(),
+        SealedSigning::SignatureIgnored
+    );
+    // Short or foreign headers are errors.
+    assert!(sealed_pdu_signing(&p[..63]).is_err());
+    let mut foreign = p.clone();
+    foreign[0] = 0xFD;
+    assert!(sealed_pdu_signing(&foreign).is_err());
+}
+
+#[test]
+fn a_lone_pdu_inside_a_transform_names_the_transforms_session() {
+    use smbsign::smb2::sealed_session_mismatch;
+    let p = pdu(command::SESSION_SETUP + 4, 0, 0, 7, 9, 80);
+    assert!(!sealed_session_mismatch(9, &p).unwrap());
+    assert!(sealed_session_mismatch(8, &p).unwrap());
+    // A compound chain is not covered by the rule (its PDUs may name other sessions).
+    let c = chain(&[p.clone(), pdu(command::SESSION_SETUP + 4, 0, 0, 8, 9, 80)]);
+    assert!(!sealed_session_mismatch(8, &c).unwrap());
+    assert!(sealed_session_mismatch(8, &p[..63]).is_err());
+}

@@ -7,7 +7,8 @@ use pyo3::exceptions::{PyOSError, PyValueError};
 use pyo3::prelude::*;
 use smbsign_capture::{check_file, CheckError, Options};
 
-/// Checks every SMB2 signature in the pcap/pcapng file at `path` and returns
+/// Checks every SMB2 signature and SMB3 encryption tag (decrypting with the
+/// session's keys) in the pcap/pcapng file at `path` and returns
 /// the report as the JSON text `smbsign-check --json` prints. Keys:
 /// `password` (NTLMv2, with `user`/`domain` overriding the capture's),
 /// `session_keys` ({SessionId: key}) and `session_key` (for every other session).

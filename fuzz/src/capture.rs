@@ -1,8 +1,9 @@
 //! smbsign-check's parsers on arbitrary bytes: the capture reader (pcap and
 //! pcapng, link layers, IP fragments, TCP), the per-direction reassembly and
 //! the SMB2, NTLMSSP and session tracking behind it never panic, and the
-//! report keeps its promise: exit status 0 only when every record is valid or
-//! unsigned, at least one is valid, and no byte went unaccounted for; the
+//! report keeps its promise: exit status 0 only when every record is valid,
+//! unsigned or decrypted (inside a transform whose tag verified), at least one
+//! is valid or decrypted, and no byte went unaccounted for; the
 //! counts match the records. The first byte picks the mode: a capture file as
 //! is, or the rest fed as TCP segments of one direction (lengths, sequence
 //! offsets and flags from the input), where every stream byte must end up
@@ -30,11 +31,14 @@ pub fn check(data: &[u8]) {
         if let Ok(r) = check_bytes(rest, &opts) {
             assert_eq!(r.total(), r.records.len() as u64, "every record counted");
             if r.status() == Status::Verified {
+                assert!(r.records.iter().all(|x| matches!(
+                    x.verdict,
+                    Verdict::Valid | Verdict::Unsigned | Verdict::Decrypted
+                )));
                 assert!(r
                     .records
                     .iter()
-                    .all(|x| matches!(x.verdict, Verdict::Valid | Verdict::Unsigned)));
-                assert!(r.records.iter().any(|x| x.verdict == Verdict::Valid));
+                    .any(|x| matches!(x.verdict, Verdict::Valid | Verdict::Decrypted)));
                 assert!(
                     r.streams.complete() && r.fragment_bytes_lost == 0 && r.frames_undecoded == 0
                 );

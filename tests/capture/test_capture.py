@@ -1,7 +1,9 @@
 """Proves smbsign-check on real traffic: captures recorded with tcpdump on
 loopback while Debian's smbclient copies files to and from Debian's smbd
 (signing mandatory, known password) over SMB 2.0.2, 2.1, 3.0.2 and 3.1.1 with
-each signing algorithm, compound requests included. Every signed PDU verifies
+each signing algorithm, compound requests included, and encrypted over 3.0.2 and
+3.1.1 with each cipher (every transform decrypted, with the password and with
+the session key; a flipped ciphertext byte INVALID). Every signed PDU verifies
 with --password and with --session-key (the key computed here independently:
 tshark's NTLMSSP fields, a pure-Python MD4, hashlib's HMAC-MD5 and RC4); the
 message list (frames, message ids, commands) equals tshark's; single changed
@@ -229,6 +231,84 @@ CASES = [  # (name, smbclient protocol, client smb3 signing algorithms, expected
 ]
 
 
+ENCRYPTED_CASES = [  # (name, smbclient protocol, client smb3 encryption algorithms)
+    ("smb3.0.2-encrypted", "SMB3_02", "AES-128-CCM"),
+    ("smb3.1.1-aes-128-ccm", "SMB3_11", "AES-128-CCM"),
+    ("smb3.1.1-aes-128-gcm", "SMB3_11", "AES-128-GCM"),
+    ("smb3.1.1-aes-256-ccm", "SMB3_11", "AES-256-CCM"),
+    ("smb3.1.1-aes-256-gcm", "SMB3_11", "AES-256-GCM"),
+]
+
+
+def record_encrypted(server, path, proto, cipher, commands):
+    """smbclient with encryption required by the client (`client smb encrypt = required`), one cipher offered."""
+    td = subprocess.Popen(["tcpdump", "-i", "lo", "-B", "65536", "-U", "-s", "0", "-w", path, f"tcp port {server.port}"],
+                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                          start_new_session=True)
+    deadline = time.time() + 20
+    line = b""
+    while b"listening" not in line and time.time() < deadline:
+        line = td.stderr.readline()
+    r = subprocess.run(["smbclient", "//127.0.0.1/share", "-p", str(server.port), "-U",
+                        f"{smbd_server.USER}%{smbd_server.PASSWORD}", f"--option=client min protocol={proto}",
+                        f"--option=client max protocol={proto}", "--option=client smb encrypt=required",
+                        f"--option=client smb3 encryption algorithms={cipher}", "-c", commands],
+                       stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
+    time.sleep(1.0)
+    td.send_signal(signal.SIGINT)
+    td.wait(timeout=20)
+    return r
+
+
+def whole_transform_frames(pcap, port):
+    """Frames whose TCP payload is exactly one whole transform message (direct-TCP framed)."""
+    _, frames = read_pcap(pcap)
+    out = []
+    for i, (_, body) in enumerate(frames, 1):
+        p = tcp_parts(body)
+        if not p or p[3] < 60 or port not in p[:2]:
+            continue
+        off, n = p[2], p[3]
+        if body[off] == 0 and int.from_bytes(body[off + 1:off + 4], "big") + 4 == n \
+                and body[off + 4:off + 8] == b"\xfdSMB":
+            out.append((i, off, n))
+    return out
+
+
+def check_encrypted(name, pcap, port, cipher):
+    pw = smbd_server.PASSWORD
+    rc, js = run_check(pcap, "--password", pw)
+    msgs = js["messages"]
+    inside = [m for m in msgs if m["verdict"] == "decrypted"]
+    expect(f"{name}: --password: exit 0, every transform decrypted with {cipher}",
+           rc == 0 and len(inside) > 20 and all(m["cipher"] == cipher for m in inside)
+           and not [m for m in msgs if m["verdict"] not in ("decrypted", "unsigned", "valid")],
+           f"rc={rc} {js.get('summary')} {[m for m in msgs if m['verdict'] not in ('decrypted', 'unsigned', 'valid')][:3]}")
+    whole = whole_transform_frames(pcap, port)
+    expect(f"{name}: the 1.5 MB put and get went encrypted (READ and WRITE decrypted)",
+           {"READ", "WRITE"} <= {m["command_name"] for m in inside}, str({m["command_name"] for m in inside}))
+    keys = session_keys(pcap, port, pw)
+    args = [a for sid, k in keys.items() for a in ("--session-key", f"{sid:x}:{k.hex()}")]
+    rc2, js2 = run_check(pcap, *args)
+    expect(f"{name}: --session-key (computed here): the same verdicts",
+           rc2 == 0 and [m["verdict"] for m in js2["messages"]] == [m["verdict"] for m in msgs], f"rc={rc2}")
+    rc3, js3 = run_check(pcap)
+    expect(f"{name}: no key: transforms not decrypted, exit 1 (the signed final SESSION_SETUP is NO-KEY)",
+           rc3 == 1 and len([m for m in js3["messages"] if m["verdict"] == "encrypted"]) >= len(whole), f"rc={rc3}")
+    # A flipped ciphertext byte in one whole-frame transform: exactly that one INVALID.
+    header, frames = read_pcap(pcap)
+    i, off, n = whole[len(whole) // 2]
+    frames[i - 1][1][off + n - 1] ^= 0x10
+    bad = pcap + ".bad.pcap"
+    write_pcap(bad, header, frames)
+    rc4, js4 = run_check(bad, "--password", pw)
+    inv = [m for m in js4["messages"] if m["verdict"] == "INVALID"]
+    expect(f"{name}: a flipped ciphertext byte: exactly its message INVALID, exit 1",
+           rc4 == 1 and len(inv) == 1 and inv[0]["frame"] == i and inv[0]["diagnosis"]
+           and inv[0]["diagnosis"][0].startswith("no variant verifies"), f"rc={rc4} {inv[:2]}")
+    os.unlink(bad)
+
+
 def whole_signed_frames(pcap, port):
     """Frames whose TCP payload is exactly one whole signed SMB2 message (direct-TCP framed)."""
     _, frames = read_pcap(pcap)
@@ -260,6 +340,16 @@ def main():
             expect(f"{name}: smbtorture's compound tests passed", t.returncode == 0 and "failure" not in t.stdout,
                    t.stdout[-500:] + t.stderr[-500:])
             check_capture(name, pcap, port, want)
+            if KEEP:
+                os.makedirs(KEEP, exist_ok=True)
+                shutil.copy(pcap, KEEP)
+        for name, proto, cipher in ENCRYPTED_CASES:
+            pcap = os.path.join(tmp, f"{name}.pcap")
+            r = record_encrypted(server, pcap, proto, cipher,
+                                 f"put {src} a.bin; get a.bin {tmp}/back.bin; ls; del a.bin")
+            expect(f"{name}: smbclient copied the file encrypted", r.returncode == 0 and
+                   open(f"{tmp}/back.bin", "rb").read() == open(src, "rb").read(), r.stdout[-500:] + r.stderr[-500:])
+            check_encrypted(name, pcap, port, cipher.lower())
             if KEEP:
                 os.makedirs(KEEP, exist_ok=True)
                 shutil.copy(pcap, KEEP)

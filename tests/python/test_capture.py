@@ -1,7 +1,8 @@
 """Proves smbsign.check_capture (smbsign-check's library through the extension)
 on the committed Samba capture fixtures: every signed PDU valid with the
 password and with the fixture's independently computed session keys, every one
-invalid with a wrong password, and bad files raise OSError / ValueError."""
+invalid with a wrong password; the encrypted fixtures decrypt (each cipher) and
+without keys are reported not decrypted; bad files raise OSError / ValueError."""
 
 import pathlib
 
@@ -35,6 +36,21 @@ def test_fixture_verifies(name, algorithm):
     assert not wrong["summary"]["all_valid"] and wrong["summary"]["exit_status"] == 1
     assert all(m["verdict"] == "INVALID" for m in wrong["messages"] if m["verdict"] != "unsigned")
     assert len([m for m in wrong["messages"] if m["verdict"] == "INVALID"]) == len(signed)
+
+
+@pytest.mark.parametrize("name,cipher", [("smb302-ccm128", "aes-128-ccm"), ("smb311-ccm128", "aes-128-ccm"),
+                                         ("smb311-gcm128", "aes-128-gcm"), ("smb311-ccm256", "aes-256-ccm"),
+                                         ("smb311-gcm256", "aes-256-gcm")])
+def test_encrypted_fixture_decrypts(name, cipher):
+    report = smbsign.check_capture(FIXTURES / f"{name}.pcap", password=PASSWORD)
+    assert report["summary"]["exit_status"] == 0 and report["summary"]["not_checked"] == []
+    inside = [m for m in report["messages"] if m["verdict"] == "decrypted"]
+    assert len(inside) >= 20 and all(m["cipher"] == cipher for m in inside)
+    assert report["summary"]["decrypted"] == len(inside) and report["summary"]["NONCE-REUSED"] == 0
+    by_key = smbsign.check_capture(FIXTURES / f"{name}.pcap", session_keys=keys(f"{name}.keys"))
+    assert [m["verdict"] for m in by_key["messages"]] == [m["verdict"] for m in report["messages"]]
+    none = smbsign.check_capture(FIXTURES / f"{name}.pcap")
+    assert len([m for m in none["messages"] if m["verdict"] == "encrypted"]) == len(inside)
 
 
 def test_bad_files(tmp_path):

@@ -8,8 +8,14 @@ use smbsign_capture::{check_streaming, Options};
 
 const USAGE: &str = "usage: smbsign-check [OPTIONS] CAPTURE
 
-Verifies every SMB2 signature in a pcap or pcapng capture and explains the
-ones that fail.
+Verifies every SMB2 signature and every SMB3 encryption tag in a pcap or
+pcapng capture, checks the messages inside encrypted ones, and explains the
+ones that fail. Encrypted messages are decrypted with the session's keys
+(AES-128-CCM for 3.0.x; for 3.1.1 the cipher of the NEGOTIATE response's
+ENCRYPTION_CAPABILITIES); a failed tag is diagnosed (the other direction's key,
+another cipher, another session or SessionId, a nonce other than the one
+sent); a nonce used twice under one key is a NONCE-REUSED finding. Not
+checked: compressed messages.
 
 options:
   --session-key [SESSIONID:]HEX  session key (hex) for one session (SessionId in hex,
@@ -25,13 +31,16 @@ options:
   -h, --help                     this text
 
 exit status:
-  0  at least one signature was verified, every message that was signed or
-     required a signature verified valid, and nothing went unchecked
-  1  something is INVALID, UNSIGNED-BUT-REQUIRED, NO-KEY or MALFORMED
+  0  at least one signature or encryption tag was verified, every message
+     that was signed, encrypted or required a signature verified valid, and
+     nothing went unchecked
+  1  something is INVALID, UNSIGNED-BUT-REQUIRED, NO-KEY, MALFORMED or
+     NONCE-REUSED
   2  the capture could not be read (or a bad option)
   3  incomplete: something could not be checked (bytes missing from the
      capture, a cut message, an ignored spoofed or out-of-window segment,
-     IP fragments not reassembled, encrypted or compressed messages, a file
+     IP fragments not reassembled, encrypted messages that could not be
+     decrypted (no key, session not in the capture), compressed messages, a file
      that ends early, a conflicting retransmission, SMB1, frames in an
      encapsulation not decoded such as MPLS or GRE, an unsigned response to
      a signed request, an unsigned message of a session set up before the

@@ -28,8 +28,9 @@ pub use header::{
     SIGNATURE_LEN, SIGNATURE_OFFSET,
 };
 pub use rules::{
-    must_be_signed, response_should_be_signed, session_requires_signing, signing_exemption,
-    verifying_session, verifying_sessions, Exemption,
+    must_be_signed, response_should_be_signed, sealed_pdu_signing, sealed_session_mismatch,
+    session_requires_signing, signing_exemption, verifying_session, verifying_sessions, Exemption,
+    SealedSigning,
 };
 
 use crate::backend::{self, Backend};

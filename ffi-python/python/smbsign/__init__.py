@@ -54,9 +54,12 @@ from smbsign._smbsign import (
 
 def check_capture(path, password=None, session_keys=None, session_key=None, user=None, domain=None, diagnose=True):
     """smbsign-check on a pcap/pcapng file: the report as a dict ("messages": one
-    entry per SMB2 PDU with its verdict and diagnosis, and one per stretch of bytes
-    not checked; "summary" with "exit_status" 0 verified / 1 failed / 3 incomplete
-    and "not_checked"; "notes")."""
+    entry per SMB2 PDU with its verdict, "algorithm" (signing) or "cipher" (the
+    transform it came in: verdict "decrypted"), and diagnosis; one per transform
+    message that failed ("INVALID") or could not be decrypted ("encrypted"), per
+    nonce reused ("NONCE-REUSED") and per stretch of bytes not checked; "summary"
+    with "exit_status" 0 verified / 1 failed / 3 incomplete and "not_checked";
+    "notes")."""
     import json
 
     return json.loads(
