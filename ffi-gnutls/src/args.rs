@@ -60,6 +60,37 @@ pub fn iov_slice(e: &iovec) -> &[u8] {
     unsafe { bytes(e.iov_base, e.iov_len) }.unwrap_or(&[])
 }
 
+/// The buffer of an entry of a list [`iovecs`] accepted, to write in place.
+///
+/// # Safety
+/// The entry's buffer must be writable, and no other reference to it (or to
+/// memory overlapping it) may be used while the slice lives.
+pub unsafe fn iov_slice_mut<'a>(e: &iovec) -> &'a mut [u8] {
+    if e.iov_len == 0 {
+        return &mut [];
+    }
+    // SAFETY: iovecs() checked the entry (a non-NULL base, a length up to
+    // isize::MAX); writable and unaliased per the caller.
+    unsafe { core::slice::from_raw_parts_mut(e.iov_base.cast::<u8>(), e.iov_len) }
+}
+
+/// Whether the byte ranges `(address, length)` are pairwise disjoint (empty
+/// ones ignored). Sorts `ranges`.
+pub fn disjoint(ranges: &mut [(usize, usize)]) -> bool {
+    ranges.sort_unstable();
+    let mut end = 0usize;
+    for &(start, len) in ranges.iter().filter(|r| r.1 != 0) {
+        if start < end {
+            return false;
+        }
+        let Some(e) = start.checked_add(len) else {
+            return false;
+        };
+        end = e;
+    }
+    true
+}
+
 /// Bytes in the iovec lists of a call GnuTLS completed (so it read them all).
 pub fn iov_total(lists: &[(*const iovec, c_int)]) -> u64 {
     let mut total = 0;
