@@ -58,9 +58,17 @@ REQUIRE = os.environ.get("SMBSIGN_REQUIRE_SAMBA") == "1"
 
 
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A free port on 127.0.0.1: from SMBSIGN_TEST_PORTS ("LOW-HIGH", for a
+    machine shared by several test runs) when set, else any."""
+    lo, _, hi = os.environ.get("SMBSIGN_TEST_PORTS", "").partition("-")
+    for port in range(int(lo), int(hi) + 1) if lo and hi else [0]:
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return s.getsockname()[1]
+    raise RuntimeError(f"no free port in SMBSIGN_TEST_PORTS={lo}-{hi}")
 
 
 def require_samba():
