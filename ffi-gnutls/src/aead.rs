@@ -16,7 +16,9 @@ use libc::iovec;
 use smbsign::cipher::{self, Cipher};
 use smbsign::gmac;
 
-use crate::args::{bytes, disjoint, guard, iov_slice, iov_slice_mut, iov_total, iovecs, target, Target};
+use crate::args::{
+    bytes, disjoint, guard, iov_slice, iov_slice_mut, iov_total, iovecs, target, Target,
+};
 use crate::mode;
 use crate::real::{self, Datum, GNUTLS_E_INTERNAL_ERROR, GNUTLS_E_INVALID_REQUEST};
 use crate::slots::Slots;
@@ -396,7 +398,9 @@ unsafe fn seal_v2(
         return false;
     }
     // SAFETY: the iovecs per the API.
-    let (Some(a), Some(v)) = (unsafe { iovecs(auth_iov, auth_iovcnt) }, unsafe { iovecs(iov, iovcnt) }) else {
+    let (Some(a), Some(v)) = (unsafe { iovecs(auth_iov, auth_iovcnt) }, unsafe {
+        iovecs(iov, iovcnt)
+    }) else {
         return false;
     };
     let mut r = Ranges::new();
@@ -453,7 +457,9 @@ unsafe fn open_v2(
         return false;
     }
     // SAFETY: the iovecs per the API.
-    let (Some(a), Some(v)) = (unsafe { iovecs(auth_iov, auth_iovcnt) }, unsafe { iovecs(iov, iovcnt) }) else {
+    let (Some(a), Some(v)) = (unsafe { iovecs(auth_iov, auth_iovcnt) }, unsafe {
+        iovecs(iov, iovcnt)
+    }) else {
         return false;
     };
     let mut r = Ranges::new();
@@ -627,7 +633,9 @@ unsafe fn open_out(
         return false;
     }
     // SAFETY: readable per the API.
-    let (Some(a), Some(c)) = (unsafe { bytes(auth, auth_len) }, unsafe { bytes(ctext, ctext_len) }) else {
+    let (Some(a), Some(c)) = (unsafe { bytes(auth, auth_len) }, unsafe {
+        bytes(ctext, ctext_len)
+    }) else {
         return false;
     };
     let mut r = Ranges::new();
@@ -749,7 +757,19 @@ pub unsafe extern "C" fn gnutls_aead_cipher_encryptv2(
             return 0;
         }
         // SAFETY: the caller's arguments per the API.
-        if unsafe { seal_v2(handle, nonce, nonce_len, auth_iov, auth_iovcnt, iov, iovcnt, tag, tag_size) } {
+        if unsafe {
+            seal_v2(
+                handle,
+                nonce,
+                nonce_len,
+                auth_iov,
+                auth_iovcnt,
+                iov,
+                iovcnt,
+                tag,
+                tag_size,
+            )
+        } {
             return 0;
         }
         let lists = [(auth_iov, auth_iovcnt), (iov, iovcnt)];
@@ -783,7 +803,11 @@ pub unsafe extern "C" fn gnutls_aead_cipher_encryptv(
         }
         let ptext = Input::Iov(iov, iovcnt);
         // SAFETY: the caller's arguments per the API.
-        if unsafe { seal_out(handle, nonce, nonce_len, aad, tag_size, ptext, ctext, ctext_len) } {
+        if unsafe {
+            seal_out(
+                handle, nonce, nonce_len, aad, tag_size, ptext, ctext, ctext_len,
+            )
+        } {
             return 0;
         }
         let lists = [(auth_iov, auth_iovcnt), (iov, iovcnt)];
@@ -817,7 +841,11 @@ pub unsafe extern "C" fn gnutls_aead_cipher_encrypt(
         }
         let pt = Input::Flat(ptext, ptext_len);
         // SAFETY: the caller's arguments per the API.
-        if unsafe { seal_out(handle, nonce, nonce_len, aad, tag_size, pt, ctext, ctext_len) } {
+        if unsafe {
+            seal_out(
+                handle, nonce, nonce_len, aad, tag_size, pt, ctext, ctext_len,
+            )
+        } {
             return 0;
         }
         let bytes = (auth_len as u64).saturating_add(ptext_len as u64);
@@ -844,7 +872,10 @@ pub unsafe extern "C" fn gnutls_aead_cipher_decrypt(
     guard(GNUTLS_E_INTERNAL_ERROR, || {
         // SAFETY: the caller's arguments per the API.
         if unsafe {
-            open_out(handle, nonce, nonce_len, auth, auth_len, tag_size, ctext, ctext_len, ptext, ptext_len)
+            open_out(
+                handle, nonce, nonce_len, auth, auth_len, tag_size, ctext, ctext_len, ptext,
+                ptext_len,
+            )
         } {
             return 0;
         }
@@ -872,7 +903,19 @@ pub unsafe extern "C" fn gnutls_aead_cipher_decryptv2(
 ) -> c_int {
     guard(GNUTLS_E_INTERNAL_ERROR, || {
         // SAFETY: the caller's arguments per the API.
-        if unsafe { open_v2(handle, nonce, nonce_len, auth_iov, auth_iovcnt, iov, iovcnt, tag, tag_size) } {
+        if unsafe {
+            open_v2(
+                handle,
+                nonce,
+                nonce_len,
+                auth_iov,
+                auth_iovcnt,
+                iov,
+                iovcnt,
+                tag,
+                tag_size,
+            )
+        } {
             return 0;
         }
         let lists = [(auth_iov, auth_iovcnt), (iov, iovcnt)];
