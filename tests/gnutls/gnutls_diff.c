@@ -266,7 +266,7 @@ static void test_aead(FILE *f) {
 /* SMB3 encryption through GnuTLS (issue 28): AES-128/256-GCM and -CCM, which
  * the drop-in computes on SMB's parameters and forwards otherwise. Every
  * plaintext length 0..1024 and some large ones, each in random iovec pieces
- * (and every 2-piece split of the short ones), with Samba's 32-byte AAD or a
+ * (and every 2-piece split up to 40 bytes, every 3-piece one up to 18), with Samba's 32-byte AAD or a
  * random one; encryptv2/decryptv2 in place (Samba's calls), encryptv, the
  * one-shot encrypt/decrypt (also in place) with exact and short buffers;
  * tampered tag, ciphertext and AAD (return code and what the buffer holds
@@ -304,11 +304,18 @@ static void cipher_case(FILE *f, gnutls_aead_cipher_hd_t h, size_t plen, size_t 
     int pn;
     if (pieces == 0) {
         pn = plen ? split(piov, c_pt, plen) : 0;
-    } else { /* pieces = 1 + cut: two pieces cut there */
-        size_t cut = (size_t)pieces - 1;
+    } else { /* pieces = 1 + cut (+ 4096 * (1 + cut2)): two (three) pieces cut there */
+        size_t cut = (size_t)(pieces % 4096) - 1, cut2 = (size_t)(pieces / 4096);
         piov[0].iov_base = c_pt; piov[0].iov_len = cut;
-        piov[1].iov_base = c_pt + cut; piov[1].iov_len = plen - cut;
-        pn = 2;
+        if (cut2) {
+            cut2 -= 1;
+            piov[1].iov_base = c_pt + cut; piov[1].iov_len = cut2 - cut;
+            piov[2].iov_base = c_pt + cut2; piov[2].iov_len = plen - cut2;
+            pn = 3;
+        } else {
+            piov[1].iov_base = c_pt + cut; piov[1].iov_len = plen - cut;
+            pn = 2;
+        }
     }
     /* encryptv2 in place in c_ct. */
     memcpy(c_ct, c_pt, plen);
@@ -413,6 +420,10 @@ static void test_ciphers(FILE *f) {
         for (size_t i = 0; i < 3; i++) cipher_case(f, h, large[i], 32, smb_nonce, 16, 0);
         for (size_t plen = 2; plen <= 40; plen++)
             for (size_t cut = 1; cut < plen; cut++) cipher_case(f, h, plen, 32, smb_nonce, 16, (int)cut + 1);
+        for (size_t plen = 3; plen <= 18; plen++) /* every 3-piece split */
+            for (size_t cut = 1; cut < plen; cut++)
+                for (size_t cut2 = cut + 1; cut2 < plen; cut2++)
+                    cipher_case(f, h, plen, 32, smb_nonce, 0, (int)(cut + 1 + 4096 * (cut2 + 1)));
         /* Tag sizes and nonce lengths other than SMB's (GnuTLS decides), each
          * on a fresh handle: GnuTLS 3.7.9's AES-GCM with a nonce other than 12
          * bytes reuses the previous call's counter (its result depends on the
