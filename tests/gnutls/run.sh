@@ -120,6 +120,10 @@ GNUTLS_HOSTILE_NO_THREADS_AND_FORK=1 ASAN_OPTIONS=detect_leaks=0:handle_segv=0:h
 check "hostile: preload under ASan/UBSan = stock, no reports" \
     sh -c 'cmp "$1" "$2" && ! grep -Eq "ERROR: AddressSanitizer|runtime error" "$3"' _ \
     "$work/hostile-stock-nofork.txt" "$work/hostile-asan.txt" "$work/hostile-asan.err"
+# Use after deinit (preloaded only: undefined behaviour in stock GnuTLS).
+GNUTLS_HOSTILE_STALE=1 LD_PRELOAD="$so" "$work/gnutls_hostile" >"$work/stale.txt"
+for c in 10 11 19 20; do echo "stale cipher $c: rc -50 -50 -50 -50 -50 -50 untouched=1"; done >"$work/stale-want.txt"
+check "hostile: calls on a released handle return -50 and write nothing" cmp "$work/stale-want.txt" "$work/stale.txt"
 echo "$CHECK_PASSED passed, $CHECK_FAILED failed (differential)"
 bash tests/gnutls/run-policy.sh "$so" "$work" || CHECK_FAILED=$((CHECK_FAILED + 1))
 
