@@ -326,22 +326,24 @@ impl Ranges {
 }
 
 /// The AAD iovecs' concatenation, copied before anything is written (so that
-/// it is read once, as GnuTLS reads it first), in `stack` when it fits.
-fn gather<'b>(v: &[iovec], stack: &'b mut [u8; 64], heap: &'b mut Vec<u8>) -> &'b [u8] {
-    let total: usize = v.iter().map(|e| e.iov_len).sum();
+/// it is read once, as GnuTLS reads it first), in `stack` when it fits; `None`
+/// (the call goes to GnuTLS) when the lengths overflow or no copy can be
+/// allocated (never an abort where GnuTLS would have answered).
+fn gather<'b>(v: &[iovec], stack: &'b mut [u8; 64], heap: &'b mut Vec<u8>) -> Option<&'b [u8]> {
+    let total = v.iter().try_fold(0usize, |n, e| n.checked_add(e.iov_len))?;
     if total <= stack.len() {
         let mut at = 0;
         for e in v {
             stack[at..at + e.iov_len].copy_from_slice(iov_slice(e));
             at += e.iov_len;
         }
-        &stack[..total]
+        Some(&stack[..total])
     } else {
-        heap.reserve_exact(total);
+        heap.try_reserve_exact(total).ok()?;
         for e in v {
             heap.extend_from_slice(iov_slice(e));
         }
-        heap
+        Some(heap)
     }
 }
 
@@ -411,7 +413,9 @@ unsafe fn seal_v2(
         return false;
     }
     let (mut stack, mut heap) = ([0u8; 64], Vec::new());
-    let aad = gather(a, &mut stack, &mut heap);
+    let Some(aad) = gather(a, &mut stack, &mut heap) else {
+        return false;
+    };
     let nonce = &n[..nonce_len];
     // SAFETY: the buffers are writable (in place, per the API) and disjoint
     // from each other and from the tag (checked); the AAD is a copy.
@@ -472,7 +476,9 @@ unsafe fn open_v2(
     // SAFETY: 16 readable tag bytes (tag_size 0 or 16 per the API).
     unsafe { ptr::copy_nonoverlapping(tag.cast::<u8>(), t.as_mut_ptr(), TAG_LEN) };
     let (mut stack, mut heap) = ([0u8; 64], Vec::new());
-    let aad = gather(a, &mut stack, &mut heap);
+    let Some(aad) = gather(a, &mut stack, &mut heap) else {
+        return false;
+    };
     let nonce = &n[..nonce_len];
     // SAFETY: as in seal_v2.
     if unsafe { with_parts(v, |p| key.open_in_place(nonce, aad, p, &t)) }.is_err() {
@@ -543,7 +549,10 @@ unsafe fn seal_out(
                 return false;
             };
             r.push_iov(v);
-            (v.iter().map(|e| e.iov_len).sum::<usize>(), Some(v))
+            let Some(len) = v.iter().try_fold(0usize, |n, e| n.checked_add(e.iov_len)) else {
+                return false;
+            };
+            (len, Some(v))
         }
     };
     let Some(need) = len.checked_add(TAG_LEN) else {
@@ -566,7 +575,10 @@ unsafe fn seal_out(
     let (mut stack, mut heap) = ([0u8; 64], Vec::new());
     let aad: &[u8] = match (a_flat, a_iov) {
         (Some(Some(a)), _) => a,
-        (_, Some(Some(v))) => gather(v, &mut stack, &mut heap),
+        (_, Some(Some(v))) => match gather(v, &mut stack, &mut heap) {
+            Some(a) => a,
+            None => return false,
+        },
         _ => return false,
     };
     // SAFETY: ctext writable for *ctext_len >= need bytes per the API and
@@ -650,7 +662,12 @@ unsafe fn open_out(
     }
     let (body, t) = c.split_at(len);
     let t: &[u8; TAG_LEN] = t.try_into().unwrap_or(&[0; TAG_LEN]);
-    let mut tmp = body.to_vec();
+    // A copy that cannot be allocated sends the call to GnuTLS (no abort).
+    let mut tmp = Vec::new();
+    if tmp.try_reserve_exact(len).is_err() {
+        return false;
+    }
+    tmp.extend_from_slice(body);
     let nonce = &n[..nonce_len];
     let ok = key.open_in_place(nonce, a, &mut [&mut tmp[..]], t).is_ok();
     if ok {

@@ -422,6 +422,14 @@ static void c_set_key(void) {
     rc = gnutls_aead_cipher_decryptv2(g, key, c_nl, &a, 1, &p, 1, tag, 16); hex(" decv2", rc, buf, 40);
     gnutls_aead_cipher_deinit(g);
 }
+static void c_huge_iovs(void) {
+    gnutls_aead_cipher_hd_t g = c_handle(); unsigned char buf[64], tag[16], ct[96]; memcpy(buf, msg, 64);
+    size_t h = SIZE_MAX / 2 - 8; /* each under isize::MAX, their sum overflows */
+    struct iovec a = {msg, 32}, big[3] = {{buf, h}, {buf, h}, {buf, h}}; size_t ts = 16, cl = sizeof ct;
+    int rc = gnutls_aead_cipher_encryptv(g, key, c_nl, &a, 1, 16, big, 3, ct, &cl); printf("encv 3 huge ptext iovs rc=%d cl=%zu\n", rc, cl);
+    struct iovec p = {buf, 64};
+    rc = gnutls_aead_cipher_encryptv2(g, key, c_nl, big, 3, &p, 1, tag, &ts); hex("encv2 3 huge aad iovs", rc, buf, 64);
+}
 static void cipher_cases(void) {
     int cs[] = {GNUTLS_CIPHER_AES_128_GCM, GNUTLS_CIPHER_AES_256_GCM, GNUTLS_CIPHER_AES_128_CCM, GNUTLS_CIPHER_AES_256_CCM};
     for (int i = 0; i < 4; i++) {
@@ -430,6 +438,7 @@ static void cipher_cases(void) {
         C(c_encv2_null_tag); C(c_encv2_null_tag_size); C(c_encv2_null_nonce); C(c_encv2_overlap); C(c_encv2_tag_in_msg);
         C(c_encv2_aad_is_msg); C(c_decv2_null_tag); C(c_decv2_tag_sizes); C(c_empty); C(c_enc_null_ptext); C(c_enc_rooms);
         C(c_dec_short); C(c_dec_null_ptext); C(c_dec_null_ptext_len); C(c_overlapping_one_shot); C(c_set_key);
+        C(c_huge_iovs);
 #undef C
     }
 }
