@@ -4,6 +4,10 @@
  *         body}, 3, NULL, 0, tag, &16)
  *   cmac, hmac: gnutls_hmac(header 48), gnutls_hmac(zero 16), gnutls_hmac(body),
  *         gnutls_hmac_output
+ *   gcm128, gcm256, ccm128, ccm256 (SMB3 encryption, smb2_signing_encrypt_pdu):
+ *         gnutls_aead_cipher_encryptv2(iv 12 or 11, auth_iov = {transform
+ *         header bytes 20..52}, 1, iov = {header 64, body 24, rest}, 3 (2 at
+ *         88 bytes and less), tag, &16), the message encrypted in place
  * "size" is the whole message (64-byte header + body), as Samba signs it.
  * Run as is (stock GnuTLS) and with LD_PRELOAD=libsmbsign_gnutls.so by
  * scripts/bench-gnutls.sh. With SMBSIGN_CABI=path/to/libsmbsign_ffi.so it also
@@ -38,7 +42,7 @@ static key_new_fn cabi_key_new;
 static mac_fn cabi_mac;
 static mac_iov_fn cabi_mac_iov;
 
-static unsigned char key[16], msg[(1 << 20) + 64], nonce[12], out[32];
+static unsigned char key[32], msg[(1 << 20) + 64], nonce[12], out[32], transform[52];
 static const unsigned char zero[16];
 static volatile unsigned sink;
 
@@ -47,8 +51,26 @@ static const char *api_names[] = {"gnutls", "cabi", "cabi_iov"};
 
 /* One call of the pattern on a message of `size` bytes (header at msg, body
  * after it; the header's signature field msg[48..64] stays zero). */
+/* The SMB3 ciphers: GnuTLS id, key length, nonce length; 0 for a MAC. */
+static int cipher_of(const char *alg, unsigned *klen, size_t *nlen) {
+    int gcm = alg[0] == 'g' && alg[1] == 'c', ccm = alg[0] == 'c' && alg[1] == 'c';
+    if (!gcm && !ccm) return 0;
+    *klen = strstr(alg, "256") ? 32 : 16;
+    *nlen = gcm ? 12 : 11;
+    if (gcm) return *klen == 32 ? GNUTLS_CIPHER_AES_256_GCM : GNUTLS_CIPHER_AES_128_GCM;
+    return *klen == 32 ? GNUTLS_CIPHER_AES_256_CCM : GNUTLS_CIPHER_AES_128_CCM;
+}
+
 static int call(const char *alg, enum api api, void *h, size_t size, uint64_t i) {
     memcpy(nonce, &i, 8);
+    unsigned klen;
+    size_t nlen;
+    if (cipher_of(alg, &klen, &nlen)) {
+        struct iovec a = {transform + 20, 32};
+        struct iovec m[3] = {{msg, 64}, {msg + 64, size - 64 < 24 ? size - 64 : 24}, {msg + 88, size > 88 ? size - 88 : 0}};
+        size_t ts = 16;
+        return gnutls_aead_cipher_encryptv2(h, nonce, nlen, &a, 1, m, size > 88 ? 3 : size > 64 ? 2 : 1, out, &ts);
+    }
     struct iovec aad[3] = {{msg, 48}, {(void *)zero, 16}, {msg + 64, size - 64}};
     int naad = size > 64 ? 3 : 2; /* a header alone: no empty body piece */
     if (api == CABI) return cabi_mac(h, alg[0] == 'g' ? nonce : NULL, msg, size, out);
@@ -66,6 +88,14 @@ static int call(const char *alg, enum api api, void *h, size_t size, uint64_t i)
 
 static void *open_handle(const char *alg, enum api api) {
     void *h = NULL;
+    unsigned klen;
+    size_t nlen;
+    int cipher = cipher_of(alg, &klen, &nlen);
+    if (cipher) {
+        gnutls_datum_t kd = {key, klen};
+        gnutls_aead_cipher_hd_t g;
+        return api == GNUTLS && gnutls_aead_cipher_init(&g, cipher, &kd) == 0 ? (void *)g : NULL;
+    }
     if (api != GNUTLS) {
         /* smbsign_algorithm: 0 HMAC-SHA256, 1 AES-CMAC, 2 AES-GMAC (include/smbsign.h). */
         uint16_t a = alg[0] == 'h' ? 0 : alg[0] == 'c' ? 1 : 2;
@@ -119,7 +149,7 @@ int main(int argc, char **argv) {
     int reps = argc > 3 ? atoi(argv[3]) : 15;
     for (size_t i = 0; i < sizeof msg; i++) msg[i] = (unsigned char)(i * 7 + 3);
     memset(msg + 48, 0, 16);
-    memset(key, 0x42, 16);
+    memset(key, 0x42, sizeof key);
     const char *cabi = getenv("SMBSIGN_CABI");
     if (cabi && *cabi) {
         void *lib = dlopen(cabi, RTLD_NOW | RTLD_LOCAL);
@@ -136,7 +166,10 @@ int main(int argc, char **argv) {
         size_t al = strcspn(a, ",");
         memcpy(alg, a, al < 7 ? al : 7);
         a += al + (a[al] == ',');
-        for (enum api api = GNUTLS; api <= (cabi_mac ? CABI_IOV : GNUTLS); api++) {
+        unsigned kl;
+        size_t nl;
+        int is_cipher = cipher_of(alg, &kl, &nl); /* no C ABI rows for the ciphers */
+        for (enum api api = GNUTLS; api <= (cabi_mac && !is_cipher ? CABI_IOV : GNUTLS); api++) {
             void *h = open_handle(alg, api);
             if (!h) { fprintf(stderr, "init %s failed\n", alg); return 1; }
             char sb[256];
@@ -152,7 +185,7 @@ int main(int argc, char **argv) {
             /* SAMBA_CALLS_KEEP=1 leaves the handles open at exit, as smbd may. */
             const char *keep = getenv("SAMBA_CALLS_KEEP");
             if (keep && *keep == '1') continue;
-            if (api == GNUTLS && alg[0] == 'g') gnutls_aead_cipher_deinit(h);
+            if (api == GNUTLS && (alg[0] == 'g' || is_cipher)) gnutls_aead_cipher_deinit(h);
             else if (api == GNUTLS) gnutls_hmac_deinit(h, NULL);
         }
     }

@@ -60,6 +60,55 @@ pub fn iov_slice(e: &iovec) -> &[u8] {
     unsafe { bytes(e.iov_base, e.iov_len) }.unwrap_or(&[])
 }
 
+/// The buffer of an entry of a list [`iovecs`] accepted, to write in place.
+///
+/// # Safety
+/// The entry's buffer must be writable, and no other reference to it (or to
+/// memory overlapping it) may be used while the slice lives.
+pub unsafe fn iov_slice_mut<'a>(e: &iovec) -> &'a mut [u8] {
+    if e.iov_len == 0 {
+        return &mut [];
+    }
+    // SAFETY: iovecs() checked the entry (a non-NULL base, a length up to
+    // isize::MAX); writable and unaliased per the caller.
+    unsafe { core::slice::from_raw_parts_mut(e.iov_base.cast::<u8>(), e.iov_len) }
+}
+
+/// Whether the byte ranges `(address, length)` are pairwise disjoint (empty
+/// ones ignored). May sort `ranges`.
+pub fn disjoint(ranges: &mut [(usize, usize)]) -> bool {
+    let end = |r: &(usize, usize)| r.0.checked_add(r.1);
+    // Samba's calls have about six: comparing pairs beats sorting.
+    if ranges.len() <= 8 {
+        for (i, a) in ranges.iter().enumerate().filter(|(_, r)| r.1 != 0) {
+            let Some(a_end) = end(a) else {
+                return false;
+            };
+            for b in ranges[i + 1..].iter().filter(|r| r.1 != 0) {
+                let Some(b_end) = end(b) else {
+                    return false;
+                };
+                if a.0 < b_end && b.0 < a_end {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+    ranges.sort_unstable();
+    let mut end = 0usize;
+    for &(start, len) in ranges.iter().filter(|r| r.1 != 0) {
+        if start < end {
+            return false;
+        }
+        let Some(e) = start.checked_add(len) else {
+            return false;
+        };
+        end = e;
+    }
+    true
+}
+
 /// Bytes in the iovec lists of a call GnuTLS completed (so it read them all).
 pub fn iov_total(lists: &[(*const iovec, c_int)]) -> u64 {
     let mut total = 0;
@@ -89,5 +138,43 @@ pub fn target<T>(slots: &Slots<T>, h: *const c_void) -> Target<'_, T> {
         Some((p, tally)) => Target::Own(p, tally),
         None if slots.owns(h) => Target::Stale,
         None => Target::Foreign,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::disjoint;
+
+    /// The pairwise path (up to 8 ranges) and the sorting one agree with a
+    /// byte-by-byte check on small random layouts.
+    #[test]
+    fn disjoint_matches_a_byte_map() {
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for n in 0..14 {
+            for _ in 0..2000 {
+                let mut r: Vec<(usize, usize)> = (0..n)
+                    .map(|_| (next() as usize % 64, next() as usize % 9))
+                    .collect();
+                let mut seen = [0u8; 80];
+                let mut want = true;
+                for &(s, l) in &r {
+                    for b in &mut seen[s..s + l] {
+                        want &= *b == 0;
+                        *b = 1;
+                    }
+                }
+                assert_eq!(disjoint(&mut r), want, "{r:?}");
+            }
+        }
+        // An end past the address space is never disjoint.
+        assert!(!disjoint(&mut [(usize::MAX - 1, 4), (0, 1)]));
+        assert!(!disjoint(&mut [(usize::MAX - 1, 4); 9]));
+        assert!(disjoint(&mut [(usize::MAX - 1, 0), (0, 1)]));
     }
 }

@@ -1,7 +1,8 @@
 //! `libsmbsign_gnutls.so`: preloaded into an unmodified program (Samba's `smbd`,
 //! `smbclient`), it defines GnuTLS's HMAC and AEAD entry points and computes
-//! AES-128-CMAC, HMAC-SHA256 and AES-128-GMAC (AES-128-GCM with no plaintext)
-//! with smbsign; everything else goes to the real GnuTLS unchanged
+//! AES-128-CMAC, HMAC-SHA256 and AES-128-GMAC (AES-128-GCM with no plaintext),
+//! and SMB3 encryption (AES-128/256-GCM and -CCM on SMB's parameters), with
+//! smbsign; everything else goes to the real GnuTLS unchanged
 //! (`dlsym(RTLD_NEXT)`), including its error codes.
 //!
 //! Every init first runs GnuTLS's own init with the caller's arguments, so

@@ -22,19 +22,51 @@ pub enum Bucket {
     /// Handles that are GnuTLS's own (stepped aside, slots full, or made
     /// where this library was not bound): forwarded, algorithm unknown.
     Unwrapped = 5,
+    /// AES-256-GCM, AES-128-CCM and AES-256-CCM handles (SMB3 encryption):
+    /// computed = encrypt/decrypt on SMB's parameters, forwarded = the rest.
+    Aes256Gcm = 6,
+    Aes128Ccm = 7,
+    Aes256Ccm = 8,
 }
 
-const NAMES: [&str; 6] = [
+/// The JSON names, in `Bucket` order (the first six as before the ciphers came).
+const NAMES: [&str; BUCKET_COUNT] = [
     "hmac-sha256",
     "aes-cmac-128",
     "aes-128-gcm",
     "mac-other",
     "aead-other",
     "unwrapped",
+    "aes-256-gcm",
+    "aes-128-ccm",
+    "aes-256-ccm",
 ];
 
-/// [bucket][computed calls, computed bytes, forwarded calls, forwarded bytes]
-static COUNTS: [[AtomicU64; 4]; 6] = [const { [const { AtomicU64::new(0) }; 4] }; 6];
+const BUCKET_COUNT: usize = 9;
+
+/// The counters of a bucket: computed calls, computed bytes, forwarded calls,
+/// forwarded bytes (every bucket), then for the AEADs the computed calls
+/// with a plaintext: encrypt calls, encrypt bytes (plaintext), decrypt
+/// calls, decrypt bytes, and the decrypt calls that failed the tag check
+/// (`GNUTLS_E_DECRYPTION_FAILED`, computed here or by GnuTLS).
+const COUNTERS: usize = 9;
+const ENCRYPTED: usize = 4;
+const DECRYPTED: usize = 6;
+const TAG_FAILURES: usize = 8;
+
+/// The buckets whose calls can carry a plaintext, reported in the `"aead"` member.
+const AEAD_BUCKETS: [Bucket; 6] = [
+    Bucket::Aes128Gcm,
+    Bucket::Aes256Gcm,
+    Bucket::Aes128Ccm,
+    Bucket::Aes256Ccm,
+    Bucket::AeadOther,
+    Bucket::Unwrapped,
+];
+
+/// [bucket][counter], see [`COUNTERS`].
+static COUNTS: [[AtomicU64; COUNTERS]; BUCKET_COUNT] =
+    [const { [const { AtomicU64::new(0) }; COUNTERS] }; BUCKET_COUNT];
 
 /// Counts without an own handle (GnuTLS's handles, `gnutls_hmac_fast`).
 #[inline]
@@ -50,17 +82,23 @@ pub fn forwarded(b: Bucket, calls: u64, bytes: u64) {
     COUNTS[b as usize][3].fetch_add(bytes, Ordering::Relaxed);
 }
 
-/// One own handle's counts (the four of [`COUNTS`]) and its bucket.
+/// A tag failure on a handle that is not own.
+#[inline]
+pub fn tag_failure(b: Bucket) {
+    COUNTS[b as usize][TAG_FAILURES].fetch_add(1, Ordering::Relaxed);
+}
+
+/// One own handle's counts (those of a [`COUNTS`] row) and its bucket.
 pub struct Tally {
     bucket: AtomicU8,
-    n: [AtomicU64; 4],
+    n: [AtomicU64; COUNTERS],
 }
 
 impl Tally {
     pub const fn new() -> Tally {
         Tally {
             bucket: AtomicU8::new(0),
-            n: [const { AtomicU64::new(0) }; 4],
+            n: [const { AtomicU64::new(0) }; COUNTERS],
         }
     }
 
@@ -89,6 +127,27 @@ impl Tally {
         self.bump(3, bytes);
     }
 
+    /// A call computed here that encrypted `bytes` of plaintext (also
+    /// counted in [`Tally::computed`]).
+    #[inline]
+    pub fn encrypted(&self, bytes: u64) {
+        self.bump(ENCRYPTED, 1);
+        self.bump(ENCRYPTED + 1, bytes);
+    }
+
+    /// As [`Tally::encrypted`], for a decrypt that passed the tag check.
+    #[inline]
+    pub fn decrypted(&self, bytes: u64) {
+        self.bump(DECRYPTED, 1);
+        self.bump(DECRYPTED + 1, bytes);
+    }
+
+    /// A decrypt call that returned `GNUTLS_E_DECRYPTION_FAILED`.
+    #[inline]
+    pub fn tag_failure(&self) {
+        self.bump(TAG_FAILURES, 1);
+    }
+
     pub fn bucket(&self) -> Bucket {
         BUCKETS[usize::from(self.bucket.load(Ordering::Relaxed)) % BUCKETS.len()]
     }
@@ -108,13 +167,16 @@ impl Tally {
     }
 }
 
-const BUCKETS: [Bucket; 6] = [
+const BUCKETS: [Bucket; BUCKET_COUNT] = [
     Bucket::HmacSha256,
     Bucket::AesCmac128,
     Bucket::Aes128Gcm,
     Bucket::MacOther,
     Bucket::AeadOther,
     Bucket::Unwrapped,
+    Bucket::Aes256Gcm,
+    Bucket::Aes128Ccm,
+    Bucket::Aes256Ccm,
 ];
 
 /// A forked child reports only its own work: zeroes the totals and `tallies`
@@ -158,7 +220,7 @@ fn json_escape(s: &str) -> String {
 /// Appends this process's line (the totals plus the live handles' `tallies`),
 /// if it did anything and a file is named.
 pub fn write_at_exit(mode: &str, tallies: &[&[Tally]]) {
-    let mut snapshot: Vec<[u64; 4]> = COUNTS
+    let mut snapshot: Vec<[u64; COUNTERS]> = COUNTS
         .iter()
         .map(|row| core::array::from_fn(|i| row[i].load(Ordering::Relaxed)))
         .collect();
@@ -189,7 +251,24 @@ pub fn write_at_exit(mode: &str, tallies: &[&[Tally]]) {
             r[0], r[1], r[2], r[3]
         );
     }
-    line += "}\n";
+    // The AEAD calls with a plaintext, per bucket, apart from the rows above
+    // (whose members stay as they were): AES-128-GCM's computed calls also
+    // hold its GMACs.
+    line += ",\"aead\":{";
+    for (i, b) in AEAD_BUCKETS.iter().enumerate() {
+        let r = &snapshot[*b as usize];
+        line += &format!(
+            "{}\"{}\":{{\"encrypt_calls\":{},\"encrypt_bytes\":{},\"decrypt_calls\":{},\"decrypt_bytes\":{},\"tag_failures\":{}}}",
+            if i == 0 { "" } else { "," },
+            NAMES[*b as usize],
+            r[ENCRYPTED],
+            r[ENCRYPTED + 1],
+            r[DECRYPTED],
+            r[DECRYPTED + 1],
+            r[TAG_FAILURES]
+        );
+    }
+    line += "}}\n";
     // One append-mode write per process keeps concurrent writers' lines whole.
     // O_NONBLOCK: a FIFO with no reader fails at once (ENXIO) instead of
     // hanging the exiting process; O_NOCTTY: a terminal never becomes a

@@ -263,6 +263,190 @@ static void test_aead(FILE *f) {
     }
 }
 
+/* SMB3 encryption through GnuTLS (issue 28): AES-128/256-GCM and -CCM, which
+ * the drop-in computes on SMB's parameters and forwards otherwise. Every
+ * plaintext length 0..1024 and some large ones, each in random iovec pieces
+ * (and every 2-piece split up to 40 bytes, every 3-piece one up to 18), with Samba's 32-byte AAD or a
+ * random one; encryptv2/decryptv2 in place (Samba's calls), encryptv, the
+ * one-shot encrypt/decrypt (also in place) with exact and short buffers;
+ * tampered tag, ciphertext and AAD (return code and what the buffer holds
+ * after the failure); tag sizes 0, 4, 8, 12, 16, 17 and other nonce lengths;
+ * set_key. Outputs are printed as FNV-1a hashes (tags in full). */
+static uint64_t fnv(const unsigned char *p, size_t n) {
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 0x100000001b3ULL;
+    return h;
+}
+static void hash_line(FILE *f, const char *label, int rc, const unsigned char *p, size_t n) {
+    fprintf(f, "%s rc=%d n=%zu h=%016llx\n", label, rc, n, (unsigned long long)fnv(p, n));
+}
+/* The iovecs `src` describe over `from`, moved onto `to`. */
+static void rebase(struct iovec *dst, const struct iovec *src, int n, unsigned char *from, unsigned char *to) {
+    for (int i = 0; i < n; i++) {
+        dst[i].iov_base = to + ((unsigned char *)src[i].iov_base - from);
+        dst[i].iov_len = src[i].iov_len;
+    }
+}
+
+#define BIG (1u << 20)
+static unsigned char c_pt[BIG + 64], c_ct[BIG + 64], c_ct2[BIG + 64], c_back[BIG + 64];
+
+/* One message through every call; tsz and nlen as given. */
+static void cipher_case(FILE *f, gnutls_aead_cipher_hd_t h, size_t plen, size_t alen, size_t nlen, size_t tsz,
+                        int pieces) {
+    unsigned char nonce[16], aad[300], tag[32], tag2[32];
+    struct iovec aiov[5], piov[5], civ[5];
+    char label[200];
+    fill(nonce, sizeof nonce);
+    fill(aad, alen);
+    fill(c_pt, plen);
+    int an = alen == 32 ? (aiov[0].iov_base = aad, aiov[0].iov_len = 32, 1) : split(aiov, aad, alen);
+    int pn;
+    if (pieces == 0) {
+        pn = plen ? split(piov, c_pt, plen) : 0;
+    } else { /* pieces = 1 + cut (+ 4096 * (1 + cut2)): two (three) pieces cut there */
+        size_t cut = (size_t)(pieces % 4096) - 1, cut2 = (size_t)(pieces / 4096);
+        piov[0].iov_base = c_pt; piov[0].iov_len = cut;
+        if (cut2) {
+            cut2 -= 1;
+            piov[1].iov_base = c_pt + cut; piov[1].iov_len = cut2 - cut;
+            piov[2].iov_base = c_pt + cut2; piov[2].iov_len = plen - cut2;
+            pn = 3;
+        } else {
+            piov[1].iov_base = c_pt + cut; piov[1].iov_len = plen - cut;
+            pn = 2;
+        }
+    }
+    /* encryptv2 in place in c_ct. */
+    memcpy(c_ct, c_pt, plen);
+    rebase(civ, piov, pn, c_pt, c_ct);
+    memset(tag, 0xee, sizeof tag);
+    size_t ts = tsz;
+    int rc = gnutls_aead_cipher_encryptv2(h, nonce, nlen, aiov, an, civ, pn, tag, &ts);
+    snprintf(label, sizeof label, "c encv2 p=%zu a=%zu n=%zu tsz=%zu pn=%d ts->%zu", plen, alen, nlen, tsz, pn, ts);
+    hex(f, label, rc, tag, 20);
+    hash_line(f, " ct", rc, c_ct, plen);
+    if (rc == 0) {
+        memcpy(c_ct2, c_ct, plen);
+        memcpy(tag2, tag, sizeof tag);
+        rc = gnutls_aead_cipher_decryptv2(h, nonce, nlen, aiov, an, civ, pn, tag, tsz);
+        hash_line(f, " decv2", rc, c_ct, plen);
+        fprintf(f, " decv2 equal=%d\n", memcmp(c_ct, c_pt, plen) == 0);
+        /* Tampered tag, ciphertext, AAD: the code and the buffer afterwards. */
+        memcpy(c_ct, c_ct2, plen);
+        tag[next() % 16] ^= (unsigned char)(1u << (next() % 8));
+        rc = gnutls_aead_cipher_decryptv2(h, nonce, nlen, aiov, an, civ, pn, tag, tsz);
+        hash_line(f, " decv2 bad tag", rc, c_ct, plen);
+        memcpy(tag, tag2, sizeof tag);
+        if (plen) {
+            memcpy(c_ct, c_ct2, plen);
+            c_ct[next() % plen] ^= 0x40;
+            rc = gnutls_aead_cipher_decryptv2(h, nonce, nlen, aiov, an, civ, pn, tag, tsz);
+            hash_line(f, " decv2 bad ct", rc, c_ct, plen);
+        }
+        if (alen) {
+            memcpy(c_ct, c_ct2, plen);
+            aad[next() % alen] ^= 2;
+            rc = gnutls_aead_cipher_decryptv2(h, nonce, nlen, aiov, an, civ, pn, tag, tsz);
+            hash_line(f, " decv2 bad aad", rc, c_ct, plen);
+            fill(aad, 0);
+        }
+    }
+    /* encryptv (iovecs in, flat out) and the one-shot calls, with room for
+     * exactly ciphertext || tag, one byte less, and more. */
+    size_t rooms[3] = {plen + 16, plen + 15, plen + 40};
+    size_t room = rooms[next() % 3];
+    memset(c_ct, 0x5a, plen + 64);
+    size_t cl = room;
+    rc = gnutls_aead_cipher_encryptv(h, nonce, nlen, aiov, an, tsz, piov, pn, c_ct, &cl);
+    snprintf(label, sizeof label, " encv room=%zu cl->%zu", room, cl);
+    hash_line(f, label, rc, c_ct, plen + 64);
+    memset(c_ct, 0x5a, plen + 64);
+    cl = room;
+    unsigned char flat_aad[300];
+    size_t fa = 0;
+    for (int i = 0; i < an; i++) { memcpy(flat_aad + fa, aiov[i].iov_base, aiov[i].iov_len); fa += aiov[i].iov_len; }
+    rc = gnutls_aead_cipher_encrypt(h, nonce, nlen, flat_aad, fa, tsz, c_pt, plen, c_ct, &cl);
+    snprintf(label, sizeof label, " enc room=%zu cl->%zu", room, cl);
+    hash_line(f, label, rc, c_ct, plen + 64);
+    if (rc == 0) {
+        size_t want = cl - (tsz ? tsz : 16);
+        size_t brooms[3] = {want, want ? want - 1 : 0, want + 16};
+        size_t broom = brooms[next() % 3];
+        memset(c_back, 0xa5, plen + 64);
+        size_t bl = broom;
+        int rc2 = gnutls_aead_cipher_decrypt(h, nonce, nlen, flat_aad, fa, tsz, c_ct, cl, c_back, &bl);
+        snprintf(label, sizeof label, " dec room=%zu bl->%zu", broom, bl);
+        hash_line(f, label, rc2, c_back, plen + 64);
+        memset(c_back, 0xa5, plen + 64);
+        bl = plen + 64;
+        c_ct[next() % cl] ^= 0x10;
+        rc2 = gnutls_aead_cipher_decrypt(h, nonce, nlen, flat_aad, fa, tsz, c_ct, cl, c_back, &bl);
+        snprintf(label, sizeof label, " dec tampered bl->%zu", bl);
+        hash_line(f, label, rc2, c_back, plen + 64);
+    }
+    /* One-shot in place: ctext == ptext. */
+    memcpy(c_ct, c_pt, plen);
+    memset(c_ct + plen, 0x33, 64);
+    cl = plen + 16;
+    rc = gnutls_aead_cipher_encrypt(h, nonce, nlen, flat_aad, fa, tsz, c_ct, plen, c_ct, &cl);
+    snprintf(label, sizeof label, " enc in place cl->%zu", cl);
+    hash_line(f, label, rc, c_ct, plen + 64);
+    if (rc == 0) {
+        size_t bl = cl;
+        int rc2 = gnutls_aead_cipher_decrypt(h, nonce, nlen, flat_aad, fa, tsz, c_ct, cl, c_ct, &bl);
+        snprintf(label, sizeof label, " dec in place bl->%zu", bl);
+        hash_line(f, label, rc2, c_ct, plen + 64);
+    }
+}
+
+static void test_ciphers(FILE *f) {
+    static const int ciphers[] = {GNUTLS_CIPHER_AES_128_GCM, GNUTLS_CIPHER_AES_256_GCM, GNUTLS_CIPHER_AES_128_CCM,
+                                  GNUTLS_CIPHER_AES_256_CCM};
+    unsigned char key[32];
+    for (size_t ci = 0; ci < 4; ci++) {
+        int cipher = ciphers[ci], ccm = cipher == GNUTLS_CIPHER_AES_128_CCM || cipher == GNUTLS_CIPHER_AES_256_CCM;
+        size_t klen = (cipher == GNUTLS_CIPHER_AES_128_GCM || cipher == GNUTLS_CIPHER_AES_128_CCM) ? 16 : 32;
+        size_t smb_nonce = ccm ? 11 : 12;
+        fill(key, klen);
+        gnutls_datum_t kd = {key, (unsigned)klen};
+        gnutls_aead_cipher_hd_t h = NULL;
+        int rc = gnutls_aead_cipher_init(&h, cipher, &kd);
+        fprintf(f, "cipher %d init rc=%d\n", cipher, rc);
+        if (rc < 0) continue;
+        for (size_t plen = 0; plen <= 1024; plen++)
+            cipher_case(f, h, plen, next() % 4 ? 32 : next() % 300, smb_nonce, next() % 2 ? 16 : 0, 0);
+        const size_t large[] = {4096, 65536 + 7, BIG};
+        for (size_t i = 0; i < 3; i++) cipher_case(f, h, large[i], 32, smb_nonce, 16, 0);
+        for (size_t plen = 2; plen <= 40; plen++)
+            for (size_t cut = 1; cut < plen; cut++) cipher_case(f, h, plen, 32, smb_nonce, 16, (int)cut + 1);
+        for (size_t plen = 3; plen <= 18; plen++) /* every 3-piece split */
+            for (size_t cut = 1; cut < plen; cut++)
+                for (size_t cut2 = cut + 1; cut2 < plen; cut2++)
+                    cipher_case(f, h, plen, 32, smb_nonce, 0, (int)(cut + 1 + 4096 * (cut2 + 1)));
+        /* Tag sizes and nonce lengths other than SMB's (GnuTLS decides), each
+         * on a fresh handle: GnuTLS 3.7.9's AES-GCM with a nonce other than 12
+         * bytes reuses the previous call's counter (its result depends on the
+         * handle's history, which differs where smbsign computed earlier calls). */
+        const size_t tszs[] = {0, 4, 8, 12, 16, 17};
+        const size_t nls[] = {7, 8, 11, 12, 13, 16, 0};
+        for (size_t t = 0; t < 6; t++)
+            for (size_t n = 0; n < 7; n++) {
+                if (ccm && (nls[n] < 7 || nls[n] > 13)) continue; /* nettle asserts */
+                gnutls_aead_cipher_hd_t g = NULL;
+                if (gnutls_aead_cipher_init(&g, cipher, &kd) < 0) continue;
+                cipher_case(f, g, next() % 100, 32, nls[n], tszs[t], 0);
+                gnutls_aead_cipher_deinit(g);
+            }
+        /* A new key on the same handle (GnuTLS computes from then on). */
+        fill(key, klen);
+        rc = gnutls_aead_cipher_set_key(h, &kd);
+        fprintf(f, "cipher %d set_key rc=%d\n", cipher, rc);
+        for (size_t plen = 0; plen < 70; plen += 23) cipher_case(f, h, plen, 32, smb_nonce, 16, 0);
+        gnutls_aead_cipher_deinit(h);
+    }
+}
+
 /* Samba's GMAC signing call: encryptv2 with the message as AAD in Samba's
  * pieces (header 48, zeroed signature 16, body; up to five with the body
  * split into fixed part, dynamic part and padding at odd places), at every
@@ -380,6 +564,7 @@ int main(void) {
     test_hmac(f);
     test_aead(f);
     test_samba_gmac(f);
+    test_ciphers(f);
     test_threads(f);
     test_fork(f);
     fprintf(f, "done\n");

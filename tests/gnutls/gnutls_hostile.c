@@ -4,7 +4,8 @@
  * libsmbsign_gnutls.so preloaded (also under ASan/UBSan) and requires identical
  * transcripts: huge and int-wrapping key lengths, NULL pointers, out-of-range
  * algorithm and cipher values, every tag size and nonce length, odd iovec
- * shapes, short output buffers, plaintext and other ciphers (forwarded), more
+ * shapes, short output buffers, plaintext and other ciphers, the SMB3 ciphers
+ * with a plaintext (NULLs, short and overlapping buffers, tag sizes, set_key), more
  * live handles than the drop-in's slot table holds, and threads churning
  * handles while the process forks. Cases where stock GnuTLS has undefined
  * behaviour that the drop-in turns into an error (double deinit, use after
@@ -296,6 +297,151 @@ static void plaintext_and_others(void) {
         gnutls_aead_cipher_deinit(g);
     }
 }
+/* ------------------------------------------- SMB3 ciphers with a plaintext */
+/* Each case runs once per cipher (c_cipher and friends set before the fork). */
+static int c_cipher; static unsigned c_klen; static size_t c_nl;
+static gnutls_aead_cipher_hd_t c_handle(void) {
+    printf("cipher %d: ", c_cipher);
+    return aead(c_cipher, c_klen);
+}
+static void c_encv2_null_tag(void) {
+    gnutls_aead_cipher_hd_t g = c_handle(); unsigned char buf[64]; memcpy(buf, msg, 64);
+    struct iovec a = {msg, 32}, p = {buf, 64}; size_t ts = 16;
+    int rc = gnutls_aead_cipher_encryptv2(g, key, c_nl, &a, 1, &p, 1, NULL, &ts); printf("ts=%zu ", ts); hex("encv2 null tag", rc, buf, 64);
+}
+static void c_encv2_null_tag_size(void) {
+    gnutls_aead_cipher_hd_t g = c_handle(); unsigned char buf[64], tag[20]; memcpy(buf, msg, 64); memset(tag, 0xee, 20);
+    struct iovec a = {msg, 32}, p = {buf, 64};
+    int rc = gnutls_aead_cipher_encryptv2(g, key, c_nl, &a, 1, &p, 1, tag, NULL); hex("encv2 null tag_size", rc, buf, 64); hex(" tag", rc, tag, 20);
+}
+static void c_encv2_null_nonce(void) {
+    gnutls_aead_cipher_hd_t g = c_handle(); unsigned char buf[64], tag[16]; memcpy(buf, msg, 64);
+    struct iovec a = {msg, 32}, p = {buf, 64}; size_t ts = 16;
+    int rc = gnutls_aead_cipher_encryptv2(g, NULL, c_nl, &a, 1, &p, 1, tag, &ts); hex("encv2 null nonce", rc, buf, 64);
+}
+static void c_encv2_overlap(void) {
+    gnutls_aead_cipher_hd_t g = c_handle(); unsigned char buf[80], tag[16]; memcpy(buf, msg, 80);
+    struct iovec a = {msg, 32}, p[2] = {{buf, 40}, {buf + 20, 40}}; size_t ts = 16;
+    int rc = gnutls_aead_cipher_encryptv2(g, key, c_nl, &a, 1, p, 2, tag, &ts); hex("encv2 overlapping iovs", rc, buf, 80); hex(" tag", rc, tag, 16);
+}
+static void c_encv2_tag_in_msg(void) {
+    gnutls_aead_cipher_hd_t g = c_handle(); unsigned char buf[80]; memcpy(buf, msg, 80);
+    struct iovec a = {msg, 32}, p = {buf, 64}; size_t ts = 16;
+    int rc = gnutls_aead_cipher_encryptv2(g, key, c_nl, &a, 1, &p, 1, buf + 50, &ts); hex("encv2 tag inside msg", rc, buf, 80);
+}
+static void c_encv2_aad_is_msg(void) {
+    gnutls_aead_cipher_hd_t g = c_handle(); unsigned char buf[80], tag[16]; memcpy(buf, msg, 80);
+    struct iovec a = {buf, 32}, p = {buf, 64}; size_t ts = 16;
+    int rc = gnutls_aead_cipher_encryptv2(g, key, c_nl, &a, 1, &p, 1, tag, &ts); hex("encv2 aad = msg", rc, buf, 80); hex(" tag", rc, tag, 16);
+    rc = gnutls_aead_cipher_decryptv2(g, key, c_nl, &a, 1, &p, 1, tag, 16); hex(" decv2", rc, buf, 80);
+}
+static void c_decv2_null_tag(void) {
+    gnutls_aead_cipher_hd_t g = c_handle(); unsigned char buf[64]; memcpy(buf, msg, 64);
+    struct iovec a = {msg, 32}, p = {buf, 64};
+    int rc = gnutls_aead_cipher_decryptv2(g, key, c_nl, &a, 1, &p, 1, NULL, 16); hex("decv2 null tag", rc, buf, 64);
+}
+static void c_decv2_tag_sizes(void) {
+    gnutls_aead_cipher_hd_t g = c_handle(); unsigned char buf[64], ct[64], tag[32]; memcpy(buf, msg, 64);
+    struct iovec a = {msg, 32}, p = {buf, 64}; size_t ts = 16;
+    int rc = gnutls_aead_cipher_encryptv2(g, key, c_nl, &a, 1, &p, 1, tag, &ts); hex("encv2", rc, tag, 16);
+    memcpy(ct, buf, 64);
+    size_t tss[] = {0, 4, 8, 12, 16, 17};
+    for (int i = 0; i < 6; i++) for (int bad = 0; bad < 2; bad++) {
+        memcpy(buf, ct, 64); tag[15] ^= bad; tag[3] ^= bad;
+        rc = gnutls_aead_cipher_decryptv2(g, key, c_nl, &a, 1, &p, 1, tag, tss[i]);
+        tag[15] ^= bad; tag[3] ^= bad;
+        char l[64]; snprintf(l, sizeof l, " decv2 tsz=%zu bad=%d", tss[i], bad); hex(l, rc, buf, 64);
+    }
+}
+static void c_empty(void) {
+    gnutls_aead_cipher_hd_t g = c_handle(); unsigned char tag[16], e[1]; struct iovec a = {msg, 32}, p = {e, 0}; size_t ts = 0;
+    int rc = gnutls_aead_cipher_encryptv2(g, key, c_nl, &a, 1, NULL, 0, tag, &ts); hex("encv2 no iov", rc, tag, ts);
+    rc = gnutls_aead_cipher_decryptv2(g, key, c_nl, &a, 1, NULL, 0, tag, 16); printf(" decv2 rc=%d\n", rc);
+    ts = 16; rc = gnutls_aead_cipher_encryptv2(g, key, c_nl, &a, 1, &p, 1, tag, &ts); hex("encv2 one empty iov", rc, tag, ts);
+    rc = gnutls_aead_cipher_decryptv2(g, key, c_nl, &a, 1, &p, 1, tag, 16); printf(" decv2 rc=%d\n", rc);
+    ts = 16; rc = gnutls_aead_cipher_encryptv2(g, key, c_nl, NULL, 0, NULL, 0, tag, &ts); hex("encv2 nothing", rc, tag, ts);
+    unsigned char ct[40]; size_t cl = sizeof ct;
+    rc = gnutls_aead_cipher_encrypt(g, key, c_nl, NULL, 0, 0, NULL, 0, ct, &cl); hex("enc nothing", rc, ct, cl);
+    unsigned char back[8]; size_t bl = sizeof back;
+    rc = gnutls_aead_cipher_decrypt(g, key, c_nl, NULL, 0, 0, ct, cl, back, &bl); printf(" dec rc=%d bl=%zu\n", rc, bl);
+}
+static void c_enc_null_ptext(void) {
+    gnutls_aead_cipher_hd_t g = c_handle(); unsigned char ct[64]; size_t cl = sizeof ct;
+    int rc = gnutls_aead_cipher_encrypt(g, key, c_nl, msg, 32, 16, NULL, 10, ct, &cl); printf("enc null ptext rc=%d cl=%zu\n", rc, cl);
+}
+static void c_enc_rooms(void) {
+    gnutls_aead_cipher_hd_t g = c_handle();
+    for (size_t room = 0; room <= 60; room += 3) {
+        unsigned char ct[80]; memset(ct, 0x11, sizeof ct); size_t cl = room; struct iovec p = {msg + 64, 40}, a = {msg, 32};
+        int rc = gnutls_aead_cipher_encrypt(g, key, c_nl, msg, 32, 16, msg + 64, 40, ct, &cl);
+        char l[64]; snprintf(l, sizeof l, "enc room=%zu cl=%zu", room, cl); hex(l, rc, ct, 80);
+        memset(ct, 0x11, sizeof ct); cl = room;
+        rc = gnutls_aead_cipher_encryptv(g, key, c_nl, &a, 1, 0, &p, 1, ct, &cl);
+        snprintf(l, sizeof l, " encv room=%zu cl=%zu", room, cl); hex(l, rc, ct, 80);
+    }
+}
+static void c_dec_short(void) {
+    gnutls_aead_cipher_hd_t g = c_handle(); unsigned char ct[80], back[80]; size_t cl = sizeof ct;
+    int rc = gnutls_aead_cipher_encrypt(g, key, c_nl, msg, 32, 16, msg + 64, 40, ct, &cl); hex("enc", rc, ct, cl);
+    size_t lens[] = {0, 5, 15, 16, 17, 55, 56};
+    for (int i = 0; i < 7; i++) for (size_t room = 38; room <= 42; room += 2) {
+        memset(back, 0x22, sizeof back); size_t bl = room;
+        rc = gnutls_aead_cipher_decrypt(g, key, c_nl, msg, 32, 16, ct, lens[i], back, &bl);
+        char l[64]; snprintf(l, sizeof l, " dec ctext_len=%zu room=%zu bl=%zu", lens[i], room, bl); hex(l, rc, back, 50);
+    }
+}
+static void c_dec_null_ptext(void) {
+    gnutls_aead_cipher_hd_t g = c_handle(); unsigned char ct[80]; size_t cl = sizeof ct;
+    gnutls_aead_cipher_encrypt(g, key, c_nl, msg, 32, 16, msg + 64, 40, ct, &cl);
+    size_t bl = 100; int rc = gnutls_aead_cipher_decrypt(g, key, c_nl, msg, 32, 16, ct, cl, NULL, &bl); printf("dec null ptext rc=%d bl=%zu\n", rc, bl);
+}
+static void c_dec_null_ptext_len(void) {
+    gnutls_aead_cipher_hd_t g = c_handle(); unsigned char ct[80], back[80]; size_t cl = sizeof ct;
+    gnutls_aead_cipher_encrypt(g, key, c_nl, msg, 32, 16, msg + 64, 40, ct, &cl);
+    int rc = gnutls_aead_cipher_decrypt(g, key, c_nl, msg, 32, 16, ct, cl, back, NULL); printf("dec null ptext_len rc=%d\n", rc);
+}
+static void c_overlapping_one_shot(void) {
+    gnutls_aead_cipher_hd_t g = c_handle(); unsigned char buf[120]; memcpy(buf, msg, 120); size_t cl = 100;
+    int rc = gnutls_aead_cipher_encrypt(g, key, c_nl, msg, 32, 16, buf, 40, buf + 3, &cl); hex("enc ctext = ptext + 3", rc, buf, 120);
+    unsigned char ct[80]; cl = sizeof ct;
+    rc = gnutls_aead_cipher_encrypt(g, key, c_nl, msg, 32, 16, msg + 64, 40, ct, &cl);
+    memcpy(buf, ct, cl); size_t bl = 60;
+    rc = gnutls_aead_cipher_decrypt(g, key, c_nl, msg, 32, 16, buf, cl, buf + 1, &bl); hex("dec ptext = ctext + 1", rc, buf, 120);
+    memcpy(buf, ct, cl); bl = 60;
+    rc = gnutls_aead_cipher_decrypt(g, key, c_nl, buf, 32, 16, buf + 32, cl, buf + 32, &bl); hex("dec in place, aad before", rc, buf, 120);
+}
+static void c_set_key(void) {
+    gnutls_aead_cipher_hd_t g = c_handle(); unsigned char tag[16], buf[40]; memcpy(buf, msg, 40);
+    struct iovec a = {msg, 32}, p = {buf, 40}; size_t ts = 16;
+    gnutls_datum_t bad = {key + 1, 7}, good = {key + 3, c_klen};
+    int rc = gnutls_aead_cipher_set_key(g, &bad); printf("set_key 7 rc=%d\n", rc);
+    rc = gnutls_aead_cipher_encryptv2(g, key, c_nl, &a, 1, &p, 1, tag, &ts); hex(" encv2", rc, buf, 40); hex(" tag", rc, tag, 16);
+    rc = gnutls_aead_cipher_set_key(g, &good); printf("set_key rc=%d\n", rc);
+    memcpy(buf, msg, 40); ts = 16;
+    rc = gnutls_aead_cipher_encryptv2(g, key, c_nl, &a, 1, &p, 1, tag, &ts); hex(" encv2", rc, buf, 40); hex(" tag", rc, tag, 16);
+    rc = gnutls_aead_cipher_decryptv2(g, key, c_nl, &a, 1, &p, 1, tag, 16); hex(" decv2", rc, buf, 40);
+    gnutls_aead_cipher_deinit(g);
+}
+static void c_huge_iovs(void) {
+    gnutls_aead_cipher_hd_t g = c_handle(); unsigned char buf[64], tag[16], ct[96]; memcpy(buf, msg, 64);
+    size_t h = SIZE_MAX / 2 - 8; /* each under isize::MAX, their sum overflows */
+    struct iovec a = {msg, 32}, big[3] = {{buf, h}, {buf, h}, {buf, h}}; size_t ts = 16, cl = sizeof ct;
+    int rc = gnutls_aead_cipher_encryptv(g, key, c_nl, &a, 1, 16, big, 3, ct, &cl); printf("encv 3 huge ptext iovs rc=%d cl=%zu\n", rc, cl);
+    struct iovec p = {buf, 64};
+    rc = gnutls_aead_cipher_encryptv2(g, key, c_nl, big, 3, &p, 1, tag, &ts); hex("encv2 3 huge aad iovs", rc, buf, 64);
+}
+static void cipher_cases(void) {
+    int cs[] = {GNUTLS_CIPHER_AES_128_GCM, GNUTLS_CIPHER_AES_256_GCM, GNUTLS_CIPHER_AES_128_CCM, GNUTLS_CIPHER_AES_256_CCM};
+    for (int i = 0; i < 4; i++) {
+        c_cipher = cs[i]; c_klen = (i % 2) ? 32 : 16; c_nl = i < 2 ? 12 : 11;
+#define C(f) run(#f, f)
+        C(c_encv2_null_tag); C(c_encv2_null_tag_size); C(c_encv2_null_nonce); C(c_encv2_overlap); C(c_encv2_tag_in_msg);
+        C(c_encv2_aad_is_msg); C(c_decv2_null_tag); C(c_decv2_tag_sizes); C(c_empty); C(c_enc_null_ptext); C(c_enc_rooms);
+        C(c_dec_short); C(c_dec_null_ptext); C(c_dec_null_ptext_len); C(c_overlapping_one_shot); C(c_set_key);
+        C(c_huge_iovs);
+#undef C
+    }
+}
 static void aead_bad_cipher(void) {
     unsigned cs[] = {0, 1, 9, 11, 100, 255, 256, 0x7fffffff, 0xffffffffu};
     for (int i = 0; i < 9; i++) {
@@ -382,10 +528,40 @@ static void threads_and_fork(void) {
     for (int i = 0; i < 8; i++) { pthread_join(t[i], NULL); printf("thread %d acc=%llx\n", i, a[i].acc); }
     gnutls_hmac_output(live, out); printf("live %02x%02x\n", out[0], out[1]);
     }
+/* Use after deinit, preloaded only (stock GnuTLS has undefined behaviour
+ * there; run.sh checks the expected lines): every AEAD call on a released own
+ * handle returns GNUTLS_E_INVALID_REQUEST (-50) and writes nothing; a second
+ * deinit is ignored. */
+static void stale_handles(void) {
+    int cs[] = {GNUTLS_CIPHER_AES_128_GCM, GNUTLS_CIPHER_AES_256_GCM, GNUTLS_CIPHER_AES_128_CCM, GNUTLS_CIPHER_AES_256_CCM};
+    for (int i = 0; i < 4; i++) {
+        gnutls_aead_cipher_hd_t g = aead(cs[i], (i % 2) ? 32 : 16);
+        size_t nl = i < 2 ? 12 : 11;
+        unsigned char buf[64], tag[16], ct[96], pt[96];
+        memcpy(buf, msg, 64); memset(tag, 0xee, 16); memset(ct, 0xcc, 96); memset(pt, 0xdd, 96);
+        struct iovec a = {msg, 32}, p = {buf, 64};
+        size_t ts = 16, cl = 96, pl = 96;
+        gnutls_aead_cipher_deinit(g);
+        int r[6];
+        r[0] = gnutls_aead_cipher_encryptv2(g, key, nl, &a, 1, &p, 1, tag, &ts);
+        r[1] = gnutls_aead_cipher_decryptv2(g, key, nl, &a, 1, &p, 1, tag, 16);
+        r[2] = gnutls_aead_cipher_encrypt(g, key, nl, msg, 32, 16, msg + 64, 40, ct, &cl);
+        r[3] = gnutls_aead_cipher_decrypt(g, key, nl, msg, 32, 16, msg + 64, 56, pt, &pl);
+        r[4] = gnutls_aead_cipher_encryptv(g, key, nl, &a, 1, 16, &p, 1, ct, &cl);
+        gnutls_datum_t kd = {key, (i % 2) ? 32u : 16u};
+        r[5] = gnutls_aead_cipher_set_key(g, &kd);
+        gnutls_aead_cipher_deinit(g);
+        int untouched = memcmp(buf, msg, 64) == 0 && ts == 16 && cl == 96 && pl == 96;
+        for (int k = 0; k < 16; k++) untouched &= tag[k] == 0xee;
+        for (int k = 0; k < 96; k++) untouched &= ct[k] == 0xcc && pt[k] == 0xdd;
+        printf("stale cipher %d: rc %d %d %d %d %d %d untouched=%d\n", cs[i], r[0], r[1], r[2], r[3], r[4], r[5], untouched);
+    }
+}
 int main(void) {
     setvbuf(stdout, NULL, _IONBF, 0);
     for (size_t i = 0; i < sizeof key; i++) key[i] = (unsigned char)(i * 7 + 1);
     for (size_t i = 0; i < sizeof msg; i++) msg[i] = (unsigned char)(i * 13 + 5);
+    if (getenv("GNUTLS_HOSTILE_STALE")) { stale_handles(); return 0; }
 #define R(f) run(#f, f)
     R(fast_keylens); R(cmac_fast_0); R(cmac_fast_1); R(cmac_fast_15); R(cmac_fast_17); R(cmac_fast_32);
     R(cmac_init_0); R(cmac_init_1); R(cmac_init_15); R(cmac_init_17); R(cmac_init_32);
@@ -396,6 +572,7 @@ int main(void) {
     R(encv2_tagsizes); R(encv2_nonces); R(encv2_aad_shapes); R(encv2_null_tag); R(encv2_null_nonce); R(encv2_neg_cnt);
     R(encv2_null_iovbase); R(encv2_impossible_iov_lengths); R(decv2_wrong_tag); R(enc_v1_room); R(enc_v1_null_auth); R(enc_v1_null_ctext);
     R(encv_null_ctext); R(enc_null_ctext_len); R(encv_null_ctext_len); R(plaintext_and_others); R(aead_bad_cipher);
+    cipher_cases();
     R(many_handles);
     /* ASan's allocator (gcc 12) is not fork-safe with threads: its children can
      * deadlock on an inherited lock, so the sanitizer run leaves this case out. */

@@ -27,7 +27,12 @@ check "transcript: preload = stock" cmp "$work/stock.txt" "$work/preload.txt"
 check "transcript: SMBSIGN_GNUTLS=off = stock" cmp "$work/stock.txt" "$work/off.txt"
 check "transcript: complete" grep -qx done "$work/stock.txt"
 check "stats: active computes all three, forwards the rest" python3 tests/gnutls/check_stats.py "$work/active.json" active \
-    hmac-sha256=computed aes-cmac-128=computed aes-128-gcm=computed aes-128-gcm=forwarded mac-other=forwarded aead-other=forwarded
+    hmac-sha256=computed aes-cmac-128=computed aes-128-gcm=computed aes-128-gcm=forwarded mac-other=forwarded aead-other=forwarded \
+    aes-256-gcm=computed aes-128-ccm=computed aes-256-ccm=computed aes-256-gcm=forwarded aes-128-ccm=forwarded aes-256-ccm=forwarded
+check "stats: active encrypts and decrypts all four SMB3 ciphers, counts tag failures" python3 tests/gnutls/check_stats.py "$work/active.json" active \
+    aead.aes-128-gcm=encrypt aead.aes-256-gcm=encrypt aead.aes-128-ccm=encrypt aead.aes-256-ccm=encrypt \
+    aead.aes-128-gcm=decrypt aead.aes-256-gcm=decrypt aead.aes-128-ccm=decrypt aead.aes-256-ccm=decrypt \
+    aead.aes-128-gcm=tag_failures aead.aes-256-gcm=tag_failures aead.aes-128-ccm=tag_failures aead.aes-256-ccm=tag_failures
 check "stats: forked child reports its own line" test "$(wc -l <"$work/active.json")" -eq 2
 check "stats: off computes nothing" python3 tests/gnutls/check_stats.py "$work/off.json" off
 # A stats path that cannot be written changes nothing and never hangs the exit
@@ -115,6 +120,10 @@ GNUTLS_HOSTILE_NO_THREADS_AND_FORK=1 ASAN_OPTIONS=detect_leaks=0:handle_segv=0:h
 check "hostile: preload under ASan/UBSan = stock, no reports" \
     sh -c 'cmp "$1" "$2" && ! grep -Eq "ERROR: AddressSanitizer|runtime error" "$3"' _ \
     "$work/hostile-stock-nofork.txt" "$work/hostile-asan.txt" "$work/hostile-asan.err"
+# Use after deinit (preloaded only: undefined behaviour in stock GnuTLS).
+GNUTLS_HOSTILE_STALE=1 LD_PRELOAD="$so" "$work/gnutls_hostile" >"$work/stale.txt"
+for c in 10 11 19 20; do echo "stale cipher $c: rc -50 -50 -50 -50 -50 -50 untouched=1"; done >"$work/stale-want.txt"
+check "hostile: calls on a released handle return -50 and write nothing" cmp "$work/stale-want.txt" "$work/stale.txt"
 echo "$CHECK_PASSED passed, $CHECK_FAILED failed (differential)"
 bash tests/gnutls/run-policy.sh "$so" "$work" || CHECK_FAILED=$((CHECK_FAILED + 1))
 

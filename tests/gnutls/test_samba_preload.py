@@ -4,9 +4,12 @@ that do not load it: smbclient copies a file both ways and smbprotocol writes
 and reads one, for SMB 2.0.2, 2.1, 3.0.2 and 3.1.1 with AES-GMAC, AES-CMAC and
 HMAC-SHA256; contents compare equal, and the stats line of the smbd child that
 served the connection shows that algorithm's signatures computed by smbsign
-over at least the copied bytes, with nothing of it forwarded to GnuTLS. A
-3.1.1 session with encryption required works (AES-128-GCM encryption forwarded
-to GnuTLS). A request with a corrupted signature is refused. The reverse: a
+over at least the copied bytes, with nothing of it forwarded to GnuTLS. SMB3
+encryption: a share with `server smb encrypt = required` and each of the four
+ciphers pinned (client side; server side for two), 3.0.2 with AES-128-CCM:
+files put and got compare equal and the stats line shows that cipher's
+encryption and decryption computed by smbsign (none forwarded); the same with
+the preloaded smbclient against a stock smbd. A request with a corrupted signature is refused. The reverse: a
 preloaded smbclient against a stock smbd. And Samba's own smbtorture
 smb2.session.signing-* tests against the preloaded smbd.
 
@@ -176,12 +179,93 @@ def test_smbprotocol_preloaded_smbd(preloaded_smbd, case):
     assert_signed_by_smbsign(preloaded_smbd.stats.next_line("smbd"), want, 2 * len(data))
 
 
+def assert_encrypted_by_smbsign(line, bucket, at_least):
+    """smbsign computed this cipher's encryption and decryption over at least
+    `at_least` bytes each way, nothing of that cipher went to GnuTLS, no tag
+    failed, and no other cipher was used."""
+    assert line["mode"] == "active", line
+    got = line["aead"][bucket]
+    assert got["encrypt_calls"] > 0 and got["decrypt_calls"] > 0, line
+    assert got["encrypt_bytes"] >= at_least and got["decrypt_bytes"] >= at_least, line
+    assert got["tag_failures"] == 0, line
+    assert line[bucket]["forwarded_calls"] == 0, line
+    for b in CIPHER_BUCKETS:
+        if b != bucket:
+            assert line["aead"][b]["encrypt_calls"] == 0 and line["aead"][b]["decrypt_calls"] == 0, line
+
+
 def test_encryption_required_preloaded_smbd(preloaded_smbd, tmp_path):
-    copy_both_ways(preloaded_smbd.port, "SMB3_11", None, tmp_path, protection="encrypt")
-    line = preloaded_smbd.stats.next_line("smbd")
-    # Encryption (AES-128-GCM with plaintext) went to GnuTLS through smbsign's handle.
-    assert line["aes-128-gcm"]["forwarded_calls"] > 0, line
-    assert line["aes-128-gcm"]["forwarded_bytes"] >= 2 * FILE_SIZE, line
+    n = copy_both_ways(preloaded_smbd.port, "SMB3_11", None, tmp_path, protection="encrypt")
+    # smbclient's first choice, AES-128-GCM with a plaintext, computed by smbsign.
+    assert_encrypted_by_smbsign(preloaded_smbd.stats.next_line("smbd"), "aes-128-gcm", n)
+
+
+# The SMB3 ciphers: (id, smbclient protocol, `smb3 encryption algorithms` value or None, stats bucket).
+CIPHER_BUCKETS = ["aes-128-gcm", "aes-256-gcm", "aes-128-ccm", "aes-256-ccm"]
+ENC_CASES = [
+    ("3.1.1-aes-128-gcm", "SMB3_11", "AES-128-GCM", "aes-128-gcm"),
+    ("3.1.1-aes-256-gcm", "SMB3_11", "AES-256-GCM", "aes-256-gcm"),
+    ("3.1.1-aes-128-ccm", "SMB3_11", "AES-128-CCM", "aes-128-ccm"),
+    ("3.1.1-aes-256-ccm", "SMB3_11", "AES-256-CCM", "aes-256-ccm"),
+    ("3.0.2-aes-128-ccm", "SMB3_02", None, "aes-128-ccm"),
+]
+ENC_FILE_SIZE = 200_000  # a few encrypted reads and writes each way, in odd sizes
+
+
+def copy_encrypted(port, proto, algorithm, tmp_path, env=None):
+    """put then get a file over an encrypted session (smbclient -e / --client-protection=encrypt),
+    the cipher pinned by `client smb3 encryption algorithms`; the copies compare equal."""
+    src = tmp_path / "src.bin"
+    data = os.urandom(ENC_FILE_SIZE)
+    src.write_bytes(data)
+    args = ["smbclient", "//127.0.0.1/share", "-p", str(port), "-U", f"{USER}%{PASSWORD}",
+            "-m", proto, f"--option=client min protocol={proto}", "--client-protection=encrypt",
+            "-c", "put src.bin remote.bin; get remote.bin back.bin"]
+    if algorithm:
+        args.append(f"--option=client smb3 encryption algorithms={algorithm}")
+    r = subprocess.run(in_userland(args, tmp_path), env=env or stock_env(), cwd=tmp_path, capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert (tmp_path / "back.bin").read_bytes() == data
+    return len(data)
+
+
+@pytest.fixture(scope="module")
+def encrypting_smbd(tmp_path_factory):
+    """A preloaded smbd whose share requires encryption (`server smb encrypt = required`)."""
+    stats = str(tmp_path_factory.mktemp("stats") / "smbd-enc.json")
+    env = dict(stock_env(), LD_PRELOAD=inner(SO), SMBSIGN_GNUTLS_STATS=inner(stats))
+    with run_smbd(env=env, extra_global="    server smb encrypt = required") as server:
+        server.stats = Stats(stats)
+        yield server
+
+
+@pytest.mark.parametrize("case", ENC_CASES, ids=[c[0] for c in ENC_CASES])
+def test_encrypted_share_preloaded_smbd(encrypting_smbd, tmp_path, case):
+    _, proto, alg, bucket = case
+    n = copy_encrypted(encrypting_smbd.port, proto, alg, tmp_path)
+    assert_encrypted_by_smbsign(encrypting_smbd.stats.next_line("smbd"), bucket, n)
+
+
+@pytest.mark.parametrize("alg", ["AES-256-GCM", "AES-128-CCM"])
+def test_server_smb3_encryption_algorithms_preloaded_smbd(tmp_path, alg):
+    """The cipher chosen by smbd's `server smb3 encryption algorithms` (smbclient
+    offers all four) is the one smbsign computes."""
+    stats = Stats(str(tmp_path / "smbd.json"))
+    env = dict(stock_env(), LD_PRELOAD=inner(SO), SMBSIGN_GNUTLS_STATS=inner(stats.path))
+    conf = f"    server smb encrypt = required\n    server smb3 encryption algorithms = {alg}"
+    with run_smbd(env=env, extra_global=conf) as server:
+        n = copy_encrypted(server.port, "SMB3_11", None, tmp_path)
+        assert_encrypted_by_smbsign(stats.next_line("smbd"), alg.lower(), n)
+
+
+@pytest.mark.parametrize("case", ENC_CASES, ids=[c[0] for c in ENC_CASES])
+def test_preloaded_smbclient_encrypts_stock_smbd(stock_smbd, tmp_path, case):
+    _, proto, alg, bucket = case
+    stats = Stats(str(tmp_path / "client.json"))
+    env = dict(stock_env(), LD_PRELOAD=inner(SO), SMBSIGN_GNUTLS_STATS=inner(stats.path))
+    n = copy_encrypted(stock_smbd.port, proto, alg, tmp_path, env=env)
+    assert_encrypted_by_smbsign(stats.next_line("smbclient", timeout=2), bucket, n)
 
 
 @pytest.mark.parametrize("alg", ["AES_GMAC", "AES_CMAC", "HMAC_SHA256"])
