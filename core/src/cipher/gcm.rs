@@ -27,6 +27,12 @@ pub(super) const MAX_AAD: u64 = (1 << 61) - 1;
 const SHORT_MAX: usize = 256;
 const SHORT_AAD_MAX: usize = 64;
 
+/// Whether a message of `total` bytes with `aad_len` bytes of AAD takes the
+/// short path (which also sizes its stack erasure: `scrub::Bytes::cipher`).
+pub(super) fn is_short(total: usize, aad_len: usize) -> bool {
+    total <= SHORT_MAX && aad_len <= SHORT_AAD_MAX
+}
+
 /// The pre-counter block `nonce || 0^31 || 1`.
 fn j0(nonce: &[u8]) -> [u8; 16] {
     let mut b = [0u8; 16];
@@ -114,7 +120,7 @@ pub(super) fn seal(
     parts: &mut [&mut [u8]],
 ) -> [u8; 16] {
     let total: usize = parts.iter().map(|p| p.len()).sum();
-    if total <= SHORT_MAX && aad.len() <= SHORT_AAD_MAX {
+    if is_short(total, aad.len()) {
         // A zero block (to become the tag mask), then the message.
         let mut ks = [0u8; 16 + SHORT_MAX];
         gather(parts, &mut ks[16..16 + total]);
@@ -152,7 +158,7 @@ pub(super) fn open(
     tag: &[u8; 16],
 ) -> bool {
     let total: usize = parts.iter().map(|p| p.len()).sum();
-    if total <= SHORT_MAX && aad.len() <= SHORT_AAD_MAX {
+    if is_short(total, aad.len()) {
         // Decrypted on the stack; released into the parts only once the tag matched.
         let mut ks = [0u8; 16 + SHORT_MAX];
         gather(parts, &mut ks[16..16 + total]);

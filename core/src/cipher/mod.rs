@@ -244,6 +244,13 @@ impl Key {
         Ok(())
     }
 
+    /// Whether a seal or open of `parts` runs GCM's long-message path (the
+    /// deepest frames: [`scrub::Bytes::cipher`]) rather than its short one or CCM.
+    fn gcm_long(&self, aad: &[u8], parts: &[&mut [u8]]) -> bool {
+        let total: usize = parts.iter().map(|p| p.len()).sum();
+        self.powers.is_some() && !gcm::is_short(total, aad.len())
+    }
+
     /// Encrypts the concatenation of `parts` in place under `nonce`
     /// ([`Cipher::nonce_len`] bytes), authenticating it and `aad`; returns
     /// the 16-byte tag. Errors ([`Error::NonceLength`],
@@ -257,7 +264,7 @@ impl Key {
         self.check(nonce, aad, parts)?;
         let p = self.powers.as_deref();
         Ok(scrub::after(
-            scrub::Bytes::cipher(&self.backend),
+            scrub::Bytes::cipher(&self.backend, self.gcm_long(aad, parts)),
             || match p {
                 Some(p) => gcm::seal(self.backend, &self.aes, p, nonce, aad, parts),
                 None => ccm::seal(self.backend, &self.aes, nonce, aad, parts),
@@ -279,7 +286,8 @@ impl Key {
     ) -> Result<()> {
         self.check(nonce, aad, parts)?;
         let p = self.powers.as_deref();
-        let ok = scrub::after(scrub::Bytes::cipher(&self.backend), || match p {
+        let gcm_long = self.gcm_long(aad, parts);
+        let ok = scrub::after(scrub::Bytes::cipher(&self.backend, gcm_long), || match p {
             Some(p) => gcm::open(self.backend, &self.aes, p, nonce, aad, parts, tag),
             None => ccm::open(self.backend, &self.aes, nonce, aad, parts, tag),
         });
