@@ -507,9 +507,18 @@ fn counter_carries_into_byte_13() {
             let key = Key::with_backend(cipher, &kb, b).unwrap();
             assert_eq!(seal(&key, &nonce, &aad, &msg), want, "{cipher} {b:?}");
             // Cut at the blocks whose counters are 0xFF/0x100 and 0xFFFF/0x10000.
-            let first = if matches!(cipher, Cipher::Aes128Gcm | Cipher::Aes256Gcm) { 2 } else { 1 };
+            let first = if matches!(cipher, Cipher::Aes128Gcm | Cipher::Aes256Gcm) {
+                2
+            } else {
+                1
+            };
             let at = |counter: usize| 16 * (counter - first);
-            let cuts = [at(0xFF) + 3, at(0x100) + 16, at(0xFFFF) - 5, at(0x10000) + 1];
+            let cuts = [
+                at(0xFF) + 3,
+                at(0x100) + 16,
+                at(0xFFFF) - 5,
+                at(0x10000) + 1,
+            ];
             assert_eq!(
                 sealed_in_parts(&key, &nonce, &aad, &msg, &cuts),
                 want,

@@ -62,6 +62,11 @@ impl EncryptionKey {
     fn cipher_name(&self) -> &'static str {
         self.0.cipher().name()
     }
+    /// The length of the cipher's nonce: 11 (CCM) or 12 (GCM).
+    #[getter]
+    fn nonce_len(&self) -> usize {
+        self.0.cipher().nonce_len()
+    }
     /// The next nonce of this key's source, as the 16-byte Nonce field.
     fn next_nonce<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
         let n = self.0.nonces().next().map_err(value_error)?;
