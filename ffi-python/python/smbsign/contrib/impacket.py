@@ -27,9 +27,14 @@ checked for a signature (MS-SMB2 3.2.5.1.3; Samba's signature inside them is not
 one): their integrity rests on the AES-CCM tag, which impacket itself does not
 check (its ``cipher.verify`` is commented out). With ``verify=True`` smbsign
 checks that tag on every encrypted frame before impacket decrypts it (MS-SMB2
-3.2.5.1.1.1: header, then tag under the session's DecryptionKey); a frame that
-fails raises ``SignatureError`` and is never parsed (``STATS["tag_verified"]``,
-``STATS["tag_failed"]``).
+3.2.5.1.1.1: header, then tag under the session's DecryptionKey), then core's
+receiver rules on the plaintext (``smbsign.check_decrypted``: no nested
+transform, every PDU's SessionId the transform's); a frame that fails raises
+``SignatureError`` and is never parsed (``STATS["tag_verified"]``,
+``STATS["tag_failed"]``). Whether a response is checked for a signature at all
+is core's rule too (``smbsign.signature_applies``: not when it came encrypted),
+and a response that came in the clear on a session or tree impacket encrypts
+for is refused when core says it must be encrypted (``smbsign.must_be_encrypted``).
 
 Encryption: impacket seals inline in ``SMB3.sendSMB`` with pycryptodome
 (``AES.new(key, AES.MODE_CCM, nonce)``, ``update(aad)``, ``encrypt``,
