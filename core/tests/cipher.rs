@@ -489,11 +489,11 @@ fn parts_across_the_stitched_groups() {
     }
 }
 
-/// The 32-bit CTR counter (block bytes 12..16, GCM starting at 2 and CCM at
-/// 1) carries out of byte 15 after 256 blocks and out of byte 14, into byte
-/// 13, after 65536: a message of 65536 + 40 blocks crosses both, on every
+/// The 32-bit CTR counter in block bytes 12..16 (GCM starts it at 2, CCM
+/// at 1) carries out of byte 15 after 256 blocks, and out of byte 14 into
+/// byte 13 after 65536. A message of 65536 + 40 blocks crosses both, on every
 /// tier, whole and in parts cut near the carries, against RustCrypto (F17).
-/// (A carry into byte 12 needs 2^24 blocks, 256 MiB: not run here.)
+/// A carry into byte 12 needs 2^24 blocks (256 MiB) and is not run here.
 #[test]
 fn counter_carries_into_byte_13() {
     let len = 16 * (65536 + 40) + 9;

@@ -128,7 +128,7 @@ impl<'a> TransformHeader<'a> {
             });
         }
         let original = self.original_message_size();
-        if usize::try_from(original).map_or(false, |o| o < MIN_MESSAGE_LEN) {
+        if usize::try_from(original).is_ok_and(|o| o < MIN_MESSAGE_LEN) {
             return Err(Error::OriginalSizeTooSmall { original });
         }
         if usize::try_from(self.original_message_size()) != Ok(len) {
