@@ -202,11 +202,17 @@ pub fn backend_info(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
 #[pyo3(signature = (dialect, cipher, session_key, preauth_hash=None))]
 pub fn session_cipher_keys<'py>(
     py: Python<'py>,
-    dialect: u16,
+    dialect: &Bound<'_, PyAny>,
     cipher: &Bound<'_, PyAny>,
     session_key: &Bound<'_, PyAny>,
     preauth_hash: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
+    // TypeError for a non-int (bool included), ValueError out of range, as elsewhere.
+    let dialect = int_arg(dialect, "dialect")?
+        .and_then(|v| u16::try_from(v).ok())
+        .ok_or_else(|| {
+            PyValueError::new_err(format!("dialect {dialect} has no SMB3 encryption"))
+        })?;
     let c = crate::transform::to_cipher(cipher)?;
     let sk = Bytes::new(session_key, "session_key")?;
     let h = match preauth_hash {

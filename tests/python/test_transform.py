@@ -319,6 +319,15 @@ def test_session_cipher_keys_applies_the_aes256_rule():
         smbsign.session_cipher_keys(0x0210, 1, full)
     with pytest.raises(ValueError):
         smbsign.session_cipher_keys(0x0311, "aes-192-gcm", full, h)
+    for bad in (-1, 2**16, 2**70):
+        with pytest.raises(ValueError):
+            smbsign.session_cipher_keys(bad, 1, full, h)
+    with pytest.raises(TypeError):
+        smbsign.session_cipher_keys(True, 1, full, h)
+    with pytest.raises(TypeError):
+        smbsign.session_cipher_keys(0x0311, 1, full, "a" * 64)
+    with pytest.raises(ValueError):
+        smbsign.session_cipher_keys(0x0311, 1, full, h[:63])
 
 
 def test_encryption_rules():
