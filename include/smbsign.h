@@ -67,7 +67,8 @@ typedef enum smbsign_status_code {
   SMBSIGN_ERR_NULL_POINTER = 1,
   // A length, count or enum value is out of range, or iovecs overlap.
   SMBSIGN_ERR_INVALID_ARGUMENT = 2,
-  // The key has the wrong length for its algorithm (16 bytes for SMB signing keys).
+  // The key has the wrong length for its algorithm: 16 bytes for SMB
+  // signing keys and the AES-128 ciphers, 32 for the AES-256 ciphers.
   SMBSIGN_ERR_KEY_LENGTH = 3,
   // The SigningAlgorithmId is not 0, 1 or 2.
   SMBSIGN_ERR_UNKNOWN_ALGORITHM = 4,
@@ -94,14 +95,18 @@ typedef enum smbsign_status_code {
   // An internal error (a caught panic, or no memory for copying KDF inputs
   // that overlap its output); no output was written.
   SMBSIGN_ERR_INTERNAL = 14,
-  // A transform message is malformed: shorter than its 52-byte
-  // TRANSFORM_HEADER plus one byte, not FD 'S' 'M' 'B', Flags not 0x0001,
-  // or OriginalMessageSize not the length that follows.
+  // A transform message is malformed: no message after its 52-byte
+  // TRANSFORM_HEADER, not FD 'S' 'M' 'B', Flags not 0x0001,
+  // OriginalMessageSize below 64 (the SMB2 header) or not the length that
+  // follows; or, decrypted, a nested transform message.
   SMBSIGN_ERR_BAD_TRANSFORM = 15,
   // The key's nonce source has handed out all its nonces: replace the key.
   SMBSIGN_ERR_NONCE_EXHAUSTED = 16,
   // The CipherId is not 1 to 4, or not one the dialect encrypts with.
   SMBSIGN_ERR_UNKNOWN_CIPHER = 17,
+  // A decrypted message's PDU carries a SessionId other than its
+  // TRANSFORM_HEADER's (MS-SMB2 3.3.5.2.7: disconnect).
+  SMBSIGN_ERR_SESSION_MISMATCH = 18,
 } smbsign_status_code;
 
 // An opaque cipher key: AES round keys (and GHASH key powers for GCM) plus
@@ -282,6 +287,26 @@ smbsign_status smbsign_smb311_keys(const uint8_t *session_key,
                                    uint32_t cipher_key_len,
                                    struct smbsign_session_keys *out);
 
+// A session's keys as `dialect` and `cipher` (a CipherId, 1 to 4) prescribe
+// (core's `session_cipher_keys`, MS-SMB2 3.2.5.3.1 / 3.3.5.5.3): 3.0 and
+// 3.0.2 (AES-128-CCM only, else UNKNOWN_CIPHER) derive from the first 16
+// bytes of `session_key`; 3.1.1 derives the signing and application keys from
+// them and the cipher keys from the whole `session_key` for the AES-256
+// ciphers (Session.FullSessionKey, 32 bytes), from its first 16 bytes
+// otherwise. `session_key` is the authentication protocol's whole key: pass
+// it untruncated, the rule is applied here. `preauth_hash` (64 bytes) is read
+// only for 3.1.1 and may be NULL otherwise. 2.x: UNSUPPORTED_DIALECT.
+//
+// # Safety
+// `session_key` readable for `len` bytes; `preauth_hash` readable for 64
+// bytes (or NULL for 3.0/3.0.2); `out` writable.
+smbsign_status smbsign_session_cipher_keys(uint16_t dialect,
+                                           uint16_t cipher,
+                                           const uint8_t *session_key,
+                                           size_t len,
+                                           const uint8_t *preauth_hash,
+                                           struct smbsign_session_keys *out);
+
 // Full 32-byte HMAC-SHA256 of `msg` under a key of any length, into `out`.
 //
 // # Safety
@@ -355,6 +380,49 @@ smbsign_status smbsign_skips_verification(const uint8_t *pdu,
                                           size_t len,
                                           uint64_t session_id,
                                           int *out);
+
+// Whether the PDU `pdu`/`len` must travel encrypted (`*out` 1) or travels in
+// the clear (`*out` 0): `encrypt_data` nonzero when Session.EncryptData,
+// the PDU's TreeConnect/Share.EncryptData or (for a response)
+// Request.IsEncrypted says so; NEGOTIATE, a session-binding SESSION_SETUP
+// request and SessionId 0 are exempt (MS-SMB2 3.2.4.1.8, 3.3.4.1.4). A
+// receiver refuses such a PDU that came in the clear.
+//
+// # Safety
+// `pdu` readable for `len` bytes; `out` writable.
+smbsign_status smbsign_must_be_encrypted(const uint8_t *pdu,
+                                         size_t len,
+                                         uint64_t session_id,
+                                         int encrypt_data,
+                                         int *out);
+
+// Whether a receiver checks the signatures of a message (`1`) or ignores
+// SMB2_FLAGS_SIGNED and the Signature field (`0`): only a message that
+// arrived in the clear (`arrived_encrypted` 0) is checked (MS-SMB2 3.2.5.1.3,
+// 3.3.5.2.4).
+int smbsign_signature_applies(int arrived_encrypted);
+
+// Prepares the message `msg`/`len` (a PDU or compound chain) for
+// encryption, in place: clears SMB2_FLAGS_SIGNED and zeroes the Signature
+// of every PDU (an encrypted message is not signed). Chain errors
+// (TRUNCATED, BAD_PROTOCOL_ID, BAD_NEXT_COMMAND) leave it unchanged.
+//
+// # Safety
+// `msg` readable and writable for `len` bytes.
+smbsign_status smbsign_clear_signatures(uint8_t *msg, size_t len);
+
+// What a receiver checks in the message `msg`/`len` it decrypted from a
+// TRANSFORM_HEADER carrying `transform_session_id`, before acting on it:
+// not a nested transform (BAD_TRANSFORM), and every PDU's SessionId the
+// transform's (the first PDU's and each unrelated one's; SESSION_MISMATCH:
+// MS-SMB2 3.3.5.2.7 disconnects). A compressed message (FC 'SMB') passes:
+// check it again after decompression. Chain errors as for signing.
+//
+// # Safety
+// `msg` readable for `len` bytes.
+smbsign_status smbsign_check_decrypted(uint64_t transform_session_id,
+                                       const uint8_t *msg,
+                                       size_t len);
 
 // Creates a key handle for `algorithm` (an `smbsign_algorithm` value) from the
 // 16-byte SMB signing key `key`/`key_len`. On success `*out` receives the handle,

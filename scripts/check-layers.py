@@ -171,7 +171,7 @@ LAYERS = [
     ('cipher/parts.rs', 33), ('cipher/gcm.rs cipher/ccm.rs', 34), ('cipher/mod.rs', 35),
     ('kdf.rs', 40),
     ('smb2/header.rs', 50), ('smb2/chain.rs', 51), ('smb2/rules.rs', 52),
-    ('smb2/algorithm.rs smb2/transform.rs', 52), ('smb2/mod.rs', 53),
+    ('smb2/algorithm.rs smb2/transform.rs smb2/encryption.rs', 52), ('smb2/mod.rs', 53),
     ('preauth.rs', 55),
     ('batch/item.rs batch/lanes.rs', 60), ('batch/cmac.rs batch/hmac.rs batch/gmac.rs', 61),
     ('batch/engine.rs', 62), ('batch/pdu.rs', 63), ('batch/mod.rs', 64),

@@ -116,8 +116,33 @@ pub enum Error {
         /// The length of the message given.
         got: usize,
     },
-    /// A message to encrypt is empty (an SMB2 receiver refuses a transform with no message).
-    EmptyMessage,
+    /// A message to encrypt is shorter than the 64-byte SMB2 header: no SMB2
+    /// message is (MS-SMB2 3.3.5.2.6), so no receiver takes it.
+    MessageTooShort {
+        /// The least length, 64.
+        min: usize,
+        /// The length given.
+        got: usize,
+    },
+    /// A TRANSFORM_HEADER's OriginalMessageSize is below the 64-byte SMB2
+    /// header: refused before decrypting (MS-SMB2 3.3.5.2.6, 3.2.5.1.1.1).
+    OriginalSizeTooSmall {
+        /// OriginalMessageSize.
+        original: u32,
+    },
+    /// A decrypted message's PDU carries a SessionId other than the
+    /// TRANSFORM_HEADER's (MS-SMB2 3.3.5.2.7, 3.2.5.1.1.1): the receiver disconnects.
+    TransformSessionMismatch {
+        /// The TRANSFORM_HEADER's SessionId.
+        transform: u64,
+        /// The PDU's SessionId.
+        session: u64,
+        /// The PDU's offset in the decrypted message.
+        offset: usize,
+    },
+    /// A decrypted message is itself a transform message (`FD 'SMB'`; MS-SMB2
+    /// 3.2.5.1.1.1, 3.3.5.2.1.1: the receiver disconnects).
+    NestedTransform,
     /// A nonce source has handed out all 2^64 - 1 of its nonces: the key must be replaced.
     NoncesExhausted,
     /// The operating system's random number generator failed.
@@ -201,7 +226,26 @@ impl fmt::Display for Error {
                 f,
                 "TRANSFORM_HEADER OriginalMessageSize is {original} but {got} bytes follow"
             ),
-            Error::EmptyMessage => f.write_str("an empty message cannot be encrypted"),
+            Error::MessageTooShort { min, got } => write!(
+                f,
+                "message of {got} bytes is shorter than the {min}-byte SMB2 header: not encrypted"
+            ),
+            Error::OriginalSizeTooSmall { original } => write!(
+                f,
+                "TRANSFORM_HEADER OriginalMessageSize {original} is below the 64-byte SMB2 header"
+            ),
+            Error::TransformSessionMismatch {
+                transform,
+                session,
+                offset,
+            } => write!(
+                f,
+                "PDU at offset {offset} of the decrypted message has SessionId {session:#x}, \
+                 not the TRANSFORM_HEADER's {transform:#x}"
+            ),
+            Error::NestedTransform => {
+                f.write_str("decrypted message is itself a transform message (FD 'SMB')")
+            }
             Error::NoncesExhausted => {
                 f.write_str("nonce source exhausted: replace the key before encrypting more")
             }

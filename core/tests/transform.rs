@@ -115,11 +115,15 @@ fn header_checks() {
         decrypt_to_vec(&k, &longer),
         Err(Error::TransformSizeMismatch { .. })
     ));
-    // Encryption refuses empty messages, bad nonce lengths, and no room.
-    assert_eq!(
-        encrypt_to_vec(&k, &[0; 12], 1, &[]),
-        Err(Error::EmptyMessage)
-    );
+    // Encryption refuses messages shorter than an SMB2 header, bad nonce
+    // lengths, and no room.
+    for n in [0, 1, 63] {
+        assert_eq!(
+            encrypt_to_vec(&k, &[0; 12], 1, &vec![0xFE; n]),
+            Err(Error::MessageTooShort { min: 64, got: n })
+        );
+    }
+    assert!(encrypt_to_vec(&k, &[0; 12], 1, &[0xFE; 64]).is_ok());
     for n in [0, 11, 13, 15, 17] {
         assert_eq!(
             encrypt_to_vec(&k, &vec![0; n], 1, b"x"),
@@ -136,11 +140,38 @@ fn header_checks() {
     );
     assert_eq!(
         encrypt_in_place(&k, &[0; 12], 1, &mut small),
-        Err(Error::EmptyMessage)
+        Err(Error::MessageTooShort { min: 64, got: 0 })
     );
     assert_eq!(small, [7u8; 52]);
+    let mut short = [7u8; 52 + 63];
+    assert_eq!(
+        encrypt_in_place(&k, &[0; 12], 1, &mut short),
+        Err(Error::MessageTooShort { min: 64, got: 63 })
+    );
+    assert_eq!(short, [7u8; 52 + 63]);
+    // OriginalMessageSize below 64 is refused before the tag is checked,
+    // whatever follows (here exactly that many bytes, so sizes agree).
+    for n in [1usize, 16, 63] {
+        let mut t = tm[..52 + n].to_vec();
+        t[36..40].copy_from_slice(&(n as u32).to_le_bytes());
+        assert_eq!(
+            TransformHeader::parse(&t).err(),
+            Some(Error::OriginalSizeTooSmall { original: n as u32 })
+        );
+        assert_eq!(
+            decrypt_to_vec(&k, &t),
+            Err(Error::OriginalSizeTooSmall { original: n as u32 })
+        );
+        let before = t.clone();
+        assert_eq!(
+            decrypt_in_place(&k, &mut t).err(),
+            Some(Error::OriginalSizeTooSmall { original: n as u32 })
+        );
+        assert_eq!(t, before);
+    }
     // The nonce's padding and Reserved are accepted as sent: they are AAD.
-    let msg = b"\xfeSMB padding and reserved".to_vec();
+    let mut msg = b"\xfeSMB padding and reserved".to_vec();
+    msg.resize(64, 0);
     let mut nonce = [0x5Au8; 16];
     nonce[..12].copy_from_slice(&[1; 12]);
     let mut sent = encrypt_to_vec(&k, &nonce, 9, &msg).unwrap();
@@ -245,10 +276,10 @@ fn compound_chain_inside_one_transform() {
 fn gcm_against_rustcrypto() {
     for (cipher, klen) in [(Cipher::Aes128Gcm, 16), (Cipher::Aes256Gcm, 32)] {
         for (seed, len) in [
-            (1u64, 1usize),
-            (2, 15),
-            (3, 16),
-            (4, 64),
+            (1u64, 64usize),
+            (2, 65),
+            (3, 79),
+            (4, 80),
             (5, 1000),
             (6, 70000),
         ] {
@@ -305,12 +336,12 @@ fn nonce_source_layout_and_exhaustion() {
     assert_eq!(e.next(), Err(Error::NoncesExhausted));
     // An exhausted key refuses to encrypt, and leaves the message as it was.
     let k = EncryptionKey::with_nonces(Key::new(Cipher::Aes128Ccm, &[1; 16]).unwrap(), e);
-    let mut msg = *b"unchanged";
+    let mut msg = [0x5Au8; 64];
     assert_eq!(
         k.encrypt_message(1, &mut [&mut msg[..]]),
         Err(Error::NoncesExhausted)
     );
-    assert_eq!(&msg, b"unchanged");
+    assert_eq!(msg, [0x5Au8; 64]);
     // Two random sources start apart: in the counter (below 2^63) and in the
     // fixed field (with overwhelming probability; a fixed start of 0 made
     // CCM sources for one key collide after about 5,600 keys).
@@ -336,7 +367,8 @@ fn nonces_unique_across_threads() {
             std::thread::spawn(move || {
                 (0..2000)
                     .map(|i| {
-                        let mut m = [t as u8, i as u8, 0xFE];
+                        let mut m = [0xFE; 64];
+                        m[..2].copy_from_slice(&[t as u8, i as u8]);
                         let h = k.encrypt_message(t, &mut [&mut m[..]]).unwrap();
                         <[u8; 16]>::try_from(&h[20..36]).unwrap()
                     })
@@ -360,7 +392,14 @@ fn nonces_unique_across_threads() {
     assert!(counters.iter().copied().eq(start..start + 16000));
     assert_eq!(k.nonces().peek(), start + 16000);
     // A refused message spends no nonce.
-    assert_eq!(k.encrypt_message(1, &mut []), Err(Error::EmptyMessage));
+    assert_eq!(
+        k.encrypt_message(1, &mut []),
+        Err(Error::MessageTooShort { min: 64, got: 0 })
+    );
+    assert_eq!(
+        k.encrypt_message(1, &mut [&mut [0u8; 40][..], &mut [0u8; 23][..]]),
+        Err(Error::MessageTooShort { min: 64, got: 63 })
+    );
     assert_eq!(k.nonces().peek(), start + 16000);
 }
 
@@ -482,10 +521,11 @@ fn cipher_keys_per_dialect() {
         assert_eq!(k.signing, want.signing);
         // The keys work: a round trip under each direction.
         let ek = EncryptionKey::new(c, k.server_to_client_key()).unwrap();
-        let mut m = *b"\xfeSMB response";
+        let mut m = [0xFEu8; 64];
         let hd = ek.encrypt_message(5, &mut [&mut m[..]]).unwrap();
+        assert_ne!(m, [0xFEu8; 64]);
         ek.decrypt_message(&hd, &mut [&mut m[..]]).unwrap();
-        assert_eq!(&m, b"\xfeSMB response");
+        assert_eq!(m, [0xFEu8; 64]);
     }
     // AES-128 from a longer key uses its first 16 bytes.
     let k = session_cipher_keys(dialect::SMB3_1_1, Cipher::Aes128Gcm, &full, &hash).unwrap();

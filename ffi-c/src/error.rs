@@ -22,7 +22,8 @@ pub enum smbsign_status_code {
     SMBSIGN_ERR_NULL_POINTER = 1,
     /// A length, count or enum value is out of range, or iovecs overlap.
     SMBSIGN_ERR_INVALID_ARGUMENT = 2,
-    /// The key has the wrong length for its algorithm (16 bytes for SMB signing keys).
+    /// The key has the wrong length for its algorithm: 16 bytes for SMB
+    /// signing keys and the AES-128 ciphers, 32 for the AES-256 ciphers.
     SMBSIGN_ERR_KEY_LENGTH = 3,
     /// The SigningAlgorithmId is not 0, 1 or 2.
     SMBSIGN_ERR_UNKNOWN_ALGORITHM = 4,
@@ -49,20 +50,24 @@ pub enum smbsign_status_code {
     /// An internal error (a caught panic, or no memory for copying KDF inputs
     /// that overlap its output); no output was written.
     SMBSIGN_ERR_INTERNAL = 14,
-    /// A transform message is malformed: shorter than its 52-byte
-    /// TRANSFORM_HEADER plus one byte, not FD 'S' 'M' 'B', Flags not 0x0001,
-    /// or OriginalMessageSize not the length that follows.
+    /// A transform message is malformed: no message after its 52-byte
+    /// TRANSFORM_HEADER, not FD 'S' 'M' 'B', Flags not 0x0001,
+    /// OriginalMessageSize below 64 (the SMB2 header) or not the length that
+    /// follows; or, decrypted, a nested transform message.
     SMBSIGN_ERR_BAD_TRANSFORM = 15,
     /// The key's nonce source has handed out all its nonces: replace the key.
     SMBSIGN_ERR_NONCE_EXHAUSTED = 16,
     /// The CipherId is not 1 to 4, or not one the dialect encrypts with.
     SMBSIGN_ERR_UNKNOWN_CIPHER = 17,
+    /// A decrypted message's PDU carries a SessionId other than its
+    /// TRANSFORM_HEADER's (MS-SMB2 3.3.5.2.7: disconnect).
+    SMBSIGN_ERR_SESSION_MISMATCH = 18,
 }
 
 pub(crate) use smbsign_status_code::*;
 
 /// Every code, in value order (`ALL_CODES[i] as c_int == i`).
-const ALL_CODES: [smbsign_status_code; 18] = [
+const ALL_CODES: [smbsign_status_code; 19] = [
     SMBSIGN_OK,
     SMBSIGN_ERR_NULL_POINTER,
     SMBSIGN_ERR_INVALID_ARGUMENT,
@@ -81,6 +86,7 @@ const ALL_CODES: [smbsign_status_code; 18] = [
     SMBSIGN_ERR_BAD_TRANSFORM,
     SMBSIGN_ERR_NONCE_EXHAUSTED,
     SMBSIGN_ERR_UNKNOWN_CIPHER,
+    SMBSIGN_ERR_SESSION_MISMATCH,
 ];
 
 impl smbsign_status_code {
@@ -118,7 +124,10 @@ impl From<Error> for smbsign_status_code {
             Error::TransformTruncated { .. }
             | Error::BadTransformProtocolId
             | Error::BadTransformFlags(_)
-            | Error::TransformSizeMismatch { .. } => SMBSIGN_ERR_BAD_TRANSFORM,
+            | Error::TransformSizeMismatch { .. }
+            | Error::OriginalSizeTooSmall { .. }
+            | Error::NestedTransform => SMBSIGN_ERR_BAD_TRANSFORM,
+            Error::TransformSessionMismatch { .. } => SMBSIGN_ERR_SESSION_MISMATCH,
             Error::NoncesExhausted => SMBSIGN_ERR_NONCE_EXHAUSTED,
             Error::UnknownCipher(_)
             | Error::UnknownCipherName
@@ -151,7 +160,9 @@ pub extern "C" fn smbsign_strerror(status: smbsign_status) -> *const c_char {
         SMBSIGN_ERR_INVALID_ARGUMENT => {
             "invalid argument (length, count, enum value or overlapping iovecs)\0"
         }
-        SMBSIGN_ERR_KEY_LENGTH => "wrong key length (SMB signing keys are 16 bytes)\0",
+        SMBSIGN_ERR_KEY_LENGTH => {
+            "wrong key length (signing keys and AES-128-CCM/GCM keys are 16 bytes, AES-256-CCM/GCM keys 32)\0"
+        }
         SMBSIGN_ERR_UNKNOWN_ALGORITHM => "unknown signing algorithm id\0",
         SMBSIGN_ERR_UNSUPPORTED_DIALECT => "dialect has no SMB2 signing\0",
         SMBSIGN_ERR_TRUNCATED => "PDU shorter than the 64-byte SMB2 header\0",
@@ -164,10 +175,13 @@ pub extern "C" fn smbsign_strerror(status: smbsign_status) -> *const c_char {
         SMBSIGN_ERR_OUTPUT_LENGTH => "unsupported output length\0",
         SMBSIGN_ERR_INTERNAL => "internal error\0",
         SMBSIGN_ERR_BAD_TRANSFORM => {
-            "malformed transform message (length, FD 'SMB', Flags or OriginalMessageSize)\0"
+            "malformed transform message (length, FD 'SMB', Flags, OriginalMessageSize below 64 or not the length that follows, or nested)\0"
         }
         SMBSIGN_ERR_NONCE_EXHAUSTED => "nonce source exhausted: replace the key\0",
         SMBSIGN_ERR_UNKNOWN_CIPHER => "unknown cipher id, or not one the dialect encrypts with\0",
+        SMBSIGN_ERR_SESSION_MISMATCH => {
+            "decrypted PDU's SessionId is not the TRANSFORM_HEADER's SessionId\0"
+        }
     };
     s.as_ptr().cast()
 }
@@ -190,7 +204,7 @@ mod tests {
             assert_eq!(c.int(), i as c_int);
             assert_eq!(smbsign_status_code::from_int(i as c_int), Some(*c));
         }
-        for v in [-1, 18, 99, 255, 256, c_int::MAX, c_int::MIN] {
+        for v in [-1, 19, 99, 255, 256, c_int::MAX, c_int::MIN] {
             assert_eq!(smbsign_status_code::from_int(v), None);
         }
     }

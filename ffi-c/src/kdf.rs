@@ -207,3 +207,40 @@ pub unsafe extern "C" fn smbsign_smb311_keys(
         unsafe { write_keys(out, &keys) }
     })
 }
+
+/// A session's keys as `dialect` and `cipher` (a CipherId, 1 to 4) prescribe
+/// (core's `session_cipher_keys`, MS-SMB2 3.2.5.3.1 / 3.3.5.5.3): 3.0 and
+/// 3.0.2 (AES-128-CCM only, else UNKNOWN_CIPHER) derive from the first 16
+/// bytes of `session_key`; 3.1.1 derives the signing and application keys from
+/// them and the cipher keys from the whole `session_key` for the AES-256
+/// ciphers (Session.FullSessionKey, 32 bytes), from its first 16 bytes
+/// otherwise. `session_key` is the authentication protocol's whole key: pass
+/// it untruncated, the rule is applied here. `preauth_hash` (64 bytes) is read
+/// only for 3.1.1 and may be NULL otherwise. 2.x: UNSUPPORTED_DIALECT.
+///
+/// # Safety
+/// `session_key` readable for `len` bytes; `preauth_hash` readable for 64
+/// bytes (or NULL for 3.0/3.0.2); `out` writable.
+#[no_mangle]
+pub unsafe extern "C" fn smbsign_session_cipher_keys(
+    dialect: u16,
+    cipher: u16,
+    session_key: *const u8,
+    len: usize,
+    preauth_hash: *const u8,
+    out: *mut smbsign_session_keys,
+) -> smbsign_status {
+    guard(|| {
+        let c = smbsign::cipher::Cipher::from_id(cipher)?;
+        // SAFETY (all): caller contract.
+        let k = unsafe { bytes(session_key, len)? };
+        let zero = [0u8; 64];
+        let h = if preauth_hash.is_null() && dialect != smbsign::smb2::dialect::SMB3_1_1 {
+            &zero
+        } else {
+            unsafe { array::<64>(preauth_hash)? }
+        };
+        let keys = smbsign::smb2::session_cipher_keys(dialect, c, k, h)?;
+        unsafe { write_keys(out, &keys) }
+    })
+}

@@ -28,14 +28,15 @@ pub use batch::{
 };
 pub use error::{smbsign_status, smbsign_status_code, smbsign_strerror};
 pub use kdf::{
-    smbsign_kbkdf_hmac_sha256, smbsign_kdf, smbsign_session_keys, smbsign_smb30_keys,
-    smbsign_smb311_keys, SMBSIGN_KDF_MAX_OUTPUT,
+    smbsign_kbkdf_hmac_sha256, smbsign_kdf, smbsign_session_cipher_keys, smbsign_session_keys,
+    smbsign_smb30_keys, smbsign_smb311_keys, SMBSIGN_KDF_MAX_OUTPUT,
 };
 pub use mac::smbsign_hmac_sha256;
 pub use preauth::{smbsign_preauth_update, smbsign_preauth_update_iov};
 pub use rules::{
-    smbsign_gmac_nonce_for, smbsign_must_be_signed, smbsign_skips_verification,
-    smbsign_verifying_sessions,
+    smbsign_check_decrypted, smbsign_clear_signatures, smbsign_gmac_nonce_for,
+    smbsign_must_be_encrypted, smbsign_must_be_signed, smbsign_signature_applies,
+    smbsign_skips_verification, smbsign_verifying_sessions,
 };
 pub use smb2::{
     smbsign_algorithm, smbsign_algorithm_for_dialect, smbsign_key, smbsign_key_algorithm,

@@ -141,3 +141,77 @@ unsafe fn pdu_answer(
     unsafe { *out = c_int::from(yes) };
     Ok(())
 }
+
+/// Whether the PDU `pdu`/`len` must travel encrypted (`*out` 1) or travels in
+/// the clear (`*out` 0): `encrypt_data` nonzero when Session.EncryptData,
+/// the PDU's TreeConnect/Share.EncryptData or (for a response)
+/// Request.IsEncrypted says so; NEGOTIATE, a session-binding SESSION_SETUP
+/// request and SessionId 0 are exempt (MS-SMB2 3.2.4.1.8, 3.3.4.1.4). A
+/// receiver refuses such a PDU that came in the clear.
+///
+/// # Safety
+/// `pdu` readable for `len` bytes; `out` writable.
+#[no_mangle]
+pub unsafe extern "C" fn smbsign_must_be_encrypted(
+    pdu: *const u8,
+    len: usize,
+    session_id: u64,
+    encrypt_data: c_int,
+    out: *mut c_int,
+) -> crate::smbsign_status {
+    guard(|| {
+        let rule = |p: &[u8]| Ok(smb2::must_be_encrypted(p, session_id, encrypt_data != 0)?);
+        // SAFETY: caller contract.
+        unsafe { pdu_answer(pdu, len, out, rule) }
+    })
+}
+
+/// Whether a receiver checks the signatures of a message (`1`) or ignores
+/// SMB2_FLAGS_SIGNED and the Signature field (`0`): only a message that
+/// arrived in the clear (`arrived_encrypted` 0) is checked (MS-SMB2 3.2.5.1.3,
+/// 3.3.5.2.4).
+#[no_mangle]
+pub extern "C" fn smbsign_signature_applies(arrived_encrypted: c_int) -> c_int {
+    c_int::from(smb2::signature_applies(arrived_encrypted != 0))
+}
+
+/// Prepares the message `msg`/`len` (a PDU or compound chain) for
+/// encryption, in place: clears SMB2_FLAGS_SIGNED and zeroes the Signature
+/// of every PDU (an encrypted message is not signed). Chain errors
+/// (TRUNCATED, BAD_PROTOCOL_ID, BAD_NEXT_COMMAND) leave it unchanged.
+///
+/// # Safety
+/// `msg` readable and writable for `len` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn smbsign_clear_signatures(
+    msg: *mut u8,
+    len: usize,
+) -> crate::smbsign_status {
+    guard(|| {
+        // SAFETY: caller contract.
+        let m = unsafe { crate::args::bytes_mut(msg, len)? };
+        Ok(smb2::clear_signatures(m)?)
+    })
+}
+
+/// What a receiver checks in the message `msg`/`len` it decrypted from a
+/// TRANSFORM_HEADER carrying `transform_session_id`, before acting on it:
+/// not a nested transform (BAD_TRANSFORM), and every PDU's SessionId the
+/// transform's (the first PDU's and each unrelated one's; SESSION_MISMATCH:
+/// MS-SMB2 3.3.5.2.7 disconnects). A compressed message (FC 'SMB') passes:
+/// check it again after decompression. Chain errors as for signing.
+///
+/// # Safety
+/// `msg` readable for `len` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn smbsign_check_decrypted(
+    transform_session_id: u64,
+    msg: *const u8,
+    len: usize,
+) -> crate::smbsign_status {
+    guard(|| {
+        // SAFETY: caller contract.
+        let m = unsafe { bytes(msg, len)? };
+        Ok(smb2::check_decrypted(transform_session_id, m)?)
+    })
+}

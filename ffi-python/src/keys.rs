@@ -101,7 +101,8 @@ pub fn smb30_keys<'py>(
 }
 
 /// SMB 3.1.1 keys with the 64-byte preauth hash as context; `cipher_key_len`
-/// 16 or 32 (32 derives the cipher keys from `full_session_key`).
+/// 16 or 32 (32 derives the cipher keys from `full_session_key`, which is then
+/// required: ValueError without it). [`session_cipher_keys`] applies the rule itself.
 #[pyfunction]
 #[pyo3(signature = (session_key, preauth_hash, cipher_key_len=None, full_session_key=None))]
 pub fn smb311_keys<'py>(
@@ -129,6 +130,13 @@ pub fn smb311_keys<'py>(
         .map(|f| Bytes::new(f, "full_session_key"))
         .transpose()?;
     let h = fixed::<64>(preauth_hash, "preauth_hash")?;
+    // AES-256 keys derive from Session.FullSessionKey: without it the 16-byte
+    // session key would silently give wrong keys.
+    if matches!(cipher, CipherKeyLen::Aes256) && full.is_none() {
+        return Err(PyValueError::new_err(
+            "cipher_key_len=32 derives from full_session_key: pass it (or use session_cipher_keys)",
+        ));
+    }
     let full_slice = full.as_ref().map_or(sk.as_slice(), Bytes::as_slice);
     let k = core_kdf::smb311_keys(sk.as_slice(), full_slice, &h, cipher).map_err(value_error)?;
     keys_dict(py, &k)
@@ -182,4 +190,39 @@ pub fn backend_info(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
     d.set_item("requested", i.requested)?;
     d.set_item("fallback", i.fallback.map(|e| e.to_string()))?;
     Ok(d)
+}
+
+/// A session's keys as `dialect` and `cipher` (a name or CipherId) prescribe
+/// (core's `smb2::session_cipher_keys`): `session_key` is the authentication
+/// protocol's whole key, untruncated; the AES-256 ciphers derive their keys
+/// from all of it, everything else from its first 16 bytes. `preauth_hash`
+/// (64 bytes) is required for 3.1.1 and ignored otherwise. ValueError for a
+/// dialect without encryption or a cipher the dialect does not have.
+#[pyfunction]
+#[pyo3(signature = (dialect, cipher, session_key, preauth_hash=None))]
+pub fn session_cipher_keys<'py>(
+    py: Python<'py>,
+    dialect: &Bound<'_, PyAny>,
+    cipher: &Bound<'_, PyAny>,
+    session_key: &Bound<'_, PyAny>,
+    preauth_hash: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Bound<'py, PyDict>> {
+    // TypeError for a non-int (bool included), ValueError out of range, as elsewhere.
+    let dialect = int_arg(dialect, "dialect")?
+        .and_then(|v| u16::try_from(v).ok())
+        .ok_or_else(|| {
+            PyValueError::new_err(format!("dialect {dialect} has no SMB3 encryption"))
+        })?;
+    let c = crate::transform::to_cipher(cipher)?;
+    let sk = Bytes::new(session_key, "session_key")?;
+    let h = match preauth_hash {
+        Some(p) => fixed::<64>(p, "preauth_hash")?,
+        None if dialect == smbsign::smb2::dialect::SMB3_1_1 => {
+            return Err(PyValueError::new_err("dialect 3.1.1 needs preauth_hash"))
+        }
+        None => [0u8; 64],
+    };
+    let k =
+        smbsign::smb2::session_cipher_keys(dialect, c, sk.as_slice(), &h).map_err(value_error)?;
+    keys_dict(py, &k)
 }

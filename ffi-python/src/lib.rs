@@ -53,5 +53,12 @@ fn _smbsign(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(transform::decrypt_in_place, m)?)?;
     m.add_function(wrap_pyfunction!(transform::transform_session_id, m)?)?;
     m.add_function(wrap_pyfunction!(transform::cipher_for_dialect, m)?)?;
+    m.add_function(wrap_pyfunction!(transform::check_decrypted, m)?)?;
+    m.add("MIN_MESSAGE_LEN", smbsign::smb2::transform::MIN_MESSAGE_LEN)?;
+    m.add_function(wrap_pyfunction!(transform::clear_signatures, m)?)?;
+    m.add_function(wrap_pyfunction!(keys::session_cipher_keys, m)?)?;
+    m.add_function(wrap_pyfunction!(rules::encryption_exemption, m)?)?;
+    m.add_function(wrap_pyfunction!(rules::must_be_encrypted, m)?)?;
+    m.add_function(wrap_pyfunction!(rules::signature_applies, m)?)?;
     Ok(())
 }

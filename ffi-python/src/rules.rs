@@ -211,3 +211,43 @@ pub fn session_requires_signing(
 ) -> bool {
     smb2::session_requires_signing(negotiate_request, negotiate_response, session_setup_request)
 }
+
+/// Why this PDU travels in the clear even on a session that encrypts
+/// ("no_session", "negotiate", "session_binding"), or None.
+#[pyfunction]
+pub fn encryption_exemption(
+    pdu: &Bound<'_, PyAny>,
+    session_id: &Bound<'_, PyAny>,
+) -> PyResult<Option<&'static str>> {
+    let b = Bytes::new(pdu, "pdu")?;
+    let sid = u64_arg(session_id, "session_id")?;
+    Ok(smb2::encryption_exemption(b.as_slice(), sid)
+        .map_err(value_error)?
+        .map(|e| match e {
+            smb2::EncryptionExemption::NoSession => "no_session",
+            smb2::EncryptionExemption::Negotiate => "negotiate",
+            smb2::EncryptionExemption::SessionBinding => "session_binding",
+        }))
+}
+
+/// Whether this PDU must travel encrypted: `encrypt_data` is Session.EncryptData
+/// or the PDU's TreeConnect/Share.EncryptData (or, for a response,
+/// Request.IsEncrypted); MS-SMB2 exempts NEGOTIATE, session binding and
+/// SessionId 0. A receiver refuses such a PDU that came in the clear.
+#[pyfunction]
+pub fn must_be_encrypted(
+    pdu: &Bound<'_, PyAny>,
+    session_id: &Bound<'_, PyAny>,
+    encrypt_data: bool,
+) -> PyResult<bool> {
+    let b = Bytes::new(pdu, "pdu")?;
+    let sid = u64_arg(session_id, "session_id")?;
+    smb2::must_be_encrypted(b.as_slice(), sid, encrypt_data).map_err(value_error)
+}
+
+/// Whether a receiver checks a message's signatures: only when it arrived in
+/// the clear (in an encrypted one SMB2_FLAGS_SIGNED and Signature are ignored).
+#[pyfunction]
+pub fn signature_applies(arrived_encrypted: bool) -> bool {
+    smb2::signature_applies(arrived_encrypted)
+}

@@ -14,7 +14,7 @@ use crate::pdu::value_error;
 /// A cipher from a name ("aes-128-ccm", "aes-128-gcm", "aes-256-ccm",
 /// "aes-256-gcm") or a CipherId (1 to 4). Any other int is ValueError; bool
 /// and other types TypeError.
-fn to_cipher(obj: &Bound<'_, PyAny>) -> PyResult<Cipher> {
+pub(crate) fn to_cipher(obj: &Bound<'_, PyAny>) -> PyResult<Cipher> {
     if let Ok(name) = obj.extract::<String>() {
         return Cipher::from_name(&name)
             .map_err(|_| PyValueError::new_err(format!("unknown cipher {name:?}")));
@@ -61,6 +61,11 @@ impl EncryptionKey {
     #[getter]
     fn cipher_name(&self) -> &'static str {
         self.0.cipher().name()
+    }
+    /// The length of the cipher's nonce: 11 (CCM) or 12 (GCM).
+    #[getter]
+    fn nonce_len(&self) -> usize {
+        self.0.cipher().nonce_len()
     }
     /// The next nonce of this key's source, as the 16-byte Nonce field.
     fn next_nonce<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
@@ -223,4 +228,28 @@ pub fn cipher_for_dialect(
     core_cipher_for_dialect(d, n)
         .map(Cipher::id)
         .map_err(value_error)
+}
+
+/// A decrypted message's checks (core's `smb2::check_decrypted`): ValueError
+/// for a nested transform or a PDU whose SessionId is not
+/// `transform_session_id` (the first PDU's and each unrelated one's; MS-SMB2
+/// 3.3.5.2.7), and for a malformed chain. A compressed message passes: check
+/// it again after decompression.
+#[pyfunction]
+pub fn check_decrypted(
+    transform_session_id: &Bound<'_, PyAny>,
+    message: &Bound<'_, PyAny>,
+) -> PyResult<()> {
+    let sid = session_id(transform_session_id)?;
+    let b = Bytes::new(message, "message")?;
+    smbsign::smb2::check_decrypted(sid, b.as_slice()).map_err(value_error)
+}
+
+/// Clears SMB2_FLAGS_SIGNED and zeroes the Signature of every PDU of the
+/// writable `message` in place, before it is encrypted (an encrypted message
+/// is not signed). ValueError for a malformed chain, nothing written.
+#[pyfunction]
+pub fn clear_signatures(message: &Bound<'_, PyAny>) -> PyResult<()> {
+    let mut b = Bytes::new_mut(message, "message")?;
+    smbsign::smb2::clear_signatures(b.as_mut()).map_err(value_error)
 }

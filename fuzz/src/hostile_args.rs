@@ -30,7 +30,7 @@ use smbsign_ffi::*;
 use crate::Input;
 
 /// One past the last status code.
-const CODES: i32 = SMBSIGN_ERR_UNKNOWN_CIPHER as i32 + 1;
+const CODES: i32 = SMBSIGN_ERR_SESSION_MISMATCH as i32 + 1;
 
 /// A 64-bit length biased to the interesting edges.
 fn length(inp: &mut Input<'_>) -> usize {

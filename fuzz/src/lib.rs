@@ -10,6 +10,7 @@
 pub mod backend_differential;
 pub mod batch;
 pub mod c_abi;
+pub mod c_abi_transform;
 pub mod capture;
 pub mod hostile_args;
 pub mod kdf;

@@ -58,8 +58,15 @@ pub fn check(data: &[u8]) {
 
     let mut m = msg.to_vec();
     let r = transform::encrypt_message(&k, nonce, session_id, &mut cuts_mut(&mut m, &lengths));
-    if msg.is_empty() {
-        assert_eq!(r, Err(Error::EmptyMessage));
+    if msg.len() < transform::MIN_MESSAGE_LEN {
+        assert_eq!(
+            r,
+            Err(Error::MessageTooShort {
+                min: transform::MIN_MESSAGE_LEN,
+                got: msg.len()
+            })
+        );
+        assert_eq!(m, msg, "a refused message changed the buffer");
         return;
     }
     let header = r.unwrap();

@@ -22,10 +22,10 @@
 static smbsign_key *key[3];
 static const uint8_t K16[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
 
-static int is_code(int s) { return s >= SMBSIGN_OK && s <= SMBSIGN_ERR_UNKNOWN_CIPHER; }
+static int is_code(int s) { return s >= SMBSIGN_OK && s <= SMBSIGN_ERR_SESSION_MISMATCH; }
 
 static void strerror_any_int(void) {
-    static const int odd[] = {INT_MIN, INT_MIN + 1, -256, -1, 18, 19, 99, 255, 256, 65535, INT_MAX};
+    static const int odd[] = {INT_MIN, INT_MIN + 1, -256, -1, 19, 20, 99, 255, 256, 65535, INT_MAX};
     for (int s = -1000; s <= 1000; s++) {
         const char *e = smbsign_strerror(s);
         CHECK(e != NULL && strlen(e) > 0, "strerror(%d)", s);

@@ -128,7 +128,7 @@ static void against_openssl(int cases) {
         rnd_bytes(key, sizeof key);
         rnd_bytes(fixed, sizeof fixed);
         uint64_t first = rnd() >> (rnd() % 64);
-        size_t len = (i % 4 == 0) ? 1 + rnd() % 65536 : 1 + rnd() % 300;
+        size_t len = (i % 4 == 0) ? 64 + rnd() % 65536 : 64 + rnd() % 300;
         uint8_t *msg = malloc(len), *buf = malloc(HDR + len), *ct = malloc(len);
         rnd_bytes(msg, len);
         smbsign_cipher_key *k = NULL;
@@ -203,6 +203,8 @@ static void refusals(void) {
     EXPECT(smbsign_encrypt(NULL, NULL, 0, 1, buf, sizeof buf), SMBSIGN_ERR_NULL_POINTER);
     EXPECT(smbsign_encrypt(k, NULL, 0, 1, buf, HDR - 1), SMBSIGN_ERR_BAD_TRANSFORM);
     EXPECT(smbsign_encrypt(k, NULL, 0, 1, buf, HDR), SMBSIGN_ERR_INVALID_ARGUMENT);
+    /* Less than an SMB2 header after the transform header: no receiver takes it. */
+    EXPECT(smbsign_encrypt(k, NULL, 0, 1, buf, HDR + 63), SMBSIGN_ERR_INVALID_ARGUMENT);
     EXPECT(smbsign_encrypt(k, key, 11, 1, buf, sizeof buf), SMBSIGN_ERR_INVALID_ARGUMENT);
     EXPECT(smbsign_encrypt(k, NULL, 12, 1, buf, sizeof buf), SMBSIGN_ERR_NULL_POINTER);
     CHECK(memcmp(buf, before, sizeof buf) == 0, "buffer written on a refused encryption");
@@ -238,6 +240,18 @@ static void refusals(void) {
     EXPECT(smbsign_transform_header(buf, HDR - 1, NULL, NULL), SMBSIGN_ERR_BAD_TRANSFORM);
     EXPECT(smbsign_decrypt(k, buf, HDR), SMBSIGN_ERR_BAD_TRANSFORM);
     EXPECT(smbsign_decrypt(k, buf, sizeof buf - 1), SMBSIGN_ERR_BAD_TRANSFORM);
+    /* OriginalMessageSize below the 64-byte SMB2 header, with that many bytes after it. */
+    {
+        uint8_t t[HDR + 63];
+        memcpy(t, good, sizeof t);
+        t[36] = 63;
+        t[37] = t[38] = t[39] = 0;
+        uint8_t tb[sizeof t];
+        memcpy(tb, t, sizeof t);
+        EXPECT(smbsign_transform_header(t, sizeof t, NULL, NULL), SMBSIGN_OK);
+        EXPECT(smbsign_decrypt(k, t, sizeof t), SMBSIGN_ERR_BAD_TRANSFORM);
+        CHECK(memcmp(t, tb, sizeof t) == 0, "short OriginalMessageSize: buffer changed");
+    }
     for (size_t pos = 0; pos < sizeof buf; pos += 1 + rnd() % 7) {
         memcpy(buf, good, sizeof buf);
         buf[pos] ^= (uint8_t)(1u << (rnd() % 8));
@@ -269,6 +283,131 @@ static void refusals(void) {
     /* An explicit nonce still works (the caller's promise). */
     EXPECT(smbsign_encrypt(k, key32, 11, 1, buf, sizeof buf), SMBSIGN_OK);
     smbsign_cipher_key_free(k);
+}
+
+/* Every cipher (CCM too), short and long messages: a flipped bit anywhere the
+ * tag covers fails with BAD_SIGNATURE, the header fields checked before the
+ * tag with BAD_TRANSFORM, and the buffer (contiguous or iovecs) comes back
+ * exactly as it was (F9). */
+static void tampering_every_cipher(void) {
+    static const size_t lens[] = {64, 1000, 70000};
+    for (uint16_t cipher = 1; cipher <= 4; cipher++) {
+        for (size_t li = 0; li < sizeof lens / sizeof *lens; li++) {
+            size_t len = lens[li], total = HDR + len;
+            uint8_t key[32];
+            rnd_bytes(key, sizeof key);
+            smbsign_cipher_key *k = NULL;
+            EXPECT(smbsign_cipher_key_new(cipher, key, key_len(cipher), &k), SMBSIGN_OK);
+            uint8_t *good = malloc(total), *buf = malloc(total), *before = malloc(total);
+            rnd_bytes(good + HDR, len);
+            EXPECT(smbsign_encrypt(k, NULL, 0, 0x1234, good, total), SMBSIGN_OK);
+            size_t step = len > 1000 ? 997 : 5;
+            for (size_t pos = 0; pos < total; pos += (pos < HDR + 16 || pos + 32 > total) ? 1 : step) {
+                memcpy(buf, good, total);
+                buf[pos] ^= (uint8_t)(1u << (pos % 8));
+                memcpy(before, buf, total);
+                int want = (pos < 4 || (pos >= 36 && pos < 40) || (pos >= 42 && pos < 44)) ? SMBSIGN_ERR_BAD_TRANSFORM
+                                                                                          : SMBSIGN_ERR_BAD_SIGNATURE;
+                int s = smbsign_decrypt(k, buf, total);
+                CHECK(s == want, "cipher %u len %zu byte %zu: %d, want %d", cipher, len, pos, s, want);
+                CHECK(memcmp(buf, before, total) == 0, "cipher %u len %zu byte %zu: buffer changed", cipher, len, pos);
+                if (pos % 3 == 0) {
+                    struct iovec iov[5];
+                    int cnt = split_iov(iov, buf, buf + HDR, len);
+                    s = smbsign_decrypt_iov(k, iov, cnt);
+                    CHECK(s == want, "iov cipher %u len %zu byte %zu: %d", cipher, len, pos, s);
+                    CHECK(memcmp(buf, before, total) == 0, "iov cipher %u len %zu byte %zu: changed", cipher, len, pos);
+                }
+            }
+            memcpy(buf, good, total);
+            EXPECT(smbsign_decrypt(k, buf, total), SMBSIGN_OK);
+            smbsign_cipher_key_free(k);
+            free(good);
+            free(buf);
+            free(before);
+        }
+    }
+}
+
+/* A PDU header: command, flags, SessionId, in a buffer of 64 + body bytes. */
+static void put_pdu(uint8_t *p, uint16_t command, uint32_t flags, uint64_t sid, uint32_t next) {
+    memset(p, 0, 64);
+    memcpy(p, "\xfeSMB", 4);
+    p[4] = 64;
+    p[12] = (uint8_t)command;
+    for (int b = 0; b < 4; b++) p[16 + b] = (uint8_t)(flags >> (8 * b));
+    for (int b = 0; b < 4; b++) p[20 + b] = (uint8_t)(next >> (8 * b));
+    for (int b = 0; b < 8; b++) p[40 + b] = (uint8_t)(sid >> (8 * b));
+}
+
+/* Core's encryption rules and session_cipher_keys through the ABI (F6, F20). */
+static void rules_and_keys(void) {
+    uint8_t msg[64 + 16 + 64];
+    put_pdu(msg, 0x0008, 0, 7, 80);
+    memset(msg + 64, 0xAA, 16);
+    put_pdu(msg + 80, 0x0008, 0x4 /* related */, UINT64_MAX, 0);
+    EXPECT(smbsign_check_decrypted(7, msg, sizeof msg), SMBSIGN_OK);
+    EXPECT(smbsign_check_decrypted(8, msg, sizeof msg), SMBSIGN_ERR_SESSION_MISMATCH);
+    put_pdu(msg + 80, 0x0008, 0, 9, 0); /* unrelated, another session */
+    EXPECT(smbsign_check_decrypted(7, msg, sizeof msg), SMBSIGN_ERR_SESSION_MISMATCH);
+    CHECK(strstr(smbsign_strerror(SMBSIGN_ERR_SESSION_MISMATCH), "SessionId") != NULL, "mismatch text");
+    msg[0] = 0xFD;
+    EXPECT(smbsign_check_decrypted(7, msg, sizeof msg), SMBSIGN_ERR_BAD_TRANSFORM);
+    msg[0] = 0xFE;
+    EXPECT(smbsign_check_decrypted(7, msg, 10), SMBSIGN_ERR_TRUNCATED);
+    EXPECT(smbsign_check_decrypted(7, NULL, 64), SMBSIGN_ERR_NULL_POINTER);
+    int yes = -1;
+    EXPECT(smbsign_must_be_encrypted(msg, 80, 7, 1, &yes), SMBSIGN_OK);
+    CHECK(yes == 1, "READ on an encrypting session");
+    EXPECT(smbsign_must_be_encrypted(msg, 80, 7, 0, &yes), SMBSIGN_OK);
+    CHECK(yes == 0, "READ on a clear session");
+    EXPECT(smbsign_must_be_encrypted(msg, 80, 0, 1, &yes), SMBSIGN_OK);
+    CHECK(yes == 0, "no session");
+    uint8_t neg[64 + 36];
+    put_pdu(neg, 0x0000, 0, 7, 0);
+    EXPECT(smbsign_must_be_encrypted(neg, sizeof neg, 7, 1, &yes), SMBSIGN_OK);
+    CHECK(yes == 0, "NEGOTIATE");
+    EXPECT(smbsign_must_be_encrypted(neg, 63, 7, 1, &yes), SMBSIGN_ERR_TRUNCATED);
+    EXPECT(smbsign_must_be_encrypted(neg, sizeof neg, 7, 1, NULL), SMBSIGN_ERR_NULL_POINTER);
+    CHECK(smbsign_signature_applies(0) == 1 && smbsign_signature_applies(1) == 0, "signature_applies");
+    /* clear_signatures: flag cleared, signature zeroed, in every PDU. */
+    put_pdu(msg + 80, 0x0008, 0x4, UINT64_MAX, 0);
+    msg[16] |= 0x08;
+    msg[80 + 16] |= 0x08;
+    memset(msg + 48, 0x5A, 16);
+    memset(msg + 80 + 48, 0x5A, 16);
+    EXPECT(smbsign_clear_signatures(msg, sizeof msg), SMBSIGN_OK);
+    static const uint8_t zero[16];
+    CHECK((msg[16] & 0x08) == 0 && (msg[96] & 0x08) == 0 && memcmp(msg + 48, zero, 16) == 0 &&
+              memcmp(msg + 128, zero, 16) == 0 && msg[96] == 0x04,
+          "signatures cleared");
+    msg[20] = 3; /* NextCommand unaligned: refused, nothing written */
+    msg[16] |= 0x08;
+    EXPECT(smbsign_clear_signatures(msg, sizeof msg), SMBSIGN_ERR_BAD_NEXT_COMMAND);
+    CHECK(msg[16] & 0x08, "written on a refused clear");
+    /* session_cipher_keys applies the AES-256 rule itself: equal to
+     * smb311_keys given the whole key as FullSessionKey and the first 16 bytes. */
+    uint8_t full[32], h[64];
+    for (int i = 0; i < 32; i++) full[i] = (uint8_t)i;
+    for (int i = 0; i < 64; i++) h[i] = (uint8_t)(0x40 + i);
+    smbsign_session_keys a, b;
+    for (uint16_t c = 1; c <= 4; c++) {
+        EXPECT(smbsign_session_cipher_keys(0x0311, c, full, 32, h, &a), SMBSIGN_OK);
+        uint32_t n = c >= SMBSIGN_AES_256_CCM ? 32 : 16;
+        EXPECT(smbsign_smb311_keys(full, 16, full, 32, h, n, &b), SMBSIGN_OK);
+        CHECK(memcmp(&a, &b, sizeof a) == 0 && a.cipher_key_len == n, "3.1.1 cipher %u keys", c);
+    }
+    EXPECT(smbsign_session_cipher_keys(0x0300, SMBSIGN_AES_128_CCM, full, 32, NULL, &a), SMBSIGN_OK);
+    EXPECT(smbsign_smb30_keys(full, 16, &b), SMBSIGN_OK);
+    CHECK(memcmp(&a, &b, sizeof a) == 0, "3.0 keys");
+    EXPECT(smbsign_session_cipher_keys(0x0300, SMBSIGN_AES_128_GCM, full, 32, NULL, &a), SMBSIGN_ERR_UNKNOWN_CIPHER);
+    EXPECT(smbsign_session_cipher_keys(0x0311, SMBSIGN_AES_128_GCM, full, 32, NULL, &a), SMBSIGN_ERR_NULL_POINTER);
+    EXPECT(smbsign_session_cipher_keys(0x0210, SMBSIGN_AES_128_CCM, full, 32, NULL, &a), SMBSIGN_ERR_UNSUPPORTED_DIALECT);
+    EXPECT(smbsign_session_cipher_keys(0x0311, 9, full, 32, h, &a), SMBSIGN_ERR_UNKNOWN_CIPHER);
+    EXPECT(smbsign_session_cipher_keys(0x0311, 1, full, 32, h, NULL), SMBSIGN_ERR_NULL_POINTER);
+    /* F11: the key-length text names the cipher lengths. */
+    const char *kl = smbsign_strerror(SMBSIGN_ERR_KEY_LENGTH);
+    CHECK(strstr(kl, "AES-256") != NULL && strstr(kl, "32") != NULL && strstr(kl, "16") != NULL, "%s", kl);
 }
 
 #define THREADS 4
@@ -321,6 +460,8 @@ int main(int argc, char **argv) {
     against_openssl(cases);
     dialects();
     refusals();
+    tampering_every_cipher();
+    rules_and_keys();
     shared_between_threads();
     return report("test_transform");
 }

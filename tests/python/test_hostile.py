@@ -111,7 +111,7 @@ def test_valid_ids_still_work():
         assert smbsign.SigningKey(i, KEY).algorithm == i
         assert smbsign.SigningKey(name, KEY).algorithm == i
     assert smbsign.algorithm_for_dialect(0x0311, 2) == smbsign.AES_GMAC
-    assert len(smbsign.smb311_keys(KEY, bytes(64), cipher_key_len=32)["client_to_server"]) == 32
+    assert len(smbsign.smb311_keys(KEY, bytes(64), cipher_key_len=32, full_session_key=KEY * 2)["client_to_server"]) == 32
 
 
 @pytest.mark.parametrize("alg", [0, 1, 2])

@@ -249,20 +249,28 @@ def test_encrypt_matches_smbprotocol(monkeypatch):
         replay()
         got = packed(mine, EncConn(dialect, cipher_id, {}), data, session)
         assert got == want, (hex(dialect), cipher_id, len(key), sid, len(data))
-    # smbsign sealed the ones it takes (16/32-byte keys, 64-bit ids, non-empty bytes).
-    assert contrib.STATS["encrypted"] > 120
+    # smbsign sealed the ones it takes: the connection's cipher by core's rule
+    # (cipher_for_dialect: 3.0.x AES-128-CCM, 3.1.1 ids 1-4) with a key of that
+    # cipher's length, 64-bit ids, bytes of at least an SMB2 header (about 3%
+    # of these draws); smbprotocol's own code ran the rest, with the same result.
+    assert contrib.STATS["encrypted"] > 10
 
 
 def test_decrypt_matches_smbprotocol(monkeypatch):
     rng = random.Random(2829)
     mine = sconn.Connection._decrypt
     contrib.reset_stats()
-    agreed_ok = agreed_raised = 0
-    for i in range(600):
+    agreed_ok = agreed_raised = refused_inner = 0
+    for i in range(1500):
         dialect, cipher_id = rng.choice([0x0300, 0x0311, 0x0311]), rng.choice(CIPHER_IDS)
         key = rng.randbytes(rng.choice(CIPHER_KEY_LENS))
         sid = rng.getrandbits(64)
         data = rng.randbytes(rng.choice([1, 64, 300, 5000]))
+        if len(data) >= 64:  # an SMB2 message of this session, as a server sends
+            data = b"\xfeSMB" + data[4:20] + bytes(4) + data[24:40] + sid.to_bytes(8, "little") + data[48:]
+        inner = rng.random() < 0.3 and len(data) >= 64
+        if inner:  # another session's PDU inside this session's transform
+            data = data[:40] + (sid ^ 1).to_bytes(8, "little") + data[48:]
         try:
             msg = ORIG_ENCRYPT(EncConn(dialect, cipher_id, {}), data, EncSession(sid, key, key))
         except Exception:  # noqa: BLE001 - keys cryptography refuses: nothing to decrypt
@@ -284,8 +292,15 @@ def test_decrypt_matches_smbprotocol(monkeypatch):
         header.unpack(bytes(wire))
         want = outcome(ORIG_DECRYPT, EncConn(dialect, cipher_id, sessions), header)
         got = outcome(mine, EncConn(dialect, cipher_id, sessions), header)
+        if inner and want[0] == "ok" and got[0] == "raised":
+            # smbprotocol hands it on; core's rule refuses it (MS-SMB2 3.2.5.1.1.1).
+            assert "not the TRANSFORM_HEADER's" in got[2], got
+            refused_inner += 1
+            continue
         assert got == want, (fault, hex(dialect), cipher_id, len(key))
         agreed_ok += want[0] == "ok"
         agreed_raised += want[0] == "raised"
-    assert agreed_ok > 50 and agreed_raised > 100
-    assert contrib.STATS["decrypted"] > 50 and contrib.STATS["decrypt_failed"] > 50
+    assert agreed_ok > 120 and agreed_raised > 400 and refused_inner > 5
+    # smbsign opens what core's rule calls the connection's cipher with a key
+    # of its length (the rest is smbprotocol's own code, same outcome).
+    assert contrib.STATS["decrypted"] > 25 and contrib.STATS["decrypt_failed"] > 100

@@ -55,7 +55,7 @@ def test_microsoft_messages(vectors):
     key=st.binary(min_size=32, max_size=32),
     nonce=st.binary(min_size=12, max_size=12),
     session_id=st.integers(min_value=0, max_value=2**64 - 1),
-    message=st.binary(min_size=1, max_size=5000),
+    message=st.binary(min_size=64, max_size=5000),
 )
 def test_equals_cryptography(name, key, nonce, session_id, message):
     cid, klen, nlen, _ = CIPHERS[name]
@@ -91,7 +91,7 @@ def test_equals_smbprotocol(name, monkeypatch):
     c.dialect = Dialects.SMB_3_1_1
     c.cipher_id = cid
     c.session_table = {Session.session_id: Session()}
-    for n, message in enumerate([b"\xfeSMB" + bytes(60), bytes(range(256)) * 40, b"x"]):
+    for n, message in enumerate([b"\xfeSMB" + bytes(60), bytes(range(256)) * 40, bytes(range(65))]):
         nonce = bytes([n + 1]) * nlen
         monkeypatch.setattr(conn_mod.os, "urandom", lambda size, nonce=nonce: nonce[:size])
         theirs = c._encrypt(message, Session()).pack()
@@ -148,7 +148,7 @@ def test_compound_chain_round_trip():
 
 def test_errors_leave_buffers_untouched():
     k = smbsign.EncryptionKey("aes-128-gcm", bytes(16))
-    good = smbsign.encrypt_message(k, 1, b"\xfeSMB hello")
+    good = smbsign.encrypt_message(k, 1, b"\xfeSMB hello" + bytes(54))
     for pos in range(4, len(good)):
         bad = bytearray(good)
         bad[pos] ^= 1
@@ -170,8 +170,17 @@ def test_errors_leave_buffers_untouched():
         smbsign.decrypt_message(k, good[:52])
     with pytest.raises(ValueError):
         smbsign.transform_session_id(good[:51])
-    with pytest.raises(ValueError, match="empty"):
-        smbsign.encrypt_message(k, 1, b"")
+    for short in (b"", b"x", bytes(63)):
+        with pytest.raises(ValueError, match="shorter than the 64-byte SMB2 header"):
+            smbsign.encrypt_message(k, 1, short)
+    short_buf = bytearray(52 + 63)
+    with pytest.raises(ValueError, match="shorter than the 64-byte SMB2 header"):
+        smbsign.encrypt_in_place(k, 1, short_buf)
+    assert short_buf == bytearray(52 + 63)
+    # OriginalMessageSize below 64, with that many bytes after the header.
+    tiny = good[:36] + struct.pack("<I", 63) + good[40:52 + 63]
+    with pytest.raises(ValueError, match="OriginalMessageSize 63 is below the 64-byte SMB2 header"):
+        smbsign.decrypt_message(k, tiny)
     with pytest.raises(ValueError, match="nonce"):
         smbsign.encrypt_message(k, 1, b"x", nonce=bytes(11))
     with pytest.raises(TypeError):
@@ -202,7 +211,7 @@ def test_nonce_source_unique_across_threads():
     seen, lock = [], threading.Lock()
 
     def work():
-        mine = [smbsign.encrypt_message(k, 5, b"\xfeSMB")[20:36] for _ in range(500)]
+        mine = [smbsign.encrypt_message(k, 5, b"\xfeSMB" + bytes(60))[20:36] for _ in range(500)]
         with lock:
             seen.extend(mine)
 
@@ -246,8 +255,116 @@ def test_exported_and_stubbed():
     stub = (pathlib.Path(smbsign.__file__).parent / "__init__.pyi").read_text()
     for name in ("EncryptionKey", "encrypt_message", "decrypt_message", "encrypt_in_place",
                  "decrypt_in_place", "transform_session_id", "cipher_for_dialect", "AES_128_CCM", "AES_256_GCM",
-                 "TRANSFORM_HEADER_LEN"):
+                 "TRANSFORM_HEADER_LEN", "MIN_MESSAGE_LEN", "session_cipher_keys", "check_decrypted",
+                 "clear_signatures", "must_be_encrypted", "encryption_exemption", "signature_applies"):
         assert name in smbsign.__all__ and hasattr(smbsign, name), name
         assert name in stub, name
     assert (smbsign.AES_128_CCM, smbsign.AES_128_GCM, smbsign.AES_256_CCM, smbsign.AES_256_GCM) == (1, 2, 3, 4)
     assert smbsign.TRANSFORM_HEADER_LEN == 52
+    assert smbsign.MIN_MESSAGE_LEN == 64
+
+
+@pytest.mark.parametrize("name", sorted(CIPHERS))
+@pytest.mark.parametrize("length", [64, 1000, 70000])
+def test_tampering_every_cipher_and_long_messages(name, length):
+    """Every cipher (CCM too) and long messages: a flipped bit the tag covers
+    is refused (a header field checked before the tag too), and the buffer is
+    left exactly as it was (F9)."""
+    _, klen, _, _ = CIPHERS[name]
+    k = smbsign.EncryptionKey(name, bytes(range(1, 1 + klen)))
+    msg = bytes((i * 7) & 0xFF for i in range(length))
+    good = smbsign.encrypt_message(k, 0x77, msg)
+    positions = list(range(4, 52 + 16)) + list(range(52 + 16, len(good) - 16, 1 if length <= 1000 else 997))
+    positions += list(range(len(good) - 16, len(good)))
+    for pos in positions:
+        bad = bytearray(good)
+        bad[pos] ^= 1 << (pos % 8)
+        before = bytes(bad)
+        with pytest.raises(ValueError):
+            smbsign.decrypt_in_place(k, bad)
+        assert bad == before, pos
+        with pytest.raises(ValueError):
+            smbsign.decrypt_message(k, before)
+    assert smbsign.decrypt_message(k, good) == msg
+
+
+def _pdu(command, flags, session_id, body=b""):
+    p = bytearray(b"\xfeSMB" + bytes(60)) + body
+    p[4] = 64
+    p[12:14] = struct.pack("<H", command)
+    p[16:20] = struct.pack("<I", flags)
+    p[40:48] = struct.pack("<Q", session_id)
+    return p
+
+
+def test_session_cipher_keys_applies_the_aes256_rule():
+    """F6: core's session_cipher_keys, bound: the whole key for AES-256, its
+    first 16 bytes otherwise; smb311_keys refuses cipher_key_len=32 without
+    full_session_key instead of silently deriving from the 16-byte key."""
+    full, h = bytes(range(32)), bytes(range(0x40, 0x80))
+    for cid in (1, 2, 3, 4):
+        got = smbsign.session_cipher_keys(0x0311, cid, full, h)
+        n = 32 if cid >= 3 else 16
+        want = smbsign.smb311_keys(full[:16], h, cipher_key_len=n, full_session_key=full)
+        assert got == want and len(got["client_to_server"]) == n, cid
+    assert smbsign.session_cipher_keys(0x0311, "aes-256-gcm", full, h) == smbsign.session_cipher_keys(0x0311, 4, full, h)
+    assert smbsign.session_cipher_keys(0x0300, "aes-128-ccm", full) == smbsign.smb30_keys(full[:16])
+    with pytest.raises(ValueError, match="full_session_key"):
+        smbsign.smb311_keys(full[:16], h, cipher_key_len=32)
+    with pytest.raises(ValueError, match="CipherId 2 is not available"):
+        smbsign.session_cipher_keys(0x0302, 2, full)
+    with pytest.raises(ValueError, match="preauth_hash"):
+        smbsign.session_cipher_keys(0x0311, 1, full)
+    with pytest.raises(ValueError):
+        smbsign.session_cipher_keys(0x0210, 1, full)
+    with pytest.raises(ValueError):
+        smbsign.session_cipher_keys(0x0311, "aes-192-gcm", full, h)
+    for bad in (-1, 2**16, 2**70):
+        with pytest.raises(ValueError):
+            smbsign.session_cipher_keys(bad, 1, full, h)
+    with pytest.raises(TypeError):
+        smbsign.session_cipher_keys(True, 1, full, h)
+    with pytest.raises(TypeError):
+        smbsign.session_cipher_keys(0x0311, 1, full, "a" * 64)
+    with pytest.raises(ValueError):
+        smbsign.session_cipher_keys(0x0311, 1, full, h[:63])
+
+
+def test_encryption_rules():
+    """F20: the encryption rules are core's, bound."""
+    read = _pdu(0x0008, 0, 7, bytes(48))
+    assert smbsign.must_be_encrypted(read, 7, True) is True
+    assert smbsign.must_be_encrypted(read, 7, False) is False
+    assert smbsign.must_be_encrypted(read, 0, True) is False
+    assert smbsign.encryption_exemption(read, 0) == "no_session"
+    assert smbsign.encryption_exemption(_pdu(0x0000, 0, 7, bytes(36)), 7) == "negotiate"
+    bind = _pdu(0x0001, 0, 7, bytes(24))
+    bind[66] = 0x01
+    assert smbsign.encryption_exemption(bind, 7) == "session_binding"
+    assert smbsign.encryption_exemption(read, 7) is None
+    with pytest.raises(ValueError):
+        smbsign.must_be_encrypted(read[:63], 7, True)
+    assert smbsign.signature_applies(False) is True and smbsign.signature_applies(True) is False
+    # An encrypted message goes unsigned: flag cleared, signature zeroed, in every PDU.
+    chain = _pdu(0x0008, 0x08, 7, bytes(16))
+    chain[20:24] = struct.pack("<I", 80)
+    chain += _pdu(0x0008, 0x08 | 0x04, 2**64 - 1)
+    chain[48:64] = chain[128:144] = b"\x5a" * 16
+    smbsign.clear_signatures(chain)
+    assert chain[16] == 0 and chain[96] == 0x04 and chain[48:64] == bytes(16) and chain[128:144] == bytes(16)
+    with pytest.raises(TypeError):
+        smbsign.clear_signatures(bytes(chain))
+    # A receiver's checks after decryption.
+    smbsign.check_decrypted(7, chain)
+    with pytest.raises(ValueError, match="not the TRANSFORM_HEADER's 0x8"):
+        smbsign.check_decrypted(8, chain)
+    chain[80 + 16] = 0  # no longer related: its own SessionId (all ones) must match
+    with pytest.raises(ValueError, match="offset 80"):
+        smbsign.check_decrypted(7, chain)
+    with pytest.raises(ValueError, match="itself a transform message"):
+        smbsign.check_decrypted(7, b"\xfdSMB" + bytes(60))
+    # Through a real transform: decrypted, then checked against its header.
+    k = smbsign.EncryptionKey("aes-128-gcm", bytes(16))
+    wire = smbsign.encrypt_message(k, 9, bytes(read))
+    with pytest.raises(ValueError, match="not the TRANSFORM_HEADER's"):
+        smbsign.check_decrypted(smbsign.transform_session_id(wire), smbsign.decrypt_message(k, wire))

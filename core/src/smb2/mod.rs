@@ -13,6 +13,7 @@
 
 mod algorithm;
 pub(crate) mod chain;
+pub mod encryption;
 pub(crate) mod header;
 pub mod rules;
 pub mod transform;
@@ -21,6 +22,10 @@ use core::ops::{Deref, DerefMut};
 
 pub use algorithm::{
     cipher_for_dialect, dialect, session_cipher_keys, session_signing_key, Algorithm,
+};
+pub use encryption::{
+    check_decrypted, clear_signatures, encryption_exemption, must_be_encrypted, signature_applies,
+    EncryptionExemption,
 };
 pub use header::{
     gmac_nonce, gmac_nonce_for, Header, COMMAND_CANCEL, FLAGS_ASYNC_COMMAND,

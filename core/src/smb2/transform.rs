@@ -12,20 +12,36 @@
 //! 44  SessionId (8)
 //! ```
 //! The AAD is bytes 20..52 (Nonce to SessionId); the plaintext is the SMB2
-//! message, a lone PDU or a whole compound chain (the chain's bytes as they
-//! are: its PDUs carry no signatures, the tag protects them all).
+//! message, a lone PDU or a whole compound chain, encrypted as the caller
+//! hands it over. Its PDUs go unsigned (the tag protects them all): the
+//! caller clears their signatures first ([`super::encryption::clear_signatures`]),
+//! and a receiver ignores what they say ([`super::encryption`]).
 //!
 //! What a reader refuses, and what it accepts (as Samba's
 //! `smb2_signing_decrypt_pdu` and MS-SMB2 3.2.5.1.1.1 / 3.3.5.2.1.1 do):
-//! - refused: fewer than 53 bytes (a header and at least one byte of message:
-//!   MS-SMB2 disconnects a message "not greater than" the header), a ProtocolId
-//!   other than `FD 'SMB'`, Flags other than 0x0001, and an
-//!   OriginalMessageSize other than the length that follows (Samba's check;
-//!   the spec leaves it to the transport's framing);
+//! - refused before the tag is checked: a header alone (MS-SMB2 disconnects a
+//!   message "not greater than" the header; [`Error::TransformTruncated`]), a
+//!   ProtocolId other than `FD 'SMB'`, Flags other than 0x0001, an
+//!   OriginalMessageSize below [`MIN_MESSAGE_LEN`] (64, the SMB2 header:
+//!   what is encrypted is an SMB2 message, and a receiver disconnects on one
+//!   shorter than its header, MS-SMB2 3.3.5.2.6; [`Error::OriginalSizeTooSmall`]),
+//!   and an OriginalMessageSize other than the length that follows (Samba's
+//!   check; the spec leaves it to the transport's framing);
 //! - accepted as sent: the nonce's padding bytes and Reserved. Both are in the
 //!   AAD, so a change fails the tag; and Windows 8 itself sent non-zero
 //!   padding (Microsoft's SMB 3.0 example, `tests/vectors/smb-transform-microsoft.txt`).
 //!   A writer zeroes both.
+//!
+//! - refused after decryption, by [`super::encryption::check_decrypted`]
+//!   (which the caller runs on the plaintext: this module moves bytes and
+//!   does not parse them): a nested transform, and a PDU whose SessionId is
+//!   not the header's.
+//!
+//! A writer refuses a message shorter than [`MIN_MESSAGE_LEN`]
+//! ([`Error::MessageTooShort`]), for the same reason: no receiver takes it.
+//! This layer does not compress: a compressed message (`FC 'SMB'`, which
+//! MS-SMB2 3.1.4.3 encrypts after compressing) is held to the same 64 bytes,
+//! which only a message that compressed below its own SMB2 header misses.
 //!
 //! On a bad tag decryption returns with the buffers holding the ciphertext
 //! again, exactly as they came (the cipher layer's `open_in_place` contract;
@@ -54,6 +70,8 @@ pub const NONCE_FIELD_LEN: usize = 16;
 pub const AAD: core::ops::Range<usize> = NONCE_OFFSET..TRANSFORM_HEADER_LEN;
 /// The longest message one transform carries (OriginalMessageSize is 32 bits).
 pub const MAX_MESSAGE_LEN: usize = u32::MAX as usize;
+/// The shortest message one transform carries: an SMB2 header (64 bytes).
+pub const MIN_MESSAGE_LEN: usize = super::header::HEADER_LEN;
 
 const SIGNATURE_OFFSET: usize = 4;
 const NONCE_OFFSET: usize = 20;
@@ -63,8 +81,10 @@ const FLAGS_OFFSET: usize = 42;
 const SESSION_ID_OFFSET: usize = 44;
 
 /// A checked view of a TRANSFORM_HEADER: ProtocolId and Flags verified once,
-/// so the accessors cannot fail. OriginalMessageSize is checked against the
-/// message by [`TransformHeader::parse`] and by [`decrypt_message`].
+/// so the accessors cannot fail. OriginalMessageSize is not checked by
+/// [`TransformHeader::new`] (it reads the header alone); it is checked
+/// against the message (at least [`MIN_MESSAGE_LEN`], and equal to the
+/// length that follows) by [`TransformHeader::parse`] and [`decrypt_message`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TransformHeader<'a> {
     h: &'a [u8; TRANSFORM_HEADER_LEN],
@@ -90,8 +110,9 @@ impl<'a> TransformHeader<'a> {
     }
 
     /// A whole transform message: its header and the encrypted message after
-    /// it, whose length must be OriginalMessageSize and at least 1
-    /// ([`Error::TransformTruncated`], [`Error::TransformSizeMismatch`]).
+    /// it, whose length must be OriginalMessageSize, itself at least
+    /// [`MIN_MESSAGE_LEN`] ([`Error::TransformTruncated`] for no message at
+    /// all, [`Error::OriginalSizeTooSmall`], [`Error::TransformSizeMismatch`]).
     pub fn parse(msg: &'a [u8]) -> Result<(TransformHeader<'a>, &'a [u8])> {
         let h = TransformHeader::new(msg)?;
         let body = &msg[TRANSFORM_HEADER_LEN..];
@@ -105,6 +126,10 @@ impl<'a> TransformHeader<'a> {
             return Err(Error::TransformTruncated {
                 len: TRANSFORM_HEADER_LEN,
             });
+        }
+        let original = self.original_message_size();
+        if usize::try_from(original).is_ok_and(|o| o < MIN_MESSAGE_LEN) {
+            return Err(Error::OriginalSizeTooSmall { original });
         }
         if usize::try_from(self.original_message_size()) != Ok(len) {
             return Err(Error::TransformSizeMismatch {
@@ -197,12 +222,15 @@ fn total_len(parts: &[&mut [u8]]) -> usize {
     parts.iter().map(|p| p.len()).sum()
 }
 
-/// That a message of `len` bytes fits one transform: at least one byte
-/// ([`Error::EmptyMessage`]), at most what OriginalMessageSize can say
+/// That a message of `len` bytes fits one transform: at least an SMB2 header
+/// ([`Error::MessageTooShort`]), at most what OriginalMessageSize can say
 /// ([`Error::MessageLength`]).
 fn check_message_len(len: usize) -> Result<()> {
-    if len == 0 {
-        return Err(Error::EmptyMessage);
+    if len < MIN_MESSAGE_LEN {
+        return Err(Error::MessageTooShort {
+            min: MIN_MESSAGE_LEN,
+            got: len,
+        });
     }
     if len > MAX_MESSAGE_LEN {
         return Err(Error::MessageLength {
@@ -218,8 +246,10 @@ fn check_message_len(len: usize) -> Result<()> {
 /// `nonce` is as [`nonce_field`] takes it: the caller guarantees it was never
 /// used with this key before ([`EncryptionKey::encrypt_message`] draws one
 /// from a [`NonceSource`]). Refused before anything is written: a bad nonce
-/// length, an empty message ([`Error::EmptyMessage`]) or one over
-/// [`MAX_MESSAGE_LEN`] ([`Error::MessageLength`]).
+/// length, a message shorter than an SMB2 header ([`Error::MessageTooShort`])
+/// or one over [`MAX_MESSAGE_LEN`] ([`Error::MessageLength`]). The caller
+/// clears the PDUs' signatures first ([`super::encryption::clear_signatures`]):
+/// an encrypted message is not signed.
 pub fn encrypt_message(
     key: &Key,
     nonce: &[u8],
@@ -244,9 +274,11 @@ pub fn encrypt_message(
 
 /// Decrypts in place the message spread over `parts` that `header` (the 52
 /// bytes before it) announces, under `key`. The header is checked first
-/// ([`TransformHeader::new`]; OriginalMessageSize must equal the parts' total
-/// length). On a bad tag ([`Error::AuthenticationFailed`]) `parts` hold the
-/// ciphertext again, unchanged, when the call returns (CCM: see `cipher`).
+/// ([`TransformHeader::new`]; OriginalMessageSize must be at least
+/// [`MIN_MESSAGE_LEN`] and equal the parts' total length). On a bad tag
+/// ([`Error::AuthenticationFailed`]) `parts` hold the ciphertext again,
+/// unchanged, when the call returns (CCM: see `cipher`). The plaintext is not
+/// parsed here: run [`super::encryption::check_decrypted`] on it before use.
 pub fn decrypt_message(
     key: &Key,
     header: &[u8; TRANSFORM_HEADER_LEN],
@@ -260,7 +292,8 @@ pub fn decrypt_message(
 /// [`encrypt_message`] of a contiguous buffer laid out as it goes on the
 /// wire: 52 bytes of room for the header, then the message. Both are written
 /// in place (nothing when it fails; [`Error::TransformTruncated`] when there
-/// is no room for a header, [`Error::EmptyMessage`] for no message after it).
+/// is no room for a header, [`Error::MessageTooShort`] for less than an SMB2
+/// header after it).
 pub fn encrypt_in_place(key: &Key, nonce: &[u8], session_id: u64, buf: &mut [u8]) -> Result<()> {
     if buf.len() < TRANSFORM_HEADER_LEN {
         return Err(Error::TransformTruncated { len: buf.len() });
@@ -408,8 +441,10 @@ impl EncryptionKey {
         ))
     }
 
-    /// A key with an explicit nonce source (whose cipher must be the key's:
-    /// the nonce length follows it).
+    /// A key with an explicit nonce source. The source's cipher is replaced by
+    /// the key's (the nonce length follows the key): a source made for another
+    /// cipher is not refused, it fills the key's nonce length from its counter
+    /// and the first bytes of its fixed field.
     #[must_use]
     pub fn with_nonces(key: Key, nonces: NonceSource) -> EncryptionKey {
         let nonces = NonceSource {

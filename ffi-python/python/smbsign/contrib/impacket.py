@@ -27,9 +27,14 @@ checked for a signature (MS-SMB2 3.2.5.1.3; Samba's signature inside them is not
 one): their integrity rests on the AES-CCM tag, which impacket itself does not
 check (its ``cipher.verify`` is commented out). With ``verify=True`` smbsign
 checks that tag on every encrypted frame before impacket decrypts it (MS-SMB2
-3.2.5.1.1.1: header, then tag under the session's DecryptionKey); a frame that
-fails raises ``SignatureError`` and is never parsed (``STATS["tag_verified"]``,
-``STATS["tag_failed"]``).
+3.2.5.1.1.1: header, then tag under the session's DecryptionKey), then core's
+receiver rules on the plaintext (``smbsign.check_decrypted``: no nested
+transform, every PDU's SessionId the transform's); a frame that fails raises
+``SignatureError`` and is never parsed (``STATS["tag_verified"]``,
+``STATS["tag_failed"]``). Whether a response is checked for a signature at all
+is core's rule too (``smbsign.signature_applies``: not when it came encrypted),
+and a response that came in the clear on a session or tree impacket encrypts
+for is refused when core says it must be encrypted (``smbsign.must_be_encrypted``).
 
 Encryption: impacket seals inline in ``SMB3.sendSMB`` with pycryptodome
 (``AES.new(key, AES.MODE_CCM, nonce)``, ``update(aad)``, ``encrypt``,
@@ -76,6 +81,7 @@ _Signer = Callable[[bytes], bytes]
 _BYTES = (bytes, bytearray)
 _SMB2_FLAGS_SIGNED = 0x00000008
 _SMB2_SESSION_SETUP = 0x0001
+_SMB2_SESSION_FLAG_ENCRYPT_DATA = 0x0004
 _STATUS_SUCCESS = 0x00000000
 _STATUS_INVALID_SIGNATURE = 0xC000A000
 _MAX_PLAIN_FRAMES = 256
@@ -312,7 +318,7 @@ class _Ccm:
         if len(self._aad) != 1 or type(self._aad[0]) is not bytes or type(plaintext) is not bytes:  # noqa: E721
             return None
         aad = self._aad[0]
-        if len(aad) != 32 or aad[:11] != self._nonce or not plaintext:
+        if len(aad) != 32 or aad[:11] != self._nonce or len(plaintext) < smbsign.MIN_MESSAGE_LEN:
             return None
         # The AAD's fields as the transform header carries them; the check below
         # proves the reading: smbsign's header must reproduce the AAD exactly.
@@ -372,10 +378,17 @@ def _check_transform(self: Any, trailer: Any) -> None:
         return  # not a session smbsign knows the key of: impacket's own handling
     k = _ccm_key(bytes(key))
     try:
-        smbsign.decrypt_message(k, trailer)
+        plain = smbsign.decrypt_message(k, trailer)
     except ValueError as e:
         _count("tag_failed")
         raise SignatureError(f"encrypted response refused ({e}); checked by smbsign", None) from None
+    # Core's receiver rules on the plaintext: no nested transform, every PDU's
+    # SessionId the transform's (MS-SMB2 3.2.5.1.1.1).
+    try:
+        smbsign.check_decrypted(smbsign.transform_session_id(trailer), plain)
+    except ValueError as e:
+        _count("tag_failed")
+        raise SignatureError(f"decrypted response refused ({e}); checked by smbsign", None) from None
     _count("tag_verified")
 
 
@@ -394,23 +407,38 @@ def _recv_packet(self: Any, timeout: Any = None) -> Any:
     return frame
 
 
-def _was_encrypted(smb3: Any, packet: Any) -> bool:
+def _was_encrypted(smb3: Any, packet: Any) -> Optional[bool]:
+    """True: the packet came encrypted; False: it came in the clear; None: not
+    known (a transport that is not watched), checked as if in the clear."""
     plain = getattr(smb3._NetBIOSSession, "__dict__", {}).get("_smbsign_plain")
+    if plain is None:
+        return None
     raw = packet.rawData
-    came_in_clear = plain is not None and plain.pop(id(raw), None) is raw
-    if came_in_clear or plain is None:
-        return False  # in the clear, or a transport that is not watched: check it
+    if plain.pop(id(raw), None) is raw:
+        return False
     # Without a decryption key impacket cannot have decrypted it: check it.
-    return bool(smb3._Session.get("DecryptionKey"))
+    return True if smb3._Session.get("DecryptionKey") else None
+
+
+def _encrypts(smb3: Any, packet: Any) -> bool:
+    """Session.EncryptData or the response's TreeConnect.EncryptData as impacket
+    holds them (the flags impacket itself encrypts by)."""
+    session = smb3._Session
+    if session.get("SessionFlags", 0) & _SMB2_SESSION_FLAG_ENCRYPT_DATA:
+        return True
+    tree = session.get("TreeConnectTable", {}).get(packet["TreeID"]) if packet["TreeID"] else None
+    return bool(tree is not None and tree.get("EncryptData") is True)
 
 
 def _check_response(smb3: Any, packet: Any) -> None:
     if getattr(packet, "_smbsign_checked", False):
         return  # recvSMB recursed: this packet was checked on the way out already
     packet._smbsign_checked = True
-    if _was_encrypted(smb3, packet):
-        # MS-SMB2 3.2.5.1.3: a decrypted message is not checked for a signature
-        # (impacket does not check the AES-CCM tag either: see the module doc).
+    encrypted = _was_encrypted(smb3, packet)
+    if not smbsign.signature_applies(encrypted is True):
+        # Core's rule: a decrypted message is not checked for a signature, its
+        # flag and Signature field are ignored (MS-SMB2 3.2.5.1.3); its
+        # integrity is the AES-CCM tag (checked by _check_transform).
         _count("encrypted_skipped")
         return
     if packet["Command"] == _SMB2_SESSION_SETUP:
@@ -425,6 +453,10 @@ def _check_response(smb3: Any, packet: Any) -> None:
     # Which responses must be signed, and which are never verified, is core's rule.
     raw, session_id = packet.rawData, packet["SessionID"]
     try:
+        # A response in the clear on a session or tree that encrypts (core's
+        # rule, MS-SMB2 3.2.4.1.8 / 3.3.4.1.4: the server encrypts it).
+        if encrypted is False and smbsign.must_be_encrypted(raw, session_id, _encrypts(smb3, packet)):
+            _refuse("unencrypted response on a session or share that encrypts", packet)
         if smbsign.skips_verification(raw, session_id):
             return  # interim response or break notification (MS-SMB2 3.2.5.1.3)
         required = smbsign.must_be_signed(raw, session_id, session["SigningActivated"] is True)

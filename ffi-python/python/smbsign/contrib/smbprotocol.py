@@ -15,7 +15,7 @@ to smbprotocol's own code, so the exception is exactly smbprotocol's.
 
 import hmac
 import threading
-from typing import Any, Dict, Tuple
+from typing import Any, Dict, Optional, Tuple
 
 import smbsign
 
@@ -211,50 +211,55 @@ def _smb3kdf(self, ki, label, context, length=16):
     return _ORIGINALS["kdf"](self, ki, label, context, length)
 
 
-def _cipher_key(gcm: bool, key: Any) -> Any:
-    """The smbsign key smbprotocol's ``AESGCM(key)``/``AESCCM(key)`` stands for
-    (the key length picks AES-128 or AES-256, as in cryptography), or None for
-    what smbsign does not take (a non-bytes key, AES-192)."""
-    if type(key) is not bytes or len(key) not in (16, 32):  # noqa: E721
+def _cipher_key(cipher: Optional[int], key: Any) -> Any:
+    """The smbsign key for CipherId ``cipher`` (core's choice for the
+    connection, ``_cipher``) and smbprotocol's key bytes, or None for what
+    smbsign does not take identically: no cipher, a non-bytes key, or a key
+    whose length is not the cipher's (smbprotocol's own code then runs and
+    raises what it raises)."""
+    if cipher is None or type(key) is not bytes:  # noqa: E721
         return None
-    name = "aes-%d-%s" % (len(key) * 8, "gcm" if gcm else "ccm")
-    k = _CIPHER_KEYS.get((name, key))
+    k = _CIPHER_KEYS.get((cipher, key))
     if k is None:
+        try:
+            k = smbsign.EncryptionKey(cipher, key)
+        except ValueError:
+            return None
         with _LOCK:
             if len(_CIPHER_KEYS) >= _MAX_KEYS:
                 _CIPHER_KEYS.clear()
-        k = _CIPHER_KEYS[(name, key)] = smbsign.EncryptionKey(name, key)
+        _CIPHER_KEYS[(cipher, key)] = k
     return k
 
 
-def _is_gcm(self: Any) -> bool:
-    """smbprotocol's cipher choice: 3.1.1's negotiated CipherId, else AES-128-CCM;
-    any id but the GCM ones runs CCM."""
-    from smbprotocol.connection import Ciphers, Dialects
-
-    cipher_id = self.cipher_id if self.dialect >= Dialects.SMB_3_1_1 else Ciphers.AES_128_CCM
-    return cipher_id in [Ciphers.AES_128_GCM, Ciphers.AES_256_GCM]
+def _cipher(self: Any) -> Optional[int]:
+    """The CipherId this connection encrypts with, by core's rule
+    (``smbsign.cipher_for_dialect``: AES-128-CCM for 3.0 and 3.0.2, the
+    negotiated CipherId for 3.1.1), or None where core refuses (no cipher, an
+    unknown id, an odd connection object): smbprotocol's own code then runs."""
+    try:
+        dialect = int(self.dialect)
+        cipher_id = getattr(self, "cipher_id", None)
+        return smbsign.cipher_for_dialect(dialect, None if cipher_id is None else int(cipher_id))
+    except (ValueError, TypeError, AttributeError, OverflowError):
+        return None
 
 
 def _encrypt(self, b_data, session):
     """smbprotocol's ``Connection._encrypt`` with smbsign sealing: the same
     header fields in the same order, the nonce from ``os.urandom`` as
     smbprotocol draws it; anything smbsign does not take identically (non-bytes
-    data, an empty message, a session id outside 64 bits, an AES-192 key) goes
-    to smbprotocol's own function."""
+    data, a message shorter than an SMB2 header, a session id outside 64 bits,
+    a key that is not the negotiated cipher's) goes to smbprotocol's own function."""
     from smbprotocol import connection
 
     key = getattr(session, "encryption_key", None)
     sid = getattr(session, "session_id", None)
-    try:
-        gcm = _is_gcm(self)
-    except Exception:  # noqa: BLE001 - an odd connection object: smbprotocol's code raises its own
-        return _ORIGINALS["encrypt"](self, b_data, session)
-    k = _cipher_key(gcm, key)
+    k = _cipher_key(_cipher(self), key)
     if (
         k is None
         or type(b_data) is not bytes  # noqa: E721
-        or not b_data
+        or len(b_data) < smbsign.MIN_MESSAGE_LEN  # smbsign refuses less than an SMB2 header
         or type(sid) is not int  # noqa: E721
         or not 0 <= sid < 2**64
     ):
@@ -262,7 +267,7 @@ def _encrypt(self, b_data, session):
     header = connection.SMB2TransformHeader()
     header["original_message_size"] = len(b_data)
     header["session_id"] = sid
-    nonce = connection.os.urandom(12 if gcm else 11)
+    nonce = connection.os.urandom(k.nonce_len)
     header["nonce"] = nonce + b"\x00" * (16 - len(nonce))
     wire = smbsign.encrypt_message(k, sid, b_data, nonce=nonce)
     header["signature"] = wire[4:20]
@@ -274,7 +279,8 @@ def _encrypt(self, b_data, session):
 def _decrypt(self, message):
     """smbprotocol's ``Connection._decrypt`` with smbsign opening: the same
     Flags check and session lookup (same exceptions), then smbsign verifies the
-    tag before releasing any plaintext. A message smbsign refuses goes to
+    tag before releasing any plaintext, and refuses (SMBException) a plaintext
+    that is a nested transform or carries another session's SessionId. A message smbsign refuses goes to
     smbprotocol's own function, which raises its own exception for it."""
     from smbprotocol.exceptions import SMBException
 
@@ -285,13 +291,19 @@ def _decrypt(self, message):
     session = self.session_table.get(session_id, None)
     if session is None:
         raise SMBException(f"Failed to find valid session {session_id} for message decryption")
-    k = _cipher_key(_is_gcm(self), getattr(session, "decryption_key", None))
+    k = _cipher_key(_cipher(self), getattr(session, "decryption_key", None))
     if k is not None:
         try:
             plain = smbsign.decrypt_message(k, message.pack())
         except ValueError:
             _count("decrypt_failed")
         else:
+            # Core's receiver rules: no nested transform, and every PDU's
+            # SessionId the transform's (MS-SMB2 3.2.5.1.1.1, 3.3.5.2.7).
+            try:
+                smbsign.check_decrypted(session_id, plain)
+            except ValueError as e:
+                raise SMBException(f"Decrypted message refused by smbsign: {e}") from None
             _count("decrypted")
             return plain
     return _ORIGINALS["decrypt"](self, message)
