@@ -269,18 +269,19 @@ impl<'o> Checker<'o> {
                         ));
                     }
                 }
-                if smb2::sealed_session_mismatch(sid, &plain).unwrap_or(false) {
+                // Core's receiver rules for a decrypted message (a malformed
+                // chain is left to message_in, which reports it).
+                let refused = match smb2::check_decrypted(sid, &plain) {
+                    Err(smbsign::Error::TransformSessionMismatch { session: pdu_session, .. }) => Some(format!(
+                        "the tag verifies, but a PDU inside names session {pdu_session:#018x}, not the TRANSFORM_HEADER's: its receiver refuses it (MS-SMB2 3.3.5.2.7, 3.2.5.1.1.1)"
+                    )),
+                    Err(smbsign::Error::NestedTransform) => Some("the tag verifies, but the message inside is itself a TRANSFORM_HEADER message (MS-SMB2 3.1.4.3 encrypts SMB2 messages, not transforms)".into()),
+                    _ => None,
+                };
+                if let Some(why) = refused {
                     r.verdict = Verdict::Malformed;
                     r.cipher = Some(ctx.cipher);
-                    r.note = Some(format!(
-                        "the tag verifies, but the lone PDU inside names session {:#018x}, not the TRANSFORM_HEADER's: its receiver discards it (MS-SMB2 3.2.5.1.1)",
-                        smb::u64_at(&plain, 40).unwrap_or(0)
-                    ));
-                    self.report.records.push(r);
-                } else if plain.first() == Some(&0xFD) {
-                    r.verdict = Verdict::Malformed;
-                    r.cipher = Some(ctx.cipher);
-                    r.note = Some("the tag verifies, but the message inside is itself a TRANSFORM_HEADER message (MS-SMB2 3.1.4.3 encrypts SMB2 messages, not transforms)".into());
+                    r.note = Some(why);
                     self.report.records.push(r);
                 } else {
                     self.message_in(frame, src, dst, &plain, Some(ctx.cipher));
@@ -430,8 +431,8 @@ impl<'o> Checker<'o> {
     }
 
     /// [`Checker::message`], `sealed` with the cipher of the transform whose
-    /// verified tag carried it (its PDUs are then not signed: core's rule,
-    /// [`smb2::sealed_pdu_signing`]).
+    /// verified tag carried it (its PDUs' signatures then do not apply: core's
+    /// rule, [`smb2::signature_applies`]).
     fn message_in(
         &mut self,
         frame: u64,
@@ -485,7 +486,7 @@ impl<'o> Checker<'o> {
             } else if let Some(c) = sealed {
                 record.verdict = Verdict::Decrypted;
                 record.cipher = Some(c);
-                if smb2::sealed_pdu_signing(pdu) == Ok(smb2::SealedSigning::SignatureIgnored) {
+                if view.is_signed() || view.signature().iter().any(|&b| b != 0) {
                     record.note = Some("inside an encrypted message, yet SMB2_FLAGS_SIGNED is set or the Signature is not zero: its receiver does not verify it (MS-SMB2 3.2.5.1.3); the encryption tag protects the message".into());
                 }
             } else if h.is_signed() {

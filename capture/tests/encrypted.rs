@@ -375,7 +375,7 @@ fn a_retransmitted_segment_is_no_nonce_reuse() {
 }
 
 #[test]
-fn a_lone_pdu_naming_another_session_is_malformed() {
+fn a_pdu_naming_another_session_is_malformed() {
     let name = "smb302-ccm128";
     let cap = fixture(&format!("{name}.pcap"));
     let (sid, session_key) = session_key(name);
@@ -393,5 +393,5 @@ fn a_lone_pdu_naming_another_session_is_malformed() {
     let f = failures(&r);
     assert_eq!(f.len(), 1, "{}", r.text(true));
     assert_eq!(f[0].verdict, Verdict::Malformed);
-    assert!(f[0].note.as_deref().unwrap().contains("MS-SMB2 3.2.5.1.1"));
+    assert!(f[0].note.as_deref().unwrap().contains("MS-SMB2 3.3.5.2.7"));
 }

@@ -33,9 +33,8 @@ pub use header::{
     SIGNATURE_LEN, SIGNATURE_OFFSET,
 };
 pub use rules::{
-    must_be_signed, response_should_be_signed, sealed_pdu_signing, sealed_session_mismatch,
-    session_requires_signing, signing_exemption, verifying_session, verifying_sessions, Exemption,
-    SealedSigning,
+    must_be_signed, response_should_be_signed, session_requires_signing, signing_exemption,
+    verifying_session, verifying_sessions, Exemption,
 };
 
 use crate::backend::{self, Backend};

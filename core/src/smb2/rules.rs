@@ -188,48 +188,6 @@ pub fn response_should_be_signed(
     Ok(request_signed && h.is_response() && signing_exemption(pdu, session_id)?.is_none())
 }
 
-/// Where a PDU that arrived inside a TRANSFORM_HEADER whose tag verified
-/// stands with signing ([`sealed_pdu_signing`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SealedSigning {
-    /// Not flagged as signed: as an encrypted message should travel.
-    Unsigned,
-    /// `SMB2_FLAGS_SIGNED` set (or a non-zero Signature): not verified by its
-    /// receiver, the encryption tag is what protects it.
-    SignatureIgnored,
-}
-
-/// How signing applies to `pdu` (one PDU of the plaintext of a transform
-/// message whose tag verified): its receiver does not verify a signature,
-/// whatever the flags say (MS-SMB2 3.2.5.1.3: the client skips signature
-/// verification when "decryption in section 3.2.5.1.1.1 succeeds"; the same
-/// rule is applied here to requests), so such a PDU never lacks a required
-/// signature, and a signature it carries says nothing. Fails on a short or
-/// foreign header.
-pub fn sealed_pdu_signing(pdu: &[u8]) -> Result<SealedSigning> {
-    let h = Header::new(pdu)?;
-    let signature_zero = h.signature().iter().all(|&b| b == 0);
-    Ok(if h.is_signed() || !signature_zero {
-        SealedSigning::SignatureIgnored
-    } else {
-        SealedSigning::Unsigned
-    })
-}
-
-/// Whether the decrypted `message` (the plaintext of a transform whose tag
-/// verified) names another session than the TRANSFORM_HEADER's
-/// `transform_session_id` where MS-SMB2 forbids it: a lone PDU (NextCommand
-/// 0 in its first header) whose SessionId differs is discarded by the
-/// client (MS-SMB2 3.2.5.1.1, "If the NextCommand field in the first SMB2
-/// header of the message is equal to 0 and SessionId of the first SMB2
-/// header is not equal to the SessionId field in SMB2 TRANSFORM_HEADER").
-/// Compound chains are not covered by that rule. Fails on a short or
-/// foreign first header.
-pub fn sealed_session_mismatch(transform_session_id: u64, message: &[u8]) -> Result<bool> {
-    let h = Header::new(message)?;
-    Ok(h.next_command() == 0 && h.session_id() != transform_session_id)
-}
-
 /// Whether a SecurityMode field says `SMB2_NEGOTIATE_SIGNING_REQUIRED`.
 #[must_use]
 pub fn security_mode_requires_signing(security_mode: u16) -> bool {
