@@ -112,43 +112,70 @@ pub unsafe extern "C" fn gnutls_hmac(
     len: usize,
 ) -> c_int {
     guard(GNUTLS_E_INTERNAL_ERROR, || {
-        let inner = match target(&MAC_SLOTS, handle) {
-            Target::Own(own, tally) => {
-                // SAFETY: a live own handle; GnuTLS handles are not shared between
-                // threads during a call, and neither are these.
-                let own = unsafe { &mut *own };
-                // SAFETY: text is readable for len bytes per the API.
-                let data = unsafe { bytes(text, len) };
-                match (&mut own.mac, data) {
-                    (Mac::Real(inner), _) => {
-                        tally.forwarded(0, len as u64);
-                        *inner
-                    }
-                    (_, None) => return GNUTLS_E_INVALID_REQUEST,
-                    (Mac::Hmac(st), Some(d)) => {
-                        st.update(d);
+        // The computed case first and alone: Samba makes three of these per
+        // signature, and with the forwarding paths beside it every call
+        // saved five registers and walked the `Target` match.
+        if let Some((own, tally)) = MAC_SLOTS.get(handle) {
+            // SAFETY: a live own handle; GnuTLS handles are not shared between
+            // threads during a call, and neither are these.
+            let own = unsafe { &mut *own };
+            // SAFETY: text is readable for len bytes per the API.
+            // Counted before the update (which cannot fail), so that nothing
+            // is live across the update's call into the kernel path.
+            if let Some(d) = unsafe { bytes(text, len) } {
+                match &mut own.mac {
+                    Mac::Cmac(st) => {
                         tally.computed(0, len as u64);
-                        return 0;
-                    }
-                    (Mac::Cmac(st), Some(d)) => {
                         st.update(d);
+                    }
+                    Mac::Hmac(st) => {
                         tally.computed(0, len as u64);
-                        return 0;
+                        st.update(d);
+                    }
+                    Mac::Real(_) => {
+                        // SAFETY: the caller's arguments, per the API.
+                        return unsafe { hmac_not_computed(handle, text, len) };
                     }
                 }
+                return 0;
             }
-            Target::Stale => return GNUTLS_E_INVALID_REQUEST,
-            Target::Foreign => {
-                stats::forwarded(Bucket::Unwrapped, 0, len as u64);
-                handle
-            }
-        };
-        match real::hmac() {
-            // SAFETY: GnuTLS's handle and the caller's buffer.
-            Some(f) => unsafe { f(inner, text, len) },
-            None => GNUTLS_E_INTERNAL_ERROR,
         }
+        // SAFETY: the caller's arguments, per the API.
+        unsafe { hmac_not_computed(handle, text, len) }
     })
+}
+
+/// [`gnutls_hmac`] on a handle smbsign does not compute (GnuTLS's, a wrapped
+/// one, a stale one) or with unreadable text.
+///
+/// # Safety
+/// As GnuTLS's `gnutls_hmac`.
+#[cold]
+#[inline(never)]
+unsafe fn hmac_not_computed(handle: *mut c_void, text: *const c_void, len: usize) -> c_int {
+    let inner = match target(&MAC_SLOTS, handle) {
+        Target::Own(own, tally) => {
+            // SAFETY: a live own handle, not shared during the call.
+            match unsafe { &(*own).mac } {
+                Mac::Real(inner) => {
+                    tally.forwarded(0, len as u64);
+                    *inner
+                }
+                // An own state: gnutls_hmac found the text unreadable.
+                _ => return GNUTLS_E_INVALID_REQUEST,
+            }
+        }
+        Target::Stale => return GNUTLS_E_INVALID_REQUEST,
+        Target::Foreign => {
+            stats::forwarded(Bucket::Unwrapped, 0, len as u64);
+            handle
+        }
+    };
+    match real::hmac() {
+        // SAFETY: GnuTLS's handle and the caller's buffer.
+        Some(f) => unsafe { f(inner, text, len) },
+        None => GNUTLS_E_INTERNAL_ERROR,
+    }
 }
 
 /// Writes the MAC of everything absorbed to `digest` and restarts the state,
