@@ -7,7 +7,7 @@ use core::ptr;
 use libc::iovec;
 use smbsign::gmac;
 
-use crate::args::{bytes, guard, iov_slice, iov_total, iovecs, target, Target};
+use crate::args::{bytes, guard, iov_parts, iov_slice, iov_total, target, IovList, Target};
 use crate::mode;
 use crate::real::{self, Datum, GNUTLS_E_INTERNAL_ERROR, GNUTLS_E_INVALID_REQUEST};
 use crate::slots::Slots;
@@ -156,14 +156,14 @@ unsafe fn gmac_shortcut(
             let Some(d) = (unsafe { bytes(p, n) }) else {
                 return false;
             };
-            (u128::from_le_bytes(key.mac(nonce, d)), n)
+            (u128::from_le_bytes(key.mac(nonce, d)), n as u64)
         }
         Aad::Iov(v, n) => {
             // SAFETY: the iovecs per the API.
-            let Some(v) = (unsafe { iovecs(v, n) }) else {
+            let Some(t) = (unsafe { gmac_iov(key, nonce, v, n) }) else {
                 return false;
             };
-            (gmac_iov(key, nonce, v), v.iter().map(|e| e.iov_len).sum())
+            t
         }
     };
     // SAFETY: out holds 16 bytes and out_len is writable (fits said so); both
@@ -174,7 +174,7 @@ unsafe fn gmac_shortcut(
         ptr::write_unaligned(out.cast::<u128>(), tag.to_le());
         *out_len = GCM_TAG_LEN;
     }
-    tally.computed(1, len as u64);
+    tally.computed(1, len);
     true
 }
 
@@ -191,24 +191,38 @@ unsafe fn room_for_tag(tag_size: usize, out: *mut c_void, out_len: *const usize)
         && unsafe { *out_len } >= GCM_TAG_LEN
 }
 
-/// The GMAC of the iovecs' concatenation: Samba's up to five parts go to the
-/// fused kernels read in place (`gmac::Key::mac_parts`), longer lists stream.
-/// The tag's bytes as a little-endian `u128` (returned in two registers).
-fn gmac_iov(key: &gmac::Key, nonce: &[u8; gmac::NONCE_LEN], v: &[iovec]) -> u128 {
-    if v.len() <= gmac::PARTS_MAX {
-        let mut parts: [&[u8]; gmac::PARTS_MAX] = [&[]; gmac::PARTS_MAX];
-        for (p, e) in parts.iter_mut().zip(v) {
-            *p = iov_slice(e);
-        }
+/// The GMAC of the iovecs' concatenation and its length, `None` if the list
+/// is unreadable: Samba's up to five parts go to the fused kernels read in
+/// place (`gmac::Key::mac_parts`), longer lists stream. The tag's bytes as a
+/// little-endian `u128` (returned in two registers).
+///
+/// # Safety
+/// As [`iov_parts`].
+#[inline(never)]
+unsafe fn gmac_iov(
+    key: &gmac::Key,
+    nonce: &[u8; gmac::NONCE_LEN],
+    v: *const iovec,
+    n: c_int,
+) -> Option<(u128, u64)> {
+    let mut parts: [&[u8]; gmac::PARTS_MAX] = [&[]; gmac::PARTS_MAX];
+    // SAFETY: as the caller's.
+    Some(match unsafe { iov_parts(v, n, &mut parts) }? {
         // Straight to mac_parts: mac_vectored would copy the slices again,
         // and the 16-byte reload of two 8-byte stores stalls store forwarding.
-        return u128::from_le_bytes(key.mac_parts(nonce, &parts[..v.len()]));
-    }
-    let mut st = key.start(nonce);
-    for e in v {
-        st.update(iov_slice(e));
-    }
-    u128::from_le_bytes(st.finalize())
+        IovList::Few { count, total } => (
+            u128::from_le_bytes(key.mac_parts(nonce, &parts[..count])),
+            total,
+        ),
+        IovList::Many(v) => {
+            let mut st = key.start(nonce);
+            for e in v {
+                st.update(iov_slice(e));
+            }
+            let total = v.iter().map(|e| e.iov_len as u64).sum();
+            (u128::from_le_bytes(st.finalize()), total)
+        }
+    })
 }
 
 /// Forwards a call to GnuTLS's handle (the inner one of an own handle, else

@@ -212,12 +212,12 @@ pub struct State<'k> {
 /// Message bytes a state holds back before running the kernel: updates that
 /// fit are only copied, touching no key and needing no stack erasure, and
 /// run as one chain later (Samba signs a header, a zeroed signature and a
-/// body as three updates: a message of up to 256 bytes costs one kernel call
-/// and one erasure, at finalisation, as the one-shot MAC does; with 64 held,
-/// an 80-byte message paid a second erasure and kernel call in its body's
-/// update, 200 instructions of the preload's 410 over the C ABI). A
-/// multiple of 16; bodies beyond it go through the kernel where they lie.
-const HELD: usize = 256;
+/// body as three updates: a 64-byte message costs one kernel call and one
+/// erasure, not two and four). A multiple of 16. Not more: a state lives on
+/// the stack in the PDU paths and `Key::mac_vectored`, and 256 made them
+/// deeper than their erasure sizes (`scrub::Bytes`); a caller that wants to
+/// hold more holds it itself and hands it to [`State::finalize_reset_with`].
+const HELD: usize = 64;
 
 impl<'k> State<'k> {
     fn new(key: KeyRef<'k, Key>) -> Self {
@@ -323,6 +323,36 @@ impl<'k> State<'k> {
     pub fn finalize_reset(&mut self) -> [u8; TAG_LEN] {
         scrub::after(Bytes::cmac(&self.key.backend), || {
             let tag = self.tag();
+            self.state.zeroize();
+            self.buf_len = 0;
+            tag
+        })
+    }
+
+    /// [`State::update`] with `data`, then [`State::finalize_reset`], under
+    /// one stack erasure: for a caller that holds a message's last bytes
+    /// itself (the GnuTLS preload holds Samba's header, signature and a
+    /// short body), so that the message costs one erasure, as the one-shot
+    /// MAC does, not one for the update and one for the tag.
+    #[must_use]
+    pub fn finalize_reset_with(&mut self, data: &[u8]) -> [u8; TAG_LEN] {
+        scrub::after(Bytes::cmac(&self.key.backend), || {
+            let tag = if self.buf_len == 0 && !data.is_empty() {
+                // Nothing held: `data` is the message's end, read in place
+                // (all but its last 1..=16 bytes through the kernel, then the
+                // last block with its subkey), as the one-shot MAC reads it.
+                let full = (data.len() - 1) / 16 * 16;
+                let mut state = self.state;
+                if full > 0 {
+                    self.key
+                        .backend
+                        .cbc_mac(&self.key.rk, &mut state, &data[..full]);
+                }
+                self.key.finish(state, &data[full..])
+            } else {
+                self.absorb(data);
+                self.tag()
+            };
             self.state.zeroize();
             self.buf_len = 0;
             tag
