@@ -32,12 +32,6 @@ fn dbl(b: &[u8; 16]) -> [u8; 16] {
     ((v << 1) ^ (carry & 0x87)).to_be_bytes()
 }
 
-fn xor16(a: &mut [u8; 16], b: &[u8; 16]) {
-    for (x, y) in a.iter_mut().zip(b) {
-        *x ^= y;
-    }
-}
-
 impl Key {
     /// Expands `key` for the process-wide backend ([`backend::active`]).
     #[must_use]
@@ -165,15 +159,18 @@ impl Key {
     /// The last block (0..=16 message bytes) as CBC-MAC'ed: complete and masked
     /// with K1, or padded with `80 00..` and masked with K2. Key-dependent.
     pub(crate) fn last_block(&self, last: &[u8]) -> [u8; 16] {
+        // Copied by fixed-size moves and masked as one `u128`: a run-time
+        // length `copy_from_slice` (a call to `memcpy`) and a byte-wise xor
+        // were about 60 instructions of a 64-byte MAC (callgrind, issue 25).
         let mut block = [0u8; 16];
-        block[..last.len()].copy_from_slice(last);
-        if last.len() == 16 {
-            xor16(&mut block, &self.k1);
+        copy_short(&mut block, last);
+        let subkey = if last.len() == 16 {
+            &self.k1
         } else {
             block[last.len()] = 0x80;
-            xor16(&mut block, &self.k2);
-        }
-        block
+            &self.k2
+        };
+        (u128::from_ne_bytes(block) ^ u128::from_ne_bytes(*subkey)).to_ne_bytes()
     }
 
     /// Applies the last block (0..=16 bytes) and returns the tag.
