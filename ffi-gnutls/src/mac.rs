@@ -293,34 +293,59 @@ unsafe fn own_output(mac: &mut Mac, digest: *mut c_void) -> bool {
 #[no_mangle]
 pub unsafe extern "C" fn gnutls_hmac_output(handle: *mut c_void, digest: *mut c_void) {
     guard((), || {
-        let inner = match target(&MAC_SLOTS, handle) {
-            Target::Own(own, tally) => {
+        // The computed case first and alone, as in `gnutls_hmac`.
+        if !digest.is_null() {
+            if let Some((own, tally)) = MAC_SLOTS.get(handle) {
                 // SAFETY: a live own handle, not shared during the call.
                 let own = unsafe { &mut *own };
-                // SAFETY: digest per the API.
-                if unsafe { own_output(&mut own.mac, digest) } {
-                    if !digest.is_null() {
-                        tally.computed(1, 0);
-                    }
+                if !matches!(own.mac, Mac::Real(_)) {
+                    tally.computed(1, 0);
+                    // SAFETY: digest per the API.
+                    unsafe { own_output(&mut own.mac, digest) };
                     return;
                 }
-                tally.forwarded(1, 0);
-                match own.mac {
-                    Mac::Real(inner) => inner,
-                    _ => return,
-                }
             }
-            Target::Stale => return,
-            Target::Foreign => {
-                stats::forwarded(Bucket::Unwrapped, 1, 0);
-                handle
-            }
-        };
-        if let Some(f) = real::hmac_output() {
-            // SAFETY: GnuTLS's handle and the caller's buffer.
-            unsafe { f(inner, digest) }
         }
+        // SAFETY: the caller's arguments, per the API.
+        unsafe { hmac_output_not_computed(handle, digest) }
     })
+}
+
+/// [`gnutls_hmac_output`] on a handle smbsign does not compute, or with a
+/// NULL digest.
+///
+/// # Safety
+/// As GnuTLS's `gnutls_hmac_output`.
+#[cold]
+#[inline(never)]
+unsafe fn hmac_output_not_computed(handle: *mut c_void, digest: *mut c_void) {
+    let inner = match target(&MAC_SLOTS, handle) {
+        Target::Own(own, tally) => {
+            // SAFETY: a live own handle, not shared during the call.
+            let own = unsafe { &mut *own };
+            // SAFETY: digest per the API.
+            if unsafe { own_output(&mut own.mac, digest) } {
+                if !digest.is_null() {
+                    tally.computed(1, 0);
+                }
+                return;
+            }
+            tally.forwarded(1, 0);
+            match own.mac {
+                Mac::Real(inner) => inner,
+                _ => return,
+            }
+        }
+        Target::Stale => return,
+        Target::Foreign => {
+            stats::forwarded(Bucket::Unwrapped, 1, 0);
+            handle
+        }
+    };
+    if let Some(f) = real::hmac_output() {
+        // SAFETY: GnuTLS's handle and the caller's buffer.
+        unsafe { f(inner, digest) }
+    }
 }
 
 /// # Safety
