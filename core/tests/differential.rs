@@ -256,7 +256,8 @@ fn gmac_samba_parts_past_one_group_all_backends() {
 
 /// Incremental CMAC and HMAC-SHA256 as three updates split at every pair of
 /// points (Samba's header, signature and body), each message through
-/// `finalize_reset` on one long-lived state, at every length to 150 bytes:
+/// `finalize_reset` (and CMAC's `finalize_reset_with` taking the last part)
+/// on one long-lived state, at every length to 150 bytes:
 /// the CMAC state holds up to 64 bytes back before its kernel runs, and
 /// updates that only buffer skip the stack erasure.
 #[test]
@@ -288,6 +289,17 @@ fn incremental_three_updates_every_split_all_backends() {
                         hs.finalize_reset(),
                         want.1,
                         "hmac {i}/{j}/{len} {:?}",
+                        b.tier()
+                    );
+                    // The last part handed to finalize_reset_with instead
+                    // (the preload's way: i = j = 0 is the whole message
+                    // on a fresh state, read in place).
+                    cs.update(&m[..i]);
+                    cs.update(&m[i..j]);
+                    assert_eq!(
+                        cs.finalize_reset_with(&m[j..]),
+                        want.0,
+                        "cmac finalize_reset_with {i}/{j}/{len} {:?}",
                         b.tier()
                     );
                 }

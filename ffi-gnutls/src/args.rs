@@ -53,6 +53,54 @@ pub unsafe fn iovecs<'a>(iov: *const iovec, cnt: c_int) -> Option<&'a [iovec]> {
         .then_some(v)
 }
 
+/// An iovec list as [`iov_parts`] read it.
+pub enum IovList<'a> {
+    /// No more entries than the parts given: the first `count` parts are
+    /// their buffers, `total` bytes in all.
+    Few { count: usize, total: u64 },
+    /// More entries than that, every one readable.
+    Many(&'a [iovec]),
+}
+
+/// The iovec list, checked entry by entry as [`iovecs`] checks it; a list
+/// of no more entries than `parts` holds is turned into byte slices in
+/// `parts` and summed in the same pass (Samba's GMAC: three entries;
+/// separate check, slice and sum walks cost the preload 30 instructions a
+/// call). `None` where `iovecs` refuses the list.
+///
+/// # Safety
+/// As [`iovecs`].
+#[inline]
+pub unsafe fn iov_parts<'a>(
+    iov: *const iovec,
+    cnt: c_int,
+    parts: &mut [&'a [u8]],
+) -> Option<IovList<'a>> {
+    let n = usize::try_from(cnt).ok()?;
+    if n > parts.len() {
+        // SAFETY: as the caller's.
+        return unsafe { iovecs(iov, cnt) }.map(IovList::Many);
+    }
+    if n > 0 && iov.is_null() {
+        return None;
+    }
+    let mut total = 0u64;
+    for (i, p) in parts[..n].iter_mut().enumerate() {
+        // SAFETY: i < cnt, and iov points at cnt iovecs per the caller.
+        let e = unsafe { &*iov.add(i) };
+        *p = if e.iov_len == 0 {
+            &[]
+        } else if e.iov_base.is_null() || e.iov_len > isize::MAX as usize {
+            return None;
+        } else {
+            total = total.saturating_add(e.iov_len as u64);
+            // SAFETY: non-NULL, and readable for iov_len bytes per the caller.
+            unsafe { core::slice::from_raw_parts(e.iov_base.cast::<u8>(), e.iov_len) }
+        };
+    }
+    Some(IovList::Few { count: n, total })
+}
+
 /// The buffer of an entry of a list [`iovecs`] accepted.
 pub fn iov_slice(e: &iovec) -> &[u8] {
     // SAFETY: iovecs() checked the entry (zero length, or a non-NULL base and

@@ -375,6 +375,24 @@ impl Backend {
             ShortGmac::FusedZmm(t, p, xmm_max) if b.is_empty() && a.len() <= xmm_max => Some(
                 x86::vpclmul512::fused::gmac_short((t, p), rk, powers, nonce, a),
             ),
+            // Two parts as short as the one-part rule gives to the xmm
+            // kernel take it too, as several parts do (`gmac_parts`): Samba's
+            // header and zeroed signature, a 64-byte message, went to the zmm
+            // kernel (docs/tuning.md: "One-part GMAC the zmm tier gives to the
+            // xmm fused kernel", parts).
+            #[cfg(target_arch = "x86_64")]
+            ShortGmac::FusedZmm(t, p, xmm_max)
+                if a.len() + b.len() <= xmm_max && a.len().is_multiple_of(16) =>
+            {
+                Some(x86::pclmul::gmac_fused(
+                    (t, p.xmm()),
+                    rk,
+                    powers,
+                    nonce,
+                    a,
+                    b,
+                ))
+            }
             #[cfg(target_arch = "x86_64")]
             ShortGmac::FusedZmm(t, p, _) if a.len().is_multiple_of(16) || b.is_empty() => {
                 // One part is taken as the second (any length).

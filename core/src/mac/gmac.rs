@@ -33,6 +33,11 @@ pub struct Key {
     backend: Backend,
 }
 
+/// Two parts of at most this many bytes in all (Samba's header-only
+/// message: a 48-byte header and the zeroed signature) are joined and MACed
+/// as one ([`Key::tag_joined_one`]; docs/tuning.md: "Short GMAC parts joined").
+const JOIN_MAX: usize = 64;
+
 /// Parts [`Key::mac_parts`] splits at odd places for the fused kernels
 /// (Samba signs up to five: header, zeroed signature, body, dynamic part,
 /// padding).
@@ -292,10 +297,8 @@ impl Key {
                     *r = p;
                 }
                 let refs = &refs[..parts.len()];
-                return (
-                    self.parts_tag(nonce, refs).to_le_bytes(),
-                    self.parts_bytes(refs),
-                );
+                let (bytes, in_place) = self.parts_shape(refs);
+                return (self.parts_tag(nonce, refs, in_place).to_le_bytes(), bytes);
             }
             (self.stream(nonce, parts), Bytes::gmac_parts(&self.backend))
         })
@@ -313,37 +316,43 @@ impl Key {
         // registers (as a `u128`): through memory, written as two 8-byte
         // halves and read as one 16-byte block, it stalled store forwarding
         // (a quarter of the preload's own time per 80-byte call).
-        let bytes = self.parts_bytes(parts);
-        scrub::after(bytes, || self.parts_tag(nonce, parts)).to_le_bytes()
+        let (bytes, in_place) = self.parts_shape(parts);
+        scrub::after(bytes, || self.parts_tag(nonce, parts, in_place)).to_le_bytes()
     }
 
-    /// Whether the parts lie as the fused kernels read them: whole-block
-    /// parts, then one of any length (Samba's three).
-    fn in_place(parts: &[&[u8]]) -> bool {
-        parts
-            .split_last()
-            .is_none_or(|(_, head)| head.iter().all(|p| p.len().is_multiple_of(16)))
-    }
-
-    /// The stack [`Key::parts_tag`] uses on `parts`' path.
-    fn parts_bytes(&self, parts: &[&[u8]]) -> usize {
-        if Key::in_place(parts) {
-            Bytes::gmac_fused_parts(&self.backend, parts.iter().map(|p| p.len()).sum())
+    /// The stack [`Key::parts_tag`] uses on `parts`' path, and whether the
+    /// parts lie as the fused kernels read them (whole-block parts, then one
+    /// of any length: Samba's three), from one walk of the parts (it took
+    /// three: two here, one more in `parts_tag`).
+    #[inline]
+    fn parts_shape(&self, parts: &[&[u8]]) -> (usize, bool) {
+        let mut len = 0;
+        let mut in_place = true;
+        if let Some((last, head)) = parts.split_last() {
+            for p in head {
+                in_place &= p.len().is_multiple_of(16);
+                len += p.len();
+            }
+            len += last.len();
+        }
+        if in_place {
+            (Bytes::gmac_fused_parts(&self.backend, len), true)
         } else {
-            Bytes::gmac_parts(&self.backend)
+            (Bytes::gmac_parts(&self.backend), false)
         }
     }
 
     /// [`Key::mac_parts`] without the stack erasure (its callers erase once),
-    /// the tag's bytes as a little-endian `u128`. Parts that lie as the fused
-    /// kernels read them take them from here; other splits go through
-    /// [`Key::parts_gather`] in a frame of its own, so its scratch blocks do
-    /// not deepen (and cost the erasure of) the common case.
-    fn parts_tag(&self, nonce: &[u8; NONCE_LEN], parts: &[&[u8]]) -> u128 {
+    /// the tag's bytes as a little-endian `u128`; `in_place` from
+    /// [`Key::parts_shape`]. Parts that lie as the fused kernels read them
+    /// take them from here; other splits go through [`Key::parts_gather`] in
+    /// a frame of its own, so its scratch blocks do not deepen (and cost the
+    /// erasure of) the common case.
+    fn parts_tag(&self, nonce: &[u8; NONCE_LEN], parts: &[&[u8]], in_place: bool) -> u128 {
         let Some((last, head)) = parts.split_last() else {
             return self.tag2(nonce, &[], &[]);
         };
-        if Key::in_place(parts) {
+        if in_place {
             if let Some(t) = self.tag_head(nonce, head, last) {
                 return t;
             }
@@ -376,11 +385,27 @@ impl Key {
     fn tag_head(&self, nonce: &[u8; NONCE_LEN], head: &[&[u8]], b: &[u8]) -> Option<u128> {
         match head {
             [] => Some(self.tag2(nonce, b, &[])),
+            [a] if a.len() + b.len() <= JOIN_MAX => Some(self.tag_joined_one(nonce, a, b)),
             [a] => Some(self.tag2(nonce, a, b)),
             _ => self
                 .backend
                 .gmac_parts(&self.rk, &self.powers, nonce, head, b),
         }
+    }
+
+    /// [`Key::tag_head`] of two parts of at most [`JOIN_MAX`] bytes in all,
+    /// joined in a stack buffer and MACed as one part: the one-part short
+    /// kernels (`pclmul::gmac_short_tail`, the zmm tier's masked one) are
+    /// the C ABI's for such a message, and cheaper than the two-part fused
+    /// one (xmm tier, Samba's 48-byte header and zeroed signature through
+    /// the preload: 205 against 140 instructions of kernel). The buffer holds
+    /// only (public) message bytes: it is not zeroized.
+    fn tag_joined_one(&self, nonce: &[u8; NONCE_LEN], a: &[u8], b: &[u8]) -> u128 {
+        let mut buf = [0u8; JOIN_MAX];
+        let n = a.len() + b.len();
+        super::copy_short(&mut buf, a);
+        super::copy_short(&mut buf[a.len()..], b);
+        self.tag2(nonce, &buf[..n], &[])
     }
 
     /// The GMAC of the concatenation of `parts` through [`State`], without

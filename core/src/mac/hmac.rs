@@ -189,7 +189,7 @@ impl Sha256State {
         if data.len() > BLOCK - self.buf_len {
             return false;
         }
-        self.buf[self.buf_len..self.buf_len + data.len()].copy_from_slice(data);
+        super::copy_short(&mut self.buf[self.buf_len..], data);
         self.buf_len += data.len();
         self.total = self.total.wrapping_add(data.len() as u64);
         true
@@ -287,6 +287,7 @@ impl<'k> State<'k> {
     }
 
     /// Absorbs `data`.
+    #[inline]
     pub fn update(&mut self, data: &[u8]) {
         // An update that only fills the block buffer copies message bytes and
         // touches no key: nothing to erase (Samba's header and signature
@@ -294,6 +295,14 @@ impl<'k> State<'k> {
         if self.sha.hold(data) {
             return;
         }
+        self.update_through_kernel(data);
+    }
+
+    /// [`State::update`] of what does not fit the block buffer, out of line
+    /// so that a held update saves no registers and sets up no frame for the
+    /// erasure.
+    #[inline(never)]
+    fn update_through_kernel(&mut self, data: &[u8]) {
         scrub::after(Bytes::hmac(&self.key.backend), || self.absorb(data));
     }
 

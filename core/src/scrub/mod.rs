@@ -62,7 +62,7 @@ fn framed<R>(f: impl FnOnce() -> R) -> R {
 }
 
 /// Zeroes `bytes` (rounded up to 64) below the stack pointer: from 2 KiB by
-/// `rep stosb`, from 1 KiB by 32-byte AVX stores where the CPU has them,
+/// `rep stosb`, from 512 bytes by 32-byte AVX stores where the CPU has them,
 /// else by 16-byte SSE2 stores (every x86-64 CPU has SSE2); the lengths are
 /// where each is fastest (docs/tuning.md: "Stack erasure stores").
 #[inline(always)]

@@ -318,6 +318,18 @@ fn run_all(b: Backend, single: bool, batches: bool, out: &mut Vec<Report>) {
     let mut st = c.start();
     note("cmac update", probe(|| st.update(m)).1, &all);
     note("cmac finalize", probe(|| st.finalize()).1, &all);
+    let mut st = c.start();
+    note(
+        "cmac finalize_reset_with",
+        probe(|| st.finalize_reset_with(m)).1,
+        &all,
+    );
+    st.update(&m[..5]);
+    note(
+        "cmac finalize_reset_with held",
+        probe(|| st.finalize_reset_with(m)).1,
+        &all,
+    );
     let mut st = probe(|| g.start(&nonce)).0;
     note("gmac start", probe(|| g.start(&nonce)).1, &all);
     note("gmac update", probe(|| st.update(m)).1, &all);
