@@ -5,10 +5,10 @@
 
 #[cfg(target_arch = "aarch64")]
 use super::aarch64;
-use super::dispatch::Aes;
 #[cfg(target_arch = "x86_64")]
-use super::dispatch::{AesLanes, Ghash};
-use super::layout::{inc32, AesKey};
+use super::dispatch::Ghash;
+use super::dispatch::{Aes, AesLanes};
+use super::layout::{inc32, AesKey, CcmLanes, CipherLaneKeys};
 use super::portable;
 #[cfg(target_arch = "x86_64")]
 use super::x86;
@@ -192,6 +192,70 @@ impl Backend {
             last[..data.len() - whole].copy_from_slice(&data[whole..]);
             self.cipher_cbc_mac(k, state, &last);
             crate::wipe::wipe(&mut last);
+        }
+    }
+}
+
+/// A computation generic over the lane count of the CCM lanes kernel the
+/// backend picks; `kernel` runs the first `m` blocks of every lane's data
+/// (CTR and CBC-MAC together: see `portable::ccm_lanes`); the caller advances it.
+pub(crate) trait CcmLaneTask {
+    type Output;
+    fn run<const N: usize>(
+        self,
+        kernel: impl for<'a> FnMut(&CipherLaneKeys<N>, &mut CcmLanes<N>, &mut [&'a mut [u8]; N], usize),
+    ) -> Self::Output;
+}
+
+impl Backend {
+    /// Runs `task` with the CCM lanes kernel of this backend's AES lanes
+    /// tier (the same feature tokens: AES-NI x8, VAES ymm x16, VAES zmm x32,
+    /// ARMv8 x8, the portable reference one lane at a time), for keys of
+    /// `rounds` rounds (10 or 14), sealing or opening. The zmm kernel takes
+    /// every batch: its half-rate rule (`AesLanes::Vaes32`'s threshold) was
+    /// measured for CMAC, not CCM.
+    pub(crate) fn ccm_lanes<T: CcmLaneTask>(
+        &self,
+        task: T,
+        rounds: usize,
+        open: bool,
+    ) -> T::Output {
+        match self.aes_lanes {
+            AesLanes::Portable => task.run::<1>(move |keys, st, data, m| {
+                portable::ccm_lanes::ccm_lanes(keys, rounds, open, st, data, m);
+            }),
+            #[cfg(target_arch = "x86_64")]
+            AesLanes::AesNi8(t) => task.run(move |keys, st, data, m| {
+                x86::aesni_ccm_lanes::ccm_lanes(t, keys, rounds, open, st, data, m);
+            }),
+            #[cfg(target_arch = "x86_64")]
+            AesLanes::Vaes16(t) => task.run(move |keys, st, data, m| {
+                x86::vaes_ccm_lanes::ccm_lanes(t, keys, rounds, open, st, data, m);
+            }),
+            #[cfg(target_arch = "x86_64")]
+            AesLanes::Vaes32(t, _) => task.run(move |keys, st, data, m| {
+                x86::vaes512_ccm_lanes::ccm_lanes(t, keys, rounds, open, st, data, m);
+            }),
+            #[cfg(target_arch = "aarch64")]
+            AesLanes::Armv8x8(t) => task.run(move |keys, st, data, m| {
+                aarch64::aes_ccm_lanes::ccm_lanes(t, keys, rounds, open, st, data, m);
+            }),
+        }
+    }
+
+    /// The kernel that computes batches of AES-CCM.
+    #[must_use]
+    pub fn ccm_batch_name(&self) -> &'static str {
+        match self.aes_lanes {
+            AesLanes::Portable => "portable",
+            #[cfg(target_arch = "x86_64")]
+            AesLanes::AesNi8(_) => "x86_64/aes-ni-x8",
+            #[cfg(target_arch = "x86_64")]
+            AesLanes::Vaes16(_) => "x86_64/vaes-ymm-x16",
+            #[cfg(target_arch = "x86_64")]
+            AesLanes::Vaes32(..) => "x86_64/vaes-zmm-x32",
+            #[cfg(target_arch = "aarch64")]
+            AesLanes::Armv8x8(_) => "aarch64/aes-x8",
         }
     }
 }
