@@ -104,22 +104,30 @@ fn ccm_msgs<'a, 's, 'b>(jobs: &'a mut [CipherJob<'s, 'b>]) -> (Vec<usize>, Vec<M
 /// `tags.len() == jobs.len()`.
 pub fn seal(jobs: &mut [CipherJob<'_, '_>], tags: &mut [[u8; TAG_LEN]]) -> Result<()> {
     check_len(jobs.len(), tags.len())?;
+    scrub::after(Bytes::CIPHER_BATCH, || seal_jobs(jobs, tags));
+    Ok(())
+}
+
+/// [`seal`]'s computation, without the stack erasure.
+fn seal_jobs(jobs: &mut [CipherJob<'_, '_>], tags: &mut [[u8; TAG_LEN]]) {
     for (j, t) in jobs.iter_mut().zip(tags.iter_mut()) {
         if j.key.is_gcm() {
-            // Checked in `CipherJob::new`: cannot fail.
-            *t = j.key.seal_in_place(j.nonce, j.aad, j.parts)?;
+            *t = j
+                .key
+                .seal_in_place(j.nonce, j.aad, j.parts)
+                .expect("checked in CipherJob::new");
         }
     }
     let (idx, mut msgs) = ccm_msgs(jobs);
     if msgs.is_empty() {
-        return Ok(());
+        return;
     }
     let mut out = vec![[0u8; TAG_LEN]; msgs.len()];
-    scrub::after(Bytes::CIPHER_BATCH, || ccm::seal(&mut msgs, &mut out));
+    ccm::seal(&mut msgs, &mut out);
     for (&i, t) in idx.iter().zip(&out) {
         tags[i] = *t;
     }
-    Ok(())
+    crate::wipe::wipe(&mut out);
 }
 
 /// Verifies every job's tag (`tags[i]` for `jobs[i]`) and decrypts its
@@ -136,25 +144,26 @@ pub fn open(
 ) -> Result<bool> {
     check_len(jobs.len(), tags.len())?;
     check_len(jobs.len(), valid.len())?;
+    scrub::after(Bytes::CIPHER_BATCH, || open_jobs(jobs, tags, valid));
+    Ok(valid.iter().all(|&v| v))
+}
+
+/// [`open`]'s computation, without the stack erasure.
+fn open_jobs(jobs: &mut [CipherJob<'_, '_>], tags: &[[u8; TAG_LEN]], valid: &mut [bool]) {
     for ((j, t), v) in jobs.iter_mut().zip(tags).zip(valid.iter_mut()) {
         if j.key.is_gcm() {
-            *v = match j.key.open_in_place(j.nonce, j.aad, j.parts, t) {
-                Ok(()) => true,
-                Err(Error::AuthenticationFailed) => false,
-                Err(e) => return Err(e),
-            };
+            // The arguments were checked in `CipherJob::new`: only the tag can fail.
+            *v = j.key.open_in_place(j.nonce, j.aad, j.parts, t).is_ok();
         }
     }
     let (idx, mut msgs) = ccm_msgs(jobs);
-    if !msgs.is_empty() {
-        let ccm_tags: Vec<[u8; TAG_LEN]> = idx.iter().map(|&i| tags[i]).collect();
-        let mut ok = vec![false; msgs.len()];
-        scrub::after(Bytes::CIPHER_BATCH, || {
-            ccm::open(&mut msgs, &ccm_tags, &mut ok);
-        });
-        for (&i, &o) in idx.iter().zip(&ok) {
-            valid[i] = o;
-        }
+    if msgs.is_empty() {
+        return;
     }
-    Ok(valid.iter().all(|&v| v))
+    let ccm_tags: Vec<[u8; TAG_LEN]> = idx.iter().map(|&i| tags[i]).collect();
+    let mut ok = vec![false; msgs.len()];
+    ccm::open(&mut msgs, &ccm_tags, &mut ok);
+    for (&i, &o) in idx.iter().zip(&ok) {
+        valid[i] = o;
+    }
 }
