@@ -1,6 +1,7 @@
 //! The measuring engine behind `smbsign-bench`: SMB-shaped workloads, timing,
 //! thread scaling, and the table, JSON and plot outputs.
 
+pub mod cipher_batch;
 pub mod example_args;
 pub mod host;
 pub mod measure;
