@@ -13,13 +13,15 @@
 //! the head). The head starts at counter block 0, so the keystream it
 //! leaves on B0's copy is `S0`, the tag mask; the payload at block 1.
 //!
+//! A pass too small to fill any lanes kernel (`Backend::ccm_lanes_pay`)
+//! runs its messages one by one through the single-message CCM instead.
 //! The lanes are refilled as in `batch/lanes.rs` (longest messages first);
 //! idle lanes run over a dummy buffer of their own, which bounds a kernel
 //! call to [`MAX_STEP`] blocks.
 
 use crate::backend::layout::{inc32, AesKey};
 use crate::backend::{Backend, CcmLaneTask, CcmLanes, CipherLaneKeys};
-use crate::cipher::ccm::{b0_and_prefix, counter, restore};
+use crate::cipher::ccm::{self, b0_and_prefix, counter, restore};
 
 /// The most blocks one kernel call advances every lane by (the length of
 /// an idle lane's dummy buffer).
@@ -73,9 +75,20 @@ fn compute(msgs: &mut [Msg<'_, '_>], out: &mut [[u8; 16]], open: bool) {
             .filter(|&i| msgs[i].key.rounds == rounds)
             .collect();
         idx.sort_by_key(|&i| core::cmp::Reverse(msgs[i].len() + msgs[i].aad.len()));
-        if let Some(&first) = idx.first() {
-            let b = msgs[first].backend;
+        let Some(&first) = idx.first() else { continue };
+        let b = msgs[first].backend;
+        if b.ccm_lanes_pay(idx.len()) {
             pass(b, rounds, open, msgs, &idx, out);
+        } else {
+            // Too few to fill a lanes kernel: one by one, each on its own key's backend.
+            for &i in &idx {
+                let m = &mut msgs[i];
+                out[i] = if open {
+                    ccm::mac_after_open(m.backend, m.key, m.nonce, m.aad, m.parts)
+                } else {
+                    ccm::seal(m.backend, m.key, m.nonce, m.aad, m.parts)
+                };
+            }
         }
     }
 }
@@ -194,6 +207,7 @@ fn pass(
                 ctr0: &ctr0,
                 macs: &mut tags,
             },
+            idx.len(),
             rounds,
             open,
         );

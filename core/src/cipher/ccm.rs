@@ -96,7 +96,7 @@ fn total(parts: &[&mut [u8]]) -> u32 {
     parts.iter().map(|p| p.len()).sum::<usize>() as u32
 }
 
-pub(super) fn seal(
+pub(crate) fn seal(
     b: Backend,
     k: &AesKey,
     nonce: &[u8],
@@ -106,6 +106,21 @@ pub(super) fn seal(
     let mut state = start(b, k, nonce, aad, total(parts));
     let mut ctr = counter(nonce, 1);
     walk::<true>(parts, |run| b.ccm_seal(k, &mut state, &mut ctr, run));
+    finish(b, k, nonce, state)
+}
+
+/// Decrypts the parts in place and returns the tag they should carry (the
+/// caller compares, and restores them on a mismatch).
+pub(crate) fn mac_after_open(
+    b: Backend,
+    k: &AesKey,
+    nonce: &[u8],
+    aad: &[u8],
+    parts: &mut [&mut [u8]],
+) -> [u8; 16] {
+    let mut state = start(b, k, nonce, aad, total(parts));
+    let mut ctr = counter(nonce, 1);
+    walk::<true>(parts, |run| b.ccm_open(k, &mut state, &mut ctr, run));
     finish(b, k, nonce, state)
 }
 
@@ -119,10 +134,7 @@ pub(super) fn open(
     parts: &mut [&mut [u8]],
     tag: &[u8; 16],
 ) -> bool {
-    let mut state = start(b, k, nonce, aad, total(parts));
-    let mut ctr = counter(nonce, 1);
-    walk::<true>(parts, |run| b.ccm_open(k, &mut state, &mut ctr, run));
-    let want = finish(b, k, nonce, state);
+    let want = mac_after_open(b, k, nonce, aad, parts);
     if crate::ct::eq(&want, tag) {
         return true;
     }
