@@ -126,7 +126,9 @@ fn pass(
     let mut gathered = vec![[0u8; 16]; gathered_max];
     let mut tags = vec![[0u8; 16]; idx.len()];
     {
-        let mut jobs: Vec<Vec<Run<'_>>> = Vec::with_capacity(idx.len());
+        // Every job's runs, one after the other: job `j`'s are `starts[j]..starts[j + 1]`.
+        let mut runs: Vec<Run<'_>> = Vec::with_capacity(idx.len() * 3);
+        let mut starts: Vec<usize> = Vec::with_capacity(idx.len() + 1);
         // (gathered block, offset in it, the part bytes it came from)
         let mut pieces: Vec<(usize, usize, &mut [u8])> = Vec::new();
         let mut g_free = gathered.iter_mut().enumerate();
@@ -143,10 +145,11 @@ fn pass(
             let (b0, used) = &b0s[j];
             head[..*used].copy_from_slice(&b0[..*used]);
             head[*used..*used + m.aad.len()].copy_from_slice(m.aad);
-            let mut runs = vec![Run {
+            starts.push(runs.len());
+            runs.push(Run {
                 data: head,
                 mask: [0; 16],
-            }];
+            });
             // The gathered block being filled: (index, block, bytes in it).
             let mut cur: Option<(usize, &mut [u8; 16], usize)> = None;
             for part in m.parts.iter_mut() {
@@ -198,11 +201,14 @@ fn pass(
                     mask,
                 });
             }
-            jobs.push(runs);
         }
+        starts.push(runs.len());
+        let longest = runs.iter().map(|r| r.data.len() / 16).max().unwrap_or(1);
         b.ccm_lanes(
             Task {
-                jobs: &mut jobs,
+                runs: &mut runs,
+                starts: &starts,
+                step: longest.min(MAX_STEP),
                 keys: &keys,
                 ctr0: &ctr0,
                 macs: &mut tags,
@@ -211,7 +217,7 @@ fn pass(
             rounds,
             open,
         );
-        drop(jobs);
+        drop(runs);
         for (gi, off, piece) in pieces {
             piece.copy_from_slice(&gathered[gi][off..off + piece.len()]);
         }
@@ -230,7 +236,10 @@ fn pass(
 }
 
 struct Task<'r, 'x> {
-    jobs: &'r mut [Vec<Run<'x>>],
+    runs: &'r mut [Run<'x>],
+    starts: &'r [usize],
+    /// The most blocks a kernel call takes (the dummy buffers' length).
+    step: usize,
     keys: &'r [&'r AesKey],
     ctr0: &'r [[u8; 16]],
     macs: &'r mut [[u8; 16]],
@@ -249,16 +258,19 @@ impl CcmLaneTask for Task<'_, '_> {
         ),
     ) {
         let Task {
-            jobs,
+            runs,
+            starts,
+            step,
             keys: job_keys,
             ctr0,
             macs,
         } = self;
         let mut keys = CipherLaneKeys::<N>::new();
         let mut st = CcmLanes::<N>::new();
-        let mut dummy = vec![0u8; N * MAX_STEP * 16];
+        let jobs = starts.len() - 1;
+        let mut dummy = vec![0u8; N * step * 16];
         {
-            let mut chunks = dummy.chunks_exact_mut(MAX_STEP * 16);
+            let mut chunks = dummy.chunks_exact_mut(step * 16);
             // Idle lanes hold their dummy in `data`, busy ones park it in `spare`.
             let mut data: [&mut [u8]; N] =
                 core::array::from_fn(|_| chunks.next().expect("N chunks"));
@@ -268,15 +280,16 @@ impl CcmLaneTask for Task<'_, '_> {
             let mut next = 0;
             loop {
                 for l in 0..N {
-                    if job[l].is_none() && next < jobs.len() {
+                    if job[l].is_none() && next < jobs {
                         let j = next;
                         next += 1;
                         keys.set(l, job_keys[j]);
                         st.mac[l] = [0; 16];
                         st.ctr[l] = ctr0[j];
-                        st.mask[l] = jobs[j][0].mask;
+                        let head = &mut runs[starts[j]];
+                        st.mask[l] = head.mask;
                         core::mem::swap(&mut data[l], &mut spare[l]);
-                        data[l] = core::mem::take(&mut jobs[j][0].data);
+                        data[l] = core::mem::take(&mut head.data);
                         run_idx[l] = 0;
                         job[l] = Some(j);
                     }
@@ -284,7 +297,7 @@ impl CcmLaneTask for Task<'_, '_> {
                 if job.iter().all(Option::is_none) {
                     break;
                 }
-                let mut m = MAX_STEP;
+                let mut m = step;
                 for l in 0..N {
                     if job[l].is_some() {
                         m = m.min(data[l].len() / 16);
@@ -299,15 +312,16 @@ impl CcmLaneTask for Task<'_, '_> {
                         continue;
                     }
                     let r = run_idx[l] + 1;
-                    if r < jobs[j].len() {
+                    if starts[j] + r < starts[j + 1] {
                         if run_idx[l] == 0 {
                             // The head is done: the payload starts at counter block 1.
                             st.ctr[l] = ctr0[j];
                             inc32(&mut st.ctr[l], 1);
                         }
                         run_idx[l] = r;
-                        st.mask[l] = jobs[j][r].mask;
-                        data[l] = core::mem::take(&mut jobs[j][r].data);
+                        let run = &mut runs[starts[j] + r];
+                        st.mask[l] = run.mask;
+                        data[l] = core::mem::take(&mut run.data);
                     } else {
                         macs[j] = st.mac[l];
                         job[l] = None;
