@@ -222,7 +222,7 @@ fn every_lane_count_with_mixed_lengths_and_tampering() {
                     let seed = (n * 1000 + i) as u64;
                     let r = bytes(seed, 3);
                     // Mostly CCM (both sizes, two keys each), a GCM job in eight.
-                    let key = if r[0] % 8 == 0 {
+                    let key = if r[0].is_multiple_of(8) {
                         4 + usize::from(r[1] % 2)
                     } else {
                         usize::from(r[1] % 4)
@@ -313,24 +313,25 @@ fn job_and_batch_errors() {
             got: 12
         })
     ));
-    let mut jobs = [CipherJob::new(&k, &[0; 11], b"", &mut p).unwrap()];
-    let mut tags = [[0u8; 16]; 2];
-    assert!(matches!(
-        batch::seal(&mut jobs, &mut tags),
-        Err(Error::BatchLength {
-            jobs: 1,
-            outputs: 2
-        })
-    ));
-    let mut valid = [false; 1];
-    assert!(matches!(
-        batch::open(&mut jobs, &tags, &mut valid),
-        Err(Error::BatchLength {
-            jobs: 1,
-            outputs: 2
-        })
-    ));
-    drop(jobs);
+    {
+        let mut jobs = [CipherJob::new(&k, &[0; 11], b"", &mut p).unwrap()];
+        let mut tags = [[0u8; 16]; 2];
+        assert!(matches!(
+            batch::seal(&mut jobs, &mut tags),
+            Err(Error::BatchLength {
+                jobs: 1,
+                outputs: 2
+            })
+        ));
+        let mut valid = [false; 1];
+        assert!(matches!(
+            batch::open(&mut jobs, &tags, &mut valid),
+            Err(Error::BatchLength {
+                jobs: 1,
+                outputs: 2
+            })
+        ));
+    }
     assert_eq!(m, [0; 20], "a refused batch writes nothing");
     // An empty batch.
     assert!(batch::seal(&mut [], &mut []).is_ok());

@@ -2,6 +2,9 @@
 //! with the portable constant-time AES, one lane after the other. What every
 //! SIMD CCM lanes kernel is tested against (`batch/ccm.rs` drives them all).
 
+// Lanes are indexed explicitly, as in the SIMD kernels.
+#![allow(clippy::needless_range_loop)]
+
 use super::aes::encrypt_block_rounds;
 use crate::backend::layout::{inc32, CcmLanes, CipherLaneKeys};
 
