@@ -299,7 +299,7 @@ impl Backend {
     }
 
     /// The widest kernel that computes batches of AES-CCM (narrower ones
-    /// take batches too few to fill it: [`Backend::ccm_lanes`]).
+    /// take batches too few to fill it; on the SIMD tiers fewer than 8 messages go one by one).
     #[must_use]
     pub fn ccm_batch_name(&self) -> &'static str {
         match self.aes_lanes {
