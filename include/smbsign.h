@@ -152,6 +152,28 @@ typedef struct smbsign_pdu_job {
   smbsign_status status;
 } smbsign_pdu_job;
 
+// One transform message of `smbsign_encrypt_batch` / `smbsign_decrypt_batch`,
+// laid out as `smbsign_encrypt` / `smbsign_decrypt` take it.
+typedef struct smbsign_cipher_job {
+  // The session's cipher key (jobs may mix keys and ciphers).
+  const struct smbsign_cipher_key *key;
+  // Encrypt: NULL and 0 for the key's nonce source, or an explicit nonce
+  // (11 CCM, 12 GCM, or the whole 16-byte field), as `smbsign_encrypt`.
+  // Decrypt: not read.
+  const uint8_t *nonce;
+  // Length of `nonce`.
+  size_t nonce_len;
+  // Encrypt: the SessionId the header carries. Decrypt: not read.
+  uint64_t session_id;
+  // Encrypt: 52 bytes of header room, then the message. Decrypt: the whole
+  // transform message. Written in place.
+  uint8_t *buf;
+  // Its length in bytes.
+  size_t len;
+  // Out: this job's result (an `smbsign_status_code` value; never read).
+  smbsign_status status;
+} smbsign_cipher_job;
+
 // The keys of an SMB 3.x session.
 typedef struct smbsign_session_keys {
   // Session.SigningKey.
@@ -233,6 +255,35 @@ smbsign_status smbsign_sign_pdu_batch(struct smbsign_pdu_job *jobs, size_t count
 // `jobs` valid for `count` jobs; each `key` a live handle, each `pdu`
 // readable for `len` bytes.
 smbsign_status smbsign_verify_pdu_batch(struct smbsign_pdu_job *jobs, size_t count);
+
+// Encrypts every job's message in place, as `smbsign_encrypt` would, in one
+// call: the AES-CCM jobs computed together in the CCM lanes kernels, the
+// AES-GCM ones one by one. Per job: OK, or `smbsign_encrypt`'s errors
+// (nothing written; a refused job spends no nonce of its key's source);
+// INVALID_ARGUMENT (nothing written) for each job whose buffer overlaps
+// another job's. The other jobs are encrypted. Returns OK when every job
+// succeeded, else the first failing job's status; every job's status is
+// written whenever `jobs` is usable (not NULL with a non-zero count).
+//
+// # Safety
+// `jobs` valid for `count` jobs; each `key` a live handle, each `nonce` NULL
+// or readable for `nonce_len` bytes, each `buf` readable and writable for
+// `len` bytes.
+smbsign_status smbsign_encrypt_batch(struct smbsign_cipher_job *jobs, size_t count);
+
+// Decrypts every job's transform message in place, as `smbsign_decrypt`
+// would, in one call (CCM jobs together, as `smbsign_encrypt_batch`).
+// Per job: OK (the SMB2 message at `buf + 52`), BAD_TRANSFORM (nothing
+// written), BAD_SIGNATURE (the buffer holds the ciphertext again when the
+// call returns; CCM decrypts in place to check and encrypts back, so do
+// not read the buffers from another thread during the call),
+// INVALID_ARGUMENT for overlapping buffers. A bad tag in one job does not
+// affect the others. Returns OK when every job decrypted, else the first
+// failing job's status; every job's status is written.
+//
+// # Safety
+// As `smbsign_encrypt_batch` (`nonce`, `nonce_len` and `session_id` are not read).
+smbsign_status smbsign_decrypt_batch(struct smbsign_cipher_job *jobs, size_t count);
 
 // A static description of `status`. Never NULL: any int is accepted, and a
 // value that is not an `smbsign_status_code` gives "unknown status".

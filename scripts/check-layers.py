@@ -173,8 +173,8 @@ LAYERS = [
     ('smb2/header.rs', 50), ('smb2/chain.rs', 51), ('smb2/rules.rs', 52),
     ('smb2/algorithm.rs smb2/transform.rs smb2/encryption.rs', 52), ('smb2/mod.rs', 53),
     ('preauth.rs', 55),
-    ('batch/item.rs batch/lanes.rs', 60), ('batch/cmac.rs batch/hmac.rs batch/gmac.rs', 61),
-    ('batch/engine.rs', 62), ('batch/pdu.rs', 63), ('batch/mod.rs', 64),
+    ('batch/item.rs batch/lanes.rs', 60), ('batch/cmac.rs batch/hmac.rs batch/gmac.rs batch/ccm.rs', 61),
+    ('batch/engine.rs', 62), ('batch/pdu.rs batch/cipher.rs batch/transform.rs', 63), ('batch/mod.rs', 64),
     ('lib.rs', 90),
 ]
 def layer(f):

@@ -9,6 +9,10 @@
 //! `cargo run --release -p smbsign-benches --features peers --example cipher -- [TRIALS]`;
 //! lengths from `CIPHER_LENS` (default `64,4096,65536,1048576`), ciphers from
 //! `CIPHER_NAMES` (comma list, default all four), tiers from `CIPHER_TIERS`.
+//! Then the CCM batch rows (`smbsign_benches::cipher_batch`: N messages in one
+//! `batch::seal` against N single calls, every CCM lanes kernel): lengths from
+//! `CIPHER_BATCH_LENS` (default `4096`), batch sizes from `CIPHER_BATCH_COUNTS`
+//! (default `64`); `CIPHER_BATCH_LENS=none` skips them.
 
 use core::ffi::{c_int, c_void};
 use std::hint::black_box;
@@ -16,7 +20,7 @@ use std::time::Instant;
 
 use smbsign::cipher::{Cipher, Key};
 use smbsign::cmac;
-use smbsign_benches::example_args;
+use smbsign_benches::{cipher_batch, example_args};
 
 extern "C" {
     fn peer_aead_new(lib: c_int, cipher: c_int, key: *const u8) -> *mut c_void;
@@ -93,7 +97,7 @@ fn main() {
     let tiers = example_args::simd_tiers("CIPHER_TIERS");
     let aad = [0x5au8; 32];
     println!("SMB3 encryption in place, 32-byte AAD, GB/s (1e9 B/s), fastest of {trials} trials");
-    for cipher in ciphers {
+    for &cipher in &ciphers {
         let key: Vec<u8> = (0..cipher.key_len() as u8).map(|i| i * 7 + 1).collect();
         let nonce: Vec<u8> = (0..cipher.nonce_len() as u8).collect();
         let keys: Vec<Key> = tiers
@@ -177,5 +181,10 @@ fn main() {
             }
             println!("{line}");
         }
+    }
+    if std::env::var("CIPHER_BATCH_LENS").as_deref() != Ok("none") {
+        let lens = example_args::lengths("CIPHER_BATCH_LENS", "4096");
+        let counts = example_args::lengths("CIPHER_BATCH_COUNTS", "64");
+        cipher_batch::rows(&tiers, &ciphers, &lens, &counts, trials);
     }
 }

@@ -2,6 +2,7 @@
 //! thread scaling, SMB3 encryption next to signing, and the table, JSON and
 //! plot outputs.
 
+pub mod cipher_batch;
 pub mod encryption;
 pub mod example_args;
 pub mod host;

@@ -7,11 +7,12 @@
 //! SMBSIGN_ERR_INTERNAL, so that no early return (or caught panic) can leave a
 //! caller's stale or zero-initialised SMBSIGN_OK in place.
 
-use smbsign::batch::{self, Job, PduJob};
+use smbsign::batch::{self, DecryptJob, EncryptJob, Job, PduJob};
 
 use crate::args::*;
 use crate::error::*;
 use crate::smb2::{key_ref, smbsign_key};
+use crate::transform::{cipher_key_ref, nonce_arg, smbsign_cipher_key, SMBSIGN_NONCE_FIELD_LEN};
 
 /// One message of `smbsign_sign_batch` / `smbsign_verify_batch`.
 #[repr(C)]
@@ -37,6 +38,29 @@ pub struct smbsign_pdu_job {
     pub key: *const smbsign_key,
     /// The PDU or chain (written in place when signing).
     pub pdu: *mut u8,
+    /// Its length in bytes.
+    pub len: usize,
+    /// Out: this job's result (an `smbsign_status_code` value; never read).
+    pub status: smbsign_status,
+}
+
+/// One transform message of `smbsign_encrypt_batch` / `smbsign_decrypt_batch`,
+/// laid out as `smbsign_encrypt` / `smbsign_decrypt` take it.
+#[repr(C)]
+pub struct smbsign_cipher_job {
+    /// The session's cipher key (jobs may mix keys and ciphers).
+    pub key: *const smbsign_cipher_key,
+    /// Encrypt: NULL and 0 for the key's nonce source, or an explicit nonce
+    /// (11 CCM, 12 GCM, or the whole 16-byte field), as `smbsign_encrypt`.
+    /// Decrypt: not read.
+    pub nonce: *const u8,
+    /// Length of `nonce`.
+    pub nonce_len: usize,
+    /// Encrypt: the SessionId the header carries. Decrypt: not read.
+    pub session_id: u64,
+    /// Encrypt: 52 bytes of header room, then the message. Decrypt: the whole
+    /// transform message. Written in place.
+    pub buf: *mut u8,
     /// Its length in bytes.
     pub len: usize,
     /// Out: this job's result (an `smbsign_status_code` value; never read).
@@ -71,6 +95,11 @@ impl Statuses for smbsign_job {
     }
 }
 impl Statuses for smbsign_pdu_job {
+    fn status_mut(&mut self) -> &mut smbsign_status {
+        &mut self.status
+    }
+}
+impl Statuses for smbsign_cipher_job {
     fn status_mut(&mut self) -> &mut smbsign_status {
         &mut self.status
     }
@@ -198,16 +227,21 @@ pub unsafe extern "C" fn smbsign_verify_batch(
 /// non-zero length): a job refused for its own reason aliases nothing, and
 /// must not get an innocent neighbour refused.
 fn overlapping(jobs: &[smbsign_pdu_job]) -> Vec<bool> {
+    overlapping_buffers(jobs.iter().map(|j| (j.key.is_null(), j.pdu, j.len)))
+}
+
+/// [`overlapping`] over `(key is NULL, buffer, length)` of each job.
+fn overlapping_buffers(jobs: impl ExactSizeIterator<Item = (bool, *mut u8, usize)>) -> Vec<bool> {
+    let n = jobs.len();
     let mut ranges: Vec<(usize, usize, usize)> = jobs
-        .iter()
         .enumerate()
-        .filter(|(_, j)| {
-            !j.key.is_null() && !j.pdu.is_null() && j.len > 0 && j.len <= isize::MAX as usize
+        .filter(|(_, (no_key, buf, len))| {
+            !no_key && !buf.is_null() && *len > 0 && *len <= isize::MAX as usize
         })
-        .map(|(i, j)| (j.pdu as usize, (j.pdu as usize).saturating_add(j.len), i))
+        .map(|(i, (_, buf, len))| (buf as usize, (buf as usize).saturating_add(len), i))
         .collect();
     ranges.sort_unstable();
-    let mut hit = vec![false; jobs.len()];
+    let mut hit = vec![false; n];
     // Sorted by start: a range overlaps an earlier one iff it starts before the
     // furthest end seen so far (that range's owner is marked too).
     let mut reach: Option<(usize, usize)> = None; // (furthest end, its job)
@@ -326,4 +360,129 @@ pub unsafe extern "C" fn smbsign_verify_pdu_batch(
 ) -> smbsign_status {
     // SAFETY: the caller's contract, passed on.
     unsafe { pdu_batch(jobs, count, false, shared, |j| batch::verify_pdus(j)) }
+}
+
+/// Runs `f` over the cipher jobs whose key, nonce (when `encrypt`) and
+/// buffer are valid and whose buffer overlaps no other job's (it would
+/// alias a mutable slice: INVALID_ARGUMENT), storing each job's result.
+///
+/// # Safety
+/// `jobs` valid for `count` jobs; each `key` NULL or a live handle, each
+/// `nonce` NULL or readable for `nonce_len` bytes (when `encrypt`), each `buf`
+/// NULL with `len` 0 or readable and writable for `len` bytes.
+unsafe fn cipher_batch(
+    jobs: *mut smbsign_cipher_job,
+    count: usize,
+    encrypt: bool,
+) -> smbsign_status {
+    guard(|| {
+        // SAFETY: caller contract.
+        let jobs = unsafe { jobs_preset(jobs, count)? };
+        let refused = overlapping_buffers(jobs.iter().map(|j| (j.key.is_null(), j.buf, j.len)));
+        // The nonces are copied before any mutable view of a buffer exists
+        // (a nonce may point into a job's own header room).
+        let mut nonces = Vec::with_capacity(jobs.len());
+        for j in jobs.iter_mut() {
+            // SAFETY: caller contract on the nonce.
+            let n = if encrypt {
+                unsafe { nonce_arg(j.nonce, j.nonce_len) }
+            } else {
+                Ok(([0; SMBSIGN_NONCE_FIELD_LEN], 0))
+            };
+            nonces.push(n);
+        }
+        let mut idx = Vec::with_capacity(jobs.len());
+        let mut enc = Vec::new();
+        let mut dec = Vec::new();
+        for (i, j) in jobs.iter_mut().enumerate() {
+            // SAFETY: caller contract on the key.
+            let made = unsafe { cipher_key_ref(j.key) }.and_then(|key| {
+                if refused[i] {
+                    return Err(SMBSIGN_ERR_INVALID_ARGUMENT);
+                }
+                let (n, n_len) = nonces[i]?;
+                // SAFETY: the caller's contract on the buffer; it overlaps
+                // no other job's (checked above).
+                let buf = unsafe { bytes_mut(j.buf, j.len)? };
+                Ok((key, n, n_len, j.session_id, buf))
+            });
+            match made {
+                Ok((key, n, n_len, session_id, buf)) => {
+                    idx.push(i);
+                    if encrypt {
+                        enc.push((key, n, n_len, session_id, buf));
+                    } else {
+                        dec.push(DecryptJob {
+                            key: key.key(),
+                            buf,
+                        });
+                    }
+                }
+                Err(s) => j.status = s.int(),
+            }
+        }
+        let results = if encrypt {
+            let mut ejobs: Vec<EncryptJob<'_>> = enc
+                .iter_mut()
+                .map(|(key, n, n_len, session_id, buf)| EncryptJob {
+                    key,
+                    nonce: (*n_len > 0).then(|| &n[..*n_len]),
+                    session_id: *session_id,
+                    buf,
+                })
+                .collect();
+            batch::encrypt_in_place(&mut ejobs)
+        } else {
+            batch::decrypt_in_place(&mut dec)
+        };
+        drop(enc);
+        drop(dec);
+        for (&i, r) in idx.iter().zip(results) {
+            jobs[i].status = r.map_or_else(|e| smbsign_status_code::from(e).int(), |()| 0);
+        }
+        overall(jobs)
+    })
+}
+
+/// Encrypts every job's message in place, as `smbsign_encrypt` would, in one
+/// call: the AES-CCM jobs computed together in the CCM lanes kernels, the
+/// AES-GCM ones one by one. Per job: OK, or `smbsign_encrypt`'s errors
+/// (nothing written; a refused job spends no nonce of its key's source);
+/// INVALID_ARGUMENT (nothing written) for each job whose buffer overlaps
+/// another job's. The other jobs are encrypted. Returns OK when every job
+/// succeeded, else the first failing job's status; every job's status is
+/// written whenever `jobs` is usable (not NULL with a non-zero count).
+///
+/// # Safety
+/// `jobs` valid for `count` jobs; each `key` a live handle, each `nonce` NULL
+/// or readable for `nonce_len` bytes, each `buf` readable and writable for
+/// `len` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn smbsign_encrypt_batch(
+    jobs: *mut smbsign_cipher_job,
+    count: usize,
+) -> smbsign_status {
+    // SAFETY: the caller's contract, passed on.
+    unsafe { cipher_batch(jobs, count, true) }
+}
+
+/// Decrypts every job's transform message in place, as `smbsign_decrypt`
+/// would, in one call (CCM jobs together, as `smbsign_encrypt_batch`).
+/// Per job: OK (the SMB2 message at `buf + 52`), BAD_TRANSFORM (nothing
+/// written), BAD_SIGNATURE (the buffer holds the ciphertext again when the
+/// call returns; CCM decrypts in place to check and encrypts back, so do
+/// not read the buffers from another thread during the call),
+/// INVALID_ARGUMENT for overlapping buffers. A bad tag in one job does not
+/// affect the others. Returns OK when every job decrypted, else the first
+/// failing job's status; every job's status is written.
+///
+/// # Safety
+/// As `smbsign_encrypt_batch` (`nonce`, `nonce_len` and `session_id` are not read).
+#[no_mangle]
+pub unsafe extern "C" fn smbsign_decrypt_batch(
+    jobs: *mut smbsign_cipher_job,
+    count: usize,
+) -> smbsign_status {
+    // SAFETY: the caller's contract, passed on.
+    unsafe { cipher_batch(jobs, count, false) }
 }

@@ -23,8 +23,8 @@ mod transform;
 pub use args::iovec;
 pub use backend::{smbsign_backend_name, smbsign_version};
 pub use batch::{
-    smbsign_job, smbsign_pdu_job, smbsign_sign_batch, smbsign_sign_pdu_batch, smbsign_verify_batch,
-    smbsign_verify_pdu_batch,
+    smbsign_cipher_job, smbsign_decrypt_batch, smbsign_encrypt_batch, smbsign_job, smbsign_pdu_job,
+    smbsign_sign_batch, smbsign_sign_pdu_batch, smbsign_verify_batch, smbsign_verify_pdu_batch,
 };
 pub use error::{smbsign_status, smbsign_status_code, smbsign_strerror};
 pub use kdf::{

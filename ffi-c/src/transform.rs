@@ -40,7 +40,7 @@ pub struct smbsign_cipher_key(EncryptionKey);
 
 /// # Safety
 /// `key` must be NULL or a live handle from `smbsign_cipher_key_new`.
-unsafe fn cipher_key_ref<'a>(
+pub(crate) unsafe fn cipher_key_ref<'a>(
     key: *const smbsign_cipher_key,
 ) -> Result<&'a EncryptionKey, smbsign_status_code> {
     if key.is_null() {
@@ -188,7 +188,7 @@ pub unsafe extern "C" fn smbsign_next_nonce(
 ///
 /// # Safety
 /// `nonce` NULL or readable for `nonce_len` bytes.
-unsafe fn nonce_arg(
+pub(crate) unsafe fn nonce_arg(
     nonce: *const u8,
     nonce_len: usize,
 ) -> Result<([u8; SMBSIGN_NONCE_FIELD_LEN], usize), smbsign_status_code> {

@@ -1,12 +1,14 @@
-//! Batch signing: lists of jobs computed together in the multi-buffer kernels.
+//! Batch signing and encryption: lists of jobs computed together in the
+//! multi-buffer kernels.
 
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyTuple};
-use smbsign::batch::{self, Job, PduJob};
+use smbsign::batch::{self, DecryptJob, EncryptJob, Job, PduJob};
 
 use crate::buffers::{fixed, maybe_detach, Bytes};
 use crate::pdu::{value_error, SigningKey};
+use crate::transform::{session_id, EncryptionKey};
 
 /// One `(key, data[, nonce])` job, its buffer export held.
 struct PyJob<'py> {
@@ -183,4 +185,109 @@ pub fn verify_pdus(py: Python<'_>, jobs: &Bound<'_, PyAny>) -> PyResult<Vec<bool
         .collect();
     let results = maybe_detach(py, total, || batch::verify_pdus(&core));
     Ok(results.iter().map(Result::is_ok).collect())
+}
+
+/// Refuses two writable buffers over the same memory (they would alias).
+fn no_overlap<'b>(bufs: impl Iterator<Item = &'b Bytes>, what: &str) -> PyResult<()> {
+    let mut ranges: Vec<(usize, usize)> = bufs
+        .map(Bytes::as_slice)
+        .filter(|s| !s.is_empty())
+        .map(|s| (s.as_ptr() as usize, s.as_ptr() as usize + s.len()))
+        .collect();
+    ranges.sort_unstable();
+    if ranges.windows(2).any(|w| w[1].0 < w[0].1) {
+        return Err(PyValueError::new_err(format!(
+            "two jobs' {what} buffers overlap"
+        )));
+    }
+    Ok(())
+}
+
+/// A `(key, ...)` job tuple of `n` items (`lo..=hi`) and its EncryptionKey.
+fn cipher_tuple<'a, 'py>(
+    j: &'a Bound<'py, PyAny>,
+    i: usize,
+    shape: &str,
+    lens: core::ops::RangeInclusive<usize>,
+) -> PyResult<(&'a Bound<'py, PyTuple>, PyRef<'py, EncryptionKey>)> {
+    let t = j
+        .cast::<PyTuple>()
+        .ok()
+        .filter(|t| lens.contains(&t.len()))
+        .ok_or_else(|| PyTypeError::new_err(format!("job {i}: expected a {shape} tuple")))?;
+    let key = t
+        .get_item(0)?
+        .extract::<PyRef<'py, EncryptionKey>>()
+        .map_err(|_| PyTypeError::new_err(format!("job {i}: the key must be an EncryptionKey")))?;
+    Ok((t, key))
+}
+
+/// Encrypts every `(key, session_id, buffer)` or `(key, session_id, buffer,
+/// nonce)` job in place, as `encrypt_in_place` would (writable buffers laid
+/// out as on the wire: 52 bytes of header room, then the message), computed
+/// together (AES-CCM jobs in the CCM lanes kernels). Returns one entry per
+/// job: None when encrypted, or the ValueError that refused it (nothing
+/// written, no nonce spent). TypeError or ValueError for a malformed job list
+/// (overlapping buffers), before anything is written.
+#[pyfunction]
+pub fn encrypt_batch(py: Python<'_>, jobs: &Bound<'_, PyAny>) -> PyResult<Vec<Option<PyErr>>> {
+    let mut parsed = Vec::new();
+    for (i, j) in jobs.try_iter()?.enumerate() {
+        let j = j?;
+        let (t, key) = cipher_tuple(&j, i, "(key, session_id, buffer[, nonce])", 3..=4)?;
+        let sid = session_id(&t.get_item(1)?)?;
+        let buf = Bytes::new_mut(&t.get_item(2)?, "buffer")?;
+        let nonce = match t.get_item(3) {
+            Ok(n) if !n.is_none() => Some(Bytes::new(&n, "nonce")?),
+            _ => None,
+        };
+        parsed.push((key, sid, buf, nonce));
+    }
+    no_overlap(parsed.iter().map(|(_, _, b, _)| b), "message")?;
+    let total = parsed.iter().map(|(_, _, b, _)| b.len()).sum();
+    let mut core: Vec<EncryptJob<'_>> = parsed
+        .iter_mut()
+        .map(|(k, sid, b, n)| EncryptJob {
+            key: &k.0,
+            nonce: n.as_ref().map(Bytes::as_slice),
+            session_id: *sid,
+            buf: b.as_mut(),
+        })
+        .collect();
+    let results = maybe_detach(py, total, || batch::encrypt_in_place(&mut core));
+    Ok(results
+        .into_iter()
+        .map(|r| r.err().map(value_error))
+        .collect())
+}
+
+/// Decrypts every `(key, buffer)` job's whole transform message in place, as
+/// `decrypt_in_place` would (the SMB2 message is then `buffer[52:]`),
+/// computed together. Returns one entry per job: None when decrypted, or the
+/// ValueError that refused it (a malformed header, or a tag that does not
+/// match: that buffer holds exactly what it held). TypeError or ValueError
+/// for a malformed job list, before anything is written.
+#[pyfunction]
+pub fn decrypt_batch(py: Python<'_>, jobs: &Bound<'_, PyAny>) -> PyResult<Vec<Option<PyErr>>> {
+    let mut parsed = Vec::new();
+    for (i, j) in jobs.try_iter()?.enumerate() {
+        let j = j?;
+        let (t, key) = cipher_tuple(&j, i, "(key, buffer)", 2..=2)?;
+        let buf = Bytes::new_mut(&t.get_item(1)?, "buffer")?;
+        parsed.push((key, buf));
+    }
+    no_overlap(parsed.iter().map(|(_, b)| b), "message")?;
+    let total = parsed.iter().map(|(_, b)| b.len()).sum();
+    let mut core: Vec<DecryptJob<'_>> = parsed
+        .iter_mut()
+        .map(|(k, b)| DecryptJob {
+            key: k.0.key(),
+            buf: b.as_mut(),
+        })
+        .collect();
+    let results = maybe_detach(py, total, || batch::decrypt_in_place(&mut core));
+    Ok(results
+        .into_iter()
+        .map(|r| r.err().map(value_error))
+        .collect())
 }

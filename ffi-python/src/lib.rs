@@ -39,6 +39,8 @@ fn _smbsign(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(batch::verify_batch, m)?)?;
     m.add_function(wrap_pyfunction!(batch::sign_pdus, m)?)?;
     m.add_function(wrap_pyfunction!(batch::verify_pdus, m)?)?;
+    m.add_function(wrap_pyfunction!(batch::encrypt_batch, m)?)?;
+    m.add_function(wrap_pyfunction!(batch::decrypt_batch, m)?)?;
     m.add_function(wrap_pyfunction!(keys::kdf, m)?)?;
     m.add_function(wrap_pyfunction!(keys::kbkdf_hmac_sha256, m)?)?;
     m.add_function(wrap_pyfunction!(keys::smb30_keys, m)?)?;

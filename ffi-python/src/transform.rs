@@ -28,7 +28,7 @@ pub(crate) fn to_cipher(obj: &Bound<'_, PyAny>) -> PyResult<Cipher> {
 }
 
 /// A SessionId: any int in 0..2^64 (ValueError otherwise).
-fn session_id(obj: &Bound<'_, PyAny>) -> PyResult<u64> {
+pub(crate) fn session_id(obj: &Bound<'_, PyAny>) -> PyResult<u64> {
     int_arg(obj, "session_id")?
         .ok_or_else(|| PyValueError::new_err(format!("session_id out of range: {obj}")))
 }
@@ -40,7 +40,7 @@ fn session_id(obj: &Bound<'_, PyAny>) -> PyResult<u64> {
 /// 64-bit counter (with a random fixed field), never reused; safe to share
 /// between threads.
 #[pyclass(module = "smbsign._smbsign", frozen)]
-pub struct EncryptionKey(CoreKey);
+pub struct EncryptionKey(pub(crate) CoreKey);
 
 #[pymethods]
 impl EncryptionKey {

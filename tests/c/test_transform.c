@@ -3,7 +3,7 @@
  * EVP AES-128/256-CCM and -GCM on random keys, nonces, messages and iovec splits,
  * the key's nonce source (a counter, never reused, refusing at exhaustion), and
  * every refusal leaving the caller's buffers untouched; four threads sharing one
- * key never get the same nonce.
+ * key never get the same nonce; the batch calls equal the single ones.
  * Usage: test_transform VECTOR_DIR [CASES] */
 #include <openssl/evp.h>
 #include <pthread.h>
@@ -450,6 +450,143 @@ static void shared_between_threads(void) {
     smbsign_cipher_key_free(g_shared);
 }
 
+/* smbsign_encrypt_batch / smbsign_decrypt_batch: every job equals the
+ * single call (and OpenSSL), on random batches of 1..70 jobs mixing
+ * ciphers and keys; tampered members alone fail, holding their ciphertext;
+ * refused jobs (NULL key, short buffer, bad nonce, overlapping buffers) get
+ * the single call's status and nothing written; the return is the first
+ * failing job's status. */
+static void batches(int cases) {
+    enum { KEYS = 6, MAXJ = 70 };
+    uint8_t raw[KEYS][32];
+    uint16_t ciphers[KEYS] = {SMBSIGN_AES_128_CCM, SMBSIGN_AES_256_CCM, SMBSIGN_AES_128_CCM,
+                              SMBSIGN_AES_256_CCM, SMBSIGN_AES_128_GCM, SMBSIGN_AES_256_GCM};
+    smbsign_cipher_key *keys[KEYS];
+    for (int k = 0; k < KEYS; k++) {
+        rnd_bytes(raw[k], 32);
+        uint8_t fixed[4] = {1, 2, 3, (uint8_t)k};
+        EXPECT(smbsign_cipher_key_new_with_nonces(ciphers[k], raw[k], key_len(ciphers[k]), fixed, 7, &keys[k]),
+               SMBSIGN_OK);
+    }
+    for (int round = 0; round < cases / 20 + 1; round++) {
+        size_t n = 1 + rnd() % MAXJ;
+        smbsign_cipher_job jobs[MAXJ];
+        uint8_t *bufs[MAXJ], *msgs[MAXJ], *sent[MAXJ];
+        uint8_t nonces[MAXJ][12];
+        int kidx[MAXJ];
+        size_t lens[MAXJ];
+        for (size_t i = 0; i < n; i++) {
+            int k = (int)(rnd() % 8 == 0 ? 4 + rnd() % 2 : rnd() % 4);
+            size_t len = (i % 9 == 0) ? 1 + rnd() % 9000 : 1 + rnd() % 1100;
+            kidx[i] = k;
+            lens[i] = len;
+            msgs[i] = malloc(len);
+            bufs[i] = malloc(HDR + len);
+            sent[i] = malloc(HDR + len);
+            rnd_bytes(msgs[i], len);
+            rnd_bytes(nonces[i], 12);
+            memcpy(bufs[i] + HDR, msgs[i], len);
+            jobs[i] = (smbsign_cipher_job){.key = keys[k], .nonce = nonces[i],
+                                           .nonce_len = is_ccm(ciphers[k]) ? 11 : 12,
+                                           .session_id = rnd(), .buf = bufs[i], .len = HDR + len,
+                                           .status = 12345};
+        }
+        EXPECT(smbsign_encrypt_batch(jobs, n), SMBSIGN_OK);
+        for (size_t i = 0; i < n; i++) {
+            CHECK(jobs[i].status == SMBSIGN_OK, "job %zu status %d", i, jobs[i].status);
+            /* The single call, on a copy. */
+            uint8_t *one = malloc(HDR + lens[i]);
+            memcpy(one + HDR, msgs[i], lens[i]);
+            EXPECT(smbsign_encrypt(keys[kidx[i]], nonces[i], jobs[i].nonce_len, jobs[i].session_id, one,
+                                   HDR + lens[i]), SMBSIGN_OK);
+            CHECK(memcmp(one, bufs[i], HDR + lens[i]) == 0, "batch job %zu (cipher %u, %zu bytes) != single",
+                  i, ciphers[kidx[i]], lens[i]);
+            uint8_t tag[16], *ct = malloc(lens[i]);
+            ossl_seal(ciphers[kidx[i]], raw[kidx[i]], nonces[i], bufs[i] + 20, msgs[i], lens[i], ct, tag);
+            CHECK(memcmp(ct, bufs[i] + HDR, lens[i]) == 0 && memcmp(tag, bufs[i] + 4, 16) == 0,
+                  "batch job %zu != OpenSSL", i);
+            free(ct);
+            free(one);
+        }
+        /* Tamper some (tag or ciphertext), decrypt the batch. */
+        for (size_t i = 0; i < n; i++) {
+            if (i % 7 == 3) bufs[i][i % 2 ? 4 + i % 16 : HDR + (i * 31) % lens[i]] ^= 0x40;
+            memcpy(sent[i], bufs[i], HDR + lens[i]);
+            jobs[i].status = 12345;
+        }
+        EXPECT(smbsign_decrypt_batch(jobs, n), n > 3 ? SMBSIGN_ERR_BAD_SIGNATURE : SMBSIGN_OK);
+        for (size_t i = 0; i < n; i++) {
+            if (i % 7 == 3) {
+                CHECK(jobs[i].status == SMBSIGN_ERR_BAD_SIGNATURE, "tampered job %zu: %d", i, jobs[i].status);
+                CHECK(memcmp(bufs[i], sent[i], HDR + lens[i]) == 0, "tampered job %zu not restored", i);
+            } else {
+                CHECK(jobs[i].status == SMBSIGN_OK, "job %zu: %d", i, jobs[i].status);
+                CHECK(memcmp(bufs[i] + HDR, msgs[i], lens[i]) == 0, "job %zu plaintext", i);
+                CHECK(memcmp(bufs[i], sent[i], HDR) == 0, "job %zu header kept", i);
+            }
+            free(bufs[i]);
+            free(msgs[i]);
+            free(sent[i]);
+        }
+    }
+
+    /* Refusals: each job's status is the single call's; nothing written. */
+    uint8_t a[HDR + 40], b[HDR + 40], c[40], d[HDR + 40], e[HDR + 40], f[HDR], g[HDR + 8];
+    memset(a, 1, sizeof a);
+    memset(b, 2, sizeof b);
+    memset(c, 3, sizeof c);
+    memset(d, 4, sizeof d);
+    memset(e, 5, sizeof e);
+    memset(f, 6, sizeof f);
+    memset(g, 7, sizeof g);
+    uint8_t e0[sizeof e], c0[sizeof c], f0[sizeof f];
+    memcpy(e0, e, sizeof e);
+    memcpy(c0, c, sizeof c);
+    memcpy(f0, f, sizeof f);
+    uint8_t bad_nonce[13] = {0};
+    smbsign_cipher_job r[7] = {
+        {.key = keys[0], .buf = a, .len = sizeof a},                        /* ok, the key's nonce source */
+        {.key = NULL, .buf = b, .len = sizeof b},                           /* NULL key */
+        {.key = keys[1], .buf = c, .len = sizeof c},                        /* no header room */
+        {.key = keys[4], .buf = d, .len = sizeof d},                        /* overlaps r[6] */
+        {.key = keys[2], .nonce = bad_nonce, .nonce_len = 13, .buf = e, .len = sizeof e}, /* bad nonce */
+        {.key = keys[3], .buf = f, .len = sizeof f},                        /* no message */
+        {.key = keys[5], .buf = g + 4, .len = 4},                           /* placeholder, set below */
+    };
+    /* Two jobs over one buffer: both refused. */
+    r[6] = (smbsign_cipher_job){.key = keys[5], .buf = d + 10, .len = 20};
+    uint8_t d0[sizeof d];
+    memcpy(d0, d, sizeof d);
+    for (int i = 0; i < 7; i++) r[i].status = 12345;
+    EXPECT(smbsign_encrypt_batch(r, 7), SMBSIGN_ERR_NULL_POINTER);
+    CHECK(r[0].status == SMBSIGN_OK, "r0 %d", r[0].status);
+    CHECK(r[1].status == SMBSIGN_ERR_NULL_POINTER, "r1 %d", r[1].status);
+    CHECK(r[2].status == smbsign_encrypt(keys[1], NULL, 0, 0, c, sizeof c), "r2 %d", r[2].status);
+    CHECK(r[3].status == SMBSIGN_ERR_INVALID_ARGUMENT && r[6].status == SMBSIGN_ERR_INVALID_ARGUMENT,
+          "overlapping: %d %d", r[3].status, r[6].status);
+    CHECK(r[4].status == smbsign_encrypt(keys[2], bad_nonce, 13, 0, e, sizeof e), "r4 %d", r[4].status);
+    CHECK(r[5].status == smbsign_encrypt(keys[3], NULL, 0, 0, f, sizeof f), "r5 %d", r[5].status);
+    CHECK(memcmp(c, c0, sizeof c) == 0 && memcmp(d, d0, sizeof d) == 0 && memcmp(e, e0, sizeof e) == 0 &&
+              memcmp(f, f0, sizeof f) == 0,
+          "refused jobs written");
+    EXPECT(smbsign_decrypt(keys[0], a, sizeof a), SMBSIGN_OK);
+    /* The key's nonce source gave job 0 its first nonce (7), and refused jobs spent none. */
+    uint8_t next[16];
+    EXPECT(smbsign_next_nonce(keys[0], next), SMBSIGN_OK);
+    CHECK(next[0] == 8, "next nonce %u", next[0]);
+    EXPECT(smbsign_next_nonce(keys[3], next), SMBSIGN_OK);
+    CHECK(next[0] == 7, "refused job spent a nonce: %u", next[0]);
+    EXPECT(smbsign_encrypt_batch(NULL, 3), SMBSIGN_ERR_NULL_POINTER);
+    EXPECT(smbsign_decrypt_batch(NULL, 3), SMBSIGN_ERR_NULL_POINTER);
+    EXPECT(smbsign_encrypt_batch(NULL, 0), SMBSIGN_OK);
+    EXPECT(smbsign_decrypt_batch(NULL, 0), SMBSIGN_OK);
+    /* Decrypt refusals: a short buffer, a NULL key. */
+    smbsign_cipher_job dr[2] = {{.key = keys[0], .buf = f, .len = sizeof f}, {.key = NULL, .buf = a, .len = sizeof a}};
+    EXPECT(smbsign_decrypt_batch(dr, 2), smbsign_decrypt(keys[0], f, sizeof f));
+    CHECK(dr[1].status == SMBSIGN_ERR_NULL_POINTER, "dr1 %d", dr[1].status);
+    for (int k = 0; k < KEYS; k++) smbsign_cipher_key_free(keys[k]);
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) {
         fprintf(stderr, "usage: %s VECTOR_DIR [CASES]\n", argv[0]);
@@ -463,5 +600,6 @@ int main(int argc, char **argv) {
     tampering_every_cipher();
     rules_and_keys();
     shared_between_threads();
+    batches(cases);
     return report("test_transform");
 }

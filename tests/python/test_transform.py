@@ -3,7 +3,8 @@ both ways; equality with `cryptography`'s AESCCM/AESGCM on a transform built by
 hand (hypothesis: every cipher, random keys, nonces, session ids, messages);
 byte-for-byte equality with smbprotocol's own `Connection._encrypt`/`_decrypt`
 and with impacket's construction (pycryptodome AES-CCM over its
-SMB2_TRANSFORM_HEADER); the in-place forms; the nonce source; and the errors."""
+SMB2_TRANSFORM_HEADER); the in-place forms; the batch forms; the nonce source;
+and the errors."""
 
 import struct
 import threading
@@ -368,3 +369,69 @@ def test_encryption_rules():
     wire = smbsign.encrypt_message(k, 9, bytes(read))
     with pytest.raises(ValueError, match="not the TRANSFORM_HEADER's"):
         smbsign.check_decrypted(smbsign.transform_session_id(wire), smbsign.decrypt_message(k, wire))
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(sorted(CIPHERS)),
+            st.binary(min_size=64, max_size=1500),
+            st.integers(0, 2**64 - 1),
+            st.binary(min_size=12, max_size=12),
+        ),
+        min_size=1,
+        max_size=70,
+    ),
+    st.integers(0, 2**32),
+)
+def test_batches_equal_by_hand_and_tampered_members_fail_alone(specs, seed):
+    keys = {name: bytes((seed + i) % 256 for i in range(CIPHERS[name][1])) for name in CIPHERS}
+    ek = {name: smbsign.EncryptionKey(name, keys[name]) for name in CIPHERS}
+    bufs = [bytearray(52) + msg for _, msg, _, _ in specs]
+    jobs = [
+        (ek[name], sid, buf, nonce[: CIPHERS[name][2]])
+        for (name, _, sid, nonce), buf in zip(specs, bufs)
+    ]
+    assert smbsign.encrypt_batch(jobs) == [None] * len(specs)
+    for (name, msg, sid, nonce), buf in zip(specs, bufs):
+        assert bytes(buf) == by_hand(name, keys[name], sid, msg, nonce[: CIPHERS[name][2]])
+    tampered = set(range(seed % 5, len(specs), 5))
+    for i in tampered:
+        bufs[i][-1] ^= 1
+    sent = [bytes(b) for b in bufs]
+    results = smbsign.decrypt_batch([(ek[name], buf) for (name, _, _, _), buf in zip(specs, bufs)])
+    for i, ((_, msg, _, _), buf, r) in enumerate(zip(specs, bufs, results)):
+        if i in tampered:
+            assert isinstance(r, ValueError)
+            assert bytes(buf) == sent[i], "a refused member holds its ciphertext"
+        else:
+            assert r is None
+            assert bytes(buf[52:]) == msg
+
+
+def test_batch_refusals():
+    k = smbsign.EncryptionKey("aes-128-ccm", bytes(16))
+    first = int.from_bytes(k.next_nonce()[:8], "little") + 1
+    short, empty, ok = bytearray(51), bytearray(52), bytearray(52) + b"message".ljust(64, b".")
+    results = smbsign.encrypt_batch([(k, 1, short), (k, 2, empty), (k, 3, ok), (k, 4, bytearray(60), b"bad")])
+    assert [r is None for r in results] == [False, False, True, False]
+    assert all(isinstance(r, ValueError) for r in results if r is not None)
+    assert short == bytearray(51) and empty == bytearray(52)
+    # Only the encrypted job spent a nonce.
+    assert smbsign.transform_session_id(ok) == 3
+    assert int.from_bytes(bytes(ok[20:28]), "little") == first
+    assert int.from_bytes(k.next_nonce()[:8], "little") == first + 1
+    shared = bytearray(200)
+    with pytest.raises(ValueError, match="overlap"):
+        smbsign.encrypt_batch([(k, 1, memoryview(shared)[:100]), (k, 2, memoryview(shared)[50:])])
+    assert shared == bytearray(200)
+    with pytest.raises(TypeError):
+        smbsign.encrypt_batch([(k, 1, b"read-only" * 10)])
+    with pytest.raises(TypeError):
+        smbsign.decrypt_batch([(k,)])
+    with pytest.raises(TypeError):
+        smbsign.decrypt_batch([(smbsign.SigningKey(smbsign.AES_CMAC, bytes(16)), bytearray(60))])
+    assert smbsign.encrypt_batch([]) == [] and smbsign.decrypt_batch([]) == []
+    r = smbsign.decrypt_batch([(k, bytearray(b"\xfdSMB" + bytes(60)))])
+    assert isinstance(r[0], ValueError)

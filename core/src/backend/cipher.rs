@@ -5,10 +5,10 @@
 
 #[cfg(target_arch = "aarch64")]
 use super::aarch64;
-use super::dispatch::Aes;
 #[cfg(target_arch = "x86_64")]
-use super::dispatch::{AesLanes, Ghash};
-use super::layout::{inc32, AesKey};
+use super::dispatch::Ghash;
+use super::dispatch::{Aes, AesLanes};
+use super::layout::{inc32, AesKey, CcmLanes, CipherLaneKeys};
 use super::portable;
 #[cfg(target_arch = "x86_64")]
 use super::x86;
@@ -192,6 +192,126 @@ impl Backend {
             last[..data.len() - whole].copy_from_slice(&data[whole..]);
             self.cipher_cbc_mac(k, state, &last);
             crate::wipe::wipe(&mut last);
+        }
+    }
+}
+
+/// A computation generic over the lane count of the CCM lanes kernel the
+/// backend picks; `kernel` runs the first `m` blocks of every lane's data
+/// (CTR and CBC-MAC together: see `portable::ccm_lanes`); the caller advances it.
+pub(crate) trait CcmLaneTask {
+    type Output;
+    fn run<const N: usize>(
+        self,
+        kernel: impl for<'a> FnMut(&CipherLaneKeys<N>, &mut CcmLanes<N>, &mut [&'a mut [u8]; N], usize),
+    ) -> Self::Output;
+}
+
+/// A CCM lanes kernel, with the token that unlocks it.
+#[derive(Clone, Copy)]
+enum CcmKernel {
+    Portable,
+    #[cfg(target_arch = "x86_64")]
+    AesNi8(x86::AesNi),
+    #[cfg(target_arch = "x86_64")]
+    Vaes16(x86::Vaes),
+    #[cfg(target_arch = "x86_64")]
+    Vaes32(x86::Vaes512),
+    #[cfg(target_arch = "aarch64")]
+    Armv8x8(aarch64::ArmAes),
+}
+
+impl Backend {
+    /// The CCM lanes kernel for a pass of `jobs` messages: of this backend's
+    /// AES lanes tier and the narrower ones below it (the same feature
+    /// tokens), the widest whose lanes the batch fills; `None` when it fills
+    /// none, the messages then go one by one (idle lanes cost as much as busy
+    /// ones: docs/tuning.md, "CCM batches use the widest kernel they fill").
+    /// The portable reference takes every batch.
+    #[cfg_attr(not(target_arch = "x86_64"), allow(unused_variables))]
+    fn ccm_kernel(&self, jobs: usize) -> Option<CcmKernel> {
+        #[cfg(target_arch = "x86_64")]
+        let xmm = match self.aes {
+            Aes::AesNi(t) if jobs >= x86::aesni_ccm_lanes::LANES => Some(CcmKernel::AesNi8(t)),
+            _ => None,
+        };
+        match self.aes_lanes {
+            AesLanes::Portable => Some(CcmKernel::Portable),
+            #[cfg(target_arch = "x86_64")]
+            AesLanes::Vaes32(t, _) if jobs >= x86::vaes512_ccm_lanes::LANES => {
+                Some(CcmKernel::Vaes32(t))
+            }
+            #[cfg(target_arch = "x86_64")]
+            AesLanes::Vaes32(t, _) if jobs >= x86::vaes_ccm_lanes::LANES => {
+                Some(CcmKernel::Vaes16(t.ymm()))
+            }
+            #[cfg(target_arch = "x86_64")]
+            AesLanes::Vaes16(t) if jobs >= x86::vaes_ccm_lanes::LANES => Some(CcmKernel::Vaes16(t)),
+            #[cfg(target_arch = "x86_64")]
+            AesLanes::AesNi8(_) | AesLanes::Vaes16(_) | AesLanes::Vaes32(..) => xmm,
+            #[cfg(target_arch = "aarch64")]
+            AesLanes::Armv8x8(t) if jobs >= aarch64::aes_ccm_lanes::LANES => {
+                Some(CcmKernel::Armv8x8(t))
+            }
+            #[cfg(target_arch = "aarch64")]
+            AesLanes::Armv8x8(_) => None,
+        }
+    }
+
+    /// Whether a CCM pass of `jobs` messages runs through a lanes kernel
+    /// ([`Backend::ccm_lanes`]) rather than one message at a time.
+    pub(crate) fn ccm_lanes_pay(&self, jobs: usize) -> bool {
+        self.ccm_kernel(jobs).is_some()
+    }
+
+    /// Runs `task` (a pass of `jobs` messages, for which
+    /// [`Backend::ccm_lanes_pay`] holds) with the CCM lanes kernel
+    /// [`Backend::ccm_kernel`] picks, for keys of `rounds` rounds (10 or
+    /// 14), sealing or opening.
+    pub(crate) fn ccm_lanes<T: CcmLaneTask>(
+        &self,
+        task: T,
+        jobs: usize,
+        rounds: usize,
+        open: bool,
+    ) -> T::Output {
+        match self.ccm_kernel(jobs).expect("callers check ccm_lanes_pay") {
+            CcmKernel::Portable => task.run::<1>(move |keys, st, data, m| {
+                portable::ccm_lanes::ccm_lanes(keys, rounds, open, st, data, m);
+            }),
+            #[cfg(target_arch = "x86_64")]
+            CcmKernel::AesNi8(t) => task.run(move |keys, st, data, m| {
+                x86::aesni_ccm_lanes::ccm_lanes(t, keys, rounds, open, st, data, m);
+            }),
+            #[cfg(target_arch = "x86_64")]
+            CcmKernel::Vaes16(t) => task.run(move |keys, st, data, m| {
+                x86::vaes_ccm_lanes::ccm_lanes(t, keys, rounds, open, st, data, m);
+            }),
+            #[cfg(target_arch = "x86_64")]
+            CcmKernel::Vaes32(t) => task.run(move |keys, st, data, m| {
+                x86::vaes512_ccm_lanes::ccm_lanes(t, keys, rounds, open, st, data, m);
+            }),
+            #[cfg(target_arch = "aarch64")]
+            CcmKernel::Armv8x8(t) => task.run(move |keys, st, data, m| {
+                aarch64::aes_ccm_lanes::ccm_lanes(t, keys, rounds, open, st, data, m);
+            }),
+        }
+    }
+
+    /// The widest kernel that computes batches of AES-CCM (narrower ones
+    /// take batches too few to fill it; on the SIMD tiers fewer than 8 messages go one by one).
+    #[must_use]
+    pub fn ccm_batch_name(&self) -> &'static str {
+        match self.aes_lanes {
+            AesLanes::Portable => "portable",
+            #[cfg(target_arch = "x86_64")]
+            AesLanes::AesNi8(_) => "x86_64/aes-ni-x8",
+            #[cfg(target_arch = "x86_64")]
+            AesLanes::Vaes16(_) => "x86_64/vaes-ymm-x16",
+            #[cfg(target_arch = "x86_64")]
+            AesLanes::Vaes32(..) => "x86_64/vaes-zmm-x32",
+            #[cfg(target_arch = "aarch64")]
+            AesLanes::Armv8x8(_) => "aarch64/aes-x8",
         }
     }
 }

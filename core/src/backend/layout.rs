@@ -89,6 +89,74 @@ impl<const N: usize> Drop for LaneKeys<N> {
     }
 }
 
+/// Round keys of the jobs in a cipher lanes kernel (AES-128 or AES-256, the
+/// same size in every lane of one call), round-major as [`LaneKeys`]:
+/// `0[round][lane]`. Holds key material: zeroized on drop.
+#[repr(C, align(64))]
+pub(crate) struct CipherLaneKeys<const N: usize>(pub(crate) [[[u8; 16]; N]; 15]);
+
+impl<const N: usize> CipherLaneKeys<N> {
+    pub(crate) fn new() -> Self {
+        CipherLaneKeys([[[0; 16]; N]; 15])
+    }
+
+    /// Loads `k`'s round keys into lane `lane`.
+    pub(crate) fn set(&mut self, lane: usize, k: &AesKey) {
+        for (round, rk) in k.rk.iter().enumerate() {
+            self.0[round][lane] = *rk;
+        }
+    }
+}
+
+impl<const N: usize> Drop for CipherLaneKeys<N> {
+    fn drop(&mut self) {
+        crate::wipe::wipe(self.0.as_flattened_mut().as_flattened_mut());
+    }
+}
+
+/// The per-lane state of a CCM lanes kernel, one array per field so that
+/// adjacent lanes are contiguous (a ymm register's two, a zmm register's
+/// four): the CBC-MAC chaining value, the counter block (big-endian, as
+/// SP 800-38C writes it), and the mask the kernel ANDs into the keystream
+/// before the CBC-MAC reads `data ^ (keystream & mask)` when opening (all
+/// ones over ciphertext, zero over blocks that are only MACed, the first
+/// bytes only over a zero-padded last block). Key-dependent: zeroized on drop.
+#[repr(C, align(64))]
+pub(crate) struct CcmLanes<const N: usize> {
+    pub(crate) mac: [[u8; 16]; N],
+    pub(crate) ctr: [[u8; 16]; N],
+    pub(crate) mask: [[u8; 16]; N],
+}
+
+impl<const N: usize> CcmLanes<N> {
+    pub(crate) fn new() -> Self {
+        CcmLanes {
+            mac: [[0; 16]; N],
+            ctr: [[0; 16]; N],
+            mask: [[0; 16]; N],
+        }
+    }
+}
+
+impl<const N: usize> Drop for CcmLanes<N> {
+    fn drop(&mut self) {
+        crate::wipe::wipe(self.mac.as_flattened_mut());
+        crate::wipe::wipe(self.ctr.as_flattened_mut());
+    }
+}
+
+/// The start of each lane's (mutable) data for a cipher lanes kernel
+/// call, after checking that every lane holds at least `bytes`.
+pub(crate) fn lane_ptrs_mut<const N: usize>(
+    data: &mut [&mut [u8]; N],
+    bytes: usize,
+) -> [*mut u8; N] {
+    for d in data.iter() {
+        assert!(d.len() >= bytes);
+    }
+    core::array::from_fn(|l| data[l].as_mut_ptr())
+}
+
 /// The start of each lane's data for a lanes kernel call, after
 /// checking that every lane holds at least `bytes` (what the kernel reads).
 pub(crate) fn lane_ptrs<const N: usize>(data: &[&[u8]; N], bytes: usize) -> [*const u8; N] {

@@ -50,10 +50,11 @@ pub(crate) mod x86;
 
 pub(crate) use active::info;
 pub use active::{active, BackendInfo};
+pub(crate) use cipher::CcmLaneTask;
 pub use dispatch::Backend;
 pub(crate) use dispatch::{AesLaneTask, ShaLaneTask};
 // The stack-erasure table (`scrub`) sizes x86 frames by kernel.
 #[cfg(target_arch = "x86_64")]
 pub(crate) use dispatch::{Aes, Ghash, Sha256};
-pub(crate) use layout::{HPowers, LaneKeys, RoundKeys};
+pub(crate) use layout::{CcmLanes, CipherLaneKeys, HPowers, LaneKeys, RoundKeys};
 pub use tier::Tier;

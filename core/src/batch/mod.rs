@@ -39,6 +39,8 @@
 //! # Ok::<(), smbsign::Error>(())
 //! ```
 
+mod ccm;
+mod cipher;
 mod cmac;
 mod engine;
 mod gmac;
@@ -46,10 +48,13 @@ mod hmac;
 mod item;
 pub(crate) mod lanes;
 mod pdu;
+mod transform;
 
+pub use cipher::{open, seal, CipherJob};
 pub use pdu::{
     sign_pdus, verify_chains_keyed, verify_pdus, verify_pdus_each, KeyedChainJob, PduJob,
 };
+pub use transform::{decrypt_in_place, encrypt_in_place, DecryptJob, EncryptJob};
 
 use item::Item;
 

@@ -21,18 +21,18 @@ const FLAGS_L: u8 = 3;
 /// `(M - 2) / 2 << 3` for M = 16.
 const FLAGS_M: u8 = 7 << 3;
 
-/// The CBC-MAC state after B0 and the AAD.
 /// AAD up to this long (an SMB2 transform's is 32 bytes) is chained with
 /// B0 in one CBC-MAC call, from one stack buffer.
 const SHORT_AAD_MAX: usize = 64;
 
-fn start(b: Backend, k: &AesKey, nonce: &[u8], aad: &[u8], len: u32) -> [u8; 16] {
-    // B0, then the AAD's length prefix (SP 800-38C A.2.2) and the AAD, zero-padded.
-    let mut head = [0u8; 16 + 16 + SHORT_AAD_MAX];
-    head[0] = FLAGS_M | FLAGS_L | if aad.is_empty() { 0 } else { 0x40 };
+/// B0 and the AAD's length prefix (SP 800-38C A.2.2), in the first
+/// `16 + prefix` bytes of the result (`prefix` 0 without AAD, else 2, 6 or 10).
+pub(crate) fn b0_and_prefix(nonce: &[u8], aad_len: usize, len: u32) -> ([u8; 32], usize) {
+    let mut head = [0u8; 32];
+    head[0] = FLAGS_M | FLAGS_L | if aad_len == 0 { 0 } else { 0x40 };
     head[1..12].copy_from_slice(nonce);
     head[12..16].copy_from_slice(&len.to_be_bytes());
-    let n = aad.len();
+    let n = aad_len;
     let prefix = if n == 0 {
         0
     } else if n < 0xff00 {
@@ -47,6 +47,17 @@ fn start(b: Backend, k: &AesKey, nonce: &[u8], aad: &[u8], len: u32) -> [u8; 16]
         head[18..26].copy_from_slice(&(n as u64).to_be_bytes());
         10
     };
+    (head, 16 + prefix)
+}
+
+/// The CBC-MAC state after B0 and the AAD.
+fn start(b: Backend, k: &AesKey, nonce: &[u8], aad: &[u8], len: u32) -> [u8; 16] {
+    // B0, then the AAD's length prefix and the AAD, zero-padded.
+    let mut head = [0u8; 16 + 16 + SHORT_AAD_MAX];
+    let (b0, used) = b0_and_prefix(nonce, aad.len(), len);
+    head[..used].copy_from_slice(&b0[..used]);
+    let prefix = used - 16;
+    let n = aad.len();
     // The AAD bytes that go in the buffer: all of a short AAD, else those of its first block.
     let take = if n <= SHORT_AAD_MAX {
         n
@@ -62,7 +73,7 @@ fn start(b: Backend, k: &AesKey, nonce: &[u8], aad: &[u8], len: u32) -> [u8; 16]
 }
 
 /// Counter block `i`.
-fn counter(nonce: &[u8], i: u32) -> [u8; 16] {
+pub(crate) fn counter(nonce: &[u8], i: u32) -> [u8; 16] {
     let mut c = [0u8; 16];
     c[0] = FLAGS_L;
     c[1..12].copy_from_slice(nonce);
@@ -85,7 +96,7 @@ fn total(parts: &[&mut [u8]]) -> u32 {
     parts.iter().map(|p| p.len()).sum::<usize>() as u32
 }
 
-pub(super) fn seal(
+pub(crate) fn seal(
     b: Backend,
     k: &AesKey,
     nonce: &[u8],
@@ -95,6 +106,21 @@ pub(super) fn seal(
     let mut state = start(b, k, nonce, aad, total(parts));
     let mut ctr = counter(nonce, 1);
     walk::<true>(parts, |run| b.ccm_seal(k, &mut state, &mut ctr, run));
+    finish(b, k, nonce, state)
+}
+
+/// Decrypts the parts in place and returns the tag they should carry (the
+/// caller compares, and restores them on a mismatch).
+pub(crate) fn mac_after_open(
+    b: Backend,
+    k: &AesKey,
+    nonce: &[u8],
+    aad: &[u8],
+    parts: &mut [&mut [u8]],
+) -> [u8; 16] {
+    let mut state = start(b, k, nonce, aad, total(parts));
+    let mut ctr = counter(nonce, 1);
+    walk::<true>(parts, |run| b.ccm_open(k, &mut state, &mut ctr, run));
     finish(b, k, nonce, state)
 }
 
@@ -108,14 +134,17 @@ pub(super) fn open(
     parts: &mut [&mut [u8]],
     tag: &[u8; 16],
 ) -> bool {
-    let mut state = start(b, k, nonce, aad, total(parts));
-    let mut ctr = counter(nonce, 1);
-    walk::<true>(parts, |run| b.ccm_open(k, &mut state, &mut ctr, run));
-    let want = finish(b, k, nonce, state);
+    let want = mac_after_open(b, k, nonce, aad, parts);
     if crate::ct::eq(&want, tag) {
         return true;
     }
+    restore(b, k, nonce, parts);
+    false
+}
+
+/// Encrypts back the plaintext a refused open left in `parts` (CTR from
+/// counter block 1), so that they hold the ciphertext again.
+pub(crate) fn restore(b: Backend, k: &AesKey, nonce: &[u8], parts: &mut [&mut [u8]]) {
     let mut ctr = counter(nonce, 1);
     walk::<true>(parts, |run| b.cipher_ctr(k, &mut ctr, run));
-    false
 }

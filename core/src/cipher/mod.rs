@@ -29,9 +29,9 @@
 //! # Ok::<(), smbsign::Error>(())
 //! ```
 
-mod ccm;
+pub(crate) mod ccm;
 mod gcm;
-mod parts;
+pub(crate) mod parts;
 
 use zeroize::Zeroize;
 
@@ -205,6 +205,16 @@ impl Key {
         self.cipher
     }
 
+    /// The expanded AES key (the batches' lanes kernels load it).
+    pub(crate) fn aes(&self) -> &AesKey {
+        &self.aes
+    }
+
+    /// Whether this is a GCM key (else CCM).
+    pub(crate) fn is_gcm(&self) -> bool {
+        self.cipher.is_gcm()
+    }
+
     /// The backend this key computes with.
     #[must_use]
     pub fn backend(&self) -> Backend {
@@ -219,7 +229,7 @@ impl Key {
     }
 
     /// Checks a call's nonce and lengths (before anything is written).
-    fn check(&self, nonce: &[u8], aad: &[u8], parts: &[&mut [u8]]) -> Result<()> {
+    pub(crate) fn check(&self, nonce: &[u8], aad: &[u8], parts: &[&mut [u8]]) -> Result<()> {
         if nonce.len() != self.cipher.nonce_len() {
             return Err(Error::NonceLength {
                 expected: self.cipher.nonce_len(),

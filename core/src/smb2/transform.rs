@@ -121,7 +121,7 @@ impl<'a> TransformHeader<'a> {
     }
 
     /// That a message of `len` bytes is the one this header announces.
-    fn check_size(&self, len: usize) -> Result<()> {
+    pub(crate) fn check_size(&self, len: usize) -> Result<()> {
         if len == 0 {
             return Err(Error::TransformTruncated {
                 len: TRANSFORM_HEADER_LEN,
@@ -225,7 +225,7 @@ fn total_len(parts: &[&mut [u8]]) -> usize {
 /// That a message of `len` bytes fits one transform: at least an SMB2 header
 /// ([`Error::MessageTooShort`]), at most what OriginalMessageSize can say
 /// ([`Error::MessageLength`]).
-fn check_message_len(len: usize) -> Result<()> {
+pub(crate) fn check_message_len(len: usize) -> Result<()> {
     if len < MIN_MESSAGE_LEN {
         return Err(Error::MessageTooShort {
             min: MIN_MESSAGE_LEN,
@@ -260,16 +260,30 @@ pub fn encrypt_message(
     let field = nonce_field(cipher, nonce)?;
     let len = total_len(parts);
     check_message_len(len)?;
+    let mut h = unsealed_header(&field, session_id, len);
+    let tag = key.seal_in_place(&field[..cipher.nonce_len()], &h[AAD], parts)?;
+    h[SIGNATURE].copy_from_slice(&tag);
+    Ok(h)
+}
+
+/// The header's Signature field: where the tag goes.
+pub(crate) const SIGNATURE: core::ops::Range<usize> = SIGNATURE_OFFSET..NONCE_OFFSET;
+
+/// The TRANSFORM_HEADER of a message of `len` bytes (checked by
+/// [`check_message_len`]) with the Nonce field `field`, Signature zero.
+pub(crate) fn unsealed_header(
+    field: &[u8; NONCE_FIELD_LEN],
+    session_id: u64,
+    len: usize,
+) -> [u8; TRANSFORM_HEADER_LEN] {
     let mut h = [0u8; TRANSFORM_HEADER_LEN];
     h[..4].copy_from_slice(&TRANSFORM_PROTOCOL_ID);
-    h[NONCE_OFFSET..SIZE_OFFSET].copy_from_slice(&field);
+    h[NONCE_OFFSET..SIZE_OFFSET].copy_from_slice(field);
     // Cannot truncate: len <= u32::MAX was checked.
     h[SIZE_OFFSET..RESERVED_OFFSET].copy_from_slice(&(len as u32).to_le_bytes());
     h[FLAGS_OFFSET..SESSION_ID_OFFSET].copy_from_slice(&TRANSFORM_FLAGS_ENCRYPTED.to_le_bytes());
     h[SESSION_ID_OFFSET..].copy_from_slice(&session_id.to_le_bytes());
-    let tag = key.seal_in_place(&field[..cipher.nonce_len()], &h[AAD], parts)?;
-    h[SIGNATURE_OFFSET..NONCE_OFFSET].copy_from_slice(&tag);
-    Ok(h)
+    h
 }
 
 /// Decrypts in place the message spread over `parts` that `header` (the 52

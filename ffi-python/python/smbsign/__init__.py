@@ -1,6 +1,7 @@
 """smbsign: SMB2/SMB3 message signing (HMAC-SHA256, AES-128-CMAC, AES-128-GMAC)
 and SMB3 encryption (AES-128/256-CCM and -GCM TRANSFORM_HEADER messages:
-``EncryptionKey``, ``encrypt_message``, ``decrypt_message`` and their in-place forms).
+``EncryptionKey``, ``encrypt_message``, ``decrypt_message``, their in-place forms, and
+``encrypt_batch``/``decrypt_batch``, many messages in place in one call).
 
 MAC objects in the style of hashlib (``AesCmac``, ``AesGmac``, ``HmacSha256``),
 one-shot functions, in-place PDU signing (``SigningKey``, ``sign_pdu``,
@@ -27,8 +28,10 @@ from smbsign._smbsign import (
     check_decrypted,
     cipher_for_dialect,
     clear_signatures,
+    decrypt_batch,
     decrypt_in_place,
     decrypt_message,
+    encrypt_batch,
     encrypt_in_place,
     encrypt_message,
     encryption_exemption,
@@ -123,8 +126,10 @@ __all__ = [
     "check_decrypted",
     "cipher_for_dialect",
     "clear_signatures",
+    "decrypt_batch",
     "decrypt_in_place",
     "decrypt_message",
+    "encrypt_batch",
     "encrypt_in_place",
     "encrypt_message",
     "encryption_exemption",

@@ -4,6 +4,7 @@
 //! `Backend`, above the dispatch.
 
 pub(crate) mod aes;
+pub(crate) mod aes_ccm_lanes;
 pub(crate) mod aes_cipher;
 pub(crate) mod aes_lanes;
 pub(crate) mod pmull;

@@ -2,5 +2,6 @@
 //! SIMD kernel is tested against.
 
 pub(crate) mod aes;
+pub(crate) mod ccm_lanes;
 pub(crate) mod polyval;
 pub(crate) mod sha256;

@@ -8,6 +8,7 @@
 //! a `Backend` from them, above the dispatch.
 
 pub(crate) mod aesni;
+pub(crate) mod aesni_ccm_lanes;
 pub(crate) mod aesni_cipher;
 pub(crate) mod aesni_lanes;
 pub(crate) mod gmac_pair;
@@ -15,8 +16,10 @@ pub(crate) mod pclmul;
 pub(crate) mod select;
 pub(crate) mod sha256_lanes;
 pub(crate) mod shani;
+pub(crate) mod vaes512_ccm_lanes;
 pub(crate) mod vaes512_cipher;
 pub(crate) mod vaes512_lanes;
+pub(crate) mod vaes_ccm_lanes;
 pub(crate) mod vaes_cipher;
 pub(crate) mod vaes_lanes;
 pub(crate) mod vpclmul256;
