@@ -477,7 +477,7 @@ static void batches(int cases) {
         size_t lens[MAXJ];
         for (size_t i = 0; i < n; i++) {
             int k = (int)(rnd() % 8 == 0 ? 4 + rnd() % 2 : rnd() % 4);
-            size_t len = (i % 9 == 0) ? 1 + rnd() % 9000 : 1 + rnd() % 1100;
+            size_t len = (i % 9 == 0) ? 64 + rnd() % 9000 : 64 + rnd() % 1100; /* at least an SMB2 header */
             kidx[i] = k;
             lens[i] = len;
             msgs[i] = malloc(len);
@@ -531,7 +531,7 @@ static void batches(int cases) {
     }
 
     /* Refusals: each job's status is the single call's; nothing written. */
-    uint8_t a[HDR + 40], b[HDR + 40], c[40], d[HDR + 40], e[HDR + 40], f[HDR], g[HDR + 8];
+    uint8_t a[HDR + 64], b[HDR + 64], c[40], d[HDR + 64], e[HDR + 64], f[HDR], g[HDR + 8];
     memset(a, 1, sizeof a);
     memset(b, 2, sizeof b);
     memset(c, 3, sizeof c);
