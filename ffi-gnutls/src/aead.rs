@@ -61,7 +61,7 @@ fn smb_cipher(cipher: c_uint) -> (Option<Cipher>, Bucket) {
 /// `key` NULL or a datum whose data is readable for its size.
 unsafe fn own_key(cipher: Option<Cipher>, key: *const Datum) -> Option<cipher::Key> {
     let cipher = cipher?;
-    if key.is_null() {
+    if key.is_null() || (cipher.is_gcm() && crate::policy::gcm_to_gnutls()) {
         return None;
     }
     // SAFETY: a datum per the caller.

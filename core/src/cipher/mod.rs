@@ -137,7 +137,9 @@ impl Cipher {
         }
     }
 
-    fn is_gcm(self) -> bool {
+    /// Whether this is AES-128-GCM or AES-256-GCM.
+    #[must_use]
+    pub fn is_gcm(self) -> bool {
         matches!(self, Cipher::Aes128Gcm | Cipher::Aes256Gcm)
     }
 }
@@ -254,11 +256,15 @@ impl Key {
         Ok(())
     }
 
-    /// Whether a seal or open of `parts` runs GCM's long-message path (the
-    /// deepest frames: [`scrub::Bytes::cipher`]) rather than its short one or CCM.
-    fn gcm_long(&self, aad: &[u8], parts: &[&mut [u8]]) -> bool {
+    /// Which path a seal or open of `parts` runs (its stack depth:
+    /// [`scrub::Bytes::cipher`]).
+    fn path(&self, aad: &[u8], parts: &[&mut [u8]]) -> scrub::CipherPath {
         let total: usize = parts.iter().map(|p| p.len()).sum();
-        self.powers.is_some() && !gcm::is_short(total, aad.len())
+        match self.powers {
+            None => scrub::CipherPath::Ccm,
+            Some(_) if gcm::is_short(total, aad.len()) => scrub::CipherPath::GcmShort,
+            Some(_) => scrub::CipherPath::GcmLong,
+        }
     }
 
     /// Encrypts the concatenation of `parts` in place under `nonce`
@@ -274,7 +280,7 @@ impl Key {
         self.check(nonce, aad, parts)?;
         let p = self.powers.as_deref();
         Ok(scrub::after(
-            scrub::Bytes::cipher(&self.backend, self.gcm_long(aad, parts)),
+            scrub::Bytes::cipher(&self.backend, self.path(aad, parts)),
             || match p {
                 Some(p) => gcm::seal(self.backend, &self.aes, p, nonce, aad, parts),
                 None => ccm::seal(self.backend, &self.aes, nonce, aad, parts),
@@ -296,8 +302,8 @@ impl Key {
     ) -> Result<()> {
         self.check(nonce, aad, parts)?;
         let p = self.powers.as_deref();
-        let gcm_long = self.gcm_long(aad, parts);
-        let ok = scrub::after(scrub::Bytes::cipher(&self.backend, gcm_long), || match p {
+        let path = self.path(aad, parts);
+        let ok = scrub::after(scrub::Bytes::cipher(&self.backend, path), || match p {
             Some(p) => gcm::open(self.backend, &self.aes, p, nonce, aad, parts, tag),
             None => ccm::open(self.backend, &self.aes, nonce, aad, parts, tag),
         });

@@ -28,7 +28,7 @@ thread_local! {
 
 #[cfg(target_arch = "x86_64")]
 use crate::backend::tuning;
-pub(crate) use size::Bytes;
+pub(crate) use size::{Bytes, CipherPath};
 
 /// Runs `f` in a frame of its own, then zeroes the `bytes` below the stack
 /// pointer of the frame that called it: where `f` and its kernels ran.

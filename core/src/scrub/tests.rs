@@ -608,6 +608,7 @@ fn entry_points_leave_no_key_material_on_the_stack() {
     // without erasure is printed (what sizes [`Bytes`]).
     let off = reports(true, verbose);
     let mut controls = 0;
+    let mut seal_controls = std::collections::BTreeMap::new();
     for c in &off {
         if verbose {
             let r = on.iter().find(|r| r.name == c.name).unwrap();
@@ -616,15 +617,26 @@ fn entry_points_leave_no_key_material_on_the_stack() {
                 r.name, r.depth, c.depth, r.found, r.dirty, c.found, c.dirty
             );
         }
-        if c.name.contains("key setup")
-            || c.name.contains("batch sign 64x256")
-            || c.name.contains("batch seal")
-        {
+        if c.name.contains("key setup") || c.name.contains("batch sign 64x256") {
             assert!(c.found > 0, "control found nothing: {}", c.name);
             controls += 1;
         }
+        // A batch seal leaks without erasure on some backend of each cipher,
+        // not on every one: in the release profile the portable CCM lanes
+        // keep their round keys in registers.
+        if let Some(cipher) = c.name.split("batch seal ").nth(1) {
+            let leaked = seal_controls.entry(cipher.to_owned()).or_insert(false);
+            *leaked |= c.found > 0;
+        }
     }
     assert!(controls >= 4, "{controls} controls");
+    assert!(!seal_controls.is_empty(), "no batch seal controls");
+    for (cipher, leaked) in &seal_controls {
+        assert!(
+            leaked,
+            "control found nothing on any backend: batch seal {cipher}"
+        );
+    }
     assert!(
         failed.is_empty(),
         "left on the stack:\n{}",

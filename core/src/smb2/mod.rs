@@ -114,13 +114,22 @@ impl SigningKey {
         nonce: Option<&[u8; gmac::NONCE_LEN]>,
         parts: &[B],
     ) -> Result<[u8; 16]> {
-        scrub::after(self.scrub_bytes(usize::MAX), || {
-            let mut st = self.state(nonce)?;
-            for p in parts {
-                st.update(p);
+        // Each algorithm's own vectored MAC: GMAC's reads up to five parts in
+        // place through the fused kernels, and each erases only its own
+        // path's stack. A generic stream erased at GMAC's deepest size cost
+        // the C ABI's `smbsign_mac_iov` 60-130 ns per call over one part.
+        match (self, nonce) {
+            (SigningKey::HmacSha256(k), None) => {
+                let full = k.mac_vectored(parts);
+                let mut tag = [0u8; 16];
+                tag.copy_from_slice(&full[..16]);
+                Ok(tag)
             }
-            Ok(st.finalize())
-        })
+            (SigningKey::AesCmac(k), None) => Ok(k.mac_vectored(parts)),
+            (SigningKey::AesGmac(k), Some(n)) => Ok(k.mac_vectored(n, parts)),
+            (SigningKey::AesGmac(_), None) => Err(Error::MissingNonce),
+            (_, Some(_)) => Err(Error::UnexpectedNonce),
+        }
     }
 
     /// How much stack this key's MAC computations use for `len` bytes in all
@@ -161,16 +170,6 @@ impl SigningKey {
             Ok(())
         } else {
             Err(Error::TagMismatch)
-        }
-    }
-
-    fn state(&self, nonce: Option<&[u8; gmac::NONCE_LEN]>) -> Result<MacState<'_>> {
-        match (self, nonce) {
-            (SigningKey::HmacSha256(k), None) => Ok(MacState::Hmac(k.start())),
-            (SigningKey::AesCmac(k), None) => Ok(MacState::Cmac(k.start())),
-            (SigningKey::AesGmac(k), Some(n)) => Ok(MacState::Gmac(k.begin(n))),
-            (SigningKey::AesGmac(_), None) => Err(Error::MissingNonce),
-            (_, Some(_)) => Err(Error::UnexpectedNonce),
         }
     }
 
