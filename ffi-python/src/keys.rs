@@ -146,17 +146,17 @@ pub fn smb311_keys<'py>(
 /// `update(message)` chains `H = SHA-512(H || message)`; `value` is the current 64 bytes.
 #[pyclass(module = "smbsign._smbsign")]
 #[derive(Clone)]
-pub struct PreauthHash(smbsign::PreauthHash);
+pub struct PreauthHash(Box<smbsign::PreauthHash>);
 
 #[pymethods]
 impl PreauthHash {
     #[new]
     #[pyo3(signature = (value=None))]
     fn new(value: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
-        Ok(PreauthHash(match value {
+        Ok(PreauthHash(Box::new(match value {
             Some(v) => smbsign::PreauthHash::from_value(fixed::<64>(v, "value")?),
             None => smbsign::PreauthHash::new(),
-        }))
+        })))
     }
     /// Chains one whole NEGOTIATE or SESSION_SETUP message.
     fn update(&mut self, message: &Bound<'_, PyAny>) -> PyResult<()> {

@@ -23,14 +23,14 @@ macro_rules! mac_object {
         $(#[$doc])*
         #[pyclass(module = "smbsign._smbsign")]
         #[derive(Clone)]
-        pub struct $name($state);
+        pub struct $name(Box<$state>);
 
         #[pymethods]
         impl $name {
             #[new]
             #[pyo3(signature = $sig)]
             fn new(py: Python<'_>, $($arg: $argty,)* data: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
-                let mut m = $name($make);
+                let mut m = $name(Box::new($make));
                 if let Some(d) = data {
                     m.update(py, d)?;
                 }
@@ -45,11 +45,11 @@ macro_rules! mac_object {
             }
             /// The tag of everything absorbed so far.
             fn digest<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
-                PyBytes::new(py, &self.0.clone().finalize())
+                PyBytes::new(py, &(*self.0).clone().finalize())
             }
             /// The tag as hex.
             fn hexdigest(&self) -> String {
-                hex(&self.0.clone().finalize())
+                hex(&(*self.0).clone().finalize())
             }
             /// An independent copy of the current state.
             fn copy(&self) -> Self {

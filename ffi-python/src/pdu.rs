@@ -38,7 +38,7 @@ fn algorithm_id(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Algorithm> {
 /// SigningAlgorithmId (0 HMAC-SHA256, 1 AES-CMAC, 2 AES-GMAC) or its name, and
 /// the 16-byte signing key. Immutable; safe to share between threads.
 #[pyclass(module = "smbsign._smbsign", frozen)]
-pub struct SigningKey(pub smb2::SigningKey);
+pub struct SigningKey(pub Box<smb2::SigningKey>);
 
 #[pymethods]
 impl SigningKey {
@@ -46,9 +46,9 @@ impl SigningKey {
     fn new(algorithm_: &Bound<'_, PyAny>, key: &Bound<'_, PyAny>) -> PyResult<Self> {
         let alg = algorithm(algorithm_)?;
         let k = Bytes::new(key, "key")?;
-        Ok(SigningKey(
+        Ok(SigningKey(Box::new(
             smb2::SigningKey::new(alg, k.as_slice()).map_err(value_error)?,
-        ))
+        )))
     }
     /// The SigningAlgorithmId.
     #[getter]

@@ -40,7 +40,7 @@ pub(crate) fn session_id(obj: &Bound<'_, PyAny>) -> PyResult<u64> {
 /// 64-bit counter (with a random fixed field), never reused; safe to share
 /// between threads.
 #[pyclass(module = "smbsign._smbsign", frozen)]
-pub struct EncryptionKey(pub(crate) CoreKey);
+pub struct EncryptionKey(pub(crate) Box<CoreKey>);
 
 #[pymethods]
 impl EncryptionKey {
@@ -48,9 +48,9 @@ impl EncryptionKey {
     fn new(cipher: &Bound<'_, PyAny>, key: &Bound<'_, PyAny>) -> PyResult<Self> {
         let c = to_cipher(cipher)?;
         let k = Bytes::new(key, "key")?;
-        Ok(EncryptionKey(
+        Ok(EncryptionKey(Box::new(
             CoreKey::new(c, k.as_slice()).map_err(value_error)?,
-        ))
+        )))
     }
     /// The CipherId (1 AES-128-CCM, 2 AES-128-GCM, 3 AES-256-CCM, 4 AES-256-GCM).
     #[getter]
