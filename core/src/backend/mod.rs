@@ -55,6 +55,6 @@ pub use dispatch::Backend;
 pub(crate) use dispatch::{AesLaneTask, ShaLaneTask};
 // The stack-erasure table (`scrub`) sizes x86 frames by kernel.
 #[cfg(target_arch = "x86_64")]
-pub(crate) use dispatch::{Aes, Ghash, Sha256};
+pub(crate) use dispatch::{Aes, Ghash, Sha256, ShortGmac};
 pub(crate) use layout::{CcmLanes, CipherLaneKeys, HPowers, LaneKeys, RoundKeys};
 pub use tier::Tier;

@@ -3,7 +3,7 @@
 
 use crate::backend::Backend;
 #[cfg(target_arch = "x86_64")]
-use crate::backend::{Aes, Ghash, Sha256};
+use crate::backend::{Aes, Ghash, Sha256, ShortGmac};
 
 /// How many bytes below the caller's stack pointer each kind of entry point
 /// uses, per kernel. Measured by the `tests` below (`SMBSIGN_SCRUB_REPORT=1`
@@ -54,7 +54,8 @@ impl Bytes {
     /// or finalisation (`len` 0: one block of AES, at most three of GHASH),
     /// or update. By the kernel the length picks (the tests cover each
     /// class): short messages (up to `pclmul::SHORT_MAX`: xmm and ymm 192,
-    /// zmm 128; a finalisation 416), the xmm fused kernel at any length (608)
+    /// zmm 128; a finalisation 416) except those the zmm tier keeps from the
+    /// xmm kernel (AMD, 49 to 128 bytes: 848 on Zen 5), the xmm fused kernel at any length (608)
     /// and the ymm one to one group (`vpclmul256::ONE_GROUP_MAX`: 624) and
     /// beyond (1296; Samba's parts 1456); the zmm
     /// kernel to 1024 (1008) and its long-message loop beyond (2000);
@@ -64,6 +65,10 @@ impl Bytes {
         #[cfg(target_arch = "x86_64")]
         match b.ghash {
             Ghash::Portable => {}
+            // Where the zmm tier takes short messages itself (AMD: past
+            // `tuning::ZMM_GMAC_XMM_MAX_OTHER`), its masked kernel is deeper
+            // than the xmm one (Zen 5: 848 at 64 bytes).
+            Ghash::Vpclmul512(..) if len > zmm_xmm_max(b) && len <= 1024 => return 1280,
             _ if len <= crate::backend::x86::pclmul::SHORT_MAX => return 576,
             Ghash::Pclmul(_) => return 1024,
             Ghash::Vpclmul256(_) if len <= crate::backend::x86::vpclmul256::ONE_GROUP_MAX => {
@@ -114,8 +119,8 @@ impl Bytes {
     pub(crate) const GMAC_KEY: usize = 16384;
 
     /// An SMB3 cipher's seal or open (`cipher::Key`) on `path`. Deepest
-    /// seen (test / release profile): zmm tier GCM long 2800, short 1296,
-    /// CCM 1408 (test); aesni and avx2 tiers GCM long 1944 / 1896, GCM short
+    /// seen (test / release profile): zmm tier GCM long 2800 / 2992, short
+    /// 1296 / 1208, CCM 1408 / 2176 (release: Zen 5, AES-256-CCM); aesni and avx2 tiers GCM long 1944 / 1896, GCM short
     /// 1528 / 1768, CCM 1880 / 2488 (avx2 AES-256-CCM); portable 1560 /
     /// 2312. GCM's short path on the aesni and avx2 tiers erases under 2 KiB,
     /// by 32-byte stores and not `rep stosb`, whose start alone costs 25-45
@@ -125,7 +130,8 @@ impl Bytes {
         #[cfg(target_arch = "x86_64")]
         match (b.ghash, path) {
             (Ghash::Vpclmul512(..), CipherPath::GcmLong) => return 3776,
-            (Ghash::Vpclmul512(..), _) => return 1792,
+            (Ghash::Vpclmul512(..), CipherPath::Ccm) => return 2752,
+            (Ghash::Vpclmul512(..), CipherPath::GcmShort) => return 1792,
             (Ghash::Pclmul(_) | Ghash::Vpclmul256(_), CipherPath::GcmShort) => return 1984,
             _ => {}
         }
@@ -208,5 +214,15 @@ impl Bytes {
     /// (portable 1416, SHA-NI 1088).
     pub(crate) fn kdf(b: &Backend) -> usize {
         Bytes::hmac(b) + 512
+    }
+}
+
+/// The longest one-part GMAC message the zmm tier gives to the xmm short
+/// kernel (`ShortGmac::FusedZmm`'s limit).
+#[cfg(target_arch = "x86_64")]
+fn zmm_xmm_max(b: &Backend) -> usize {
+    match b.short_gmac {
+        ShortGmac::FusedZmm(_, _, max) => max,
+        _ => crate::backend::x86::pclmul::SHORT_MAX,
     }
 }
