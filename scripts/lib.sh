@@ -47,6 +47,19 @@ ensure_toolchain() {
     command -v cargo >/dev/null 2>&1
 }
 
+# Installs a cargo subcommand (cargo-deb, cargo-fuzz) from crates.io unless it
+# is on PATH; one installer at a time (test-all's background prefetch, a suite).
+cargo_tool_ensure() { # CRATE
+    local fd rc
+    command -v "$1" >/dev/null && return 0
+    mkdir -p "$SMBSIGN_ROOT/target" && exec {fd}>"$SMBSIGN_ROOT/target/cargo-install.lock" || return 1
+    flock "$fd"
+    command -v "$1" >/dev/null || cargo install -q --locked "$1"
+    rc=$?
+    exec {fd}>&-
+    return $rc
+}
+
 SUITE_PASSED=0
 SUITE_FAILED=0
 SUITE_LOG_DIR="${SMBSIGN_LOG_DIR:-$SMBSIGN_ROOT/target/test-logs}"

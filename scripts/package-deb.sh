@@ -15,7 +15,7 @@ source "$(dirname "$0")/lib.sh"
 cd "$SMBSIGN_ROOT"
 ensure_toolchain || exit 1
 apt_ensure help2man dpkg-dev gcc libc6-dev || exit 1
-command -v cargo-deb >/dev/null || cargo install -q --locked cargo-deb || exit 1
+cargo_tool_ensure cargo-deb || exit 1
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
 pkgs=(-p smbsign-ffi -p smbsign-gnutls -p smbsign-capture -p smbsign-benches)

@@ -25,6 +25,22 @@ if [ -z "${1:-}" ]; then
     ensure_toolchain || { echo "no Rust toolchain"; exit 1; }
     apt_ensure fonts-dejavu-core >/dev/null # smbsign-bench's plot test labels its charts with it
     apt_ensure g++ >/dev/null               # libfuzzer-sys (fuzz/) builds libFuzzer from C++
+    # In the background, at low priority, while the first suites compile or
+    # wait on Samba: the Debian userlands (mostly downloads) and the cargo
+    # subcommands the deb and fuzz suites need; those suites wait on the same
+    # locks (scripts/userland.sh, cargo_tool_ensure). Host packages come first,
+    # so no two apt-gets run at once.
+    if [ "$(id -u)" = 0 ] && qemu_ensure >/dev/null && apt_ensure debootstrap qemu-user-binfmt >/dev/null; then
+        source "$SMBSIGN_ROOT/scripts/userland.sh"
+        (
+            renice -n 10 "$BASHPID" >/dev/null
+            userland_prefetch
+            cargo_tool_ensure cargo-deb
+            cargo_tool_ensure cargo-fuzz
+        ) >"$SUITE_LOG_DIR/prefetch.log" 2>&1 &
+        prefetch=$!
+        trap 'kill "$prefetch" 2>/dev/null' EXIT
+    fi
 fi
 
 lint() {
@@ -39,7 +55,13 @@ lint() {
 }
 suite lint lint
 
-suite rust-native cargo test --workspace
+# The stack-erasure test again in the release profile, whose frames are
+# deeper (the sizes in core/src/scrub/size.rs must cover both).
+rust_native() {
+    cargo test --workspace &&
+        cargo test --release -p smbsign --lib scrub::
+}
+suite rust-native rust_native
 
 suite c-abi bash tests/c/run.sh
 

@@ -1,7 +1,8 @@
 # Debian userlands (debootstrap chroots) for the suites that test against
 # another release's or architecture's Samba (sourced, not run; needs root).
 #
-#   userland_ensure NAME SUITE ARCH PKG,PKG,...   -> sets USERLAND_ROOT
+#   userland_ensure NAME                          -> sets USERLAND_ROOT
+#   userland_prefetch                             (every NAME of userland_spec)
 #   userland_mount / userland_umount              (/proc and /dev of USERLAND_ROOT)
 #
 # The unpacked root lives under target/userlands/NAME; a tarball of it is kept
@@ -13,8 +14,44 @@ SMBSIGN_USERLAND_CACHE="${SMBSIGN_USERLAND_CACHE:-/var/cache/smbsign}"
 USERLAND_ROOT=
 USERLAND_MOUNTS=()
 
-# debootstrap resolves no virtual packages: PACKAGES must name their providers.
-userland_ensure() { # NAME SUITE ARCH PACKAGES(comma-separated)
+# The userlands the suites use, by name: "SUITE ARCH PACKAGES". debootstrap
+# resolves no virtual packages: PACKAGES must name their providers (passwd and
+# python3-cffi-backend are what samba-testsuite needs and cannot resolve).
+userland_spec() { # NAME
+    case "$1" in
+    debian13-amd64) echo "trixie amd64 samba,smbclient,samba-testsuite,libgnutls30t64,passwd,python3-cffi-backend" ;;
+    debian12-amd64) echo "bookworm amd64 samba,passwd" ;;
+    debian13-arm64) echo "trixie arm64 samba,passwd" ;;
+    *) echo "no userland named $1" >&2; return 1 ;;
+    esac
+}
+
+# Every named userland, built ahead (test-all.sh runs this in the background
+# while the first suites compile; the suites' userland_ensure then waits on the
+# same lock and finds it ready).
+userland_prefetch() {
+    local name
+    for name in debian13-amd64 debian12-amd64 debian13-arm64; do
+        userland_ensure "$name" || echo "userland $name: prefetch failed (its suite builds it)" >&2
+    done
+}
+
+# One builder per userland at a time (the background prefetch and a suite).
+userland_ensure() { # NAME -> sets USERLAND_ROOT
+    local spec lock fd rc
+    spec=$(userland_spec "$1") || return 1
+    lock="$SMBSIGN_ROOT/target/userlands/$1.lock"
+    mkdir -p "${lock%/*}" || return 1
+    exec {fd}>"$lock" || return 1
+    flock "$fd"
+    # shellcheck disable=SC2086 # the spec is three words
+    userland_build "$1" $spec
+    rc=$?
+    exec {fd}>&-
+    return $rc
+}
+
+userland_build() { # NAME SUITE ARCH PACKAGES(comma-separated)
     local name="$1" suite="$2" arch="$3" pkgs="$4"
     local root="$SMBSIGN_ROOT/target/userlands/$name"
     local tarball="$SMBSIGN_USERLAND_CACHE/$name.tar"

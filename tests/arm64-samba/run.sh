@@ -28,7 +28,7 @@ cargo build --release -q -p smbsign-gnutls --target $target || exit 1
 so="$CARGO_TARGET_DIR/$target/release/libsmbsign_gnutls.so"
 unset RUSTC CARGO_TARGET_DIR
 echo "cross-built after $((SECONDS - start)) s"
-userland_ensure debian13-arm64 trixie arm64 samba,passwd || exit 1
+userland_ensure debian13-arm64 || exit 1
 root="$USERLAND_ROOT"
 trap 'userland_umount' EXIT
 userland_mount || exit 1

@@ -24,9 +24,9 @@ fi
 trap 'userland_umount' EXIT
 pytest_rc=0
 
-in_release() { # NAME SUITE PACKAGES
+in_release() { # NAME (scripts/userland.sh: userland_spec)
     local name="$1"
-    userland_ensure "$name" "$2" amd64 "$3" || { CHECK_FAILED=$((CHECK_FAILED + 1)); return 1; }
+    userland_ensure "$name" || { CHECK_FAILED=$((CHECK_FAILED + 1)); return 1; }
     local root="$USERLAND_ROOT"
     userland_mount || return 1
     CHECK_LOG="$root/tmp/check.log"
@@ -77,8 +77,8 @@ in_release() { # NAME SUITE PACKAGES
     userland_umount
 }
 
-in_release debian13-amd64 trixie samba,smbclient,samba-testsuite,libgnutls30t64,passwd,python3-cffi-backend
-in_release debian12-amd64 bookworm samba,passwd
+in_release debian13-amd64
+in_release debian12-amd64
 echo "$CHECK_PASSED passed, $CHECK_FAILED failed (deb)"
 echo "deb suite: $((SECONDS - start)) s"
 [ "$CHECK_FAILED" -eq 0 ] && [ "$pytest_rc" -eq 0 ]

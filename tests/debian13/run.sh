@@ -17,9 +17,7 @@ start=$SECONDS
 # The same release build the gnutls-preload suite made (no rebuild).
 cargo build --release -q -p smbsign-gnutls || exit 1
 so="${CARGO_TARGET_DIR:-$SMBSIGN_ROOT/target}/release/libsmbsign_gnutls.so"
-# python3-cffi-backend: provides the virtual package python3-cryptography
-# (samba-testsuite's dependency) needs, which debootstrap cannot resolve.
-userland_ensure debian13-amd64 trixie amd64 samba,smbclient,samba-testsuite,libgnutls30t64,passwd,python3-cffi-backend || exit 1
+userland_ensure debian13-amd64 || exit 1
 root="$USERLAND_ROOT"
 trap 'userland_umount' EXIT
 userland_mount || exit 1

@@ -14,9 +14,7 @@ apt_ensure g++ || exit 1
 secs="${SMBSIGN_FUZZ_SECONDS:-30}"
 
 source "$SMBSIGN_ROOT/scripts/nightly.sh" # cargo-fuzz needs -Zsanitizer and -Cpasses=sancov-module
-if ! cargo fuzz --version >/dev/null 2>&1; then
-    cargo install cargo-fuzz --locked || exit 1
-fi
+cargo_tool_ensure cargo-fuzz || exit 1
 
 cargo "${NIGHTLY[@]}" fuzz build || exit 1
 # One target per core at a time: each still runs its full SMBSIGN_FUZZ_SECONDS.
