@@ -8,8 +8,11 @@
 //! preloading would make such a server slower. There the default is to step
 //! aside (`"mode":"passthrough"`, with the reason in the stats line), and
 //! `SMBSIGN_GNUTLS_PORTABLE=1` keeps smbsign's constant-time code instead
-//! (SECURITY.md, "No AES instructions"). A tier forced with `SMBSIGN_BACKEND`
-//! (honoured by the core) is an explicit choice and always computes.
+//! (SECURITY.md, "No AES instructions"). On the aesni tier (no VPCLMULQDQ)
+//! the drop-in computes signing and CCM but leaves AES-GCM encryption handles
+//! to GnuTLS, which is faster there ([`gcm_to_gnutls`]; docs/tuning.md). A tier
+//! forced with `SMBSIGN_BACKEND` (honoured by the core) is an explicit choice
+//! and always computes.
 
 use smbsign::{backend_info, BackendInfo, Tier};
 

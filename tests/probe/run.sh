@@ -17,5 +17,7 @@ fi
 if ! "$venv/bin/python" -c 'import importlib.metadata as m; assert m.version("impacket") == "0.13.1"' 2>/dev/null; then
     "$venv/bin/pip" install -q --disable-pip-version-check "impacket==0.13.1" || exit 1
 fi
-cargo build -q -p smbsign-probe -p smbsign-capture --bins || exit 1
-exec "$venv/bin/python" tests/probe/test_probe.py target/debug/smbsign-probe target/debug/smbsign-check
+# The release build the c-abi suite made (the whole workspace: one feature set, no rebuild).
+cargo build --release -q --workspace || exit 1
+rel="${CARGO_TARGET_DIR:-target}/release"
+exec "$venv/bin/python" tests/probe/test_probe.py "$rel/smbsign-probe" "$rel/smbsign-check"

@@ -24,11 +24,14 @@ cd "$SMBSIGN_ROOT"
 qemu_ensure || exit 1
 apt_ensure gcc libc6-dev || exit 1
 
-bins=$(cargo test -p smbsign --tests --no-run --message-format=json 2>/dev/null |
+# Built as rust-native builds them (the whole workspace: -p smbsign alone
+# unifies features differently and would rebuild the crate), the core's kept.
+bins=$(cargo test --workspace --no-run --message-format=json 2>/dev/null |
     python3 -c 'import json,sys
 for l in sys.stdin:
     m = json.loads(l)
-    if m.get("reason") == "compiler-artifact" and m.get("executable") and m["target"]["kind"] != ["bin"]:
+    if (m.get("reason") == "compiler-artifact" and m.get("executable") and m["target"]["kind"] in (["lib"], ["test"])
+            and m["manifest_path"].endswith("/core/Cargo.toml")):
         print(m["executable"])')
 [ -n "$bins" ] || { echo "no test binaries"; exit 1; }
 
