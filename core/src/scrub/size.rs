@@ -55,11 +55,11 @@ impl Bytes {
     /// or update. By the kernel the length picks (the tests cover each
     /// class): short messages (up to `pclmul::SHORT_MAX`: xmm and ymm 192,
     /// zmm 128; a finalisation 416) except those the zmm tier keeps from the
-    /// xmm kernel (AMD, 49 to 128 bytes: 848 on Zen 5), the xmm fused kernel at any length (608)
-    /// and the ymm one to one group (`vpclmul256::ONE_GROUP_MAX`: 624) and
-    /// beyond (1296; Samba's parts 1456); the zmm
-    /// kernel to 1024 (1008) and its long-message loop beyond (2000);
-    /// portable 1440.
+    /// xmm kernel (AMD, 49 to 128 bytes: 848 on Zen 5), the xmm fused kernel
+    /// at any length (608) and the ymm one to one group
+    /// (`vpclmul256::ONE_GROUP_MAX`: 624) and beyond (1296; Samba's parts
+    /// 1456); the zmm kernel to 1024 (1008) and its long-message loop beyond
+    /// (2000); portable 1440.
     #[cfg_attr(not(target_arch = "x86_64"), allow(unused_variables))]
     pub(crate) fn gmac(b: &Backend, len: usize) -> usize {
         #[cfg(target_arch = "x86_64")]
@@ -120,9 +120,9 @@ impl Bytes {
 
     /// An SMB3 cipher's seal or open (`cipher::Key`) on `path`. Deepest
     /// seen (test / release profile): zmm tier GCM long 2800 / 2992, short
-    /// 1296 / 1208, CCM 1408 / 2176 (release: Zen 5, AES-256-CCM); aesni and avx2 tiers GCM long 1944 / 1896, GCM short
-    /// 1528 / 1768, CCM 1880 / 2488 (avx2 AES-256-CCM); portable 1560 /
-    /// 2312. GCM's short path on the aesni and avx2 tiers erases under 2 KiB,
+    /// 1296 / 1208, CCM 1408 / 2176 (release: Zen 5, AES-256-CCM); aesni and
+    /// avx2 tiers GCM long 1944 / 1896, GCM short 1528 / 1768, CCM 1880 /
+    /// 2488 (avx2 AES-256-CCM); portable 1560 / 2312. GCM's short path on the aesni and avx2 tiers erases under 2 KiB,
     /// by 32-byte stores and not `rep stosb`, whose start alone costs 25-45
     /// ns on Zen 3 (a 64-byte seal there: 181-202 -> 143-170 ns).
     #[cfg_attr(not(target_arch = "x86_64"), allow(unused_variables))]
