@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The fuzz suite: builds the cargo-fuzz targets in fuzz/ (nightly, AddressSanitizer,
-# debug assertions), then runs each one for SMBSIGN_FUZZ_SECONDS (default 30)
+# debug assertions), then runs each one for SMBSIGN_FUZZ_SECONDS (default 20)
 # (one per core at a time) starting from the committed seeds (fuzz/seeds/TARGET: real SMB2 PDUs and
 # compound chains captured from Samba) and crash regressions
 # (fuzz/regressions/TARGET), which libFuzzer replays first. Prints executions
@@ -11,7 +11,7 @@ source "$(dirname "$0")/../../scripts/lib.sh"
 cd "$SMBSIGN_ROOT"
 ensure_toolchain || exit 1
 apt_ensure g++ || exit 1
-secs="${SMBSIGN_FUZZ_SECONDS:-30}"
+secs="${SMBSIGN_FUZZ_SECONDS:-20}"
 
 source "$SMBSIGN_ROOT/scripts/nightly.sh" # cargo-fuzz needs -Zsanitizer and -Cpasses=sancov-module
 cargo_tool_ensure cargo-fuzz || exit 1

@@ -2,7 +2,7 @@
 # The core and C ABI crates' tests under AddressSanitizer (out-of-bounds,
 # use-after-free, leaks), then the concurrency soak (core/tests/soak.rs) under
 # AddressSanitizer and under ThreadSanitizer, SMBSIGN_SOAK_SECONDS each
-# (default 30). Miri is not available here (it needs rust-src), so these
+# (default 20). Miri is not available here (it needs rust-src), so these
 # sanitizers, the fuzz targets (also ASan) and valgrind (tests/c/run.sh) stand in.
 #
 # The standard library is not rebuilt with the sanitizers (-Zbuild-std needs
@@ -14,7 +14,7 @@ source "$(dirname "$0")/../../scripts/lib.sh"
 cd "$SMBSIGN_ROOT"
 ensure_toolchain || exit 1
 source "$SMBSIGN_ROOT/scripts/nightly.sh"
-secs="${SMBSIGN_SOAK_SECONDS:-30}"
+secs="${SMBSIGN_SOAK_SECONDS:-20}"
 status=0
 
 # Random-case counts as in the emulated runs: the sanitizers slow every access.
