@@ -62,8 +62,10 @@ class Stats:
     def lines(self):
         if not os.path.exists(self.path):
             return []
+        # A line is one append, but a reader can see an append half-copied
+        # (the file grows a page at a time): only whole lines count.
         with open(self.path) as f:
-            return [json.loads(line) for line in f if line.strip()]
+            return [json.loads(line) for line in f if line.endswith("\n") and line.strip()]
 
     def next_line(self, exe_suffix, timeout=15):
         """The next new line written by a program whose path ends in exe_suffix
