@@ -47,17 +47,28 @@ ensure_toolchain() {
     command -v cargo >/dev/null 2>&1
 }
 
-# Installs a cargo subcommand (cargo-deb, cargo-fuzz) from crates.io unless it
-# is on PATH; one installer at a time (test-all's background prefetch, a suite).
-cargo_tool_ensure() { # CRATE
+# Runs CMD in this shell while holding an exclusive lock on LOCKFILE (so that
+# test-all's background prefetch and a suite never build the same thing at once).
+locked() { # LOCKFILE CMD...
     local fd rc
-    command -v "$1" >/dev/null && return 0
-    mkdir -p "$SMBSIGN_ROOT/target" && exec {fd}>"$SMBSIGN_ROOT/target/cargo-install.lock" || return 1
+    mkdir -p "${1%/*}" && exec {fd}>"$1" || return 1
     flock "$fd"
-    command -v "$1" >/dev/null || cargo install -q --locked "$1"
+    "${@:2}"
     rc=$?
     exec {fd}>&-
     return $rc
+}
+
+# Installs a cargo subcommand (cargo-deb, cargo-fuzz) from crates.io unless it is on PATH.
+cargo_tool_ensure() { # CRATE
+    command -v "$1" >/dev/null ||
+        locked "$SMBSIGN_ROOT/target/cargo-install.lock" sh -c 'command -v "$1" >/dev/null || cargo install -q --locked "$1"' _ "$1"
+}
+
+# The one release build the suites share: the whole workspace, so that every
+# suite gets the same dependency features and none rebuilds the core crate.
+release_build() {
+    cargo build --release -q --workspace
 }
 
 SUITE_PASSED=0

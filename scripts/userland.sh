@@ -38,17 +38,10 @@ userland_prefetch() {
 
 # One builder per userland at a time (the background prefetch and a suite).
 userland_ensure() { # NAME -> sets USERLAND_ROOT
-    local spec lock fd rc
+    local spec
     spec=$(userland_spec "$1") || return 1
-    lock="$SMBSIGN_ROOT/target/userlands/$1.lock"
-    mkdir -p "${lock%/*}" || return 1
-    exec {fd}>"$lock" || return 1
-    flock "$fd"
     # shellcheck disable=SC2086 # the spec is three words
-    userland_build "$1" $spec
-    rc=$?
-    exec {fd}>&-
-    return $rc
+    locked "$SMBSIGN_ROOT/target/userlands/$1.lock" userland_build "$1" $spec
 }
 
 userland_build() { # NAME SUITE ARCH PACKAGES(comma-separated)

@@ -11,6 +11,5 @@ ensure_toolchain || exit 1
 # tshark asks whether non-root users may capture; the default answer is fine.
 echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections 2>/dev/null
 apt_ensure tcpdump tshark samba smbclient samba-testsuite python3 || exit 1
-# The release build the c-abi suite made (the whole workspace: one feature set, no rebuild).
-cargo build --release -q --workspace || exit 1
+release_build || exit 1
 exec python3 tests/capture/test_capture.py "${CARGO_TARGET_DIR:-$SMBSIGN_ROOT/target}/release/smbsign-check" "$@"

@@ -14,8 +14,7 @@ cd "$SMBSIGN_ROOT"
 [ "$(uname -m)" = x86_64 ] || { echo "skipped: debian13 (x86-64 only)"; exit 0; }
 ensure_toolchain || exit 1
 start=$SECONDS
-# The release build the c-abi suite made (the whole workspace: one feature set, no rebuild).
-cargo build --release -q --workspace || exit 1
+release_build || exit 1
 so="${CARGO_TARGET_DIR:-$SMBSIGN_ROOT/target}/release/libsmbsign_gnutls.so"
 userland_ensure debian13-amd64 || exit 1
 root="$USERLAND_ROOT"

@@ -10,8 +10,7 @@ source "$(dirname "$0")/../../scripts/lib.sh"
 cd "$SMBSIGN_ROOT"
 apt_ensure gcc libc6-dev libgnutls28-dev valgrind || exit 1
 ensure_toolchain || exit 1
-# The release build the c-abi suite made (the whole workspace: one feature set, no rebuild).
-cargo build --release -q --workspace || exit 1
+release_build || exit 1
 so="${CARGO_TARGET_DIR:-$SMBSIGN_ROOT/target}/release/libsmbsign_gnutls.so"
 work="$SMBSIGN_ROOT/target/gnutls-tests"
 rm -rf "$work" && mkdir -p "$work"

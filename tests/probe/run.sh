@@ -17,7 +17,6 @@ fi
 if ! "$venv/bin/python" -c 'import importlib.metadata as m; assert m.version("impacket") == "0.13.1"' 2>/dev/null; then
     "$venv/bin/pip" install -q --disable-pip-version-check "impacket==0.13.1" || exit 1
 fi
-# The release build the c-abi suite made (the whole workspace: one feature set, no rebuild).
-cargo build --release -q --workspace || exit 1
+release_build || exit 1
 rel="${CARGO_TARGET_DIR:-target}/release"
 exec "$venv/bin/python" tests/probe/test_probe.py "$rel/smbsign-probe" "$rel/smbsign-check"
