@@ -137,6 +137,10 @@ impl Backend {
             (AesLanes::Vaes32(v, _), Ghash::Vpclmul512(g, _)) => {
                 x86::vaes512_cipher::gcm_seal((v, g), &k.rk, k.rounds, p, ctr, acc, data)
             }
+            #[cfg(target_arch = "x86_64")]
+            (AesLanes::Vaes16(v), Ghash::Vpclmul256(g)) => {
+                x86::vaes_cipher::gcm_seal((v, g), &k.rk, k.rounds, p, ctr, acc, data)
+            }
             _ => 0,
         }
     }

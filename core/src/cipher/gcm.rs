@@ -9,9 +9,10 @@ use super::parts::walk;
 use crate::backend::layout::{inc32, AesKey};
 use crate::backend::{Backend, HPowers};
 
-/// Bytes GCM encrypts before it hashes them where no stitched kernel runs (a
-/// multiple of 16): well inside L1, large enough for the zmm GHASH's
-/// 256-block loop (docs/tuning.md: "GCM two-pass chunk").
+/// Bytes GCM encrypts before it hashes them where no stitched kernel runs
+/// (aesni, ARMv8, portable, and the stitched kernels' tails; a multiple of
+/// 16): well inside L1, large enough for the zmm GHASH's 256-block loop
+/// (docs/tuning.md: "GCM two-pass chunk").
 const GCM_CHUNK: usize = 8192;
 
 pub(super) const NONCE_LEN: usize = 12;

@@ -269,8 +269,7 @@ unsafe fn gcm_seal_zmm<const R: usize>(
     }
     a = reduce(s.fold());
     _mm_storeu_si128((acc as *mut u128).cast(), a);
-    let c = u32::from_be_bytes(ctr[12..].try_into().unwrap()).wrapping_add((n * GCM_STEP) as u32);
-    ctr[12..].copy_from_slice(&c.to_be_bytes());
+    crate::backend::layout::inc32(ctr, (n * GCM_STEP) as u32);
 }
 
 /// GCM encryption (CTR, then GHASH over the ciphertext) of the whole

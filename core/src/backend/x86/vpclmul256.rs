@@ -28,7 +28,7 @@ pub(crate) const ONE_GROUP_MAX: usize = 16 * POWERS;
 
 /// Unreduced Karatsuba sums: two 128-bit lanes each (`lo = xl*hl`,
 /// `hi = xh*hh`, `midk = (xl^xh)*(hl^hh)`), and a lone block's in xmm.
-struct Sums {
+pub(crate) struct Sums {
     lo: __m256i,
     midk: __m256i,
     hi: __m256i,
@@ -38,7 +38,7 @@ struct Sums {
 impl Sums {
     #[inline]
     #[target_feature(enable = "avx")]
-    fn zero() -> Sums {
+    pub(crate) fn zero() -> Sums {
         Sums {
             lo: _mm256_setzero_si256(),
             midk: _mm256_setzero_si256(),
@@ -53,7 +53,7 @@ impl Sums {
     /// `h` and `hk` must be readable for two 16-byte powers.
     #[inline]
     #[target_feature(enable = "vpclmulqdq,avx2,avx")]
-    unsafe fn mul2(&mut self, x: __m256i, h: *const u128, hk: *const u128) {
+    pub(crate) unsafe fn mul2(&mut self, x: __m256i, h: *const u128, hk: *const u128) {
         let (k, kk) = (_mm256_loadu_si256(h.cast()), _mm256_loadu_si256(hk.cast()));
         // (x.lo ^ x.hi) in the low qword of each lane.
         let xk = _mm256_xor_si256(x, _mm256_shuffle_epi32::<0x4e>(x));
@@ -65,7 +65,7 @@ impl Sums {
     /// The (lo, mid, hi) terms `pclmul::reduce` takes, plus `more`.
     #[inline]
     #[target_feature(enable = "avx2,avx")]
-    fn terms(&self, more: [__m128i; 3]) -> [__m128i; 3] {
+    pub(crate) fn terms(&self, more: [__m128i; 3]) -> [__m128i; 3] {
         let (l, h) = (fold(self.lo), fold(self.hi));
         // Karatsuba: middle = (xl^xh)(hl^hh) ^ xl*hl ^ xh*hh, summed over the lanes.
         let m = _mm_xor_si128(fold(self.midk), _mm_xor_si128(l, h));
