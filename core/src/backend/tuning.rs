@@ -58,3 +58,9 @@ pub(crate) const ERASE_REP_STOSB_MIN: usize = 2048;
 /// where the CPU has AVX, else by 16-byte SSE2 stores (docs/tuning.md: the
 /// same row; 512 takes CMAC's and short GMAC's erasures, 640 bytes).
 pub(crate) const ERASE_AVX_MIN: usize = 512;
+
+/// Messages in parts (`cipher::parts::walk`, the SMB3 ciphers): runs of at
+/// least this many whole bytes inside one part are passed to the kernels in
+/// place; shorter pieces are gathered into a stack buffer of this size and
+/// passed together (docs/tuning.md: "Cipher parts gathered").
+pub(crate) const PARTS_GATHER: usize = 512;

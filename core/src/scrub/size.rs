@@ -118,26 +118,29 @@ impl Bytes {
     /// in one profile or the other). Once per key.
     pub(crate) const GMAC_KEY: usize = 16384;
 
-    /// An SMB3 cipher's seal or open (`cipher::Key`) on `path`. Deepest
-    /// seen (test / release profile): zmm tier GCM long 2800 / 2992, short
-    /// 1296 / 1208, CCM 1408 / 2176 (release: Zen 5, AES-256-CCM); avx2 tier
-    /// GCM long 2704 / 2352 (its stitched seal, AES-256: Zen 5); aesni tier
-    /// GCM long 1944 / 1896; aesni and avx2 tiers GCM short 1528 / 1768, CCM
-    /// 1880 / 2488 (avx2 AES-256-CCM); portable 1560 / 2312. GCM's short path on the aesni and avx2 tiers erases under 2 KiB,
-    /// by 32-byte stores and not `rep stosb`, whose start alone costs 25-45
-    /// ns on Zen 3 (a 64-byte seal there: 181-202 -> 143-170 ns).
+    /// An SMB3 cipher's seal or open (`cipher::Key`) on `path`, a message
+    /// in parts included (`cipher::parts::walk` adds its 512-byte gather
+    /// buffer past GCM's short path). Deepest seen on Zen 5 (test / release
+    /// profile): zmm tier GCM long 3472 / 3504, short 1488 / 1144, CCM 1808
+    /// / 2192; avx2 tier GCM long 2904 / 2896 (its stitched seal); aesni tier
+    /// GCM long 2064 / 2216; aesni and avx2 CCM 2136 / 2552; portable GCM
+    /// long 2160 / 2296, short 1648 / 1496, CCM 1844 / 2280. GCM's short
+    /// path on the aesni and avx2 tiers (deepest 1528 / 1768, Zen 5 and
+    /// Xeon) keeps less than the usual headroom so that it erases under 2
+    /// KiB, by 32-byte stores and not `rep stosb`, whose start alone costs
+    /// 25-45 ns on Zen 3 (a 64-byte seal there: 181-202 -> 143-170 ns).
     #[cfg_attr(not(target_arch = "x86_64"), allow(unused_variables))]
     pub(crate) fn cipher(b: &Backend, path: CipherPath) -> usize {
         #[cfg(target_arch = "x86_64")]
         match (b.ghash, path) {
-            (Ghash::Vpclmul512(..), CipherPath::GcmLong) => return 3776,
+            (Ghash::Vpclmul512(..), CipherPath::GcmLong) => return 4416,
             (Ghash::Vpclmul512(..), CipherPath::Ccm) => return 2752,
-            (Ghash::Vpclmul512(..), CipherPath::GcmShort) => return 1792,
-            (Ghash::Vpclmul256(_), CipherPath::GcmLong) => return 3392,
+            (Ghash::Vpclmul512(..), CipherPath::GcmShort) => return 1920,
+            (Ghash::Vpclmul256(_), CipherPath::GcmLong) => return 3648,
             (Ghash::Pclmul(_) | Ghash::Vpclmul256(_), CipherPath::GcmShort) => return 1984,
             _ => {}
         }
-        2496
+        3200
     }
 
     /// An SMB3 cipher's key setup: GCM's hash-key powers (deepest 13512, the
