@@ -146,25 +146,7 @@ mod tests {
         for total in [0usize, 1, 15, 16, 17, 33, 100] {
             for cut in 0..=total {
                 for cut2 in cut..=total {
-                    let mut data: Vec<u8> = (0..total as u8).collect();
-                    let (a, rest) = data.split_at_mut(cut);
-                    let (b, c) = rest.split_at_mut(cut2 - cut);
-                    let mut parts: Vec<&mut [u8]> = vec![a, &mut [][..], b, c];
-                    let mut seen = Vec::new();
-                    let mut lens = Vec::new();
-                    walk::<true>(&mut parts, |p| {
-                        lens.push(p.len());
-                        seen.extend_from_slice(p);
-                        p.iter_mut().for_each(|x| *x = x.wrapping_add(1));
-                    });
-                    let want: Vec<u8> = (0..total as u8).collect();
-                    assert_eq!(seen, want, "{total} {cut} {cut2}");
-                    let (last, init) = lens.split_last().unwrap_or((&0, &[]));
-                    assert!(init.iter().all(|l| l % 16 == 0 && *l > 0));
-                    assert!(*last > 0 || total == 0);
-                    let got: Vec<u8> = parts.concat();
-                    let want: Vec<u8> = (1..=total as u8).collect();
-                    assert_eq!(got, want);
+                    walked(&[cut, 0, cut2 - cut, total - cut2]);
                 }
             }
         }
