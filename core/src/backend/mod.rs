@@ -43,7 +43,6 @@ pub(crate) mod layout;
 pub(crate) mod portable;
 mod select;
 mod tier;
-#[cfg(target_arch = "x86_64")]
 pub(crate) mod tuning;
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod x86;
